@@ -1,0 +1,1 @@
+//! isahit lab API client and task operations.

@@ -1,0 +1,1 @@
+//! Local isahit-lab compatible server.
