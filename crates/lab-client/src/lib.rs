@@ -1,1 +1,21 @@
-//! isahit lab API client and task operations.
+//! isahit lab API client and task operations (list, create, properties, redo, review),
+//! request for request like the isahitlab Python SDK. No UI code here.
+
+mod client;
+pub mod error;
+pub mod ops;
+pub mod schema;
+mod types;
+pub mod view;
+
+pub use client::{ClientOptions, Credentials, DEFAULT_ENDPOINT, LabClient};
+pub use error::{Error, ErrorInfo, ErrorKind, Result};
+pub use ops::{
+    BulkReport, Compatibility, CreateOptions, CreateReport, DuplicatePolicy, OutcomeStatus,
+    Progress, ProgressSender, PropertiesUpdate, TaskInput, TaskOutcome,
+};
+pub use tokio_util::sync::CancellationToken;
+pub use types::{
+    Batch, BatchFilter, ConfigurationSummary, DateRange, Label, Project, ProjectConfiguration,
+    ProjectFilter, TASK_PAGE_LIMIT, TaskFilter, TaskPage,
+};

@@ -1,1 +1,25 @@
-//! Export formats: lab, kili, yolo, mask.
+//! Export of lab tasks to the lab, Kili, YOLO and mask formats, streamed page by page and
+//! identical to the isahitlab SDK's output (see ../../shared/lab-api.md).
+//!
+//! The formatters are pure functions over raw task documents (`kili::format_task`,
+//! `yolo::format_task`, `lab::format_task`, `mask::render`); [`export`] streams a project's
+//! tasks into a temporary file in the target folder and renames it into place when complete.
+
+// pub mod client; // enabled once lab-client exposes its API
+pub mod driver;
+pub mod error;
+pub mod format;
+pub mod kili;
+pub mod lab;
+pub mod mask;
+pub mod names;
+pub mod pyfmt;
+pub mod yolo;
+
+// pub use client::{ExportRequest, export};
+pub use driver::{
+    EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, Page, ProgressSink, default_filename,
+    destination, export_pages,
+};
+pub use error::{ErrorInfo, ErrorKind, ExportError, Result};
+pub use format::{ExportFormat, ExportOptions, Target, resolve_target, supported_formats};

@@ -1,0 +1,673 @@
+//! The HTTP core: login and token refresh, retries, error mapping, decoding.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, HeaderMap, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+/// Default isahit lab endpoint.
+pub const DEFAULT_ENDPOINT: &str = "https://hub-api.isahit.com/";
+/// Refresh the token this long before it expires (as the SDK does).
+const REFRESH_SPAN: Duration = Duration::from_secs(15);
+const LOGIN_PATH: &str = "api/user-manager/auth/login";
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// API credentials: an access id and its secret key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// Access id.
+    pub access_id: String,
+    /// Secret key (never printed).
+    pub secret_key: String,
+}
+
+impl Credentials {
+    /// Build credentials.
+    pub fn new(access_id: impl Into<String>, secret_key: impl Into<String>) -> Self {
+        Self {
+            access_id: access_id.into(),
+            secret_key: secret_key.into(),
+        }
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("access_id", &self.access_id)
+            .field("secret_key", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Tuning of the client.
+#[derive(Clone, Debug)]
+pub struct ClientOptions {
+    /// Timeout of one request.
+    pub timeout: Duration,
+    /// Retries of a call that is safe to repeat.
+    pub max_retries: usize,
+    /// First backoff delay.
+    pub min_backoff: Duration,
+    /// Longest backoff delay.
+    pub max_backoff: Duration,
+    /// Task pages fetched at once once the total is known.
+    pub page_concurrency: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(60),
+            max_retries: 6,
+            min_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(10),
+            page_concurrency: 4,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Token {
+    value: Arc<str>,
+    expires_at: Instant,
+}
+
+struct Inner {
+    endpoint: url::Url,
+    endpoint_str: String,
+    creds: Credentials,
+    opts: ClientOptions,
+    http: reqwest::Client,
+    token: Mutex<Option<Token>>,
+}
+
+/// isahit lab API client. Cheap to clone; clones share the connection pool and the token.
+#[derive(Clone)]
+pub struct LabClient {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for LabClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LabClient")
+            .field("endpoint", &self.inner.endpoint_str)
+            .field("creds", &self.inner.creds)
+            .finish()
+    }
+}
+
+/// Whether a call may be repeated after an uncertain failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Repeat {
+    /// Repeating has no further effect: retry 5xx, 429, connection errors, timeouts.
+    Safe,
+    /// Might create something twice: retry only when the request surely was not processed
+    /// (429, connection refused).
+    Unsafe,
+}
+
+/// Request body.
+#[derive(Clone, Debug)]
+pub(crate) enum Payload {
+    None,
+    Json(Value),
+    Multipart {
+        fields: Vec<(String, String)>,
+        file_field: String,
+        file_name: String,
+        mime: String,
+        bytes: Bytes,
+    },
+}
+
+/// One API call.
+#[derive(Clone, Debug)]
+pub(crate) struct Call {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub payload: Payload,
+    pub repeat: Repeat,
+}
+
+impl Call {
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new(Method::GET, path, Repeat::Safe)
+    }
+    pub fn new(method: Method, path: impl Into<String>, repeat: Repeat) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            payload: Payload::None,
+            repeat,
+        }
+    }
+    pub fn query(mut self, query: Vec<(String, String)>) -> Self {
+        self.query = query;
+        self
+    }
+    pub fn json(mut self, body: Value) -> Self {
+        self.payload = Payload::Json(body);
+        self
+    }
+}
+
+/// A failed attempt and whether to try again.
+struct Attempt {
+    error: Error,
+    retry: bool,
+    retry_after: Option<Duration>,
+    unauthorized: bool,
+}
+
+impl Attempt {
+    fn fatal(error: Error) -> Self {
+        Self {
+            error,
+            retry: false,
+            retry_after: None,
+            unauthorized: false,
+        }
+    }
+}
+
+/// Encode like Python's `urlencode` (quote_plus): space → `+`, only `A-Za-z0-9_.-~` kept.
+pub(crate) fn form_encode(pairs: &[(String, String)]) -> String {
+    fn enc(s: &str, out: &mut String) {
+        for b in s.bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-' | b'~' => {
+                    out.push(b as char)
+                }
+                b' ' => out.push('+'),
+                _ => out.push_str(&format!("%{b:02X}")),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        enc(k, &mut out);
+        out.push('=');
+        enc(v, &mut out);
+    }
+    out
+}
+
+fn excerpt(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.chars().count() > 300 {
+        format!("{}…", text.chars().take(300).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+/// Message of a JSON error answer (`message` may be a string or a list), else the body.
+fn answer_message(body: &[u8]) -> (Option<String>, String) {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        let code = v
+            .get("errorCode")
+            .and_then(|c| c.as_str().map(str::to_string).or_else(|| Some(c.to_string())))
+            .filter(|c| c != "null");
+        let message = match v.get("message") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => v
+                .get("error")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .unwrap_or_else(|| excerpt(body)),
+        };
+        (code, message)
+    } else {
+        (None, excerpt(body))
+    }
+}
+
+fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let secs: f64 = v.parse().ok()?;
+    if secs.is_finite() && secs >= 0.0 {
+        Some(Duration::from_secs_f64(secs).min(MAX_RETRY_AFTER))
+    } else {
+        None
+    }
+}
+
+/// Decode JSON naming the failing path.
+pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        Error::Decode {
+            what: what.to_string(),
+            message: if path.is_empty() || path == "." {
+                inner.to_string()
+            } else {
+                format!("at `{path}`: {inner}")
+            },
+        }
+    })
+}
+
+impl LabClient {
+    /// A client for `endpoint` (a trailing `/` is added when missing).
+    pub fn new(endpoint: &str, creds: Credentials, opts: ClientOptions) -> Result<Self> {
+        let trimmed = endpoint.trim();
+        if creds.access_id.trim().is_empty() || creds.secret_key.trim().is_empty() {
+            return Err(Error::Auth(
+                "You need to provide an access id and its associated secret key to connect."
+                    .into(),
+            ));
+        }
+        let with_slash = if trimmed.ends_with('/') {
+            trimmed.to_string()
+        } else {
+            format!("{trimmed}/")
+        };
+        let url = url::Url::parse(&with_slash).map_err(|e| {
+            Error::Validation(format!(
+                "The endpoint \"{trimmed}\" is not a valid URL ({e}); use e.g. {DEFAULT_ENDPOINT}"
+            ))
+        })?;
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return Err(Error::Validation(format!(
+                "The endpoint \"{trimmed}\" must start with http:// or https://"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(opts.timeout)
+            .connect_timeout(Duration::from_secs(10).min(opts.timeout))
+            .user_agent(concat!("labdesk-lab-client/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Validation(format!("Cannot build the HTTP client: {e}")))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                endpoint_str: url.to_string(),
+                endpoint: url,
+                creds,
+                opts,
+                http,
+                token: Mutex::new(None),
+            }),
+        })
+    }
+
+    /// The normalised endpoint (with trailing `/`).
+    pub fn endpoint(&self) -> &str {
+        &self.inner.endpoint_str
+    }
+
+    pub(crate) fn options(&self) -> &ClientOptions {
+        &self.inner.opts
+    }
+
+    /// Log in now (the "Test connection" button).
+    pub async fn check(&self) -> Result<()> {
+        let mut guard = self.inner.token.lock().await;
+        *guard = Some(self.login().await?);
+        Ok(())
+    }
+
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::default()
+            .with_min_delay(self.inner.opts.min_backoff)
+            .with_max_delay(self.inner.opts.max_backoff)
+            .with_max_times(self.inner.opts.max_retries)
+            .with_jitter()
+    }
+
+    fn url(&self, path: &str, query: &[(String, String)]) -> Result<url::Url> {
+        let mut url = self
+            .inner
+            .endpoint
+            .join(path)
+            .map_err(|e| Error::Validation(format!("Bad API path {path}: {e}")))?;
+        if !query.is_empty() {
+            url.set_query(Some(&form_encode(query)));
+        }
+        Ok(url)
+    }
+
+    fn offline(&self, e: &reqwest::Error) -> Error {
+        let mut message = e.to_string();
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            message = format!("{message}: {s}");
+            src = s.source();
+        }
+        Error::Offline {
+            endpoint: self.inner.endpoint_str.clone(),
+            message,
+        }
+    }
+
+    async fn login(&self) -> Result<Token> {
+        let url = self.url(LOGIN_PATH, &[])?;
+        let form = vec![
+            ("access_id".to_string(), self.inner.creds.access_id.clone()),
+            ("secret_key".to_string(), self.inner.creds.secret_key.clone()),
+        ];
+        let attempt = || async {
+            let res = self
+                .inner
+                .http
+                .post(url.clone())
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
+                .body(form_encode(&form))
+                .send()
+                .await;
+            self.classify(res, Repeat::Safe).await
+        };
+        let started = Instant::now();
+        let (status, _, body) = attempt
+            .retry(self.backoff())
+            .when(|a: &Attempt| a.retry)
+            .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
+            .await
+            .map_err(|a| {
+                if a.unauthorized {
+                    Error::Auth(
+                        "Connection to isahit lab failed. Check your access id and secret key."
+                            .into(),
+                    )
+                } else {
+                    a.error
+                }
+            })?;
+        if status != StatusCode::CREATED && status != StatusCode::OK {
+            return Err(Error::Auth(format!(
+                "Login answered {status} instead of 201: {}",
+                excerpt(&body)
+            )));
+        }
+        #[derive(serde::Deserialize)]
+        struct LoginAnswer {
+            access_token: String,
+            expires_in: f64,
+        }
+        let answer: LoginAnswer = decode("login", &body)?;
+        let ttl = Duration::from_secs_f64(answer.expires_in.max(0.0));
+        Ok(Token {
+            value: answer.access_token.into(),
+            expires_at: started + ttl,
+        })
+    }
+
+    /// Current token, logging in (once, for all concurrent callers) when near expiry.
+    async fn token(&self) -> Result<Arc<str>> {
+        let mut guard = self.inner.token.lock().await;
+        if let Some(t) = guard.as_ref()
+            && Instant::now() + REFRESH_SPAN < t.expires_at
+        {
+            return Ok(t.value.clone());
+        }
+        let t = self.login().await?;
+        let v = t.value.clone();
+        *guard = Some(t);
+        Ok(v)
+    }
+
+    async fn invalidate(&self, used: &Arc<str>) {
+        let mut guard = self.inner.token.lock().await;
+        if guard.as_ref().is_some_and(|t| Arc::ptr_eq(&t.value, used)) {
+            *guard = None;
+        }
+    }
+
+    async fn classify(
+        &self,
+        res: reqwest::Result<reqwest::Response>,
+        repeat: Repeat,
+    ) -> std::result::Result<(StatusCode, HeaderMap, Bytes), Attempt> {
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => {
+                let sure_not_sent = e.is_connect();
+                let error = if e.is_timeout() {
+                    Error::Timeout(e.to_string())
+                } else {
+                    self.offline(&e)
+                };
+                return Err(Attempt {
+                    error,
+                    retry: repeat == Repeat::Safe || sure_not_sent,
+                    retry_after: None,
+                    unauthorized: false,
+                });
+            }
+        };
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = match res.bytes().await {
+            Ok(b) => b,
+            Err(e) => {
+                let error = if e.is_timeout() {
+                    Error::Timeout(e.to_string())
+                } else {
+                    self.offline(&e)
+                };
+                return Err(Attempt {
+                    error,
+                    retry: repeat == Repeat::Safe,
+                    retry_after: None,
+                    unauthorized: false,
+                });
+            }
+        };
+        if status.is_success() {
+            return Ok((status, headers, body));
+        }
+        let (code, message) = answer_message(&body);
+        let attempt = match status.as_u16() {
+            401 => Attempt {
+                error: Error::Auth(
+                    "isahit lab refused the credentials (401). Check your access id and secret key."
+                        .into(),
+                ),
+                retry: false,
+                retry_after: None,
+                unauthorized: true,
+            },
+            400 | 422 => Attempt::fatal(Error::BadRequest { code, message }),
+            403 => Attempt::fatal(Error::Forbidden(message)),
+            404 => Attempt::fatal(Error::NotFound(message)),
+            429 => Attempt {
+                error: Error::RateLimited,
+                retry: true,
+                retry_after: parse_retry_after(&headers),
+                unauthorized: false,
+            },
+            s => Attempt {
+                error: Error::Server { status: s, message },
+                retry: s >= 500 && repeat == Repeat::Safe,
+                retry_after: parse_retry_after(&headers),
+                unauthorized: false,
+            },
+        };
+        Err(attempt)
+    }
+
+    fn build(&self, call: &Call, url: url::Url, token: Option<&str>) -> reqwest::RequestBuilder {
+        let mut req = self.inner.http.request(call.method.clone(), url);
+        if let Some(token) = token {
+            req = req.header(AUTHORIZATION, format!("Bearer {token}"));
+        }
+        match &call.payload {
+            Payload::None => req,
+            Payload::Json(v) => req.json(v),
+            Payload::Multipart {
+                fields,
+                file_field,
+                file_name,
+                mime,
+                bytes,
+            } => {
+                let mut form = reqwest::multipart::Form::new();
+                for (k, v) in fields {
+                    form = form.text(k.clone(), v.clone());
+                }
+                let part = reqwest::multipart::Part::stream(bytes.clone())
+                    .file_name(file_name.clone())
+                    .mime_str(mime)
+                    .unwrap_or_else(|_| reqwest::multipart::Part::stream(bytes.clone()));
+                form = form.part(file_field.clone(), part);
+                req.multipart(form)
+            }
+        }
+    }
+
+    /// Run a call with auth, retries and error mapping; returns the raw body.
+    pub(crate) async fn send(&self, call: &Call) -> Result<Bytes> {
+        let url = self.url(&call.path, &call.query)?;
+        let mut relogged = false;
+        loop {
+            let token = self.token().await?;
+            let attempt = || async {
+                let res = self.build(call, url.clone(), Some(&token)).send().await;
+                self.classify(res, call.repeat).await
+            };
+            let result = attempt
+                .retry(self.backoff())
+                .when(|a: &Attempt| a.retry)
+                .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
+                .notify(|a: &Attempt, d| {
+                    tracing::debug!(path = %call.path, wait = ?d, "retrying after: {}", a.error);
+                })
+                .await;
+            match result {
+                Ok((_, _, body)) => return Ok(body),
+                Err(a) if a.unauthorized && !relogged => {
+                    relogged = true;
+                    self.invalidate(&token).await;
+                }
+                Err(a) => return Err(a.error),
+            }
+        }
+    }
+
+    /// Run a call and decode its JSON answer.
+    pub(crate) async fn send_json<T: DeserializeOwned>(&self, call: &Call) -> Result<T> {
+        let body = self.send(call).await?;
+        decode(&format!("{} {}", call.method, call.path), &body)
+    }
+
+    /// GET an absolute URL without credentials (resources on other hosts).
+    pub(crate) async fn get_external(&self, url: &str) -> Result<Bytes> {
+        let url = url::Url::parse(url)
+            .map_err(|e| Error::Validation(format!("Bad resource URL {url}: {e}")))?;
+        let attempt = || async {
+            let res = self.inner.http.get(url.clone()).send().await;
+            self.classify(res, Repeat::Safe).await
+        };
+        attempt
+            .retry(self.backoff())
+            .when(|a: &Attempt| a.retry)
+            .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
+            .await
+            .map(|(_, _, b)| b)
+            .map_err(|a| a.error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_matches_python_quote_plus() {
+        let q = vec![
+            ("nameLike".to_string(), "x.*".to_string()),
+            ("createdAt".to_string(), ">=2022-01-01 00:00:00".to_string()),
+            ("taskNames".to_string(), "n 1/é".to_string()),
+        ];
+        assert_eq!(
+            form_encode(&q),
+            "nameLike=x.%2A&createdAt=%3E%3D2022-01-01+00%3A00%3A00&taskNames=n+1%2F%C3%A9"
+        );
+    }
+
+    #[test]
+    fn credentials_debug_redacts_secret() {
+        let c = Credentials::new("id-1", "s3cr3t");
+        let shown = format!("{c:?}");
+        assert!(shown.contains("id-1"));
+        assert!(!shown.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn endpoint_gets_trailing_slash_and_is_checked() {
+        let c = LabClient::new(
+            "http://127.0.0.1:9/base",
+            Credentials::new("a", "b"),
+            ClientOptions::default(),
+        )
+        .unwrap();
+        assert_eq!(c.endpoint(), "http://127.0.0.1:9/base/");
+        assert_eq!(
+            c.url("api/x", &[]).unwrap().as_str(),
+            "http://127.0.0.1:9/base/api/x"
+        );
+        let e = LabClient::new(
+            "ftp://x",
+            Credentials::new("a", "b"),
+            ClientOptions::default(),
+        )
+        .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Validation);
+        let e = LabClient::new("http://x/", Credentials::new("", "b"), ClientOptions::default())
+            .unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Auth);
+    }
+
+    #[test]
+    fn decode_names_json_path() {
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct P {
+            docs: Vec<D>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct D {
+            name: String,
+        }
+        let e = decode::<P>("tasks", br#"{"docs":[{"name":"a"},{"name":3}]}"#).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Decode);
+        assert!(e.to_string().contains("docs[1].name"), "{e}");
+    }
+
+    #[test]
+    fn error_answers_are_read() {
+        let (code, msg) = answer_message(br#"{"errorCode":"E1","message":["a","b"]}"#);
+        assert_eq!(code.as_deref(), Some("E1"));
+        assert_eq!(msg, "a; b");
+        let (code, msg) = answer_message(b"plain");
+        assert_eq!(code, None);
+        assert_eq!(msg, "plain");
+    }
+}

@@ -1,0 +1,291 @@
+//! Bulk actions on task ids: properties, redo, review.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::{BulkReport, OutcomeStatus, Progress, ProgressSender, TaskOutcome, emit};
+use crate::client::{Call, LabClient, Repeat};
+use crate::error::{Error, Result};
+
+const PROPERTIES_CHUNK: usize = 200;
+const BULK_CONCURRENCY: usize = 8;
+
+/// New property values: only `score` and `custom` exist.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct PropertiesUpdate {
+    /// Score.
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub score: Option<serde_json::Number>,
+    /// Custom properties.
+    #[cfg_attr(feature = "ts", ts(type = "Record<string, unknown> | null"))]
+    pub custom: Option<Map<String, Value>>,
+}
+
+impl PropertiesUpdate {
+    /// From a JSON object; keys other than `score` and `custom` are refused.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let obj = v
+            .as_object()
+            .ok_or_else(|| Error::Validation("Properties must be a JSON object".into()))?;
+        if let Some(k) = obj.keys().find(|k| *k != "score" && *k != "custom") {
+            return Err(Error::Validation(format!(
+                "Unknown property \"{k}\": only \"score\" and \"custom\" can be set"
+            )));
+        }
+        let score = match obj.get("score") {
+            None | Some(Value::Null) => None,
+            Some(Value::Number(n)) => Some(n.clone()),
+            Some(other) => {
+                return Err(Error::Validation(format!(
+                    "The score must be a number, not {other}"
+                )));
+            }
+        };
+        let custom = match obj.get("custom") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m.clone()),
+            Some(other) => {
+                return Err(Error::Validation(format!(
+                    "\"custom\" must be a JSON object, not {other}"
+                )));
+            }
+        };
+        Ok(Self { score, custom })
+    }
+
+    fn body(&self, ids: &[String]) -> Value {
+        let mut m = Map::new();
+        m.insert("taskIds".into(), json!(ids));
+        if let Some(s) = &self.score {
+            m.insert("score".into(), Value::Number(s.clone()));
+        }
+        if let Some(c) = &self.custom {
+            m.insert("custom".into(), Value::Object(c.clone()));
+        }
+        Value::Object(m)
+    }
+}
+
+fn dedupe(ids: Vec<String>) -> Result<Vec<String>> {
+    let mut seen = HashSet::new();
+    let ids: Vec<String> = ids
+        .into_iter()
+        .map(|i| i.trim().to_string())
+        .filter(|i| !i.is_empty() && seen.insert(i.clone()))
+        .collect();
+    if ids.is_empty() {
+        return Err(Error::Validation("No task id given".into()));
+    }
+    if let Some(bad) = ids.iter().find(|i| i.contains('/') || i.contains('?')) {
+        return Err(Error::Validation(format!("\"{bad}\" is not a valid task id")));
+    }
+    Ok(ids)
+}
+
+fn finish(outcomes: Vec<TaskOutcome>) -> BulkReport {
+    let count = |st: OutcomeStatus| outcomes.iter().filter(|o| o.status == st).count() as u64;
+    BulkReport {
+        succeeded: count(OutcomeStatus::Ok),
+        failed: count(OutcomeStatus::Failed),
+        cancelled: count(OutcomeStatus::Cancelled) > 0,
+        outcomes,
+    }
+}
+
+fn progress_of(done: u64, failed: u64, total: u64) -> Progress {
+    Progress {
+        done,
+        failed,
+        total,
+        ..Progress::default()
+    }
+}
+
+/// Set properties of tasks (200 ids a call, like the SDK).
+pub async fn update_properties(
+    client: &LabClient,
+    project_id: &str,
+    ids: Vec<String>,
+    props: PropertiesUpdate,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<BulkReport> {
+    let ids = dedupe(ids)?;
+    if props.score.is_none() && props.custom.is_none() {
+        return Err(Error::Validation(
+            "Nothing to update: give a score and/or custom properties".into(),
+        ));
+    }
+    let total = ids.len() as u64;
+    let (mut done, mut failed) = (0, 0);
+    let mut outcomes = Vec::with_capacity(ids.len());
+    emit(&progress, progress_of(0, 0, total));
+    for chunk in ids.chunks(PROPERTIES_CHUNK) {
+        if cancel.is_cancelled() {
+            outcomes.extend(
+                chunk
+                    .iter()
+                    .map(|id| TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Cancelled)),
+            );
+            continue;
+        }
+        let call = Call::new(
+            Method::PATCH,
+            format!("api/task-manager/projects/{project_id}/tasks/properties"),
+            Repeat::Safe,
+        )
+        .json(props.body(chunk));
+        match client.send_json::<Value>(&call).await {
+            Ok(_) => {
+                done += chunk.len() as u64;
+                outcomes.extend(
+                    chunk
+                        .iter()
+                        .map(|id| TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Ok)),
+                );
+            }
+            Err(e) => {
+                failed += chunk.len() as u64;
+                outcomes.extend(
+                    chunk
+                        .iter()
+                        .map(|id| TaskOutcome::failed(id, Some(id.clone()), &e)),
+                );
+            }
+        }
+        emit(&progress, progress_of(done, failed, total));
+    }
+    Ok(finish(outcomes))
+}
+
+async fn per_task(
+    client: &LabClient,
+    ids: Vec<String>,
+    make: impl Fn(&str) -> Call,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<BulkReport> {
+    let ids = dedupe(ids)?;
+    let total = ids.len() as u64;
+    let done = AtomicU64::new(0);
+    let failed = AtomicU64::new(0);
+    emit(&progress, progress_of(0, 0, total));
+    let results: Vec<TaskOutcome> = futures::stream::iter(ids.iter())
+        .map(|id| {
+            let call = make(id);
+            let (done, failed, cancel, progress) = (&done, &failed, &cancel, &progress);
+            async move {
+                if cancel.is_cancelled() {
+                    return TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Cancelled);
+                }
+                let o = match client.send(&call).await {
+                    Ok(_) => {
+                        done.fetch_add(1, Ordering::SeqCst);
+                        TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Ok)
+                    }
+                    Err(e) => {
+                        failed.fetch_add(1, Ordering::SeqCst);
+                        TaskOutcome::failed(id, Some(id.clone()), &e)
+                    }
+                };
+                emit(
+                    progress,
+                    progress_of(done.load(Ordering::SeqCst), failed.load(Ordering::SeqCst), total),
+                );
+                o
+            }
+        })
+        .buffered(BULK_CONCURRENCY)
+        .collect()
+        .await;
+    Ok(finish(results))
+}
+
+/// Send tasks back to annotation; `reset` restores their initial data.
+pub async fn redo(
+    client: &LabClient,
+    project_id: &str,
+    ids: Vec<String>,
+    reset: bool,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<BulkReport> {
+    let keep = if reset { "false" } else { "true" };
+    per_task(
+        client,
+        ids,
+        |id| {
+            Call::new(
+                Method::PATCH,
+                format!("api/task-manager/tasks/{id}/reset"),
+                Repeat::Safe,
+            )
+            .query(vec![
+                ("projectId".into(), project_id.to_string()),
+                ("keepState".into(), keep.to_string()),
+            ])
+        },
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// Send tasks to review.
+pub async fn review(
+    client: &LabClient,
+    project_id: &str,
+    ids: Vec<String>,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<BulkReport> {
+    per_task(
+        client,
+        ids,
+        |id| {
+            Call::new(
+                Method::PATCH,
+                format!("api/task-manager/tasks/{id}/to-review"),
+                Repeat::Safe,
+            )
+            .query(vec![("projectId".into(), project_id.to_string())])
+        },
+        progress,
+        cancel,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn properties_only_score_and_custom() {
+        let p = PropertiesUpdate::from_json(&json!({"score": 3, "custom": {"k": "v"}})).unwrap();
+        assert_eq!(
+            p.body(&["a".into()]),
+            json!({"taskIds": ["a"], "score": 3, "custom": {"k": "v"}})
+        );
+        let e = PropertiesUpdate::from_json(&json!({"score": 1, "status": "x"})).unwrap_err();
+        assert!(e.to_string().contains("status"));
+        assert!(PropertiesUpdate::from_json(&json!({"score": "high"})).is_err());
+    }
+
+    #[test]
+    fn ids_deduplicated_in_order() {
+        assert_eq!(
+            dedupe(vec!["b".into(), "a".into(), "b".into(), " ".into()]).unwrap(),
+            ["b", "a"]
+        );
+        assert!(dedupe(vec![]).is_err());
+    }
+}

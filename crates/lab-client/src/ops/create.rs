@@ -1,0 +1,433 @@
+//! Task creation with the SDK's pipeline, bounded concurrency and retry-safe creates.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures::StreamExt;
+use reqwest::Method;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use super::input::{TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks};
+use super::{
+    Compatibility, CreateOptions, CreateReport, DuplicatePolicy, OutcomeStatus, Progress,
+    ProgressSender, TaskOutcome, emit,
+};
+use crate::client::{Call, LabClient, Payload, Repeat};
+use crate::error::{Error, Result};
+use crate::types::{TaskFilter, TaskPage};
+
+const DUPLICATE_CHUNK: usize = 500;
+
+fn list_some(names: &[String]) -> String {
+    let shown = names
+        .iter()
+        .take(3)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > 3 {
+        format!("{shown} and {} more", names.len() - 3)
+    } else {
+        shown
+    }
+}
+
+/// Names already in the batch among `names` (checked in chunks of 500).
+pub(crate) async fn existing_names(
+    client: &LabClient,
+    batch_id: &str,
+    names: &[String],
+) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct Answer {
+        duplicate: Vec<String>,
+    }
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for chunk in names.chunks(DUPLICATE_CHUNK) {
+        let call = Call::new(
+            Method::PATCH,
+            format!("api/task-manager/batches/{batch_id}/tasks-duplicate"),
+            Repeat::Safe,
+        )
+        .json(json!({ "names": chunk }));
+        let a: Answer = client.send_json(&call).await?;
+        for n in a.duplicate {
+            if seen.insert(n.clone()) {
+                out.push(n);
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Shared {
+    client: LabClient,
+    project_id: String,
+    batch_id: String,
+    policy: DuplicatePolicy,
+    progress: Option<ProgressSender>,
+    done: AtomicU64,
+    failed: AtomicU64,
+    bytes_sent: AtomicU64,
+    bytes_total: u64,
+    total: u64,
+}
+
+impl Shared {
+    fn report(&self, message: Option<String>) {
+        emit(
+            &self.progress,
+            Progress {
+                done: self.done.load(Ordering::SeqCst),
+                failed: self.failed.load(Ordering::SeqCst),
+                total: self.total,
+                bytes_sent: self.bytes_sent.load(Ordering::SeqCst),
+                bytes_total: self.bytes_total,
+                message,
+            },
+        );
+    }
+}
+
+async fn upload(s: &Shared, path: &str) -> Result<Value> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| Error::io(path, e))?;
+    let len = bytes.len() as u64;
+    let file_name = Path::new(path)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mime = mime_guess::from_path(path)
+        .first_or_octet_stream()
+        .essence_str()
+        .to_string();
+    let mut call = Call::new(Method::POST, "api/file-manager/files", Repeat::Safe).query(vec![(
+        "skipTaskCreation".into(),
+        "true".into(),
+    )]);
+    call.payload = Payload::Multipart {
+        fields: vec![
+            ("path".into(), uuid::Uuid::new_v4().to_string()),
+            ("batchId".into(), s.batch_id.clone()),
+        ],
+        file_field: "file".into(),
+        file_name,
+        mime,
+        bytes: bytes.into(),
+    };
+    #[derive(Deserialize)]
+    struct Uploaded {
+        #[serde(rename = "_id")]
+        id: String,
+        name: String,
+    }
+    let up: Uploaded = s.client.send_json(&call).await?;
+    s.bytes_sent.fetch_add(len, Ordering::SeqCst);
+    Ok(json!({ "id": up.id, "name": up.name }))
+}
+
+/// Find the id of the task named `name` in the batch (after an uncertain create).
+async fn find_task_id(s: &Shared, name: &str) -> Result<Option<String>> {
+    let filter = TaskFilter {
+        project_id: s.project_id.clone(),
+        batch_ids: vec![s.batch_id.clone()],
+        names: vec![name.to_string()],
+        ..TaskFilter::default()
+    };
+    let mut pages = std::pin::pin!(s.client.task_pages(filter));
+    while let Some(page) = pages.next().await {
+        let TaskPage { tasks, .. } = page?;
+        if let Some(id) = tasks
+            .iter()
+            .filter(|t| t["name"] == name)
+            .find_map(|t| t["_id"].as_str())
+        {
+            return Ok(Some(id.to_string()));
+        }
+    }
+    Ok(None)
+}
+
+/// POST the task; after an uncertain failure, re-check the name before posting again.
+async fn post_task(s: &Shared, name: &str, body: &Value) -> Result<String> {
+    let call = Call::new(
+        Method::POST,
+        format!("api/task-manager/batches/{}/tasks", s.batch_id),
+        Repeat::Unsafe,
+    )
+    .json(body.clone());
+    let opts = s.client.options().clone();
+    let mut delay = opts.min_backoff;
+    let mut attempt = 0;
+    loop {
+        let err = match s.client.send_json::<Value>(&call).await {
+            Ok(created) => {
+                return created["_id"]
+                    .as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| Error::Decode {
+                        what: "created task".into(),
+                        message: "at `_id`: missing".into(),
+                    });
+            }
+            Err(e) => e,
+        };
+        attempt += 1;
+        if !err.is_ambiguous() || attempt > opts.max_retries {
+            return Err(err);
+        }
+        if s.policy == DuplicatePolicy::InsertAnyway {
+            // Without a duplicate check a second post could create the task twice.
+            return Err(Error::Server {
+                status: 0,
+                message: format!(
+                    "the creation of \"{name}\" failed and may or may not have happened ({err}); check the batch before creating it again"
+                ),
+            });
+        }
+        let jitter = rand::random_range(0.5..1.5);
+        tokio::time::sleep(delay.mul_f64(jitter)).await;
+        delay = (delay * 2).min(opts.max_backoff);
+        tracing::debug!(task = name, "create failed ({err}); checking whether it exists");
+        if !existing_names(&s.client, &s.batch_id, &[name.to_string()])
+            .await?
+            .is_empty()
+        {
+            if let Some(id) = find_task_id(s, name).await? {
+                return Ok(id);
+            }
+        }
+    }
+}
+
+async fn create_one(s: &Shared, task: &TaskInput) -> Result<String> {
+    let mut resources = Vec::new();
+    let mut file_ids = Vec::new();
+    for r in task.resources.iter().flatten() {
+        if is_local_file(r) {
+            let up = upload(s, r).await?;
+            file_ids.push(up["id"].clone());
+            resources.push(up);
+        } else {
+            resources.push(Value::String(r.clone()));
+        }
+    }
+    let mut grant_resources = Value::Null;
+    if !file_ids.is_empty() {
+        let call = Call::new(Method::POST, "api/file-manager/grant/files", Repeat::Safe)
+            .json(json!({ "ids": file_ids }));
+        let a: Value = s.client.send_json(&call).await?;
+        grant_resources = a.get("accessToken").cloned().unwrap_or(Value::Null);
+    }
+    let (mut data_id, mut grant_data) = (Value::Null, Value::Null);
+    let has_data = match &task.data {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(o)) => !o.is_empty(),
+        Some(_) => true,
+    };
+    if has_data {
+        let mut body = task
+            .data
+            .as_ref()
+            .and_then(Value::as_object)
+            .cloned()
+            .ok_or_else(|| {
+                Error::Validation(format!("Task \"{}\": data must be an object", task.name))
+            })?;
+        body.insert(
+            "__project_configuration_overwrite__".into(),
+            task.project_configuration_overwrite
+                .clone()
+                .unwrap_or(Value::Null),
+        );
+        let call = Call::new(
+            Method::POST,
+            "api/data-manager/import-data/json",
+            Repeat::Safe,
+        )
+        .query(vec![
+            ("skipTaskCreation".into(), "true".into()),
+            ("grantAccess".into(), "true".into()),
+        ])
+        .json(json!({ "batchId": s.batch_id, "name": task.name, "body": body }));
+        let a: Value = s.client.send_json(&call).await?;
+        data_id = a.get("initialDataId").cloned().unwrap_or(Value::Null);
+        grant_data = a.get("accessToken").cloned().unwrap_or(Value::Null);
+    }
+    let body = json!({
+        "name": task.name,
+        "resources": resources,
+        "properties": task.properties.clone().unwrap_or(Value::Null),
+        "dataId": data_id,
+        "grantResources": grant_resources,
+        "grantData": grant_data,
+    });
+    post_task(s, &task.name, &body).await
+}
+
+/// Create tasks in a batch like the SDK's `create_tasks`: checks first (project, data,
+/// duplicates, local files), then one pipeline per task (upload, grant, import data, create),
+/// `opts.concurrency` at a time. Returns `Err` only when the job is refused before anything
+/// is created; per-task failures are in the report.
+pub async fn create_tasks(
+    client: &LabClient,
+    project_id: &str,
+    batch_id: &str,
+    tasks: Vec<TaskInput>,
+    opts: CreateOptions,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<CreateReport> {
+    if tasks.is_empty() {
+        return Err(Error::Validation("No task to create".into()));
+    }
+    if let Some(t) = tasks.iter().find(|t| t.name.trim().is_empty()) {
+        return Err(Error::Validation(format!(
+            "Every task needs a name (resources: {:?})",
+            t.resources.clone().unwrap_or_default()
+        )));
+    }
+    if cancel.is_cancelled() {
+        return Err(Error::Cancelled);
+    }
+    client.project(project_id).await?;
+    let cfg = client.project_configuration(project_id).await?;
+    let mut tasks = tasks;
+    if opts.compatibility == Compatibility::Kili {
+        validate_tasks(&tasks, &cfg, Compatibility::Kili)?;
+        tasks = kili_to_lab(tasks, &cfg)?;
+    }
+    if opts.validate_data {
+        validate_tasks(&tasks, &cfg, Compatibility::Lab)?;
+    }
+    prepare_tasks(&mut tasks, &cfg);
+
+    // Local files must be readable before anything is sent.
+    let mut bytes_total = 0;
+    for t in &tasks {
+        for r in t.resources.iter().flatten().filter(|r| is_local_file(r)) {
+            let meta = std::fs::metadata(r).map_err(|e| Error::io(r.as_str(), e))?;
+            if !meta.is_file() {
+                return Err(Error::Validation(format!(
+                    "Task \"{}\": {r} is not a file (resources are file paths, http(s) URLs or resource:// references)",
+                    t.name
+                )));
+            }
+            bytes_total += meta.len();
+        }
+    }
+
+    let mut skip: HashSet<String> = HashSet::new();
+    if opts.duplicates != DuplicatePolicy::InsertAnyway {
+        let mut seen = HashSet::new();
+        let mut dupes = Vec::new();
+        for t in &tasks {
+            if !seen.insert(t.name.clone()) && !dupes.contains(&t.name) {
+                dupes.push(t.name.clone());
+            }
+        }
+        if !dupes.is_empty() {
+            return Err(Error::Validation(format!(
+                "{} task name(s) appear more than once in your list: {}. Names must be unique in a batch.",
+                dupes.len(),
+                list_some(&dupes)
+            )));
+        }
+        let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
+        let existing = existing_names(client, batch_id, &names).await?;
+        if !existing.is_empty() {
+            if opts.duplicates == DuplicatePolicy::Refuse {
+                return Err(Error::Validation(format!(
+                    "{} task name(s) already exist in the batch: {}. Skip existing tasks or insert anyway.",
+                    existing.len(),
+                    list_some(&existing)
+                )));
+            }
+            tracing::warn!(
+                "{} task name(s) already exist in the batch and are skipped: {}",
+                existing.len(),
+                list_some(&existing)
+            );
+            skip.extend(existing);
+        }
+    }
+
+    let shared = Arc::new(Shared {
+        client: client.clone(),
+        project_id: project_id.to_string(),
+        batch_id: batch_id.to_string(),
+        policy: opts.duplicates,
+        progress,
+        done: AtomicU64::new(0),
+        failed: AtomicU64::new(0),
+        bytes_sent: AtomicU64::new(0),
+        bytes_total,
+        total: tasks.len() as u64,
+    });
+    shared.report(Some("Creating tasks".into()));
+
+    let mut outcomes: Vec<Option<TaskOutcome>> = vec![None; tasks.len()];
+    let mut todo = Vec::new();
+    for (i, t) in tasks.into_iter().enumerate() {
+        if skip.contains(&t.name) {
+            outcomes[i] = Some(TaskOutcome::new(&t.name, None, OutcomeStatus::Skipped));
+            shared.done.fetch_add(1, Ordering::SeqCst);
+        } else {
+            todo.push((i, t));
+        }
+    }
+    if !skip.is_empty() {
+        shared.report(None);
+    }
+
+    let conc = opts.concurrency.max(1);
+    let mut running = futures::stream::iter(todo)
+        .map(|(i, t)| {
+            let s = shared.clone();
+            let cancel = cancel.clone();
+            async move {
+                if cancel.is_cancelled() {
+                    return (i, TaskOutcome::new(&t.name, None, OutcomeStatus::Cancelled));
+                }
+                let outcome = match create_one(&s, &t).await {
+                    Ok(id) => {
+                        s.done.fetch_add(1, Ordering::SeqCst);
+                        TaskOutcome::new(&t.name, Some(id), OutcomeStatus::Ok)
+                    }
+                    Err(e) => {
+                        s.failed.fetch_add(1, Ordering::SeqCst);
+                        tracing::warn!(task = %t.name, "creation failed: {e}");
+                        TaskOutcome::failed(&t.name, None, &e)
+                    }
+                };
+                s.report(None);
+                (i, outcome)
+            }
+        })
+        .buffer_unordered(conc);
+    while let Some((i, o)) = running.next().await {
+        outcomes[i] = Some(o);
+    }
+
+    let outcomes: Vec<TaskOutcome> = outcomes.into_iter().flatten().collect();
+    let count = |st: OutcomeStatus| outcomes.iter().filter(|o| o.status == st).count() as u64;
+    let report = CreateReport {
+        created: count(OutcomeStatus::Ok),
+        skipped: count(OutcomeStatus::Skipped),
+        failed: count(OutcomeStatus::Failed),
+        cancelled: count(OutcomeStatus::Cancelled) > 0,
+        outcomes,
+    };
+    shared.report(Some(if report.cancelled {
+        "Cancelled".into()
+    } else {
+        "Finished".into()
+    }));
+    Ok(report)
+}

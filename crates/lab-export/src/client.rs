@@ -1,0 +1,82 @@
+//! The export against a lab server through `lab-client`.
+
+use crate::driver::{EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, Page, export_pages};
+use crate::error::{ExportError, Result};
+use crate::format::{ExportFormat, ExportOptions};
+use futures::StreamExt;
+use serde_json::Value;
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// What to export and where.
+#[derive(Clone, Debug, Default)]
+pub struct ExportRequest {
+    pub project_id: String,
+    /// Task filters as for listing; the project and optional fields are set by the export.
+    pub filter: lab_client::TaskFilter,
+    pub format: ExportFormat,
+    /// Default: the current folder.
+    pub output_folder: Option<PathBuf>,
+    /// File name (`.json` for lab/kili, `.zip` for yolo) or folder name (mask).
+    /// Default: the SDK's, e.g. `lab_{projectId}_{YYYY-mm-dd_HH:MM:SS}.json`.
+    pub output_filename: Option<String>,
+    pub options: ExportOptions,
+    /// Replace an existing file/folder of the same name.
+    pub overwrite: bool,
+}
+
+impl ExportRequest {
+    pub fn spec(&self) -> ExportSpec {
+        ExportSpec {
+            project_id: self.project_id.clone(),
+            format: self.format,
+            output_folder: self.output_folder.clone(),
+            output_filename: self.output_filename.clone(),
+            options: self.options.clone(),
+            overwrite: self.overwrite,
+        }
+    }
+}
+
+/// Exports the tasks matching the request. `progress` gets `lab_client::ops::Progress`
+/// updates (done = tasks written, total = tasks matching) after every page.
+pub async fn export(
+    client: &lab_client::LabClient,
+    req: ExportRequest,
+    progress: Option<lab_client::ops::ProgressSender>,
+    cancel: CancellationToken,
+) -> Result<ExportReport> {
+    let cfg = tokio::select! {
+        c = client.project_configuration(&req.project_id) => c?,
+        _ = cancel.cancelled() => return Err(ExportError::Cancelled),
+    };
+    let mut config = cfg.raw.clone();
+    if let Some(obj) = config.as_object_mut() {
+        obj.entry("projectType")
+            .or_insert_with(|| Value::String(cfg.project_type.clone()));
+    }
+    let mut filter = req.filter.clone();
+    filter.project_id = req.project_id.clone();
+    filter.optional_fields = EXPORT_OPTIONAL_FIELDS.map(String::from).to_vec();
+    let pages = client.task_pages(filter).map(|r| {
+        r.map(|p| Page {
+            tasks: p.tasks,
+            loaded: p.loaded,
+            total: p.total,
+        })
+        .map_err(ExportError::from)
+    });
+    let sink = move |done: u64, total: u64| {
+        if let Some(tx) = &progress {
+            let _ = tx.send(lab_client::ops::Progress {
+                done,
+                failed: 0,
+                total,
+                bytes_sent: 0,
+                bytes_total: 0,
+                message: None,
+            });
+        }
+    };
+    export_pages(&config, &req.spec(), pages, sink, cancel).await
+}

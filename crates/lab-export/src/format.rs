@@ -1,0 +1,583 @@
+//! Export formats, their options, and which projects each format accepts.
+
+use crate::error::{ExportError, Result};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::fmt;
+use std::str::FromStr;
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    #[default]
+    Lab,
+    Kili,
+    Yolo,
+    Mask,
+}
+
+impl ExportFormat {
+    pub const ALL: [ExportFormat; 4] = [
+        ExportFormat::Lab,
+        ExportFormat::Kili,
+        ExportFormat::Yolo,
+        ExportFormat::Mask,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportFormat::Lab => "lab",
+            ExportFormat::Kili => "kili",
+            ExportFormat::Yolo => "yolo",
+            ExportFormat::Mask => "mask",
+        }
+    }
+
+    /// The extension an explicit output file name must have (the mask export is a folder).
+    pub fn required_extension(self) -> Option<&'static str> {
+        match self {
+            ExportFormat::Lab | ExportFormat::Kili => Some(".json"),
+            ExportFormat::Yolo => Some(".zip"),
+            ExportFormat::Mask => None,
+        }
+    }
+
+    /// Image tools (without the `iat-`/`tool-iat-` prefix) the format can read.
+    fn compatible_tools(self) -> Option<&'static [&'static str]> {
+        match self {
+            ExportFormat::Lab => None,
+            ExportFormat::Kili | ExportFormat::Yolo => {
+                Some(&["rectangle", "polygon", "polyline", "graph", "segmentation"])
+            }
+            ExportFormat::Mask => Some(&["segmentation"]),
+        }
+    }
+
+    fn refuses_sequences(self) -> bool {
+        matches!(self, ExportFormat::Yolo | ExportFormat::Mask)
+    }
+}
+
+impl fmt::Display for ExportFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ExportFormat {
+    type Err = ExportError;
+    fn from_str(s: &str) -> Result<Self> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "lab" => Ok(ExportFormat::Lab),
+            "kili" => Ok(ExportFormat::Kili),
+            "yolo" => Ok(ExportFormat::Yolo),
+            "mask" => Ok(ExportFormat::Mask),
+            other => Err(ExportError::InvalidOption(format!(
+                "unknown format \"{other}\": use lab, kili, yolo or mask"
+            ))),
+        }
+    }
+}
+
+/// Format options (the SDK's `options` dict).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+pub struct ExportOptions {
+    /// Form projects: the image tool input to export (needed when the form has several).
+    #[serde(default)]
+    pub input_id: Option<String>,
+    /// Mask: drop the task name's extension (`a.jpg` → `a.png` instead of `a.jpg.png`).
+    #[serde(default)]
+    pub replace_extension: bool,
+    /// Mask: label id → RGB colour, applied in order to the pixels of each label's bChannel.
+    #[serde(default)]
+    pub semantic_mapping: Option<Vec<(String, [u8; 3])>>,
+}
+
+const KNOWN_OPTIONS: &str = "input_id, replace_extension, semantic_mapping";
+
+impl ExportOptions {
+    /// Reads options from a JSON object like the SDK's options dict:
+    /// `{"input_id": "img", "replace_extension": true, "semantic_mapping": {"cat": [255, 0, 0]}}`.
+    pub fn from_json(v: &Value) -> Result<Self> {
+        let Some(obj) = v.as_object() else {
+            if v.is_null() {
+                return Ok(Self::default());
+            }
+            return Err(ExportError::InvalidOption(
+                "options must be a JSON object".into(),
+            ));
+        };
+        let mut o = Self::default();
+        for (k, v) in obj {
+            o.set(k, v.clone())?;
+        }
+        Ok(o)
+    }
+
+    /// Reads `key=value` pairs (command line `--option`); values are JSON when they parse as
+    /// JSON, plain strings otherwise.
+    pub fn from_pairs<S: AsRef<str>>(pairs: &[S]) -> Result<Self> {
+        let mut o = Self::default();
+        for pair in pairs {
+            let pair = pair.as_ref();
+            let (k, v) = pair.split_once('=').ok_or_else(|| {
+                ExportError::InvalidOption(format!(
+                    "\"{pair}\" is not key=value (known options: {KNOWN_OPTIONS})"
+                ))
+            })?;
+            let value =
+                serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
+            o.set(k.trim(), value)?;
+        }
+        Ok(o)
+    }
+
+    fn set(&mut self, key: &str, value: Value) -> Result<()> {
+        match key {
+            "input_id" => {
+                self.input_id = match value {
+                    Value::Null => None,
+                    Value::String(s) => Some(s),
+                    other => Some(other.to_string()),
+                }
+            }
+            "replace_extension" => {
+                self.replace_extension = match &value {
+                    Value::Bool(b) => *b,
+                    Value::Null => false,
+                    Value::Number(n) => n.as_f64() != Some(0.0),
+                    Value::String(s) => match s.to_ascii_lowercase().as_str() {
+                        "true" | "yes" | "1" | "on" => true,
+                        "false" | "no" | "0" | "off" | "" => false,
+                        _ => {
+                            return Err(ExportError::InvalidOption(format!(
+                                "replace_extension must be true or false, not \"{s}\""
+                            )));
+                        }
+                    },
+                    _ => {
+                        return Err(ExportError::InvalidOption(
+                            "replace_extension must be true or false".into(),
+                        ));
+                    }
+                }
+            }
+            "semantic_mapping" => {
+                self.semantic_mapping = match value {
+                    Value::Null => None,
+                    Value::Object(m) => Some(parse_mapping(&m)?),
+                    _ => {
+                        return Err(ExportError::InvalidOption(
+                            "semantic_mapping must be a JSON object like {\"label_id\": [255, 0, 0]}"
+                                .into(),
+                        ));
+                    }
+                }
+            }
+            other => {
+                return Err(ExportError::InvalidOption(format!(
+                    "unknown option \"{other}\" (known options: {KNOWN_OPTIONS})"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_mapping(m: &Map<String, Value>) -> Result<Vec<(String, [u8; 3])>> {
+    m.iter()
+        .map(|(label, rgb)| {
+            let bad = || {
+                ExportError::InvalidOption(format!(
+                    "semantic_mapping[\"{label}\"] must be [r, g, b] with values 0 to 255"
+                ))
+            };
+            let arr = rgb.as_array().ok_or_else(bad)?;
+            if arr.len() != 3 {
+                return Err(bad());
+            }
+            let mut out = [0u8; 3];
+            for (o, v) in out.iter_mut().zip(arr) {
+                *o = v
+                    .as_u64()
+                    .and_then(|x| u8::try_from(x).ok())
+                    .ok_or_else(bad)?;
+            }
+            Ok((label.clone(), out))
+        })
+        .collect()
+}
+
+/// What a format works on once the project is resolved: the image tool, the configuration
+/// holding its labels, and for forms the input whose value is the task body.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// The SDK's type: `iat-rectangle`… or `tool-iat-rectangle`… for a form input; `None` for
+    /// the lab format, which reads any project.
+    pub tool_type: Option<String>,
+    pub input_id: Option<String>,
+    /// The project configuration, or the form input's `config`.
+    pub config: Value,
+    pub sequence: bool,
+}
+
+impl Target {
+    /// The tool without prefix: `rectangle`, `polygon`, `segmentation`…
+    pub fn tool(&self) -> Option<&str> {
+        let t = self.tool_type.as_deref()?;
+        Some(
+            t.strip_prefix("tool-iat-")
+                .or_else(|| t.strip_prefix("iat-"))
+                .unwrap_or(t),
+        )
+    }
+
+    pub fn is_segmentation(&self) -> bool {
+        self.tool() == Some("segmentation")
+    }
+}
+
+fn iat_inputs(config: &Value) -> Vec<&Value> {
+    let mut out = Vec::new();
+    if let Some(rows) = config
+        .pointer("/metadata/inputsLayout")
+        .and_then(Value::as_array)
+    {
+        for row in rows.iter().filter_map(Value::as_array) {
+            for col in row.iter().filter_map(Value::as_array) {
+                for input in col {
+                    out.push(input);
+                }
+            }
+        }
+    }
+    out
+}
+
+fn input_type(input: &Value) -> &str {
+    input.get("type").and_then(Value::as_str).unwrap_or("")
+}
+
+fn is_sequence(config: &Value) -> bool {
+    config
+        .pointer("/metadata/toolOptions/sequence")
+        .is_some_and(|v| match v {
+            Value::Bool(b) => *b,
+            Value::Null => false,
+            _ => true,
+        })
+}
+
+const IAT_INPUT_TYPES: [&str; 5] = [
+    "tool-iat-rectangle",
+    "tool-iat-polygon",
+    "tool-iat-polyline",
+    "tool-iat-graph",
+    "tool-iat-segmentation",
+];
+
+/// Checks that `format` fits the project and finds what it works on.
+pub fn resolve_target(
+    format: ExportFormat,
+    config: &Value,
+    options: &ExportOptions,
+) -> Result<Target> {
+    let project_type = config
+        .get("projectType")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let Some(tools) = format.compatible_tools() else {
+        return Ok(Target {
+            tool_type: None,
+            input_id: None,
+            config: config.clone(),
+            sequence: is_sequence(config),
+        });
+    };
+    let unsupported = |why: String| ExportError::Unsupported(why);
+    let target = if let Some(tool) = project_type.strip_prefix("iat-") {
+        if !tools.contains(&tool) {
+            return Err(unsupported(format!(
+                "the {format} export does not support {project_type} projects (it supports {})",
+                supported_list(tools)
+            )));
+        }
+        Target {
+            tool_type: Some(project_type.to_string()),
+            input_id: None,
+            config: config.clone(),
+            sequence: is_sequence(config),
+        }
+    } else if project_type == "form" {
+        let input = if let Some(id) = options.input_id.as_deref() {
+            let found = iat_inputs(config)
+                .into_iter()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(id));
+            match found {
+                Some(i)
+                    if input_type(i)
+                        .strip_prefix("tool-iat-")
+                        .is_some_and(|t| tools.contains(&t)) =>
+                {
+                    i
+                }
+                _ => {
+                    return Err(unsupported(format!(
+                        "input_id \"{id}\" is not an image tool input the {format} export supports ({})",
+                        supported_list(tools)
+                    )));
+                }
+            }
+        } else {
+            // Like the SDK: any image tool input counts, the only one is taken.
+            let candidates: Vec<&Value> = iat_inputs(config)
+                .into_iter()
+                .filter(|i| IAT_INPUT_TYPES.contains(&input_type(i)))
+                .collect();
+            match candidates.as_slice() {
+                [] => {
+                    return Err(unsupported(format!(
+                        "this form has no image tool input: the {format} export needs one ({})",
+                        supported_list(tools)
+                    )));
+                }
+                [one] => {
+                    let t = input_type(one).trim_start_matches("tool-iat-");
+                    if !tools.contains(&t) {
+                        return Err(unsupported(format!(
+                            "the {format} export does not support the form's {} input (it supports {})",
+                            input_type(one),
+                            supported_list(tools)
+                        )));
+                    }
+                    *one
+                }
+                many => {
+                    let ids: Vec<&str> = many
+                        .iter()
+                        .filter_map(|i| i.get("id").and_then(Value::as_str))
+                        .collect();
+                    return Err(unsupported(format!(
+                        "this form has {} image tool inputs ({}): choose one with the input_id option",
+                        many.len(),
+                        ids.join(", ")
+                    )));
+                }
+            }
+        };
+        let cfg = input.get("config").cloned().unwrap_or(Value::Null);
+        Target {
+            tool_type: Some(input_type(input).to_string()),
+            input_id: input.get("id").and_then(Value::as_str).map(str::to_string),
+            sequence: is_sequence(&cfg),
+            config: cfg,
+        }
+    } else {
+        return Err(unsupported(format!(
+            "the {format} export needs an image annotation project ({}); this project is \"{project_type}\"",
+            supported_list(tools)
+        )));
+    };
+    if format.refuses_sequences() && target.sequence {
+        return Err(unsupported(format!(
+            "the {format} export does not support sequences (video-like projects): use the lab or kili format"
+        )));
+    }
+    Ok(target)
+}
+
+fn supported_list(tools: &[&str]) -> String {
+    tools
+        .iter()
+        .map(|t| format!("iat-{t}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// For the UI: every format with `Ok` or the reason it does not fit this project.
+pub fn supported_formats(
+    project_type: &str,
+    config: &Value,
+) -> Vec<(ExportFormat, std::result::Result<(), String>)> {
+    let mut cfg = config.clone();
+    if let Some(obj) = cfg.as_object_mut() {
+        obj.entry("projectType")
+            .or_insert_with(|| Value::String(project_type.to_string()));
+    }
+    ExportFormat::ALL
+        .into_iter()
+        .map(|f| {
+            let r = resolve_target(f, &cfg, &ExportOptions::default())
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            (f, r)
+        })
+        .collect()
+}
+
+// ---- labels (from the configuration a target works on) ----
+
+/// Label ids of the main lists, in order (YOLO class indexes).
+pub fn main_list_label_ids(config: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let lists = config
+        .pointer("/metadata/labelOptions/mainLists")
+        .and_then(Value::as_array);
+    let available = config.pointer("/metadata/labelOptions/availableLabels");
+    for list in lists.into_iter().flatten() {
+        for key in list
+            .get("keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let labels = available
+                .and_then(|a| a.get(key))
+                .and_then(Value::as_array);
+            for label in labels.into_iter().flatten() {
+                if let Some(id) = label.get("id") {
+                    out.push(match id {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Label id → bChannel over all available labels (later lists win, like a dict update).
+pub fn b_channels(config: &Value) -> std::collections::HashMap<String, i64> {
+    let mut out = std::collections::HashMap::new();
+    if let Some(avail) = config
+        .pointer("/metadata/labelOptions/availableLabels")
+        .and_then(Value::as_object)
+    {
+        for labels in avail.values().filter_map(Value::as_array) {
+            for label in labels {
+                if let Some(id) = label.get("id").and_then(Value::as_str) {
+                    let b = label.get("bChannel").and_then(Value::as_i64).unwrap_or(0);
+                    out.insert(id.to_string(), b);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Ids of an annotation's main labels: `{list: {labels: [{id}…], children?}}` in order.
+pub fn main_labels(labels: Option<&Value>) -> Vec<Value> {
+    let mut out = Vec::new();
+    if let Some(obj) = labels.and_then(Value::as_object) {
+        for value in obj.values() {
+            for l in value
+                .get("labels")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                out.push(l.get("id").cloned().unwrap_or(Value::Null));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn form(inputs: Value) -> Value {
+        json!({"projectType": "form", "metadata": {"inputsLayout": [[inputs]]}})
+    }
+
+    #[test]
+    fn formats_refuse_unfit_projects_with_reasons() {
+        let seg = json!({"projectType": "iat-segmentation", "metadata": {}});
+        let rect_seq =
+            json!({"projectType": "iat-rectangle", "metadata": {"toolOptions": {"sequence": true}}});
+        let f = supported_formats("iat-segmentation", &seg);
+        assert!(f.iter().all(|(_, r)| r.is_ok()));
+        let f = supported_formats("iat-rectangle", &rect_seq);
+        let get = |f: &[(ExportFormat, std::result::Result<(), String>)], x| {
+            f.iter().find(|(k, _)| *k == x).unwrap().1.clone()
+        };
+        assert!(get(&f, ExportFormat::Lab).is_ok());
+        assert!(get(&f, ExportFormat::Kili).is_ok());
+        assert!(get(&f, ExportFormat::Yolo).unwrap_err().contains("sequences"));
+        assert!(get(&f, ExportFormat::Mask).is_err());
+        let f = supported_formats("form", &form(json!([{"id": "t", "type": "text"}])));
+        assert!(get(&f, ExportFormat::Lab).is_ok());
+        assert!(get(&f, ExportFormat::Kili).unwrap_err().contains("no image tool input"));
+    }
+
+    #[test]
+    fn form_input_is_found_or_must_be_chosen() {
+        let one = form(json!([
+            {"id": "t", "type": "text"},
+            {"id": "img", "type": "tool-iat-polygon", "config": {"metadata": {"labelOptions": {}}}}
+        ]));
+        let t = resolve_target(ExportFormat::Yolo, &one, &ExportOptions::default()).unwrap();
+        assert_eq!(t.input_id.as_deref(), Some("img"));
+        assert_eq!(t.tool(), Some("polygon"));
+        assert!(resolve_target(ExportFormat::Mask, &one, &ExportOptions::default()).is_err());
+
+        let two = form(json!([
+            {"id": "a", "type": "tool-iat-polygon", "config": {}},
+            {"id": "b", "type": "tool-iat-segmentation", "config": {}}
+        ]));
+        let e = resolve_target(ExportFormat::Kili, &two, &ExportOptions::default()).unwrap_err();
+        assert!(e.to_string().contains("input_id"), "{e}");
+        let opts = ExportOptions {
+            input_id: Some("b".into()),
+            ..Default::default()
+        };
+        let t = resolve_target(ExportFormat::Mask, &two, &opts).unwrap();
+        assert_eq!(t.tool_type.as_deref(), Some("tool-iat-segmentation"));
+        let opts = ExportOptions {
+            input_id: Some("zz".into()),
+            ..Default::default()
+        };
+        assert!(resolve_target(ExportFormat::Kili, &two, &opts).is_err());
+    }
+
+    #[test]
+    fn options_parse_from_pairs_and_json() {
+        let o = ExportOptions::from_pairs(&[
+            "replace_extension=true",
+            "input_id=img",
+            r#"semantic_mapping={"cat": [255, 0, 0], "dog": [0, 0, 255]}"#,
+        ])
+        .unwrap();
+        assert!(o.replace_extension);
+        assert_eq!(o.input_id.as_deref(), Some("img"));
+        assert_eq!(
+            o.semantic_mapping.unwrap(),
+            vec![("cat".into(), [255, 0, 0]), ("dog".into(), [0, 0, 255])]
+        );
+        assert!(ExportOptions::from_pairs(&["colour=1"]).is_err());
+        assert!(ExportOptions::from_pairs(&["replace_extension"]).is_err());
+        assert!(ExportOptions::from_pairs(&[r#"semantic_mapping={"a": [256, 0, 0]}"#]).is_err());
+        let j = ExportOptions::from_json(&json!({"replace_extension": false})).unwrap();
+        assert_eq!(j, ExportOptions::default());
+    }
+
+    #[test]
+    fn labels_of_main_lists_in_order() {
+        let cfg = json!({"metadata": {"labelOptions": {
+            "mainLists": [{"name": "m", "keys": ["b", "a"]}],
+            "availableLabels": {"a": [{"id": "x", "bChannel": 3}], "b": [{"id": "y", "bChannel": 4}], "c": [{"id": "z", "bChannel": 5}]}
+        }}});
+        assert_eq!(main_list_label_ids(&cfg), ["y", "x"]);
+        let b = b_channels(&cfg);
+        assert_eq!(b["z"], 5);
+        assert_eq!(b["x"], 3);
+        assert_eq!(
+            main_labels(Some(&json!({"l1": {"labels": [{"id": "a"}, {"id": "b"}]}, "l2": {"labels": [{"id": "c"}]}}))),
+            vec![json!("a"), json!("b"), json!("c")]
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! Tauri commands: one-line adapters from IPC to [`crate::core::Core`].
+
+use lab_client::{Batch, Project, ProjectFilter};
+use tauri::State;
+use tauri::ipc::Channel;
+
+use crate::core::{
+    BulkPreview, BulkProgress, BulkRequest, BulkResult, BulkTarget, ConnectionInfo, Core,
+    LoadSummary, ProjectOverview, TaskPageEvent, TaskQuery,
+};
+use crate::error::{AppError, AppResult};
+use crate::profiles::{Profile, ProfileDraft, ProfileList};
+use crate::views::SavedView;
+
+type S<'a> = State<'a, Core>;
+
+fn channel_closed(e: tauri::Error) -> AppError {
+    AppError::internal(format!("The window stopped listening: {e}"))
+}
+
+#[tauri::command]
+pub fn list_profiles(core: S<'_>) -> AppResult<ProfileList> {
+    core.list_profiles()
+}
+
+#[tauri::command]
+pub fn add_profile(core: S<'_>, draft: ProfileDraft) -> AppResult<Profile> {
+    core.add_profile(draft)
+}
+
+#[tauri::command]
+pub fn update_profile(core: S<'_>, id: String, draft: ProfileDraft) -> AppResult<Profile> {
+    core.update_profile(id, draft)
+}
+
+#[tauri::command]
+pub async fn remove_profile(core: S<'_>, id: String) -> AppResult<()> {
+    core.remove_profile(id).await
+}
+
+#[tauri::command]
+pub async fn test_connection(core: S<'_>, id: Option<String>, draft: ProfileDraft) -> AppResult<()> {
+    core.test_connection(id, draft).await
+}
+
+#[tauri::command]
+pub async fn connect(core: S<'_>, profile_id: String) -> AppResult<ConnectionInfo> {
+    core.connect(profile_id).await
+}
+
+#[tauri::command]
+pub async fn disconnect(core: S<'_>) -> AppResult<()> {
+    Ok(core.disconnect().await)
+}
+
+#[tauri::command]
+pub async fn current_connection(core: S<'_>) -> AppResult<Option<ConnectionInfo>> {
+    Ok(core.connection().await)
+}
+
+#[tauri::command]
+pub async fn list_projects(core: S<'_>, filter: ProjectFilter) -> AppResult<Vec<Project>> {
+    core.list_projects(filter).await
+}
+
+#[tauri::command]
+pub async fn list_batches(core: S<'_>, project_id: String) -> AppResult<Vec<Batch>> {
+    core.list_batches(project_id).await
+}
+
+#[tauri::command]
+pub async fn project_overview(core: S<'_>, project_id: String) -> AppResult<ProjectOverview> {
+    core.project_overview(project_id).await
+}
+
+#[tauri::command]
+pub async fn load_tasks(
+    core: S<'_>,
+    job_id: String,
+    query: TaskQuery,
+    on_page: Channel<TaskPageEvent>,
+) -> AppResult<LoadSummary> {
+    core.load_tasks(&job_id, query, |p| on_page.send(p).map_err(channel_closed)).await
+}
+
+#[tauri::command]
+pub fn cancel_job(core: S<'_>, job_id: String) -> bool {
+    core.cancel_job(&job_id)
+}
+
+#[tauri::command]
+pub async fn resource_preview(core: S<'_>, resource: serde_json::Value) -> AppResult<String> {
+    core.resource_preview(resource).await
+}
+
+#[tauri::command]
+pub async fn bulk_preview(core: S<'_>, project_id: String, target: BulkTarget) -> AppResult<BulkPreview> {
+    core.bulk_preview(project_id, target).await
+}
+
+#[tauri::command]
+pub async fn run_bulk(
+    core: S<'_>,
+    job_id: String,
+    request: BulkRequest,
+    on_progress: Channel<BulkProgress>,
+) -> AppResult<BulkResult> {
+    core.run_bulk(&job_id, request, move |p| drop(on_progress.send(p))).await
+}
+
+#[tauri::command]
+pub fn list_views(core: S<'_>, project_id: String) -> AppResult<Vec<SavedView>> {
+    core.list_views(project_id)
+}
+
+#[tauri::command]
+pub fn save_view(core: S<'_>, project_id: String, view: SavedView) -> AppResult<Vec<SavedView>> {
+    core.save_view(project_id, view)
+}
+
+#[tauri::command]
+pub fn delete_view(core: S<'_>, project_id: String, name: String) -> AppResult<Vec<SavedView>> {
+    core.delete_view(project_id, name)
+}
+
+#[tauri::command]
+pub fn save_csv(core: S<'_>, stem: String, content: String) -> AppResult<String> {
+    core.save_csv(stem, content)
+}

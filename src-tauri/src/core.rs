@@ -1,0 +1,737 @@
+//! The app's logic, free of Tauri: connection to a profile, projects, task loading in pages,
+//! bulk actions with progress and cancellation. Commands in [`crate::commands`] call into it.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use base64::Engine;
+use futures::StreamExt;
+use lab_client::ops::{self, BulkReport, PropertiesUpdate};
+use lab_client::view::{LabViewOptions, kili_view, lab_view, last_annotator};
+use lab_client::{
+    Batch, BatchFilter, ClientOptions, ConfigurationSummary, Credentials, LabClient, Project,
+    ProjectFilter, TaskFilter,
+};
+use serde::{Deserialize, Serialize};
+use tokio::sync::Mutex;
+use ts_rs::TS;
+
+use crate::client_errors::{Stage, map};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::jobs::JobRegistry;
+use crate::keychain::SecretStore;
+use crate::local_sandbox::{DEMO_ACCESS_ID, DEMO_SECRET_KEY, LocalSandbox};
+use crate::profiles::{LOCAL_SANDBOX_ID, Profile, ProfileDraft, ProfileList, ProfileStore};
+use crate::views::{SavedView, ViewStore};
+
+/// The profile the window is connected to.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ConnectionInfo {
+    pub profile: Profile,
+    pub endpoint: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusCount {
+    pub status: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchCounts {
+    pub batch: Batch,
+    pub counts: Vec<StatusCount>,
+    pub total: u64,
+}
+
+/// Everything the project view shows.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectOverview {
+    pub project: Project,
+    pub summary: ConfigurationSummary,
+    pub batches: Vec<BatchCounts>,
+}
+
+pub const TASK_STATUSES: [&str; 5] = ["pending", "complete", "to-review", "reviewed", "configuring"];
+
+/// How each task is shown: the server document, the SDK's lab view, or a Kili asset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub enum TaskView {
+    Raw,
+    Lab,
+    Kili,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskQuery {
+    pub filter: TaskFilter,
+    pub view: TaskView,
+}
+
+/// One row of the task table; `doc` is the task in the chosen view.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskRow {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+    pub batch_id: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_annotator: Option<String>,
+    pub score: Option<f64>,
+    #[ts(type = "unknown")]
+    pub doc: serde_json::Value,
+}
+
+/// A page of rows as it arrives.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskPageEvent {
+    pub rows: Vec<TaskRow>,
+    pub loaded: u64,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadSummary {
+    pub loaded: u64,
+    pub total: u64,
+    pub cancelled: bool,
+}
+
+/// Which tasks a bulk action applies to.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum BulkTarget {
+    /// The rows the user selected.
+    Selection { ids: Vec<String> },
+    /// Every task matching the filter.
+    Filter { filter: TaskFilter },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum BulkAction {
+    Properties {
+        score: Option<f64>,
+        #[ts(type = "Record<string, unknown> | null")]
+        custom: Option<serde_json::Map<String, serde_json::Value>>,
+    },
+    Redo {
+        reset: bool,
+    },
+    Review,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkRequest {
+    pub project_id: String,
+    pub target: BulkTarget,
+    pub action: BulkAction,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskBrief {
+    pub id: String,
+    pub name: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkPreview {
+    pub count: u64,
+    pub sample: Vec<TaskBrief>,
+}
+
+/// Progress of a bulk action: first the matching tasks are listed, then changed.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkProgress {
+    pub phase: String,
+    pub done: u64,
+    pub failed: u64,
+    pub total: u64,
+}
+
+/// One per-task line of a bulk result.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResultRow {
+    pub task_id: String,
+    pub ok: bool,
+    pub status: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BulkResult {
+    pub rows: Vec<BulkResultRow>,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub cancelled: bool,
+}
+
+struct Connection {
+    info: ConnectionInfo,
+    client: LabClient,
+}
+
+/// App state shared by every command.
+pub struct Core {
+    pub profiles: ProfileStore,
+    pub views: ViewStore,
+    pub secrets: Box<dyn SecretStore>,
+    pub jobs: JobRegistry,
+    data_dir: PathBuf,
+    downloads_dir: PathBuf,
+    conn: Mutex<Option<Arc<Connection>>>,
+    sandbox: Mutex<Option<LocalSandbox>>,
+}
+
+fn str_field(v: &serde_json::Value, k: &str) -> String {
+    v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned()
+}
+
+/// Builds a table row from a raw task document and its shown form.
+pub fn task_row(raw: &serde_json::Value, doc: serde_json::Value) -> TaskRow {
+    TaskRow {
+        id: str_field(raw, "_id"),
+        name: str_field(raw, "name"),
+        status: str_field(raw, "status"),
+        batch_id: str_field(raw, "batchId"),
+        created_at: str_field(raw, "createdAt"),
+        updated_at: str_field(raw, "updatedAt"),
+        last_annotator: last_annotator(raw),
+        score: raw
+            .get("properties")
+            .and_then(|p| p.get("score"))
+            .and_then(|s| s.as_f64()),
+        doc,
+    }
+}
+
+/// Turns a lab-client bulk report into result rows.
+pub fn bulk_result(report: BulkReport) -> BulkResult {
+    let rows = report
+        .outcomes
+        .into_iter()
+        .map(|o| {
+            let ok = matches!(o.status, ops::OutcomeStatus::Ok);
+            let status = match o.status {
+                ops::OutcomeStatus::Ok => "done",
+                ops::OutcomeStatus::Skipped => "skipped",
+                ops::OutcomeStatus::Failed => "failed",
+                ops::OutcomeStatus::Cancelled => "cancelled",
+            };
+            BulkResultRow {
+                task_id: o.id.unwrap_or(o.task),
+                ok,
+                status: status.into(),
+                message: o.error.map(|e| e.message).unwrap_or_default(),
+            }
+        })
+        .collect();
+    BulkResult {
+        rows,
+        succeeded: report.succeeded,
+        failed: report.failed,
+        cancelled: report.cancelled,
+    }
+}
+
+/// Guesses an image MIME type from its first bytes.
+pub fn sniff_mime(bytes: &[u8]) -> &'static str {
+    if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        "image/jpeg"
+    } else if bytes.starts_with(b"GIF8") {
+        "image/gif"
+    } else if bytes.len() > 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        "image/webp"
+    } else if bytes.starts_with(b"BM") {
+        "image/bmp"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+impl Core {
+    pub fn new(config_dir: PathBuf, data_dir: PathBuf, secrets: Box<dyn SecretStore>) -> Self {
+        Self {
+            profiles: ProfileStore::new(&config_dir),
+            views: ViewStore::new(&config_dir),
+            secrets,
+            jobs: JobRegistry::default(),
+            downloads_dir: data_dir.join("results"),
+            data_dir,
+            conn: Mutex::new(None),
+            sandbox: Mutex::new(None),
+        }
+    }
+
+    /// Where "Save as CSV" writes (the user's Downloads folder in the app).
+    pub fn with_downloads_dir(mut self, dir: PathBuf) -> Self {
+        self.downloads_dir = dir;
+        self
+    }
+
+    /// Saves a result list as CSV in the downloads folder; returns the file's path.
+    pub fn save_csv(&self, stem: String, content: String) -> AppResult<String> {
+        save_text(&self.downloads_dir, &stem, "csv", &content)
+    }
+
+    // ---------- profiles ----------
+
+    pub fn list_profiles(&self) -> AppResult<ProfileList> {
+        self.profiles.list()
+    }
+
+    pub fn add_profile(&self, draft: ProfileDraft) -> AppResult<Profile> {
+        self.profiles.add(&draft, self.secrets.as_ref())
+    }
+
+    pub fn update_profile(&self, id: String, draft: ProfileDraft) -> AppResult<Profile> {
+        self.profiles.update(&id, &draft, self.secrets.as_ref())
+    }
+
+    pub async fn remove_profile(&self, id: String) -> AppResult<()> {
+        self.profiles.remove(&id, self.secrets.as_ref())?;
+        let mut conn = self.conn.lock().await;
+        if conn.as_ref().is_some_and(|c| c.info.profile.id == id) {
+            *conn = None;
+        }
+        Ok(())
+    }
+
+    async fn sandbox_url(&self) -> AppResult<String> {
+        let mut sb = self.sandbox.lock().await;
+        if sb.is_none() {
+            *sb = Some(LocalSandbox::start(&self.data_dir).await?);
+        }
+        Ok(sb.as_ref().map(|s| s.base_url().to_owned()).unwrap_or_default())
+    }
+
+    async fn client_for(&self, profile: &Profile, secret: Option<String>) -> AppResult<LabClient> {
+        let (endpoint, creds) = if profile.id == LOCAL_SANDBOX_ID {
+            (
+                self.sandbox_url().await?,
+                Credentials {
+                    access_id: DEMO_ACCESS_ID.into(),
+                    secret_key: DEMO_SECRET_KEY.into(),
+                },
+            )
+        } else {
+            let secret = match secret {
+                Some(s) if !s.is_empty() => s,
+                _ => self.secrets.get(&profile.id)?.ok_or_else(|| {
+                    AppError::new(
+                        ErrorKind::Keychain,
+                        "The secret key for this profile is not in the system keychain. Edit the \
+                         profile and enter the secret key again.",
+                    )
+                })?,
+            };
+            (
+                profile.endpoint.clone(),
+                Credentials {
+                    access_id: profile.access_id.clone(),
+                    secret_key: secret,
+                },
+            )
+        };
+        LabClient::new(&endpoint, creds, ClientOptions::default())
+            .map_err(|e| map(&e, Stage::SignIn, &endpoint))
+    }
+
+    /// "Test connection" on the form: signs in with the draft (or the stored secret when the
+    /// draft's is empty and `id` names a saved profile). Nothing is saved.
+    pub async fn test_connection(&self, id: Option<String>, draft: ProfileDraft) -> AppResult<()> {
+        let profile = match id.as_deref() {
+            Some(LOCAL_SANDBOX_ID) => crate::profiles::local_sandbox_profile(),
+            _ => {
+                let d = crate::profiles::validate(&draft, id.is_none())?;
+                Profile {
+                    id: id.clone().unwrap_or_default(),
+                    name: d.name,
+                    endpoint: d.endpoint,
+                    access_id: d.access_id,
+                    builtin: false,
+                }
+            }
+        };
+        let client = self
+            .client_for(&profile, Some(draft.secret_key.trim().to_owned()))
+            .await?;
+        client
+            .check()
+            .await
+            .map_err(|e| map(&e, Stage::SignIn, client.endpoint()))
+    }
+
+    /// Signs in with a saved profile and makes it the current connection.
+    pub async fn connect(&self, profile_id: String) -> AppResult<ConnectionInfo> {
+        let profile = self.profiles.get(&profile_id)?;
+        let client = self.client_for(&profile, None).await?;
+        client
+            .check()
+            .await
+            .map_err(|e| map(&e, Stage::SignIn, client.endpoint()))?;
+        let info = ConnectionInfo {
+            profile,
+            endpoint: client.endpoint().to_owned(),
+        };
+        self.profiles.set_last(&profile_id)?;
+        *self.conn.lock().await = Some(Arc::new(Connection {
+            info: info.clone(),
+            client,
+        }));
+        Ok(info)
+    }
+
+    pub async fn disconnect(&self) {
+        *self.conn.lock().await = None;
+    }
+
+    pub async fn connection(&self) -> Option<ConnectionInfo> {
+        self.conn.lock().await.as_ref().map(|c| c.info.clone())
+    }
+
+    async fn current(&self) -> AppResult<Arc<Connection>> {
+        self.conn
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(AppError::not_connected)
+    }
+
+    fn err(c: &Connection) -> impl Fn(lab_client::Error) -> AppError + '_ {
+        move |e| map(&e, Stage::Session, c.client.endpoint())
+    }
+
+    // ---------- projects ----------
+
+    pub async fn list_projects(&self, filter: ProjectFilter) -> AppResult<Vec<Project>> {
+        let c = self.current().await?;
+        c.client.projects(&filter).await.map_err(Self::err(&c))
+    }
+
+    pub async fn list_batches(&self, project_id: String) -> AppResult<Vec<Batch>> {
+        let c = self.current().await?;
+        c.client
+            .batches(&project_id, &BatchFilter::default())
+            .await
+            .map_err(Self::err(&c))
+    }
+
+    pub async fn project_overview(&self, project_id: String) -> AppResult<ProjectOverview> {
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let (project, cfg, batches) = futures::try_join!(
+            c.client.project(&project_id),
+            c.client.project_configuration(&project_id),
+            c.client.batches(&project_id, &BatchFilter::default()),
+        )
+        .map_err(&e)?;
+        let counts = futures::future::try_join_all(batches.into_iter().map(|b| {
+            let client = c.client.clone();
+            let project_id = project_id.clone();
+            async move {
+                let per_status =
+                    futures::future::try_join_all(TASK_STATUSES.iter().map(|s| {
+                        let mut f = TaskFilter::new(project_id.clone());
+                        f.batch_ids = vec![b.id.clone()];
+                        f.statuses = vec![(*s).to_owned()];
+                        let client = client.clone();
+                        async move { client.count_tasks(&f).await.map(|n| (s, n)) }
+                    }))
+                    .await?;
+                let counts: Vec<StatusCount> = per_status
+                    .into_iter()
+                    .filter(|(_, n)| *n > 0)
+                    .map(|(s, n)| StatusCount {
+                        status: (*s).to_owned(),
+                        count: n,
+                    })
+                    .collect();
+                let total = counts.iter().map(|c| c.count).sum();
+                Ok::<_, lab_client::Error>(BatchCounts {
+                    batch: b,
+                    counts,
+                    total,
+                })
+            }
+        }))
+        .await
+        .map_err(&e)?;
+        Ok(ProjectOverview {
+            project,
+            summary: cfg.summary(),
+            batches: counts,
+        })
+    }
+
+    // ---------- tasks ----------
+
+    /// Streams the matching tasks page by page to `on_page` until done or cancelled.
+    pub async fn load_tasks(
+        &self,
+        job_id: &str,
+        query: TaskQuery,
+        on_page: impl Fn(TaskPageEvent) -> AppResult<()>,
+    ) -> AppResult<LoadSummary> {
+        let job = self.jobs.start(job_id);
+        let cancel = job.token.clone();
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let cfg = match query.view {
+            TaskView::Kili => Some(
+                c.client
+                    .project_configuration(&query.filter.project_id)
+                    .await
+                    .map_err(&e)?,
+            ),
+            _ => None,
+        };
+        let opts = LabViewOptions {
+            last_annotator: query.filter.wants_last_annotator(),
+            keep_jobs: query.filter.wants_jobs(),
+        };
+        let mut stream = Box::pin(c.client.task_pages(query.filter.clone()));
+        let (mut loaded, mut total) = (0, 0);
+        loop {
+            let next = tokio::select! {
+                _ = cancel.cancelled() => return Ok(LoadSummary { loaded, total, cancelled: true }),
+                n = stream.next() => n,
+            };
+            let Some(page) = next else { break };
+            let page = page.map_err(&e)?;
+            let mut rows = Vec::with_capacity(page.tasks.len());
+            for t in &page.tasks {
+                let doc = match query.view {
+                    TaskView::Raw => t.clone(),
+                    TaskView::Lab => lab_view(t, &opts),
+                    TaskView::Kili => match &cfg {
+                        Some(cfg) => kili_view(t, cfg).map_err(&e)?,
+                        None => t.clone(),
+                    },
+                };
+                rows.push(task_row(t, doc));
+            }
+            loaded = page.loaded;
+            total = page.total;
+            on_page(TaskPageEvent {
+                rows,
+                loaded,
+                total,
+            })?;
+        }
+        Ok(LoadSummary {
+            loaded,
+            total,
+            cancelled: false,
+        })
+    }
+
+    /// An image preview of one resource as a `data:` URL (no remote content in the webview).
+    pub async fn resource_preview(&self, resource: serde_json::Value) -> AppResult<String> {
+        let c = self.current().await?;
+        let bytes = c
+            .client
+            .fetch_resource(&resource)
+            .await
+            .map_err(Self::err(&c))?;
+        let mime = sniff_mime(&bytes);
+        if !mime.starts_with("image/") {
+            return Err(AppError::bad_input("This resource is not an image Lab Desk can show."));
+        }
+        Ok(format!(
+            "data:{mime};base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(&bytes)
+        ))
+    }
+
+    // ---------- bulk actions ----------
+
+    pub async fn bulk_preview(&self, project_id: String, target: BulkTarget) -> AppResult<BulkPreview> {
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let (mut filter, count) = match target {
+            BulkTarget::Selection { ids } => {
+                let mut ids = dedup(ids);
+                let n = ids.len() as u64;
+                ids.truncate(5);
+                let mut f = TaskFilter::new(project_id);
+                f.task_ids = ids;
+                (f, Some(n))
+            }
+            BulkTarget::Filter { filter } => (filter, None),
+        };
+        filter.optional_fields.clear();
+        let count = match count {
+            Some(n) => n,
+            None => c.client.count_tasks(&filter).await.map_err(&e)?,
+        };
+        let mut sample = Vec::new();
+        let mut pages = Box::pin(c.client.task_pages(filter));
+        if let Some(page) = pages.next().await {
+            for t in page.map_err(&e)?.tasks.iter().take(5) {
+                sample.push(TaskBrief {
+                    id: str_field(t, "_id"),
+                    name: str_field(t, "name"),
+                    status: str_field(t, "status"),
+                });
+            }
+        }
+        Ok(BulkPreview { count, sample })
+    }
+
+    /// Runs a bulk action, reporting progress; returns one result row per task.
+    pub async fn run_bulk(
+        &self,
+        job_id: &str,
+        req: BulkRequest,
+        on_progress: impl Fn(BulkProgress) + Send + Sync + 'static,
+    ) -> AppResult<BulkResult> {
+        if let BulkAction::Properties { score, custom } = &req.action
+            && score.is_none()
+            && custom.as_ref().is_none_or(|m| m.is_empty())
+        {
+            return Err(AppError::bad_input(
+                "Enter a score or at least one custom property to set.",
+            ));
+        }
+        let job = self.jobs.start(job_id);
+        let cancel = job.token.clone();
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let on_progress = Arc::new(on_progress);
+        let ids = match req.target {
+            BulkTarget::Selection { ids } => dedup(ids),
+            BulkTarget::Filter { mut filter } => {
+                filter.optional_fields.clear();
+                let mut ids = Vec::new();
+                let mut pages = Box::pin(c.client.task_pages(filter));
+                loop {
+                    let next = tokio::select! {
+                        _ = cancel.cancelled() => return Ok(BulkResult { rows: vec![], succeeded: 0, failed: 0, cancelled: true }),
+                        n = pages.next() => n,
+                    };
+                    let Some(page) = next else { break };
+                    let page = page.map_err(&e)?;
+                    ids.extend(page.tasks.iter().map(|t| str_field(t, "_id")));
+                    on_progress(BulkProgress {
+                        phase: "listing".into(),
+                        done: page.loaded,
+                        failed: 0,
+                        total: page.total,
+                    });
+                }
+                ids
+            }
+        };
+        if ids.is_empty() {
+            return Err(AppError::bad_input("No task matches: nothing to change."));
+        }
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ops::Progress>();
+        let fwd = {
+            let on_progress = on_progress.clone();
+            tokio::spawn(async move {
+                while let Some(p) = rx.recv().await {
+                    on_progress(BulkProgress {
+                        phase: "changing".into(),
+                        done: p.done,
+                        failed: p.failed,
+                        total: p.total,
+                    });
+                }
+            })
+        };
+        let client = &c.client;
+        let pid = req.project_id;
+        let report = match req.action {
+            BulkAction::Properties { score, custom } => {
+                let props = PropertiesUpdate { score, custom };
+                ops::update_properties(client, &pid, ids, props, Some(tx), cancel).await
+            }
+            BulkAction::Redo { reset } => {
+                ops::redo(client, &pid, ids, reset, Some(tx), cancel).await
+            }
+            BulkAction::Review => ops::review(client, &pid, ids, Some(tx), cancel).await,
+        }
+        .map_err(&e)?;
+        let _ = fwd.await;
+        Ok(bulk_result(report))
+    }
+
+    /// Asks a running job to stop; false when it already ended.
+    pub fn cancel_job(&self, job_id: &str) -> bool {
+        self.jobs.cancel(job_id)
+    }
+
+    // ---------- saved views ----------
+
+    pub fn list_views(&self, project_id: String) -> AppResult<Vec<SavedView>> {
+        self.views.list(&project_id)
+    }
+
+    pub fn save_view(&self, project_id: String, view: SavedView) -> AppResult<Vec<SavedView>> {
+        self.views.save(&project_id, view)
+    }
+
+    pub fn delete_view(&self, project_id: String, name: String) -> AppResult<Vec<SavedView>> {
+        self.views.delete(&project_id, &name)
+    }
+}
+
+/// Writes `content` to `dir/<stem>-<timestamp>.<ext>` without overwriting anything.
+pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) -> AppResult<String> {
+    let safe: String = stem
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .collect();
+    let safe = if safe.is_empty() { "labdesk".to_owned() } else { safe };
+    std::fs::create_dir_all(dir)?;
+    let stamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S");
+    for n in 0..1000 {
+        let name = if n == 0 {
+            format!("{safe}-{stamp}.{ext}")
+        } else {
+            format!("{safe}-{stamp}-{n}.{ext}")
+        };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => {
+                use std::io::Write;
+                f.write_all(content.as_bytes())?;
+                return Ok(path.display().to_string());
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(AppError::internal("Too many files with the same name; clean up the folder."))
+}
+
+/// Removes repeated ids, keeping the first occurrence's order.
+pub fn dedup(ids: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.into_iter()
+        .filter(|i| !i.is_empty() && seen.insert(i.clone()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

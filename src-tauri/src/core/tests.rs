@@ -1,0 +1,223 @@
+//! Core logic against a real in-process lab-sandbox with the demo workspace.
+
+use super::*;
+use crate::keychain::MemoryStore;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    core: Core,
+}
+
+fn fixture() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::new(
+        dir.path().join("config"),
+        dir.path().join("data"),
+        Box::new(MemoryStore::default()),
+    );
+    Fixture { _dir: dir, core }
+}
+
+async fn connected() -> Fixture {
+    let f = fixture();
+    let info = f.core.connect(LOCAL_SANDBOX_ID.into()).await.unwrap();
+    assert!(info.endpoint.starts_with("http://127.0.0.1:"));
+    f
+}
+
+fn collect_rows(
+    rows: &std::sync::Mutex<Vec<TaskRow>>,
+) -> impl Fn(TaskPageEvent) -> AppResult<()> + '_ {
+    move |p| {
+        rows.lock().unwrap().extend(p.rows);
+        Ok(())
+    }
+}
+
+async fn load(core: &Core, filter: TaskFilter, view: TaskView) -> Vec<TaskRow> {
+    let rows = std::sync::Mutex::new(Vec::new());
+    let s = core
+        .load_tasks("t", TaskQuery { filter, view }, collect_rows(&rows))
+        .await
+        .unwrap();
+    assert!(!s.cancelled);
+    let rows = rows.into_inner().unwrap();
+    assert_eq!(rows.len() as u64, s.loaded);
+    rows
+}
+
+#[tokio::test]
+async fn not_connected_is_a_plain_error() {
+    let f = fixture();
+    let e = f.core.list_projects(ProjectFilter::default()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotConnected);
+}
+
+#[tokio::test]
+async fn local_sandbox_lists_projects_and_overview() {
+    let f = connected().await;
+    let projects = f.core.list_projects(ProjectFilter::default()).await.unwrap();
+    assert!(projects.iter().any(|p| p.id == "demo-rectangle"));
+    let ov = f.core.project_overview("demo-rectangle".into()).await.unwrap();
+    assert_eq!(ov.summary.project_type, "iat-rectangle");
+    assert!(!ov.batches.is_empty());
+    let total: u64 = ov.batches.iter().map(|b| b.total).sum();
+    assert!(total > 0);
+    assert_eq!(
+        f.core.connection().await.unwrap().profile.id,
+        LOCAL_SANDBOX_ID
+    );
+}
+
+#[tokio::test]
+async fn status_filter_narrows_and_views_differ() {
+    let f = connected().await;
+    let all = load(&f.core, TaskFilter::new("demo-rectangle"), TaskView::Raw).await;
+    assert!(!all.is_empty());
+    let status = all[0].status.clone();
+    let mut flt = TaskFilter::new("demo-rectangle");
+    flt.statuses = vec![status.clone()];
+    let some = load(&f.core, flt, TaskView::Lab).await;
+    assert!(some.iter().all(|r| r.status == status));
+    assert!(some.len() <= all.len());
+}
+
+#[tokio::test]
+async fn wrong_secret_is_reported_as_wrong_credentials() {
+    let f = connected().await;
+    let url = f.core.connection().await.unwrap().endpoint;
+    let draft = ProfileDraft {
+        name: "X".into(),
+        endpoint: url,
+        access_id: "demo".into(),
+        secret_key: "not-the-secret".into(),
+    };
+    let e = f.core.test_connection(None, draft.clone()).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::WrongCredentials);
+    let ok = ProfileDraft {
+        secret_key: "demo".into(),
+        ..draft
+    };
+    f.core.test_connection(None, ok.clone()).await.unwrap();
+    let p = f.core.add_profile(ok).unwrap();
+    let info = f.core.connect(p.id.clone()).await.unwrap();
+    assert_eq!(info.profile.id, p.id);
+    assert_eq!(f.core.list_profiles().unwrap().default_profile_id, p.id);
+}
+
+#[tokio::test]
+async fn unreachable_endpoint_is_reported_plainly() {
+    let f = fixture();
+    let draft = ProfileDraft {
+        name: "X".into(),
+        endpoint: "http://127.0.0.1:9/".into(),
+        access_id: "a".into(),
+        secret_key: "b".into(),
+    };
+    let e = f.core.test_connection(None, draft).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Unreachable, "{e:?}");
+}
+
+#[tokio::test]
+async fn bulk_properties_on_selection_then_review() {
+    let f = connected().await;
+    let rows = load(&f.core, TaskFilter::new("demo-rectangle"), TaskView::Raw).await;
+    let ids: Vec<String> = rows.iter().take(2).map(|r| r.id.clone()).collect();
+    let preview = f
+        .core
+        .bulk_preview(
+            "demo-rectangle".into(),
+            BulkTarget::Selection { ids: ids.clone() },
+        )
+        .await
+        .unwrap();
+    assert_eq!(preview.count, 2);
+    let progress = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let p2 = progress.clone();
+    let mut custom = serde_json::Map::new();
+    custom.insert("team".into(), serde_json::json!("e2e"));
+    let res = f
+        .core
+        .run_bulk(
+            "b1",
+            BulkRequest {
+                project_id: "demo-rectangle".into(),
+                target: BulkTarget::Selection { ids: ids.clone() },
+                action: BulkAction::Properties {
+                    score: Some(4.0),
+                    custom: Some(custom),
+                },
+            },
+            move |p| p2.lock().unwrap().push(p),
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.succeeded, 2, "{res:?}");
+    let mut flt = TaskFilter::new("demo-rectangle");
+    flt.properties = vec![("score".into(), "4".into())];
+    let scored = load(&f.core, flt, TaskView::Raw).await;
+    assert!(ids.iter().all(|i| scored.iter().any(|r| &r.id == i)));
+    let res = f
+        .core
+        .run_bulk(
+            "b2",
+            BulkRequest {
+                project_id: "demo-rectangle".into(),
+                target: BulkTarget::Selection { ids: ids.clone() },
+                action: BulkAction::Review,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
+    assert_eq!(res.rows.len(), 2);
+    assert!(res.rows.iter().all(|r| r.ok), "{res:?}");
+}
+
+#[tokio::test]
+async fn empty_properties_update_is_refused_before_anything() {
+    let f = connected().await;
+    let e = f
+        .core
+        .run_bulk(
+            "x",
+            BulkRequest {
+                project_id: "demo-rectangle".into(),
+                target: BulkTarget::Selection { ids: vec!["a".into()] },
+                action: BulkAction::Properties {
+                    score: None,
+                    custom: None,
+                },
+            },
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+}
+
+#[test]
+fn dedup_keeps_first_order() {
+    assert_eq!(
+        dedup(vec!["b".into(), "a".into(), "b".into(), "".into()]),
+        vec!["b".to_string(), "a".to_string()]
+    );
+}
+
+#[test]
+fn sniffs_common_images() {
+    assert_eq!(sniff_mime(b"\x89PNG\r\n"), "image/png");
+    assert_eq!(sniff_mime(&[0xFF, 0xD8, 0xFF, 0xE0]), "image/jpeg");
+    assert_eq!(sniff_mime(b"hello"), "application/octet-stream");
+}
+
+#[test]
+fn save_text_never_overwrites() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = save_text(dir.path(), "review results", "csv", "a").unwrap();
+    let b = save_text(dir.path(), "review results", "csv", "b").unwrap();
+    assert_ne!(a, b);
+    assert!(a.contains("review-results-"));
+    assert_eq!(std::fs::read_to_string(&a).unwrap(), "a");
+    assert_eq!(std::fs::read_to_string(&b).unwrap(), "b");
+}

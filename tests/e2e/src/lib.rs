@@ -1,0 +1,262 @@
+//! Helpers for the Lab Desk window tests: start the app through tauri-driver
+//! (WebKitWebDriver), find and drive elements, take screenshots.
+//!
+//! The tests themselves are in `tests/window.rs` and are `#[ignore]`d: they need a display,
+//! a keychain and a built app, which `tests/e2e/run` provides.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// How long a step may take before the test fails (generous: 2 shared cores).
+pub const STEP: Duration = Duration::from_secs(45);
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Path of the app binary under test (`LABDESK_BIN`).
+pub fn app_binary() -> Result<PathBuf> {
+    let p = std::env::var("LABDESK_BIN").context("LABDESK_BIN is not set: run tests/e2e/run")?;
+    let p = PathBuf::from(p);
+    if !p.is_file() {
+        bail!("LABDESK_BIN {} does not exist", p.display());
+    }
+    Ok(p)
+}
+
+/// Where screenshots go (`LABDESK_SCREENS`, default tests/artifacts/screens).
+pub fn screens_dir() -> PathBuf {
+    std::env::var("LABDESK_SCREENS").map(PathBuf::from).unwrap_or_else(|_| {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screens")
+    })
+}
+
+/// A running app window driven over WebDriver. Dropping it ends the app and tauri-driver.
+pub struct App {
+    pub client: Client,
+    driver: Child,
+}
+
+impl App {
+    /// Starts tauri-driver on a free port and opens a session on the app (starts the app).
+    pub async fn launch() -> Result<App> {
+        let bin = app_binary()?;
+        let port = free_port()?;
+        let native = free_port()?;
+        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
+            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("could not start tauri-driver (cargo install tauri-driver --version '^2' --locked)")?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if Instant::now() > deadline {
+                bail!("tauri-driver did not open port {port}");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("browserName".into(), json!("wry"));
+        caps.insert(
+            "tauri:options".into(),
+            json!({ "application": bin.display().to_string() }),
+        );
+        let client = ClientBuilder::rustls()?
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .context("could not open a WebDriver session on the app")?;
+        Ok(App { client, driver })
+    }
+
+    /// Ends the session (closes the app) and stops tauri-driver with SIGTERM.
+    pub async fn quit(mut self) -> Result<()> {
+        let client = self.client.clone();
+        let _ = client.close().await;
+        self.stop_driver();
+        Ok(())
+    }
+
+    fn stop_driver(&mut self) {
+        // SIGTERM (not SIGKILL) so tauri-driver also stops WebKitWebDriver.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.driver.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.driver.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+
+    /// Waits for an element matching `css` (visible or not).
+    pub async fn el(&self, css: &str) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element matches {css}"))
+    }
+
+    /// Waits for a button (or link-like button) whose text contains `text`, then clicks it.
+    pub async fn click_button(&self, text: &str) -> Result<()> {
+        let xpath = format!(
+            "//button[contains(normalize-space(.), {})]",
+            xpath_literal(text)
+        );
+        let b = self
+            .client
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::XPath(&xpath))
+            .await
+            .with_context(|| format!("no button says {text:?}"))?;
+        self.wait_enabled(&b).await?;
+        b.click().await.with_context(|| format!("clicking {text:?}"))?;
+        Ok(())
+    }
+
+    async fn wait_enabled(&self, e: &Element) -> Result<()> {
+        let deadline = Instant::now() + STEP;
+        while !e.is_enabled().await? {
+            if Instant::now() > deadline {
+                bail!("element stayed disabled");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Ok(())
+    }
+
+    pub async fn click(&self, css: &str) -> Result<()> {
+        let e = self.el(css).await?;
+        self.wait_enabled(&e).await?;
+        e.click().await.with_context(|| format!("clicking {css}"))?;
+        Ok(())
+    }
+
+    /// Sets an input/textarea/select value the way React notices (native setter + events).
+    pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
+        self.el(css).await?;
+        self.client
+            .execute(
+                r#"const [sel, v] = arguments;
+                   const el = document.querySelector(sel);
+                   const proto = Object.getPrototypeOf(el);
+                   Object.getOwnPropertyDescriptor(proto, 'value').set.call(el, v);
+                   el.dispatchEvent(new Event('input', { bubbles: true }));
+                   el.dispatchEvent(new Event('change', { bubbles: true }));
+                   return true;"#,
+                vec![json!(css), json!(value)],
+            )
+            .await
+            .with_context(|| format!("setting {css}"))?;
+        Ok(())
+    }
+
+    /// Text content of the first element matching `css` (empty when absent).
+    pub async fn text(&self, css: &str) -> Result<String> {
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.textContent : '';",
+                vec![json!(css)],
+            )
+            .await?;
+        Ok(v.as_str().unwrap_or_default().to_owned())
+    }
+
+    /// Polls until the text of `css` satisfies `pred`; returns that text.
+    pub async fn wait_text(&self, css: &str, what: &str, pred: impl Fn(&str) -> bool) -> Result<String> {
+        let deadline = Instant::now() + STEP;
+        loop {
+            let t = self.text(css).await?;
+            if pred(&t) {
+                return Ok(t);
+            }
+            if Instant::now() > deadline {
+                bail!("{css} never showed {what}; last text: {t:?}");
+            }
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+    }
+
+    /// Runs a script and returns its JSON result.
+    pub async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value> {
+        Ok(self.client.execute(script, args).await?)
+    }
+
+    /// Saves a PNG of the window's content as `<screens>/<name>.png`.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let dir = screens_dir();
+        std::fs::create_dir_all(&dir)?;
+        let png = self.client.screenshot().await?;
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png)?;
+        Ok(path)
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Ok(None) = self.driver.try_wait() {
+            self.stop_driver();
+        }
+    }
+}
+
+/// Quotes `s` as an XPath string literal.
+pub fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// Parses "12 of 40 loaded" into (12, 40).
+pub fn parse_loaded(text: &str) -> Option<(u64, u64)> {
+    let mut it = text.split_whitespace();
+    let loaded = it.next()?.parse().ok()?;
+    if it.next()? != "of" {
+        return None;
+    }
+    let total = it.next()?.parse().ok()?;
+    if it.next()? != "loaded" {
+        return None;
+    }
+    Some((loaded, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_load_status() {
+        assert_eq!(parse_loaded("12 of 40 loaded · 2 selected"), Some((12, 40)));
+        assert_eq!(parse_loaded("Loading…"), None);
+    }
+
+    #[test]
+    fn quotes_xpath_literals() {
+        assert_eq!(xpath_literal("a"), "'a'");
+        assert_eq!(xpath_literal("it's"), "\"it's\"");
+        assert_eq!(xpath_literal("a'b\"c"), "concat('a', \"'\", 'b\"c')");
+    }
+}

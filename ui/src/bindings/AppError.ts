@@ -1,0 +1,2 @@
+import type { AppErrorKind } from "./AppErrorKind";
+export type AppError = { kind: AppErrorKind, message: string, };

@@ -1,0 +1,1 @@
+export type Batch = { id: string, name: string, projectId: string | null, status: string | null, createdAt: string | null, updatedAt: string | null, };

@@ -1,0 +1,3 @@
+import type { Batch } from "./Batch";
+import type { StatusCount } from "./StatusCount";
+export type BatchCounts = { batch: Batch, counts: Array<StatusCount>, total: number, };

@@ -1,0 +1,1 @@
+export type BulkAction = { "kind": "properties", score: number | null, custom: Record<string, unknown> | null, } | { "kind": "redo", reset: boolean, } | { "kind": "review" };

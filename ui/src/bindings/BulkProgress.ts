@@ -1,0 +1,1 @@
+export type BulkProgress = { phase: string, done: number, failed: number, total: number, };

@@ -1,0 +1,1 @@
+export type BulkResultRow = { taskId: string, ok: boolean, status: string, message: string, };

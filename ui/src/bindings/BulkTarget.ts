@@ -1,0 +1,2 @@
+import type { TaskFilter } from "./TaskFilter";
+export type BulkTarget = { "kind": "selection", ids: Array<string>, } | { "kind": "filter", filter: TaskFilter, };

@@ -1,0 +1,2 @@
+import type { Label } from "./Label";
+export type ConfigurationSummary = { projectType: string, sequence: boolean, labels: Array<Label>, iatInputIds: Array<string>, };

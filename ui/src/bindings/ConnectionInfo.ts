@@ -1,0 +1,2 @@
+import type { Profile } from "./Profile";
+export type ConnectionInfo = { profile: Profile, endpoint: string, };

@@ -1,0 +1,1 @@
+export type LoadSummary = { loaded: number, total: number, cancelled: boolean, };

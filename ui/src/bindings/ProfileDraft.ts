@@ -1,0 +1,1 @@
+export type ProfileDraft = { name: string, endpoint: string, accessId: string, secretKey: string, };

@@ -1,0 +1,2 @@
+import type { Profile } from "./Profile";
+export type ProfileList = { profiles: Array<Profile>, defaultProfileId: string, };

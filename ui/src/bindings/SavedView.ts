@@ -1,0 +1,1 @@
+export type SavedView = { name: string, form: unknown, view: string, columns: Array<string>, };

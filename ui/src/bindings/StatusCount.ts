@@ -1,0 +1,1 @@
+export type StatusCount = { status: string, count: number, };

@@ -1,0 +1,1 @@
+export type TaskBrief = { id: string, name: string, status: string, };

@@ -1,0 +1,3 @@
+import type { TaskFilter } from "./TaskFilter";
+import type { TaskView } from "./TaskView";
+export type TaskQuery = { filter: TaskFilter, view: TaskView, };

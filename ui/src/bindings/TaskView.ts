@@ -1,0 +1,1 @@
+export type TaskView = "raw" | "lab" | "kili";

@@ -1,0 +1,77 @@
+// The only module that talks to the Tauri backend. Every call rejects with an AppError.
+import { Channel, invoke } from "@tauri-apps/api/core";
+import type { AppError } from "../bindings/AppError";
+import type { Batch } from "../bindings/Batch";
+import type { BulkPreview } from "../bindings/BulkPreview";
+import type { BulkProgress } from "../bindings/BulkProgress";
+import type { BulkRequest } from "../bindings/BulkRequest";
+import type { BulkResult } from "../bindings/BulkResult";
+import type { BulkTarget } from "../bindings/BulkTarget";
+import type { ConnectionInfo } from "../bindings/ConnectionInfo";
+import type { LoadSummary } from "../bindings/LoadSummary";
+import type { Profile } from "../bindings/Profile";
+import type { ProfileDraft } from "../bindings/ProfileDraft";
+import type { ProfileList } from "../bindings/ProfileList";
+import type { Project } from "../bindings/Project";
+import type { ProjectFilter } from "../bindings/ProjectFilter";
+import type { ProjectOverview } from "../bindings/ProjectOverview";
+import type { SavedView } from "../bindings/SavedView";
+import type { TaskPageEvent } from "../bindings/TaskPageEvent";
+import type { TaskQuery } from "../bindings/TaskQuery";
+
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
+}
+
+/** Any thrown value as an AppError with a plain message. */
+export function toAppError(e: unknown): AppError {
+  if (isAppError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return { kind: "internal", message };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toAppError(e);
+  }
+}
+
+export const api = {
+  listProfiles: () => call<ProfileList>("list_profiles"),
+  addProfile: (draft: ProfileDraft) => call<Profile>("add_profile", { draft }),
+  updateProfile: (id: string, draft: ProfileDraft) => call<Profile>("update_profile", { id, draft }),
+  removeProfile: (id: string) => call<void>("remove_profile", { id }),
+  testConnection: (id: string | null, draft: ProfileDraft) => call<void>("test_connection", { id, draft }),
+  connect: (profileId: string) => call<ConnectionInfo>("connect", { profileId }),
+  disconnect: () => call<void>("disconnect"),
+  currentConnection: () => call<ConnectionInfo | null>("current_connection"),
+  listProjects: (filter: ProjectFilter) => call<Project[]>("list_projects", { filter }),
+  listBatches: (projectId: string) => call<Batch[]>("list_batches", { projectId }),
+  projectOverview: (projectId: string) => call<ProjectOverview>("project_overview", { projectId }),
+  cancelJob: (jobId: string) => call<boolean>("cancel_job", { jobId }),
+  resourcePreview: (resource: unknown) => call<string>("resource_preview", { resource }),
+  bulkPreview: (projectId: string, target: BulkTarget) => call<BulkPreview>("bulk_preview", { projectId, target }),
+  listViews: (projectId: string) => call<SavedView[]>("list_views", { projectId }),
+  saveView: (projectId: string, view: SavedView) => call<SavedView[]>("save_view", { projectId, view }),
+  deleteView: (projectId: string, name: string) => call<SavedView[]>("delete_view", { projectId, name }),
+  saveCsv: (stem: string, content: string) => call<string>("save_csv", { stem, content }),
+
+  /** Streams task pages to `onPage`; resolves when all pages arrived or the job was cancelled. */
+  loadTasks(jobId: string, query: TaskQuery, onPage: (p: TaskPageEvent) => void): Promise<LoadSummary> {
+    const ch = new Channel<TaskPageEvent>();
+    ch.onmessage = onPage;
+    return call<LoadSummary>("load_tasks", { jobId, query, onPage: ch });
+  },
+
+  runBulk(jobId: string, request: BulkRequest, onProgress: (p: BulkProgress) => void): Promise<BulkResult> {
+    const ch = new Channel<BulkProgress>();
+    ch.onmessage = onProgress;
+    return call<BulkResult>("run_bulk", { jobId, request, onProgress: ch });
+  },
+};
+
+export function newJobId(): string {
+  return crypto.randomUUID();
+}

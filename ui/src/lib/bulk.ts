@@ -1,0 +1,65 @@
+// Building bulk action requests from the dialog's inputs, and result exports.
+import type { BulkAction } from "../bindings/BulkAction";
+import type { BulkResult } from "../bindings/BulkResult";
+import type { KeyValue } from "./filterForm";
+import { toCsv } from "./csv";
+
+export type ActionKind = "properties" | "redo" | "review";
+
+export const ACTION_TITLES: Record<ActionKind, string> = {
+  properties: "Update properties",
+  redo: "Send to redo",
+  review: "Send to review",
+};
+
+/** A custom value typed by the user: numbers, true/false and null keep their type, the rest is text. */
+export function parseValue(s: string): unknown {
+  const t = s.trim();
+  if (t === "true") return true;
+  if (t === "false") return false;
+  if (t === "null") return null;
+  if (t !== "" && !Number.isNaN(Number(t)) && /^-?\d+(\.\d+)?$/.test(t)) return Number(t);
+  return s;
+}
+
+export interface PropertiesInput {
+  score: string;
+  custom: KeyValue[];
+}
+
+/** The action to send, or a plain message saying what to fix. */
+export function buildAction(kind: ActionKind, props: PropertiesInput, reset: boolean): BulkAction | string {
+  if (kind === "redo") return { kind: "redo", reset };
+  if (kind === "review") return { kind: "review" };
+  let score: number | null = null;
+  if (props.score.trim() !== "") {
+    const n = Number(props.score);
+    if (Number.isNaN(n)) return "The score must be a number.";
+    score = n;
+  }
+  const custom: Record<string, unknown> = {};
+  for (const r of props.custom) {
+    const k = r.key.trim();
+    if (!k && r.value.trim()) return "Enter a name for each custom property.";
+    if (k) {
+      if (k in custom) return `The custom property “${k}” is listed twice.`;
+      custom[k] = parseValue(r.value);
+    }
+  }
+  const hasCustom = Object.keys(custom).length > 0;
+  if (score === null && !hasCustom) return "Enter a score or at least one custom property.";
+  return { kind: "properties", score, custom: hasCustom ? custom : null };
+}
+
+export function resultCsv(result: BulkResult, names: (id: string) => string): string {
+  return toCsv(
+    ["task_id", "task_name", "result", "message"],
+    result.rows.map((r) => [r.taskId, names(r.taskId), r.status, r.message]),
+  );
+}
+
+export function resultText(result: BulkResult, names: (id: string) => string): string {
+  return result.rows
+    .map((r) => `${names(r.taskId) || r.taskId}\t${r.status}${r.message ? `\t${r.message}` : ""}`)
+    .join("\n");
+}

@@ -1,0 +1,297 @@
+// The task filter form: every SDK filter.
+import { useId } from "react";
+import type { Batch } from "../bindings/Batch";
+import { statusLabel } from "../components/ui";
+import {
+  OPTIONAL_FIELDS,
+  OPTIONAL_FIELD_LABELS,
+  TASK_STATUSES,
+  parseLines,
+  parseList,
+  type DateBound,
+  type FilterForm,
+  type KeyValue,
+} from "../lib/filterForm";
+
+export function FilterPanel({
+  form,
+  setForm,
+  batches,
+  errors,
+  onApply,
+  onReset,
+  loading,
+}: {
+  form: FilterForm;
+  setForm: (f: FilterForm) => void;
+  batches: Batch[];
+  errors: Record<string, string>;
+  onApply: () => void;
+  onReset: () => void;
+  loading: boolean;
+}) {
+  const id = useId();
+  const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
+  const ids = parseList(form.taskIds).length;
+  const names = parseLines(form.names).length;
+  const hasErrors = Object.keys(errors).length > 0;
+
+  return (
+    <form
+      className="filters"
+      aria-label="Filter tasks"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!hasErrors) onApply();
+      }}
+    >
+      <h2 style={{ marginTop: 0 }}>Find tasks</h2>
+      <fieldset className="checks">
+        <legend>Batches</legend>
+        {batches.length === 0 && <span className="muted small">No batch.</span>}
+        {batches.map((b) => (
+          <label key={b.id}>
+            <input
+              type="checkbox"
+              name="batch"
+              value={b.id}
+              checked={form.batchIds.includes(b.id)}
+              onChange={() => setForm({ ...form, batchIds: toggle(form.batchIds, b.id) })}
+            />
+            {b.name}
+          </label>
+        ))}
+      </fieldset>
+      <fieldset className="checks">
+        <legend>Statuses</legend>
+        {TASK_STATUSES.map((s) => (
+          <label key={s}>
+            <input
+              type="checkbox"
+              name="status"
+              value={s}
+              checked={form.statuses.includes(s)}
+              onChange={() => setForm({ ...form, statuses: toggle(form.statuses, s) })}
+            />
+            {statusLabel(s)}
+          </label>
+        ))}
+      </fieldset>
+      <div className="field">
+        <label htmlFor={`${id}-like`}>Name matches (regular expression)</label>
+        <input
+          id={`${id}-like`}
+          name="nameLike"
+          type="text"
+          value={form.nameLike}
+          placeholder="e.g. ^img_0+1"
+          aria-invalid={errors.nameLike ? true : undefined}
+          aria-describedby={`${id}-like-msg`}
+          onChange={(e) => setForm({ ...form, nameLike: e.target.value })}
+          style={{ width: "100%" }}
+        />
+        <div id={`${id}-like-msg`} className={errors.nameLike ? "error" : "hint"} role="status">
+          {errors.nameLike ?? "Part of a name works too: “cat” finds “black_cat.png”."}
+        </div>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-names`}>Exact names (one per line)</label>
+        <textarea
+          id={`${id}-names`}
+          name="names"
+          rows={2}
+          value={form.names}
+          onChange={(e) => setForm({ ...form, names: e.target.value })}
+        />
+        {names > 0 && <div className="hint">{names} name(s)</div>}
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-ids`}>Task ids (paste a list)</label>
+        <textarea
+          id={`${id}-ids`}
+          name="taskIds"
+          rows={2}
+          value={form.taskIds}
+          placeholder="Separated by new lines, commas or spaces"
+          onChange={(e) => setForm({ ...form, taskIds: e.target.value })}
+        />
+        {ids > 0 && <div className="hint">{ids} id(s)</div>}
+      </div>
+      <KeyValueRows
+        legend="Data values"
+        keyLabel="Data key"
+        rows={form.data}
+        errors={errors}
+        errorPrefix="data"
+        onChange={(rows) => setForm({ ...form, data: rows })}
+      />
+      <KeyValueRows
+        legend="Property values"
+        keyLabel="Property"
+        rows={form.properties}
+        errors={errors}
+        errorPrefix="properties"
+        onChange={(rows) => setForm({ ...form, properties: rows })}
+        placeholder="score or custom.team"
+      />
+      <DateRange
+        legend="Created"
+        name="created"
+        from={form.createdFrom}
+        to={form.createdTo}
+        errors={errors}
+        onChange={(from, to) => setForm({ ...form, createdFrom: from, createdTo: to })}
+      />
+      <DateRange
+        legend="Last updated"
+        name="updated"
+        from={form.updatedFrom}
+        to={form.updatedTo}
+        errors={errors}
+        onChange={(from, to) => setForm({ ...form, updatedFrom: from, updatedTo: to })}
+      />
+      <fieldset className="checks">
+        <legend>Also load</legend>
+        {OPTIONAL_FIELDS.map((f) => (
+          <label key={f}>
+            <input
+              type="checkbox"
+              name="optionalField"
+              value={f}
+              checked={form.optionalFields.includes(f)}
+              onChange={() => setForm({ ...form, optionalFields: toggle(form.optionalFields, f) })}
+            />
+            {OPTIONAL_FIELD_LABELS[f]}
+          </label>
+        ))}
+      </fieldset>
+      <div className="actions row">
+        <button type="submit" className="primary" disabled={hasErrors} data-testid="apply-filter">
+          {loading ? "Search again" : "Search"}
+        </button>
+        <button type="button" onClick={onReset}>
+          Clear filters
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function KeyValueRows({
+  legend,
+  keyLabel,
+  rows,
+  errors,
+  errorPrefix,
+  onChange,
+  placeholder,
+}: {
+  legend: string;
+  keyLabel: string;
+  rows: KeyValue[];
+  errors: Record<string, string>;
+  errorPrefix: string;
+  onChange: (rows: KeyValue[]) => void;
+  placeholder?: string;
+}) {
+  const set = (i: number, patch: Partial<KeyValue>) =>
+    onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      {rows.map((r, i) => (
+        <div key={i}>
+          <div className="kv">
+            <input
+              type="text"
+              aria-label={`${keyLabel} ${i + 1}`}
+              name={`${errorPrefix}-key`}
+              placeholder={placeholder ?? "key"}
+              value={r.key}
+              onChange={(e) => set(i, { key: e.target.value })}
+            />
+            <input
+              type="text"
+              aria-label={`Value ${i + 1} of ${legend.toLowerCase()}`}
+              name={`${errorPrefix}-value`}
+              placeholder="value"
+              value={r.value}
+              onChange={(e) => set(i, { value: e.target.value })}
+            />
+            <button type="button" aria-label={`Remove row ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+              ✕
+            </button>
+          </div>
+          {errors[`${errorPrefix}.${i}`] && <div className="error small">{errors[`${errorPrefix}.${i}`]}</div>}
+        </div>
+      ))}
+      <button type="button" className="link" onClick={() => onChange([...rows, { key: "", value: "" }])}>
+        + Add a {keyLabel.toLowerCase()}
+      </button>
+    </fieldset>
+  );
+}
+
+function DateRange({
+  legend,
+  name,
+  from,
+  to,
+  errors,
+  onChange,
+}: {
+  legend: string;
+  name: string;
+  from: DateBound;
+  to: DateBound;
+  errors: Record<string, string>;
+  onChange: (from: DateBound, to: DateBound) => void;
+}) {
+  return (
+    <fieldset>
+      <legend>{legend}</legend>
+      <div className="daterow">
+        <select
+          aria-label={`${legend}: from (after or on)`}
+          name={`${name}-from-op`}
+          value={from.op}
+          onChange={(e) => onChange({ ...from, op: e.target.value as DateBound["op"] }, to)}
+        >
+          <option value=">=">from</option>
+          <option value=">">after</option>
+        </select>
+        <input
+          type="datetime-local"
+          step={1}
+          name={`${name}-from`}
+          aria-label={`${legend} from`}
+          value={from.value}
+          aria-invalid={errors[`${name}From`] ? true : undefined}
+          onChange={(e) => onChange({ ...from, value: e.target.value }, to)}
+        />
+      </div>
+      {errors[`${name}From`] && <div className="error small">{errors[`${name}From`]}</div>}
+      <div className="daterow">
+        <select
+          aria-label={`${legend}: until (before or on)`}
+          name={`${name}-to-op`}
+          value={to.op}
+          onChange={(e) => onChange(from, { ...to, op: e.target.value as DateBound["op"] })}
+        >
+          <option value="<=">until</option>
+          <option value="<">before</option>
+        </select>
+        <input
+          type="datetime-local"
+          step={1}
+          name={`${name}-to`}
+          aria-label={`${legend} until`}
+          value={to.value}
+          aria-invalid={errors[`${name}To`] ? true : undefined}
+          onChange={(e) => onChange(from, { ...to, value: e.target.value })}
+        />
+      </div>
+      {errors[`${name}To`] && <div className="error small">{errors[`${name}To`]}</div>}
+    </fieldset>
+  );
+}

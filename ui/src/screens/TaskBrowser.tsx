@@ -1,0 +1,314 @@
+// Task browser: filter form, streamed virtualized table, details, saved views, bulk actions.
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import type { AppError } from "../bindings/AppError";
+import type { Batch } from "../bindings/Batch";
+import type { SavedView } from "../bindings/SavedView";
+import type { TaskFilter } from "../bindings/TaskFilter";
+import type { TaskRow } from "../bindings/TaskRow";
+import type { TaskView } from "../bindings/TaskView";
+import { ErrorBanner } from "../components/ui";
+import type { ActionKind } from "../lib/bulk";
+import { emptyForm, toTaskFilter, validateForm, type FilterForm } from "../lib/filterForm";
+import { sortRows, type SortSpec } from "../lib/sort";
+import { api, newJobId } from "../ipc";
+import { BulkDialog } from "./BulkDialog";
+import { DetailDrawer } from "./DetailDrawer";
+import { FilterPanel } from "./FilterPanel";
+import { COLUMNS, TaskTable } from "./TaskTable";
+
+const DEFAULT_COLUMNS = ["name", "status", "batchId", "lastAnnotator", "score", "updatedAt"];
+
+export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; initialBatchId?: string }) {
+  const [form, setForm] = useState<FilterForm>(() => ({
+    ...emptyForm(),
+    batchIds: initialBatchId ? [initialBatchId] : [],
+  }));
+  const [view, setView] = useState<TaskView>("lab");
+  const [applied, setApplied] = useState<TaskFilter>(() => toTaskFilter(projectId, form));
+  const [batches, setBatches] = useState<Batch[]>([]);
+  const rowsRef = useRef<TaskRow[]>([]);
+  const [version, setVersion] = useState(0);
+  const [count, setCount] = useState<{ loaded: number; total: number } | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [seq, setSeq] = useState(0);
+  const [error, setError] = useState<AppError | null>(null);
+  const [sort, setSort] = useState<SortSpec | null>(null);
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [active, setActive] = useState(-1);
+  const [openId, setOpenId] = useState<string | null>(null);
+  const [columns, setColumns] = useState<string[]>(DEFAULT_COLUMNS);
+  const [chooser, setChooser] = useState(false);
+  const [views, setViews] = useState<SavedView[]>([]);
+  const [viewName, setViewName] = useState("");
+  const [bulk, setBulk] = useState<ActionKind | null>(null);
+  const job = useRef<string | null>(null);
+  const frame = useRef<number | null>(null);
+
+  const errors = useMemo(() => validateForm(form), [form]);
+
+  useEffect(() => {
+    api.listBatches(projectId).then(setBatches, (e: AppError) => setError(e));
+    api.listViews(projectId).then(setViews, () => setViews([]));
+  }, [projectId]);
+
+  const batchName = useCallback((id: string) => batches.find((b) => b.id === id)?.name ?? id, [batches]);
+
+  const search = useCallback(
+    async (filter: TaskFilter, v: TaskView) => {
+      if (job.current) void api.cancelJob(job.current);
+      const id = newJobId();
+      job.current = id;
+      rowsRef.current = [];
+      setVersion((x) => x + 1);
+      setSelected(new Set());
+      setActive(-1);
+      setOpenId(null);
+      setCount(null);
+      setError(null);
+      setLoading(true);
+      setSeq((n) => n + 1);
+      setApplied(filter);
+      try {
+        const summary = await api.loadTasks(id, { filter, view: v }, (page) => {
+          if (job.current !== id) return;
+          rowsRef.current.push(...page.rows);
+          setCount({ loaded: page.loaded, total: page.total });
+          // repaint at most once a frame while pages pour in
+          if (frame.current === null) {
+            frame.current = requestAnimationFrame(() => {
+              frame.current = null;
+              setVersion((x) => x + 1);
+            });
+          }
+        });
+        if (job.current === id) setCount({ loaded: summary.loaded, total: summary.total });
+      } catch (e) {
+        if (job.current === id) setError(e as AppError);
+      } finally {
+        if (job.current === id) {
+          job.current = null;
+          setLoading(false);
+          setVersion((x) => x + 1);
+        }
+      }
+    },
+    [],
+  );
+
+  // first load
+  const started = useRef(false);
+  useEffect(() => {
+    if (started.current) return;
+    started.current = true;
+    void search(toTaskFilter(projectId, form), view);
+  }, [search, projectId, form, view]);
+
+  useEffect(
+    () => () => {
+      if (job.current) void api.cancelJob(job.current);
+    },
+    [],
+  );
+
+  const rows = useMemo(
+    () => sortRows(rowsRef.current, sort),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [version, sort],
+  );
+  const nameOf = useCallback((id: string) => rowsRef.current.find((r) => r.id === id)?.name ?? "", []);
+  const shownColumns = COLUMNS.filter((c) => columns.includes(c.key));
+  const openRow = openId ? rows.find((r) => r.id === openId) ?? null : null;
+
+  const apply = () => {
+    if (Object.keys(errors).length) return;
+    void search(toTaskFilter(projectId, form), view);
+  };
+
+  const onSort = (col: keyof TaskRow) =>
+    setSort((s) => (s?.column === col ? (s.dir === "asc" ? { column: col, dir: "desc" } : null) : { column: col, dir: "asc" }));
+
+  const toggle = useCallback(
+    (id: string) =>
+      setSelected((s) => {
+        const n = new Set(s);
+        if (n.has(id)) n.delete(id);
+        else n.add(id);
+        return n;
+      }),
+    [],
+  );
+  const toggleAll = useCallback(
+    () => setSelected((s) => (rows.length > 0 && rows.every((r) => s.has(r.id)) ? new Set() : new Set(rows.map((r) => r.id)))),
+    [rows],
+  );
+
+  async function saveView() {
+    try {
+      setViews(await api.saveView(projectId, { name: viewName, form, view, columns }));
+      setViewName("");
+    } catch (e) {
+      setError(e as AppError);
+    }
+  }
+
+  function applyView(name: string) {
+    const v = views.find((x) => x.name === name);
+    if (!v) return;
+    const f = { ...emptyForm(), ...(v.form as Partial<FilterForm>) };
+    setForm(f);
+    setView(v.view as TaskView);
+    setColumns(v.columns);
+    void search(toTaskFilter(projectId, f), v.view as TaskView);
+  }
+
+  return (
+    <div className="browser">
+      <FilterPanel
+        form={form}
+        setForm={setForm}
+        batches={batches}
+        errors={errors}
+        onApply={apply}
+        onReset={() => setForm(emptyForm())}
+        loading={loading}
+      />
+      <section className="results" aria-label="Tasks found">
+        <div className="toolbar">
+          <label htmlFor="view-mode">View</label>
+          <select
+            id="view-mode"
+            value={view}
+            onChange={(e) => {
+              const v = e.target.value as TaskView;
+              setView(v);
+              void search(applied, v);
+            }}
+          >
+            <option value="lab">Lab</option>
+            <option value="raw">Raw (as stored)</option>
+            <option value="kili">Kili</option>
+          </select>
+          <span
+            role="status"
+            aria-live="polite"
+            data-testid="load-status"
+            data-seq={seq}
+            data-loading={loading ? "true" : "false"}
+            className="small"
+          >
+            {count ? `${count.loaded} of ${count.total} loaded` : loading ? "Loading…" : ""}
+            {selected.size > 0 ? ` · ${selected.size} selected` : ""}
+          </span>
+          {loading && count && count.total > 0 && (
+            <div className="progress" aria-hidden="true">
+              <div style={{ width: `${(100 * count.loaded) / count.total}%` }} />
+            </div>
+          )}
+          {loading && (
+            <button onClick={() => job.current && void api.cancelJob(job.current)}>Stop loading</button>
+          )}
+          <span className="spacer" />
+          <div style={{ position: "relative" }}>
+            <button aria-expanded={chooser} aria-haspopup="true" onClick={() => setChooser((c) => !c)}>
+              Columns
+            </button>
+            {chooser && (
+              <div
+                className="popover"
+                style={{ right: 0, top: "2.2rem" }}
+                role="group"
+                aria-label="Visible columns"
+                onKeyDown={(e) => e.key === "Escape" && setChooser(false)}
+              >
+                {COLUMNS.map((c) => (
+                  <label key={c.key}>
+                    <input
+                      type="checkbox"
+                      checked={columns.includes(c.key)}
+                      disabled={c.key === "name"}
+                      onChange={() =>
+                        setColumns((cols) => (cols.includes(c.key) ? cols.filter((x) => x !== c.key) : [...cols, c.key]))
+                      }
+                    />
+                    {c.label}
+                  </label>
+                ))}
+              </div>
+            )}
+          </div>
+          <label className="sr-only" htmlFor="saved-views">
+            Saved views
+          </label>
+          <select id="saved-views" value="" onChange={(e) => applyView(e.target.value)}>
+            <option value="">Saved views…</option>
+            {views.map((v) => (
+              <option key={v.name} value={v.name}>
+                {v.name}
+              </option>
+            ))}
+          </select>
+          <input
+            type="text"
+            aria-label="Name for a new saved view"
+            placeholder="View name"
+            value={viewName}
+            onChange={(e) => setViewName(e.target.value)}
+            style={{ width: 120 }}
+          />
+          <button onClick={() => void saveView()} disabled={!viewName.trim()}>
+            Save view
+          </button>
+          {views.length > 0 && (
+            <button
+              onClick={async () => {
+                const name = views[views.length - 1]?.name;
+                if (name) setViews(await api.deleteView(projectId, name));
+              }}
+              title="Delete the last saved view"
+            >
+              Delete last view
+            </button>
+          )}
+        </div>
+        <div className="toolbar" role="toolbar" aria-label="Bulk actions">
+          <span className="small muted">
+            Act on {selected.size > 0 ? `${selected.size} selected task(s)` : "every task matching the filter"}:
+          </span>
+          <button onClick={() => setBulk("properties")}>Update properties…</button>
+          <button onClick={() => setBulk("redo")}>Send to redo…</button>
+          <button onClick={() => setBulk("review")}>Send to review…</button>
+        </div>
+        <ErrorBanner error={error} onRetry={apply} />
+        <div style={{ display: "flex", flex: 1, minHeight: 0 }}>
+          <TaskTable
+            rows={rows}
+            columns={shownColumns}
+            sort={sort}
+            onSort={onSort}
+            selected={selected}
+            onToggle={toggle}
+            onToggleAll={toggleAll}
+            active={active}
+            onActivate={setActive}
+            onOpen={(i) => setOpenId(rows[i]?.id ?? null)}
+            batchName={batchName}
+            emptyText={loading ? "Loading tasks…" : "No task matches this filter."}
+          />
+          {openRow && <DetailDrawer row={openRow} batchName={batchName} onClose={() => setOpenId(null)} />}
+        </div>
+      </section>
+      {bulk && (
+        <BulkDialog
+          kind={bulk}
+          projectId={projectId}
+          selectedIds={[...selected]}
+          filterTarget={{ kind: "filter", filter: applied }}
+          matchingCount={count?.total ?? null}
+          nameOf={nameOf}
+          onClose={() => setBulk(null)}
+          onFinished={() => void search(applied, view)}
+        />
+      )}
+    </div>
+  );
+}
