@@ -22,4 +22,12 @@ png 512 icon.png
 for n in 30 44 71 89 107 142 150 284 310; do png $n "Square${n}x${n}Logo.png"; done
 png 50 StoreLogo.png
 convert source.png -define icon:auto-resize=256,128,64,48,32,24,16 icon.ico
-convert source.png -resize 512x512 icon.icns 2>/dev/null || png2icns icon.icns icon.png 2>/dev/null || true
+# .icns (macOS): a container of PNG entries (ic07=128, ic08=256, ic09=512, ic10=1024 px)
+png 1024 icns-1024.tmp.png
+python3 - <<'PY'
+import struct
+entries = [(b"ic07", "128x128.png"), (b"ic08", "128x128@2x.png"), (b"ic09", "icon.png"), (b"ic10", "icns-1024.tmp.png")]
+body = b"".join(t + struct.pack(">I", 8 + len(d)) + d for t, d in ((t, open(f, "rb").read()) for t, f in entries))
+open("icon.icns", "wb").write(b"icns" + struct.pack(">I", 8 + len(body)) + body)
+PY
+rm -f icns-1024.tmp.png

@@ -126,8 +126,9 @@ def seed_tasks() -> List[Dict[str, Any]]:
             "status": "complete",
             "resources": [f"https://example.invalid/seeded-{i + 1}.png"],
             "properties": {"score": i + 1},
-            "initialData": {"annotations": []},
-            "data": rect_data(label="person", box=(0.1 * (i + 1), 0.1, 0.5, 0.6)),
+            # sandbox seed extension: `data` = initial data, `body` = current data body
+            "data": {"annotations": []},
+            "body": rect_data(label="person", box=(0.1 * (i + 1), 0.1, 0.5, 0.6)),
             "createdAt": f"2024-01-0{i + 1}T10:00:00.000Z",
             "updatedAt": f"2024-02-0{i + 1}T10:00:00.000Z",
         })

@@ -104,10 +104,10 @@ def _norm_multipart(parts):
         fname = _get(p, "file_name", "filename", "fileName")
         if fname is not None:
             item["file_name"] = fname
-            item["size"] = _get(p, "size", "bytes", "len", "length")
-        else:
-            v = _get(p, "value", "text")
-            item["value"] = _scrub(v) if v is not None else None
+        item["size"] = _get(p, "size", "bytes", "len", "length")
+        v = _get(p, "value", "text")
+        if v is not None:
+            item["value"] = _scrub(v)
         out.append(item)
     return sorted(out, key=lambda d: json.dumps(d, sort_keys=True))
 
@@ -134,6 +134,7 @@ def normalise(entry):
         "content_type": _content_type(entry),
         "json": _norm_json(path, _get(entry, "json", "body", "json_body")),
         "multipart": _norm_multipart(_get(entry, "multipart", "parts", "fields")),
+        "status": _get(entry, "status"),
     }
 
 

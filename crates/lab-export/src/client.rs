@@ -38,12 +38,12 @@ impl ExportRequest {
     }
 }
 
-/// Exports the tasks matching the request. `progress` gets `lab_client::ops::Progress`
+/// Exports the tasks matching the request. `progress` gets `lab_client::Progress`
 /// updates (done = tasks written, total = tasks matching) after every page.
 pub async fn export(
     client: &lab_client::LabClient,
     req: ExportRequest,
-    progress: Option<lab_client::ops::ProgressSender>,
+    progress: Option<lab_client::ProgressSender>,
     cancel: CancellationToken,
 ) -> Result<ExportReport> {
     let cfg = tokio::select! {
@@ -68,7 +68,7 @@ pub async fn export(
     });
     let sink = move |done: u64, total: u64| {
         if let Some(tx) = &progress {
-            let _ = tx.send(lab_client::ops::Progress {
+            let _ = tx.send(lab_client::Progress {
                 done,
                 failed: 0,
                 total,

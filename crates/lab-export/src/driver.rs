@@ -461,3 +461,334 @@ fn persist_dir(dir: tempfile::TempDir, dest: &Path, overwrite: bool) -> Result<(
     drop(old);
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::io::Read;
+
+    fn rect_config() -> Value {
+        json!({"projectType": "iat-rectangle", "metadata": {"labelOptions": {
+            "mainLists": [{"name": "m", "keys": ["l"]}],
+            "availableLabels": {"l": [{"id": "cat", "bChannel": 7}, {"id": "dog", "bChannel": 9}]}
+        }}})
+    }
+
+    fn task(i: usize, name: &str) -> Value {
+        json!({"_id": format!("t{i}"), "name": name, "status": "complete", "createdAt": "2024-01-01",
+            "resources": ["https://x/a.png"], "jobs": [],
+            "data": {"createdAt": "c", "type": "default", "projectType": "iat-rectangle", "user": null,
+              "body": {"image": {"width": 10, "height": 10}, "annotations": [
+                {"labels": {"m": {"labels": [{"id": "dog"}]}}, "polygons": [{"geometry": {"type": "rectangle", "vertices": [0.1, 0.1, 0.3, 0.5]}}]}
+              ]}}})
+    }
+
+    fn pages(tasks: Vec<Value>, per_page: usize) -> Vec<Result<Page>> {
+        let total = tasks.len() as u64;
+        let mut out = vec![];
+        let mut loaded = 0;
+        for chunk in tasks.chunks(per_page) {
+            loaded += chunk.len() as u64;
+            out.push(Ok(Page {
+                tasks: chunk.to_vec(),
+                loaded,
+                total,
+            }));
+        }
+        out
+    }
+
+    fn spec(dir: &Path, format: ExportFormat, name: Option<&str>) -> ExportSpec {
+        ExportSpec {
+            project_id: "p1".into(),
+            format,
+            output_folder: Some(dir.to_path_buf()),
+            output_filename: name.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .map(|r| {
+                r.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    async fn run(
+        config: &Value,
+        spec: &ExportSpec,
+        pages: Vec<Result<Page>>,
+    ) -> (Result<ExportReport>, Vec<(u64, u64)>) {
+        let mut seen = vec![];
+        let r = export_pages(
+            config,
+            spec,
+            futures::stream::iter(pages),
+            |d, t| seen.push((d, t)),
+            CancellationToken::new(),
+        )
+        .await;
+        (r, seen)
+    }
+
+    #[tokio::test]
+    async fn lab_json_is_written_like_python_and_renamed_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let tasks: Vec<Value> = (0..5).map(|i| task(i, &format!("n{i}"))).collect();
+        let (r, seen) = run(
+            &rect_config(),
+            &spec(dir.path(), ExportFormat::Lab, Some("out.json")),
+            pages(tasks.clone(), 2),
+        )
+        .await;
+        let r = r.unwrap();
+        assert_eq!(r.tasks, 5);
+        assert_eq!(seen, vec![(2, 5), (4, 5), (5, 5)]);
+        assert_eq!(entries(dir.path()), ["out.json"]);
+        let text = std::fs::read_to_string(dir.path().join("out.json")).unwrap();
+        let mut want = Vec::new();
+        let items: Vec<Value> = tasks.iter().map(crate::lab::format_task).collect();
+        crate::pyfmt::write_json(&mut want, &Value::Array(items), 0).unwrap();
+        assert_eq!(text.as_bytes(), want.as_slice());
+        let parsed: Value = serde_json::from_str(&text).unwrap();
+        assert!(parsed[0].get("jobs").is_none());
+    }
+
+    #[tokio::test]
+    async fn kili_export_and_extension_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let (r, _) = run(
+            &rect_config(),
+            &spec(dir.path(), ExportFormat::Kili, None),
+            pages(vec![task(0, "a")], 10),
+        )
+        .await;
+        let r = r.unwrap();
+        let name = r.path.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.starts_with("lab_kili_p1_") && name.ends_with(".json"), "{name}");
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&r.path).unwrap()).unwrap();
+        assert_eq!(
+            v[0]["latestLabel"]["jsonResponse"]["OBJECT_DETECTION_JOB"]["annotations"][0]["categories"],
+            json!([{"name": "dog"}])
+        );
+        for (format, bad) in [
+            (ExportFormat::Kili, "x.zip"),
+            (ExportFormat::Lab, "x.JSON"),
+            (ExportFormat::Yolo, "x.json"),
+            (ExportFormat::Lab, ""),
+        ] {
+            let (r, _) = run(
+                &rect_config(),
+                &spec(dir.path(), format, Some(bad)),
+                pages(vec![task(0, "a")], 10),
+            )
+            .await;
+            assert!(matches!(r, Err(ExportError::InvalidFilename(_))), "{bad}: {r:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn empty_result_writes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("sub");
+        for format in ExportFormat::ALL {
+            let cfg = json!({"projectType": "iat-segmentation", "metadata": {}});
+            let (r, _) = run(
+                &cfg,
+                &spec(&out, format, None),
+                vec![Ok(Page {
+                    tasks: vec![],
+                    loaded: 0,
+                    total: 0,
+                })],
+            )
+            .await;
+            let e = r.unwrap_err();
+            assert!(matches!(e, ExportError::NothingToExport), "{e:?}");
+            assert!(e.to_string().contains("nothing to export"));
+        }
+        assert!(!out.exists());
+    }
+
+    #[tokio::test]
+    async fn unfit_format_is_refused_before_anything() {
+        let dir = tempfile::tempdir().unwrap();
+        let (r, _) = run(
+            &rect_config(),
+            &spec(dir.path(), ExportFormat::Mask, None),
+            pages(vec![task(0, "a")], 10),
+        )
+        .await;
+        let e = r.unwrap_err();
+        assert!(matches!(e, ExportError::Unsupported(_)));
+        assert!(e.to_string().contains("iat-segmentation"), "{e}");
+        let seq = json!({"projectType": "iat-polygon", "metadata": {"toolOptions": {"sequence": true}}});
+        let (r, _) = run(&seq, &spec(dir.path(), ExportFormat::Yolo, None), vec![]).await;
+        assert!(r.unwrap_err().to_string().contains("sequences"));
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn cancel_mid_export_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let cancel = CancellationToken::new();
+        let c2 = cancel.clone();
+        let first = pages((0..10).map(|i| task(i, "n")).collect(), 5);
+        let stream = futures::stream::iter(first).chain(futures::stream::once(async move {
+            c2.cancel();
+            futures::future::pending::<Result<Page>>().await
+        }));
+        let r = export_pages(
+            &rect_config(),
+            &spec(dir.path(), ExportFormat::Yolo, Some("a.zip")),
+            stream,
+            |_, _| {},
+            cancel,
+        )
+        .await;
+        assert!(matches!(r, Err(ExportError::Cancelled)), "{r:?}");
+        assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
+    }
+
+    #[tokio::test]
+    async fn failed_listing_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for format in [ExportFormat::Lab, ExportFormat::Kili, ExportFormat::Yolo] {
+            let mut p = pages((0..4).map(|i| task(i, "n")).collect(), 2);
+            p.insert(1, Err(ExportError::Client(lab_client::Error::Server { status: 500, message: "boom".into() })));
+            let (r, _) = run(&rect_config(), &spec(dir.path(), format, None), p).await;
+            assert!(matches!(r, Err(ExportError::Client(_))), "{r:?}");
+        }
+        assert!(entries(dir.path()).is_empty());
+    }
+
+    #[tokio::test]
+    async fn existing_files_are_kept_unless_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("x.json"), "old").unwrap();
+        let mut s = spec(dir.path(), ExportFormat::Lab, Some("x.json"));
+        let (r, _) = run(&rect_config(), &s, pages(vec![task(0, "a")], 1)).await;
+        assert!(matches!(r, Err(ExportError::AlreadyExists(_))));
+        assert_eq!(std::fs::read_to_string(dir.path().join("x.json")).unwrap(), "old");
+        s.overwrite = true;
+        let (r, _) = run(&rect_config(), &s, pages(vec![task(0, "a")], 1)).await;
+        r.unwrap();
+        assert!(std::fs::read_to_string(dir.path().join("x.json")).unwrap().starts_with("[\n"));
+        assert_eq!(entries(dir.path()), ["x.json"]);
+    }
+
+    fn read_zip(path: &Path) -> Vec<(String, String)> {
+        let mut z = zip::ZipArchive::new(File::open(path).unwrap()).unwrap();
+        let mut out = vec![];
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let mut s = String::new();
+            f.read_to_string(&mut s).unwrap();
+            out.push((f.name().to_string(), s));
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn yolo_zip_with_hostile_and_duplicate_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = "x".repeat(400);
+        let names = ["../../evil", "a/b", "ok.jpg", "ok.jpg", "bell\u{7}", long.as_str(), "data.yaml"];
+        let tasks: Vec<Value> = names.iter().enumerate().map(|(i, n)| task(i, n)).collect();
+        let (r, _) = run(
+            &rect_config(),
+            &spec(dir.path(), ExportFormat::Yolo, Some("y.zip")),
+            pages(tasks, 3),
+        )
+        .await;
+        let r = r.unwrap();
+        let entries = read_zip(&dir.path().join("y.zip"));
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names[0], "labels/");
+        assert_eq!(names.last(), Some(&"data.yaml"));
+        assert_eq!(entries.last().unwrap().1, "nc: 2\nnames: ['cat','dog']\n");
+        for n in &names[1..names.len() - 1] {
+            let rest = n.strip_prefix("labels/").unwrap();
+            assert!(!rest.contains('/') && !rest.contains('\\'), "{n}");
+            assert!(matches!(
+                Path::new(rest).components().collect::<Vec<_>>().as_slice(),
+                [std::path::Component::Normal(_)]
+            ));
+            assert!(!rest.chars().any(char::is_control));
+            assert!(rest.len() <= 255);
+        }
+        assert!(names.contains(&"labels/.._.._evil.txt"));
+        assert!(names.contains(&"labels/a_b.txt"));
+        assert!(names.contains(&"labels/ok.jpg.txt") && names.contains(&"labels/ok.jpg_2.txt"));
+        assert!(names.contains(&"labels/data.yaml.txt"));
+        assert_eq!(entries[1].1, "1 0.2 0.30000000000000004 0.19999999999999998 0.4\n"); // as Python prints it
+        let renamed: Vec<&str> = r.renamed.iter().map(|(from, _)| from.as_str()).collect();
+        assert_eq!(renamed, ["../../evil", "a/b", "ok.jpg", "bell\u{7}", long.as_str()]);
+        assert_eq!(r.files, 7);
+    }
+
+    #[tokio::test]
+    async fn mask_folder_with_options_and_hostile_names() {
+        use image::{DynamicImage, Rgb, RgbImage};
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = json!({"projectType": "iat-segmentation", "metadata": {"labelOptions": {
+            "mainLists": [{"name": "m", "keys": ["l"]}],
+            "availableLabels": {"l": [{"id": "cat", "bChannel": 7}]}
+        }}});
+        let mut img = RgbImage::new(2, 2);
+        img.put_pixel(0, 0, Rgb([2, 0, 7]));
+        let uri = crate::mask::data_uri(&DynamicImage::ImageRgb8(img));
+        let t = |name: &str, mask: Option<&str>| {
+            json!({"name": name, "data": {"body": {"mask": mask}}})
+        };
+        let tasks = vec![
+            t("a.jpg", Some(&uri)),
+            t("../up.jpg", Some(&uri)),
+            t("none.jpg", None),
+            t("bad.jpg", Some("data:image/png;base64,AAAA")),
+        ];
+        let mut s = spec(dir.path(), ExportFormat::Mask, Some("masks"));
+        s.options = ExportOptions::from_pairs(&[
+            "replace_extension=true",
+            r#"semantic_mapping={"cat": [255, 0, 0]}"#,
+        ])
+        .unwrap();
+        let (r, _) = run(&cfg, &s, pages(tasks, 2)).await;
+        let r = r.unwrap();
+        assert_eq!(entries(dir.path()), ["masks"]);
+        assert_eq!(entries(&dir.path().join("masks")), [".._up.png", "a.png"]);
+        assert_eq!(r.tasks, 4);
+        assert_eq!(r.files, 2);
+        assert_eq!(r.warning_count, 1);
+        assert!(r.warnings[0].contains("bad.jpg"));
+        let png = image::open(dir.path().join("masks/a.png")).unwrap().to_rgb8();
+        assert_eq!(png.get_pixel(0, 0).0, [255, 0, 0]);
+        assert_eq!(png.get_pixel(1, 1).0, [0, 0, 0]);
+        // the folder exists now: refused, then replaced with overwrite
+        let (r2, _) = run(&cfg, &s, pages(vec![t("b.jpg", Some(&uri))], 2)).await;
+        assert!(matches!(r2, Err(ExportError::AlreadyExists(_))));
+        s.overwrite = true;
+        let (r3, _) = run(&cfg, &s, pages(vec![t("b.jpg", Some(&uri))], 2)).await;
+        r3.unwrap();
+        assert_eq!(entries(&dir.path().join("masks")), ["b.png"]);
+        assert_eq!(entries(dir.path()), ["masks"]);
+    }
+
+    #[test]
+    fn default_names_like_the_sdk() {
+        use chrono::TimeZone;
+        let now = chrono::Local.with_ymd_and_hms(2024, 3, 5, 7, 8, 9).unwrap();
+        assert_eq!(default_filename(ExportFormat::Lab, "p", now), "lab_p_2024-03-05_07:08:09.json");
+        assert_eq!(default_filename(ExportFormat::Kili, "p", now), "lab_kili_p_2024-03-05_07:08:09.json");
+        assert_eq!(default_filename(ExportFormat::Yolo, "p", now), "lab_yolo_p_2024-03-05_07:08:09.zip");
+        assert_eq!(default_filename(ExportFormat::Mask, "p", now), "lab_mask_p_2024-03-05_070809");
+        let s = ExportSpec { project_id: "p".into(), ..Default::default() };
+        assert_eq!(destination(&s, now).unwrap(), PathBuf::from("./lab_p_2024-03-05_07:08:09.json"));
+    }
+}

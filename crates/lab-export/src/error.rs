@@ -27,8 +27,8 @@ pub enum ExportError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{0}")]
-    Client(String),
+    #[error(transparent)]
+    Client(#[from] lab_client::Error),
 }
 
 /// Kinds of errors as the UI sees them.

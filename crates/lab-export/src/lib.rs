@@ -5,7 +5,7 @@
 //! `yolo::format_task`, `lab::format_task`, `mask::render`); [`export`] streams a project's
 //! tasks into a temporary file in the target folder and renames it into place when complete.
 
-// pub mod client; // enabled once lab-client exposes its API
+pub mod client;
 pub mod driver;
 pub mod error;
 pub mod format;
@@ -16,7 +16,7 @@ pub mod names;
 pub mod pyfmt;
 pub mod yolo;
 
-// pub use client::{ExportRequest, export};
+pub use client::{ExportRequest, export};
 pub use driver::{
     EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, Page, ProgressSink, default_filename,
     destination, export_pages,

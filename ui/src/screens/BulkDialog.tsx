@@ -42,6 +42,8 @@ export function BulkDialog({
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const job = useRef<string | null>(null);
+  // names as they were when the dialog opened (the table reloads when the action ends)
+  const [names] = useState(() => nameOf);
 
   const target: BulkTarget = scope === "selection" ? { kind: "selection", ids: selectedIds } : filterTarget;
   const title = ACTION_TITLES[kind];
@@ -87,7 +89,7 @@ export function BulkDialog({
 
   async function copy() {
     if (!result) return;
-    const text = resultText(result, nameOf);
+    const text = resultText(result, names);
     try {
       await navigator.clipboard.writeText(text);
     } catch {
@@ -104,7 +106,7 @@ export function BulkDialog({
   async function saveCsv() {
     if (!result) return;
     try {
-      const path = await api.saveCsv(`labdesk-${kind}-results`, resultCsv(result, nameOf));
+      const path = await api.saveCsv(`labdesk-${kind}-results`, resultCsv(result, names));
       setNotice(`Saved as ${path}`);
     } catch (e) {
       setError(e as AppError);
@@ -260,7 +262,7 @@ export function BulkDialog({
                 <tbody>
                   {result.rows.map((r) => (
                     <tr key={r.taskId}>
-                      <td>{nameOf(r.taskId) || r.taskId}</td>
+                      <td>{names(r.taskId) || r.taskId}</td>
                       <td className={r.ok ? "ok-text" : "fail-text"}>{r.status}</td>
                       <td>{r.message}</td>
                     </tr>

@@ -29,16 +29,18 @@ export function ConnectionScreen({
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Profile | null>(null);
 
-  const reload = useCallback(async () => {
-    try {
-      setProfiles((await api.listProfiles()).profiles);
-    } catch (e) {
-      setError(e as AppError);
-    }
-  }, []);
+  const [tick, setTick] = useState(0);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
   useEffect(() => {
-    void reload();
-  }, [reload]);
+    let live = true;
+    api.listProfiles().then(
+      (l) => live && setProfiles(l.profiles),
+      (e: AppError) => live && setError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick]);
 
   async function connect(p: Profile) {
     setBusy(p.id);
@@ -60,7 +62,7 @@ export function ConnectionScreen({
       await api.removeProfile(p.id);
       if (current?.profile.id === p.id) onDisconnected();
       setNotice(`Profile "${p.name}" removed.`);
-      await reload();
+      reload();
     } catch (e) {
       setError(e as AppError);
     }
@@ -143,7 +145,7 @@ export function ConnectionScreen({
           onSaved={async (p, connectNow) => {
             setEditing(null);
             setNotice(`Profile "${p.name}" saved. The secret key is in the system keychain.`);
-            await reload();
+            reload();
             if (connectNow) await connect(p);
           }}
         />

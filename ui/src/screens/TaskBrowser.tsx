@@ -26,8 +26,8 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
   const [view, setView] = useState<TaskView>("lab");
   const [applied, setApplied] = useState<TaskFilter>(() => toTaskFilter(projectId, form));
   const [batches, setBatches] = useState<Batch[]>([]);
-  const rowsRef = useRef<TaskRow[]>([]);
-  const [version, setVersion] = useState(0);
+  const [allRows, setAllRows] = useState<TaskRow[]>([]);
+  const pending = useRef<TaskRow[]>([]);
   const [count, setCount] = useState<{ loaded: number; total: number } | null>(null);
   const [loading, setLoading] = useState(false);
   const [seq, setSeq] = useState(0);
@@ -40,6 +40,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
   const [chooser, setChooser] = useState(false);
   const [views, setViews] = useState<SavedView[]>([]);
   const [viewName, setViewName] = useState("");
+  const [currentView, setCurrentView] = useState("");
   const [bulk, setBulk] = useState<ActionKind | null>(null);
   const job = useRef<string | null>(null);
   const frame = useRef<number | null>(null);
@@ -53,13 +54,20 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
 
   const batchName = useCallback((id: string) => batches.find((b) => b.id === id)?.name ?? id, [batches]);
 
+  const flush = useCallback((id: string) => {
+    if (job.current !== id || pending.current.length === 0) return;
+    const add = pending.current;
+    pending.current = [];
+    setAllRows((prev) => prev.concat(add));
+  }, []);
+
   const search = useCallback(
     async (filter: TaskFilter, v: TaskView) => {
       if (job.current) void api.cancelJob(job.current);
       const id = newJobId();
       job.current = id;
-      rowsRef.current = [];
-      setVersion((x) => x + 1);
+      pending.current = [];
+      setAllRows([]);
       setSelected(new Set());
       setActive(-1);
       setOpenId(null);
@@ -71,13 +79,13 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
       try {
         const summary = await api.loadTasks(id, { filter, view: v }, (page) => {
           if (job.current !== id) return;
-          rowsRef.current.push(...page.rows);
+          pending.current.push(...page.rows);
           setCount({ loaded: page.loaded, total: page.total });
           // repaint at most once a frame while pages pour in
           if (frame.current === null) {
             frame.current = requestAnimationFrame(() => {
               frame.current = null;
-              setVersion((x) => x + 1);
+              flush(id);
             });
           }
         });
@@ -86,13 +94,13 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
         if (job.current === id) setError(e as AppError);
       } finally {
         if (job.current === id) {
+          flush(id);
           job.current = null;
           setLoading(false);
-          setVersion((x) => x + 1);
         }
       }
     },
-    [],
+    [flush],
   );
 
   // first load
@@ -110,12 +118,9 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
     [],
   );
 
-  const rows = useMemo(
-    () => sortRows(rowsRef.current, sort),
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-    [version, sort],
-  );
-  const nameOf = useCallback((id: string) => rowsRef.current.find((r) => r.id === id)?.name ?? "", []);
+  const rows = useMemo(() => sortRows(allRows, sort), [allRows, sort]);
+  const nameIndex = useMemo(() => new Map(allRows.map((r) => [r.id, r.name])), [allRows]);
+  const nameOf = useCallback((id: string) => nameIndex.get(id) ?? "", [nameIndex]);
   const shownColumns = COLUMNS.filter((c) => columns.includes(c.key));
   const openRow = openId ? rows.find((r) => r.id === openId) ?? null : null;
 
@@ -145,6 +150,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
   async function saveView() {
     try {
       setViews(await api.saveView(projectId, { name: viewName, form, view, columns }));
+      setCurrentView(viewName.trim());
       setViewName("");
     } catch (e) {
       setError(e as AppError);
@@ -154,6 +160,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
   function applyView(name: string) {
     const v = views.find((x) => x.name === name);
     if (!v) return;
+    setCurrentView(v.name);
     const f = { ...emptyForm(), ...(v.form as Partial<FilterForm>) };
     setForm(f);
     setView(v.view as TaskView);
@@ -239,7 +246,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
           <label className="sr-only" htmlFor="saved-views">
             Saved views
           </label>
-          <select id="saved-views" value="" onChange={(e) => applyView(e.target.value)}>
+          <select id="saved-views" value={currentView} onChange={(e) => applyView(e.target.value)}>
             <option value="">Saved views…</option>
             {views.map((v) => (
               <option key={v.name} value={v.name}>
@@ -258,15 +265,18 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
           <button onClick={() => void saveView()} disabled={!viewName.trim()}>
             Save view
           </button>
-          {views.length > 0 && (
+          {currentView && views.some((v) => v.name === currentView) && (
             <button
               onClick={async () => {
-                const name = views[views.length - 1]?.name;
-                if (name) setViews(await api.deleteView(projectId, name));
+                try {
+                  setViews(await api.deleteView(projectId, currentView));
+                  setCurrentView("");
+                } catch (e) {
+                  setError(e as AppError);
+                }
               }}
-              title="Delete the last saved view"
             >
-              Delete last view
+              Delete view “{currentView}”
             </button>
           )}
         </div>

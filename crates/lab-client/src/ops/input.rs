@@ -110,9 +110,9 @@ impl TaskInput {
     pub fn list_from_json(text: &str) -> Result<Vec<TaskInput>> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
+            let path = e.path().to_string();
             Error::Validation(format!(
-                "The tasks file is not a list of tasks {{name, resources, data, properties, project_configuration_overwrite}}: at `{}`: {}",
-                e.path(),
+                "The tasks file is not a list of tasks {{name, resources, data, properties, project_configuration_overwrite}}: at `{path}`: {}",
                 e.into_inner()
             ))
         })

@@ -1,0 +1,422 @@
+//! The task creation pipeline: duplicates, uploads, grants, data import, task creation.
+
+use axum::Json;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use rusqlite::{OptionalExtension, params};
+use serde_json::{Value, json};
+
+use super::batches::find_batch;
+use super::tasks::{Fields, load_task};
+use super::{Caller, JsonBody, PathId};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{
+    Sandbox, TOKEN_DATA, TOKEN_FILES, TaskRow, api_user, check_token, insert_task, issue_token,
+    new_id, now_iso, project_type_of,
+};
+
+fn batch_project(c: &rusqlite::Connection, batch_id: &str) -> ApiResult<String> {
+    let b = find_batch(c, batch_id)?
+        .ok_or_else(|| ApiError::not_found(format!("batch {batch_id} not found")))?;
+    Ok(b["projectId"].as_str().unwrap_or_default().to_string())
+}
+
+pub(crate) async fn duplicates(
+    State(s): State<Sandbox>,
+    PathId(batch_id): PathId,
+    JsonBody(body): JsonBody,
+) -> ApiResult<Json<Value>> {
+    let names: Vec<String> = body
+        .get("names")
+        .and_then(Value::as_array)
+        .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect())
+        .ok_or_else(|| ApiError::validation("names is required: a list of task names"))?;
+    if names.len() > 500 {
+        return Err(ApiError::validation(format!(
+            "names has {} entries; send at most 500 per call",
+            names.len()
+        )));
+    }
+    let dup = s
+        .db(move |c| {
+            batch_project(c, &batch_id)?;
+            let mut st =
+                c.prepare_cached("SELECT 1 FROM tasks WHERE batch_id = ?1 AND name = ?2 LIMIT 1")?;
+            let mut out = Vec::new();
+            for n in &names {
+                if st.exists(params![batch_id, n])? && !out.contains(n) {
+                    out.push(n.clone());
+                }
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(json!({ "duplicate": dup })))
+}
+
+/// Keeps only the last path component of a client file name, without control characters.
+pub(crate) fn sanitize_file_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(255)
+        .collect();
+    let clean = clean.trim().to_string();
+    if clean.is_empty() || clean == "." || clean == ".." {
+        "file".into()
+    } else {
+        clean
+    }
+}
+
+pub(crate) async fn upload(
+    State(s): State<Sandbox>,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let mut mp = multipart.map_err(|e| {
+        ApiError::bad_request(format!(
+            "expected a multipart/form-data body with a `file` part: {e}"
+        ))
+    })?;
+    let mut file: Option<(String, Option<String>, bytes::Bytes)> = None;
+    let mut folder: Option<String> = None;
+    let mut batch_id: Option<String> = None;
+    loop {
+        let field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(multipart_error(e)),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                let fname = sanitize_file_name(field.file_name().unwrap_or("file"));
+                let ct = field.content_type().map(String::from);
+                let data = field.bytes().await.map_err(multipart_error)?;
+                file = Some((fname, ct, data));
+            }
+            "path" => folder = Some(field.text().await.map_err(multipart_error)?),
+            "batchId" => batch_id = Some(field.text().await.map_err(multipart_error)?),
+            _ => {
+                let _ = field.bytes().await.map_err(multipart_error)?;
+            }
+        }
+    }
+    let (name, ct, data) =
+        file.ok_or_else(|| ApiError::validation("multipart part `file` is missing"))?;
+    let batch_id = batch_id
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| ApiError::validation("multipart field `batchId` is missing"))?;
+    let mimetype = match ct {
+        Some(ct) if ct != "application/octet-stream" && !ct.is_empty() => ct,
+        _ => mime_guess::from_path(&name)
+            .first_or_octet_stream()
+            .essence_str()
+            .to_string(),
+    };
+    let bid = batch_id.clone();
+    s.db(move |c| batch_project(c, &bid).map(|_| ())).await?;
+    let storage = uuid::Uuid::new_v4().simple().to_string();
+    let path = s.files_dir().join(&storage);
+    tokio::fs::write(&path, &data)
+        .await
+        .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))?;
+    let id = new_id();
+    let size = data.len() as i64;
+    let now = now_iso();
+    let doc = json!({
+        "_id": id, "name": name, "path": folder, "batchId": batch_id,
+        "mimetype": mimetype, "size": size, "createdAt": now,
+    });
+    let res = s
+        .db(move |c| {
+            c.execute(
+                "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![id, name, folder, batch_id, mimetype, size, storage, now],
+            )?;
+            Ok(())
+        })
+        .await;
+    if let Err(e) = res {
+        let _ = tokio::fs::remove_file(&path).await;
+        return Err(e);
+    }
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+fn multipart_error(e: axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            "uploaded file is too large",
+        )
+    } else {
+        ApiError::bad_request(format!("malformed multipart body: {e}"))
+    }
+}
+
+pub(crate) async fn grant(
+    State(s): State<Sandbox>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let ids: Vec<String> = body
+        .get("ids")
+        .and_then(Value::as_array)
+        .filter(|a| !a.is_empty())
+        .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect())
+        .ok_or_else(|| ApiError::validation("ids is required: a non-empty list of file ids"))?;
+    let ttl = s.config().token_ttl;
+    let token = s
+        .db(move |c| {
+            for id in &ids {
+                let exists = c
+                    .query_row("SELECT 1 FROM files WHERE id = ?1", [id], |_| Ok(()))
+                    .optional()?
+                    .is_some();
+                if !exists {
+                    return Err(ApiError::not_found(format!("file {id} not found")));
+                }
+            }
+            Ok(issue_token(c, TOKEN_FILES, &caller.0, &json!(ids), ttl)?)
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "accessToken": token }))))
+}
+
+pub(crate) async fn import_data(
+    State(s): State<Sandbox>,
+    Extension(caller): Extension<Caller>,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let batch_id = body
+        .get("batchId")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::validation("batchId is required"))?
+        .to_string();
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::validation("name is required: the task name"))?
+        .to_string();
+    let Some(Value::Object(mut data)) = body.get("body").cloned() else {
+        return Err(ApiError::validation("body is required: a JSON object of initial data"));
+    };
+    let overwrite = data
+        .remove("__project_configuration_overwrite__")
+        .filter(|v| !v.is_null());
+    let ttl = s.config().token_ttl;
+    let (id, token) = s
+        .db(move |c| {
+            batch_project(c, &batch_id)?;
+            let id = new_id();
+            c.execute(
+                "INSERT INTO initial_data (id, batch_id, name, body, configuration_overwrite, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    id,
+                    batch_id,
+                    name,
+                    Value::Object(data).to_string(),
+                    overwrite.map(|v| v.to_string()),
+                    now_iso()
+                ],
+            )?;
+            let token = issue_token(c, TOKEN_DATA, &caller.0, &json!([id]), ttl)?;
+            Ok((id, token))
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "initialDataId": id, "accessToken": token })),
+    ))
+}
+
+fn granted(payload: &Value, id: &str) -> bool {
+    payload
+        .as_array()
+        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(id)))
+}
+
+fn opt_str<'a>(body: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::validation(format!("{key} must be a string or null"))),
+    }
+}
+
+pub(crate) async fn create_task(
+    State(s): State<Sandbox>,
+    Extension(caller): Extension<Caller>,
+    PathId(batch_id): PathId,
+    JsonBody(body): JsonBody,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    if !body.is_object() {
+        return Err(ApiError::validation("body must be a JSON object"));
+    }
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::validation("name is required: a non-empty string"))?
+        .to_string();
+    let resources: Vec<Value> = match body.get("resources") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return Err(ApiError::validation("resources must be a list")),
+    };
+    let properties = match body.get("properties") {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => return Err(ApiError::validation("properties must be an object or null")),
+    };
+    let data_id = opt_str(&body, "dataId")?.map(String::from);
+    let grant_resources = opt_str(&body, "grantResources")?.map(String::from);
+    let grant_data = opt_str(&body, "grantData")?.map(String::from);
+    for r in &resources {
+        match r {
+            Value::String(u) => {
+                let l = u.to_ascii_lowercase();
+                if !(l.starts_with("http://") || l.starts_with("https://") || u.starts_with("resource://")) {
+                    return Err(ApiError::validation(format!(
+                        "resource \"{u}\" is not an http(s) URL or a resource:// reference: upload local files first and pass {{id, name}}"
+                    )));
+                }
+            }
+            Value::Object(m) if m.get("id").and_then(Value::as_str).is_some() => {}
+            _ => {
+                return Err(ApiError::validation(
+                    "each resource must be a URL string, a resource:// string or {id, name} of an uploaded file",
+                ));
+            }
+        }
+    }
+    let doc = s
+        .db(move |c| {
+            let tx = c.transaction()?;
+            let project_id = batch_project(&tx, &batch_id)?;
+            let project_type = project_type_of(&tx, &project_id)?.unwrap_or_default();
+            let mut stored_resources = Vec::with_capacity(resources.len());
+            let file_refs: Vec<&Value> = resources.iter().filter(|r| r.is_object()).collect();
+            let files_grant = if file_refs.is_empty() {
+                None
+            } else {
+                let token = grant_resources.as_deref().ok_or_else(|| {
+                    ApiError::forbidden(
+                        "grantResources is required to use uploaded files: call POST api/file-manager/grant/files",
+                    )
+                })?;
+                Some(check_token(&tx, TOKEN_FILES, token)?.ok_or_else(|| {
+                    ApiError::forbidden("grantResources token is invalid or expired")
+                })?)
+            };
+            for r in &resources {
+                if let Value::Object(m) = r {
+                    let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
+                    let (_, payload) = files_grant.as_ref().expect("checked above");
+                    if !granted(payload, id) {
+                        return Err(ApiError::forbidden(format!(
+                            "file {id} is not granted by grantResources"
+                        )));
+                    }
+                    let fname: Option<String> = tx
+                        .query_row("SELECT name FROM files WHERE id = ?1", [id], |r| r.get(0))
+                        .optional()?;
+                    let Some(fname) = fname else {
+                        return Err(ApiError::not_found(format!("file {id} not found")));
+                    };
+                    let name = m
+                        .get("name")
+                        .and_then(Value::as_str)
+                        .map(String::from)
+                        .unwrap_or(fname);
+                    stored_resources.push(json!({ "id": id, "name": name }));
+                } else {
+                    stored_resources.push(r.clone());
+                }
+            }
+            let mut initial = json!({});
+            if let Some(data_id) = &data_id {
+                let token = grant_data.as_deref().ok_or_else(|| {
+                    ApiError::forbidden("grantData is required with dataId: use the accessToken of import-data")
+                })?;
+                let (_, payload) = check_token(&tx, TOKEN_DATA, token)?
+                    .ok_or_else(|| ApiError::forbidden("grantData token is invalid or expired"))?;
+                if !granted(&payload, data_id) {
+                    return Err(ApiError::forbidden(format!(
+                        "data {data_id} is not granted by grantData"
+                    )));
+                }
+                let body: Option<String> = tx
+                    .query_row(
+                        "SELECT body FROM initial_data WHERE id = ?1",
+                        [data_id],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                let body = body
+                    .ok_or_else(|| ApiError::not_found(format!("data {data_id} not found")))?;
+                initial = serde_json::from_str(&body).unwrap_or_else(|_| json!({}));
+            }
+            let now = now_iso();
+            let id = new_id();
+            let row = TaskRow {
+                id: id.clone(),
+                project_id,
+                batch_id: batch_id.clone(),
+                name,
+                status: "pending".into(),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                resources: Value::Array(stored_resources),
+                properties,
+                data_body: initial.clone(),
+                metadata_body: initial.clone(),
+                data_info: json!({
+                    "createdAt": now, "type": "default",
+                    "user": api_user(&caller.0), "projectType": project_type,
+                }),
+                jobs: json!([]),
+                metrics: json!({}),
+                initial_data: initial,
+                initial_data_id: data_id,
+            };
+            insert_task(&tx, &row)?;
+            let doc = load_task(
+                &tx,
+                &id,
+                Fields {
+                    mask: true,
+                    ..Fields::all()
+                },
+            )?;
+            tx.commit()?;
+            Ok(doc)
+        })
+        .await?
+        .ok_or_else(|| ApiError::internal("task vanished after creation"))?;
+    Ok((StatusCode::CREATED, Json(doc)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_file_name;
+
+    #[test]
+    fn file_names_cannot_escape() {
+        assert_eq!(sanitize_file_name("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_file_name("..\\..\\win.ini"), "win.ini");
+        assert_eq!(sanitize_file_name(".."), "file");
+        assert_eq!(sanitize_file_name("a/"), "file");
+        assert_eq!(sanitize_file_name("img 1.png"), "img 1.png");
+        assert_eq!(sanitize_file_name("x\u{0}y.png"), "xy.png");
+    }
+}

@@ -1,0 +1,384 @@
+//! The sandbox state: one SQLite database (WAL) and a directory of uploaded files.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use regex::Regex;
+use rusqlite::functions::FunctionFlags;
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+
+use crate::Config;
+use crate::error::{ApiError, ApiResult, Error};
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (access_id TEXT PRIMARY KEY, secret_key TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+    token TEXT PRIMARY KEY, kind TEXT NOT NULL, subject TEXT NOT NULL,
+    payload TEXT NOT NULL, expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tokens_expiry ON tokens (expires_at);
+CREATE TABLE IF NOT EXISTS projects (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, name TEXT NOT NULL, status TEXT NOT NULL,
+    project_type TEXT NOT NULL, configuration TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL, name TEXT NOT NULL,
+    status TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS batches_project ON batches (project_id, seq);
+CREATE TABLE IF NOT EXISTS files (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, folder TEXT, batch_id TEXT, mimetype TEXT NOT NULL,
+    size INTEGER NOT NULL, storage TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS initial_data (
+    id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
+    configuration_overwrite TEXT, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks (
+    seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, project_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL, name TEXT NOT NULL, status TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+    resources TEXT NOT NULL, properties TEXT NOT NULL,
+    data_body TEXT NOT NULL, metadata_body TEXT NOT NULL, data_info TEXT NOT NULL,
+    jobs TEXT NOT NULL, metrics TEXT NOT NULL,
+    initial_data TEXT NOT NULL, initial_data_id TEXT);
+CREATE INDEX IF NOT EXISTS tasks_project ON tasks (project_id, seq);
+CREATE INDEX IF NOT EXISTS tasks_batch ON tasks (batch_id, name);
+CREATE INDEX IF NOT EXISTS tasks_status ON tasks (project_id, status);
+CREATE INDEX IF NOT EXISTS tasks_name ON tasks (project_id, name);
+CREATE INDEX IF NOT EXISTS tasks_created ON tasks (project_id, created_at);
+CREATE INDEX IF NOT EXISTS tasks_updated ON tasks (project_id, updated_at);
+"#;
+
+pub(crate) struct Inner {
+    pub(crate) conn: Mutex<Connection>,
+    pub(crate) files_dir: PathBuf,
+    pub(crate) config: Config,
+    pub(crate) fault_rng: Mutex<ChaCha8Rng>,
+    pub(crate) request_log: Option<Mutex<std::fs::File>>,
+}
+
+/// A sandbox workspace: cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct Sandbox {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("data_dir", &self.inner.config.data_dir)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Opens (creating if needed) the data directory, its database and files folder.
+    pub fn open(config: Config) -> Result<Sandbox, Error> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| Error::io(&config.data_dir, e))?;
+        let files_dir = config.data_dir.join("files");
+        std::fs::create_dir_all(&files_dir).map_err(|e| Error::io(&files_dir, e))?;
+        let db_path = config.data_dir.join("sandbox.sqlite3");
+        let conn = Connection::open(&db_path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.execute_batch(SCHEMA)?;
+        register_functions(&conn)?;
+        let request_log = match &config.request_log {
+            Some(p) => {
+                if let Some(parent) = p.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+                }
+                let f = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .map_err(|e| Error::io(p, e))?;
+                Some(Mutex::new(f))
+            }
+            None => None,
+        };
+        let fault_rng = Mutex::new(ChaCha8Rng::seed_from_u64(config.fault_seed));
+        Ok(Sandbox {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                files_dir,
+                config,
+                fault_rng,
+                request_log,
+            }),
+        })
+    }
+
+    /// The configuration this sandbox was opened with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// Adds (or replaces the secret of) a login credential.
+    pub fn add_credentials(&self, access_id: &str, secret_key: &str) -> Result<(), Error> {
+        self.with_conn(|c| {
+            c.execute(
+                "INSERT INTO credentials (access_id, secret_key) VALUES (?1, ?2)
+                 ON CONFLICT(access_id) DO UPDATE SET secret_key = excluded.secret_key",
+                params![access_id, secret_key],
+            )?;
+            Ok(())
+        })
+    }
+
+    pub(crate) fn files_dir(&self) -> &Path {
+        &self.inner.files_dir
+    }
+
+    /// Runs `f` with the connection on the current thread (library calls, not handlers).
+    pub(crate) fn with_conn<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut c = self.inner.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut c)
+    }
+
+    /// Runs `f` with the connection on the blocking pool (request handlers).
+    pub(crate) async fn db<T, F>(&self, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = s.inner.conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+}
+
+fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    conn.create_scalar_function(
+        "regexp",
+        2,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let re: Arc<Regex> = ctx.get_or_create_aux(0, |v| -> Result<Regex, Box<dyn std::error::Error + Send + Sync>> {
+                Ok(build_regex(v.as_str()?)?)
+            })?;
+            let text = match ctx.get_raw(1).as_str() {
+                Ok(t) => t,
+                Err(_) => return Ok(false),
+            };
+            Ok(re.is_match(text))
+        },
+    )
+}
+
+/// Builds a user-supplied regex with a size cap.
+pub(crate) fn build_regex(pattern: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .dfa_size_limit(1 << 22)
+        .build()
+}
+
+// ---------------------------------------------------------------- time and ids
+
+/// Current time as a Mongo-like ISO string with milliseconds: `2024-05-01T10:00:00.000Z`.
+pub(crate) fn now_iso() -> String {
+    iso(chrono::Utc::now())
+}
+
+pub(crate) fn iso(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Parses a filter date (`2022-09-19 08:30:00`, `2022-09-19`, ISO/RFC 3339) into the
+/// stored ISO form so that string comparison is time comparison. Naive dates are UTC.
+pub(crate) fn parse_filter_date(s: &str) -> Option<String> {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(iso(t.with_timezone(&Utc)));
+    }
+    for f in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s.trim_end_matches('Z'), f) {
+            return Some(iso(t.and_utc()));
+        }
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| iso(t.and_utc()))
+}
+
+/// A fresh ObjectId-like id: 24 lowercase hex digits.
+pub(crate) fn new_id() -> String {
+    let mut s = uuid::Uuid::new_v4().simple().to_string();
+    s.truncate(24);
+    s
+}
+
+/// A fresh opaque token.
+pub(crate) fn new_token() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+// ---------------------------------------------------------------- tokens
+
+pub(crate) const TOKEN_ACCESS: &str = "access";
+pub(crate) const TOKEN_FILES: &str = "grant-files";
+pub(crate) const TOKEN_DATA: &str = "grant-data";
+
+pub(crate) fn issue_token(
+    c: &Connection,
+    kind: &str,
+    subject: &str,
+    payload: &Value,
+    ttl: std::time::Duration,
+) -> rusqlite::Result<String> {
+    let now = now_ms();
+    c.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
+    let token = new_token();
+    let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+    c.execute(
+        "INSERT INTO tokens (token, kind, subject, payload, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![token, kind, subject, payload.to_string(), now.saturating_add(ttl_ms)],
+    )?;
+    Ok(token)
+}
+
+/// Returns `(subject, payload)` of a live token of that kind.
+pub(crate) fn check_token(
+    c: &Connection,
+    kind: &str,
+    token: &str,
+) -> rusqlite::Result<Option<(String, Value)>> {
+    let row: Option<(String, String)> = c
+        .query_row(
+            "SELECT subject, payload FROM tokens WHERE token = ?1 AND kind = ?2 AND expires_at > ?3",
+            params![token, kind, now_ms()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(row.map(|(s, p)| (s, serde_json::from_str(&p).unwrap_or(Value::Null))))
+}
+
+// ---------------------------------------------------------------- tasks
+
+/// Every stored column of a task.
+#[derive(Debug, Clone)]
+pub(crate) struct TaskRow {
+    pub id: String,
+    pub project_id: String,
+    pub batch_id: String,
+    pub name: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub resources: Value,
+    pub properties: Value,
+    pub data_body: Value,
+    pub metadata_body: Value,
+    /// `{createdAt, type, user, projectType}` of the task data.
+    pub data_info: Value,
+    pub jobs: Value,
+    pub metrics: Value,
+    pub initial_data: Value,
+    pub initial_data_id: Option<String>,
+}
+
+pub(crate) fn insert_task(c: &Connection, t: &TaskRow) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO tasks (id, project_id, batch_id, name, status, created_at, updated_at,
+            resources, properties, data_body, metadata_body, data_info, jobs, metrics,
+            initial_data, initial_data_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        t.id,
+        t.project_id,
+        t.batch_id,
+        t.name,
+        t.status,
+        t.created_at,
+        t.updated_at,
+        t.resources.to_string(),
+        t.properties.to_string(),
+        t.data_body.to_string(),
+        t.metadata_body.to_string(),
+        t.data_info.to_string(),
+        t.jobs.to_string(),
+        t.metrics.to_string(),
+        t.initial_data.to_string(),
+        t.initial_data_id,
+    ])?;
+    Ok(())
+}
+
+/// The user recorded as author of data written through the API.
+pub(crate) fn api_user(access_id: &str) -> Value {
+    serde_json::json!({
+        "id": access_id,
+        "name": access_id,
+        "email": format!("{access_id}@sandbox.local"),
+    })
+}
+
+pub(crate) fn project_type_of(c: &Connection, project_id: &str) -> rusqlite::Result<Option<String>> {
+    c.query_row(
+        "SELECT project_type FROM projects WHERE id = ?1",
+        [project_id],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_dates_normalise_to_iso() {
+        assert_eq!(
+            parse_filter_date("2022-09-19 08:30:00").as_deref(),
+            Some("2022-09-19T08:30:00.000Z")
+        );
+        assert_eq!(
+            parse_filter_date("2022-09-19T08:30:00.123Z").as_deref(),
+            Some("2022-09-19T08:30:00.123Z")
+        );
+        assert_eq!(
+            parse_filter_date("2022-09-19T10:30:00+02:00").as_deref(),
+            Some("2022-09-19T08:30:00.000Z")
+        );
+        assert_eq!(
+            parse_filter_date("2022-09-19").as_deref(),
+            Some("2022-09-19T00:00:00.000Z")
+        );
+        assert_eq!(parse_filter_date("yesterday"), None);
+        assert_eq!(parse_filter_date("2022-13-45 00:00:00"), None);
+    }
+
+    #[test]
+    fn ids_are_24_hex() {
+        let id = new_id();
+        assert_eq!(id.len(), 24);
+        assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(new_id(), id);
+    }
+}
