@@ -117,7 +117,9 @@ const SPECS: &[Spec] = &[
     },
 ];
 
-const COLORS: &[&str] = &["#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4"];
+const COLORS: &[&str] = &[
+    "#e6194b", "#3cb44b", "#ffe119", "#4363d8", "#f58231", "#911eb4",
+];
 const STATUSES: &[&str] = &[
     "pending",
     "complete",
@@ -265,7 +267,11 @@ fn png_bytes(img: &RgbImage) -> Result<Vec<u8>, Error> {
 }
 
 fn draw_image(k: usize, objs: &[Obj]) -> RgbImage {
-    let base = [(k * 37 % 160) as u8 + 40, (k * 71 % 120) as u8 + 60, (k * 13 % 100) as u8 + 90];
+    let base = [
+        (k * 37 % 160) as u8 + 40,
+        (k * 71 % 120) as u8 + 60,
+        (k * 13 % 100) as u8 + 90,
+    ];
     RgbImage::from_fn(W, H, |x, y| {
         let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
         for o in objs.iter().rev() {
@@ -389,8 +395,12 @@ impl Sandbox {
             already_loaded: true,
         };
         let loaded: Option<String> = self.with_conn(|c| {
-            Ok(c.query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| r.get(0))
-                .optional()?)
+            Ok(
+                c.query_row("SELECT value FROM meta WHERE key = 'demo'", [], |r| {
+                    r.get(0)
+                })
+                .optional()?,
+            )
         })?;
         if loaded.as_deref() == Some(DEMO_VERSION) {
             return Ok(summary);
@@ -491,18 +501,29 @@ fn demo_task(
     let annotator = ANNOTATORS[t % ANNOTATORS.len()];
     let sources = ["camera-A", "camera-B", "drone"];
     let source = sources[t % sources.len()];
-    let weather = if t % 4 == 0 { "rainy" } else { "sunny" };
+    let weather = if t.is_multiple_of(4) {
+        "rainy"
+    } else {
+        "sunny"
+    };
     let image = json!({"width": W, "height": H});
 
-    let tool = if spec.ty == "form" { "iat-rectangle" } else { spec.ty };
+    let tool = if spec.ty == "form" {
+        "iat-rectangle"
+    } else {
+        spec.ty
+    };
     let mut body = serde_json::Map::new();
     if annotated {
-        body.insert("annotations".into(), json!(annotations(spec, tool, &objs, t)));
+        body.insert(
+            "annotations".into(),
+            json!(annotations(spec, tool, &objs, t)),
+        );
         body.insert("image".into(), image.clone());
         if spec.ty == "iat-segmentation" {
             body.insert("mask".into(), json!(masks[k]));
         }
-        if t % 5 == 0 {
+        if t.is_multiple_of(5) {
             // A reviewer corrected the metadata: data.body wins in the merged view.
             body.insert("weather".into(), json!("foggy"));
         }
@@ -521,8 +542,18 @@ fn demo_task(
             fb.insert("photo".into(), Value::Object(photo));
             let q = ["good", "good", "blurry", "unusable"][t % 4];
             fb.insert("quality".into(), json!(q));
-            fb.insert("damaged".into(), json!(if t % 3 == 0 { 1 } else { 0 }));
-            fb.insert("comment".into(), json!(if t % 3 == 0 { "corner crushed" } else { "" }));
+            fb.insert(
+                "damaged".into(),
+                json!(if t.is_multiple_of(3) { 1 } else { 0 }),
+            );
+            fb.insert(
+                "comment".into(),
+                json!(if t.is_multiple_of(3) {
+                    "corner crushed"
+                } else {
+                    ""
+                }),
+            );
             fb.insert("reference".into(), json!(reference));
         }
         (meta, Value::Object(fb))
@@ -537,10 +568,10 @@ fn demo_task(
     if annotated {
         properties.insert("score".into(), json!(1 + (t % 5)));
     }
-    if t % 3 == 0 {
+    if t.is_multiple_of(3) {
         properties.insert(
             "custom".into(),
-            json!({"priority": if t % 2 == 0 { "high" } else { "normal" }, "source": source}),
+            json!({"priority": if t.is_multiple_of(2) { "high" } else { "normal" }, "source": source}),
         );
     }
 

@@ -38,7 +38,11 @@ impl FaultSpec {
 pub struct FaultSpecError(String);
 
 fn parse_duration(v: &str) -> Result<Duration, FaultSpecError> {
-    let bad = || FaultSpecError(format!("latency \"{v}\" is not a duration like 20ms or 1.5s"));
+    let bad = || {
+        FaultSpecError(format!(
+            "latency \"{v}\" is not a duration like 20ms or 1.5s"
+        ))
+    };
     let (num, scale) = if let Some(n) = v.strip_suffix("ms") {
         (n, 0.001)
     } else if let Some(n) = v.strip_suffix('s') {
@@ -67,7 +71,9 @@ impl FromStr for FaultSpec {
                     .parse()
                     .map_err(|_| FaultSpecError(format!("{k}: \"{v}\" is not a number")))?;
                 if !(0.0..=1.0).contains(&p) {
-                    return Err(FaultSpecError(format!("{k}: {p} is not a probability in [0, 1]")));
+                    return Err(FaultSpecError(format!(
+                        "{k}: {p} is not a probability in [0, 1]"
+                    )));
                 }
                 Ok(p)
             };
@@ -125,7 +131,11 @@ impl Injected {
 pub(crate) fn draw(sandbox: &Sandbox) -> Option<Injected> {
     let spec = sandbox.config().faults;
     let u: f64 = {
-        let mut rng = sandbox.inner.fault_rng.lock().unwrap_or_else(|p| p.into_inner());
+        let mut rng = sandbox
+            .inner
+            .fault_rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         rng.random::<f64>()
     };
     if u < spec.p_5xx {
@@ -139,7 +149,11 @@ pub(crate) fn draw(sandbox: &Sandbox) -> Option<Injected> {
     }
 }
 
-pub(crate) async fn middleware(State(sandbox): State<Sandbox>, req: Request, next: Next) -> Response {
+pub(crate) async fn middleware(
+    State(sandbox): State<Sandbox>,
+    req: Request,
+    next: Next,
+) -> Response {
     let spec = sandbox.config().faults;
     if spec.is_none() || !req.uri().path().starts_with("/api/") {
         return next.run(req).await;
@@ -171,7 +185,9 @@ pub(crate) async fn middleware(State(sandbox): State<Sandbox>, req: Request, nex
             // A body that fails before its first frame makes hyper drop the connection
             // before the response head is flushed: the client sees a reset.
             let stream = futures::stream::once(async {
-                Err::<bytes::Bytes, std::io::Error>(std::io::Error::other("injected connection reset"))
+                Err::<bytes::Bytes, std::io::Error>(std::io::Error::other(
+                    "injected connection reset",
+                ))
             });
             Response::new(Body::from_stream(stream))
         }
@@ -207,9 +223,19 @@ mod tests {
 
     #[test]
     fn rejects_bad_specs() {
-        for bad in ["5xx", "5xx=2", "teapot=0.1", "latency=fast", "5xx=0.6,429=0.6", "429=-1"] {
+        for bad in [
+            "5xx",
+            "5xx=2",
+            "teapot=0.1",
+            "latency=fast",
+            "5xx=0.6,429=0.6",
+            "429=-1",
+        ] {
             let err = bad.parse::<FaultSpec>().unwrap_err();
-            assert!(err.to_string().contains("invalid fault spec"), "{bad}: {err}");
+            assert!(
+                err.to_string().contains("invalid fault spec"),
+                "{bad}: {err}"
+            );
         }
     }
 }

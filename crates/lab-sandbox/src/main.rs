@@ -10,7 +10,11 @@ use clap::{Parser, Subcommand};
 use lab_sandbox::{Config, FaultSpec, Sandbox, seed::Seed};
 
 #[derive(Parser, Debug)]
-#[command(name = "lab-sandbox", version, about = "A local isahit lab for Lab Desk and its tests")]
+#[command(
+    name = "lab-sandbox",
+    version,
+    about = "A local isahit lab for Lab Desk and its tests"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -89,12 +93,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         Some(p) => Some(Seed::from_file(p).map_err(|e| format!("cannot read the seed: {e}"))?),
         None => None,
     };
-    let sandbox = Sandbox::open(config).map_err(|e| {
-        format!(
-            "cannot open the data dir {}: {e}",
-            args.data_dir.display()
-        )
-    })?;
+    let sandbox = Sandbox::open(config)
+        .map_err(|e| format!("cannot open the data dir {}: {e}", args.data_dir.display()))?;
     if let Some(seed) = &seed {
         sandbox
             .apply_seed(seed)

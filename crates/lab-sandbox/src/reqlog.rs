@@ -127,7 +127,8 @@ pub(crate) async fn middleware(State(s): State<Sandbox>, req: Request, next: Nex
                     Err(_) => json!({ "unparsed_bytes": bytes.len() }),
                 };
             }
-            next.run(Request::from_parts(parts, Body::from(bytes))).await
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
         }
     };
     entry["status"] = json!(response.status().as_u16());

@@ -88,8 +88,7 @@ impl Seed {
     pub fn from_file(path: impl AsRef<std::path::Path>) -> Result<Seed, Error> {
         let path = path.as_ref();
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::Seed(format!("{}: {e}", path.display())))
+        serde_json::from_str(&text).map_err(|e| Error::Seed(format!("{}: {e}", path.display())))
     }
 }
 
@@ -151,7 +150,10 @@ impl Sandbox {
             }
             for b in &p.batches {
                 if b.name.trim().is_empty() {
-                    return Err(Error::Seed(format!("project {}: a batch has an empty name", p.name)));
+                    return Err(Error::Seed(format!(
+                        "project {}: a batch has an empty name",
+                        p.name
+                    )));
                 }
                 if let Some(id) = &b.id {
                     check_id("batch", id)?;
@@ -161,7 +163,10 @@ impl Sandbox {
                 }
                 for t in &b.tasks {
                     if t.name.is_empty() {
-                        return Err(Error::Seed(format!("batch {}: a task has an empty name", b.name)));
+                        return Err(Error::Seed(format!(
+                            "batch {}: a task has an empty name",
+                            b.name
+                        )));
                     }
                     if let Some(id) = &t.id {
                         check_id("task", id)?;
@@ -174,7 +179,9 @@ impl Sandbox {
         }
         for c in &seed.credentials {
             if c.access_id.is_empty() || c.secret_key.is_empty() {
-                return Err(Error::Seed("credentials need a non-empty access_id and secret_key".into()));
+                return Err(Error::Seed(
+                    "credentials need a non-empty access_id and secret_key".into(),
+                ));
             }
         }
         self.with_conn(|c| {

@@ -163,9 +163,12 @@ fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
         2,
         FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
         |ctx| {
-            let re: Arc<Regex> = ctx.get_or_create_aux(0, |v| -> Result<Regex, Box<dyn std::error::Error + Send + Sync>> {
-                Ok(build_regex(v.as_str()?)?)
-            })?;
+            let re: Arc<Regex> = ctx.get_or_create_aux(
+                0,
+                |v| -> Result<Regex, Box<dyn std::error::Error + Send + Sync>> {
+                    Ok(build_regex(v.as_str()?)?)
+                },
+            )?;
             let text = match ctx.get_raw(1).as_str() {
                 Ok(t) => t,
                 Err(_) => return Ok(false),
@@ -339,7 +342,10 @@ pub(crate) fn api_user(access_id: &str) -> Value {
     })
 }
 
-pub(crate) fn project_type_of(c: &Connection, project_id: &str) -> rusqlite::Result<Option<String>> {
+pub(crate) fn project_type_of(
+    c: &Connection,
+    project_id: &str,
+) -> rusqlite::Result<Option<String>> {
     c.query_row(
         "SELECT project_type FROM projects WHERE id = ?1",
         [project_id],

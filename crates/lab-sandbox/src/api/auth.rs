@@ -22,7 +22,10 @@ pub(crate) async fn login(State(s): State<Sandbox>, req: Request) -> ApiResult<R
         let v: Value = serde_json::from_slice(&body)
             .map_err(|e| ApiError::bad_request(format!("login body is not valid JSON: {e}")))?;
         access_id = v.get("access_id").and_then(Value::as_str).map(String::from);
-        secret_key = v.get("secret_key").and_then(Value::as_str).map(String::from);
+        secret_key = v
+            .get("secret_key")
+            .and_then(Value::as_str)
+            .map(String::from);
     } else {
         for (k, v) in url::form_urlencoded::parse(&body) {
             match k.as_ref() {
@@ -53,7 +56,13 @@ pub(crate) async fn login(State(s): State<Sandbox>, req: Request) -> ApiResult<R
             if stored.as_deref() != Some(secret_key.as_str()) {
                 return Ok(None);
             }
-            Ok(Some(issue_token(c, TOKEN_ACCESS, &access_id, &Value::Null, ttl)?))
+            Ok(Some(issue_token(
+                c,
+                TOKEN_ACCESS,
+                &access_id,
+                &Value::Null,
+                ttl,
+            )?))
         })
         .await?;
     match token {

@@ -75,7 +75,10 @@ pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<J
     }))
 }
 
-pub(crate) async fn get_one(State(s): State<Sandbox>, PathId(id): PathId) -> ApiResult<Json<Value>> {
+pub(crate) async fn get_one(
+    State(s): State<Sandbox>,
+    PathId(id): PathId,
+) -> ApiResult<Json<Value>> {
     let idc = id.clone();
     s.db(move |c| Ok(find_batch(c, &idc)?))
         .await?
@@ -102,16 +105,24 @@ pub(crate) async fn create(
         .get("projectId")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
-        .ok_or_else(|| ApiError::validation("projectId is required: the id of an existing project"))?
+        .ok_or_else(|| {
+            ApiError::validation("projectId is required: the id of an existing project")
+        })?
         .to_string();
     let doc = s
         .db(move |c| {
             let exists: bool = c
-                .query_row("SELECT 1 FROM projects WHERE id = ?1", [&project_id], |_| Ok(()))
+                .query_row(
+                    "SELECT 1 FROM projects WHERE id = ?1",
+                    [&project_id],
+                    |_| Ok(()),
+                )
                 .optional()?
                 .is_some();
             if !exists {
-                return Err(ApiError::not_found(format!("project {project_id} not found")));
+                return Err(ApiError::not_found(format!(
+                    "project {project_id} not found"
+                )));
             }
             let id = new_id();
             let now = now_iso();

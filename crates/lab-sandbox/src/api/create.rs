@@ -58,11 +58,7 @@ pub(crate) async fn duplicates(
 /// Keeps only the last path component of a client file name, without control characters.
 pub(crate) fn sanitize_file_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = base
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(255)
-        .collect();
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
     let clean = clean.trim().to_string();
     if clean.is_empty() || clean == "." || clean == ".." {
         "file".into()
@@ -206,7 +202,9 @@ pub(crate) async fn import_data(
         .ok_or_else(|| ApiError::validation("name is required: the task name"))?
         .to_string();
     let Some(Value::Object(mut data)) = body.get("body").cloned() else {
-        return Err(ApiError::validation("body is required: a JSON object of initial data"));
+        return Err(ApiError::validation(
+            "body is required: a JSON object of initial data",
+        ));
     };
     let overwrite = data
         .remove("__project_configuration_overwrite__")
@@ -249,7 +247,9 @@ fn opt_str<'a>(body: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.is_empty() => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
-        Some(_) => Err(ApiError::validation(format!("{key} must be a string or null"))),
+        Some(_) => Err(ApiError::validation(format!(
+            "{key} must be a string or null"
+        ))),
     }
 }
 
@@ -285,7 +285,10 @@ pub(crate) async fn create_task(
         match r {
             Value::String(u) => {
                 let l = u.to_ascii_lowercase();
-                if !(l.starts_with("http://") || l.starts_with("https://") || u.starts_with("resource://")) {
+                if !(l.starts_with("http://")
+                    || l.starts_with("https://")
+                    || u.starts_with("resource://"))
+                {
                     return Err(ApiError::validation(format!(
                         "resource \"{u}\" is not an http(s) URL or a resource:// reference: upload local files first and pass {{id, name}}"
                     )));

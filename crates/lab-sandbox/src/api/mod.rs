@@ -51,7 +51,10 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
             "/api/task-manager/projects/{project_id}/tasks/properties",
             patch(tasks::properties),
         )
-        .route("/api/task-manager/tasks/{task_id}/reset", patch(tasks::reset))
+        .route(
+            "/api/task-manager/tasks/{task_id}/reset",
+            patch(tasks::reset),
+        )
         .route(
             "/api/task-manager/tasks/{task_id}/to-review",
             patch(tasks::to_review),
@@ -73,9 +76,15 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .route("/api/user-manager/auth/login", post(auth::login))
         .merge(protected)
         .layer(DefaultBodyLimit::max(max))
-        .layer(from_fn_with_state(sandbox.clone(), crate::fault::middleware))
+        .layer(from_fn_with_state(
+            sandbox.clone(),
+            crate::fault::middleware,
+        ))
         .layer(from_fn_with_state(sandbox.clone(), limit_body))
-        .layer(from_fn_with_state(sandbox.clone(), crate::reqlog::middleware))
+        .layer(from_fn_with_state(
+            sandbox.clone(),
+            crate::reqlog::middleware,
+        ))
         .with_state(sandbox)
 }
 
@@ -91,7 +100,11 @@ async fn method_not_allowed(req: Request) -> ApiError {
     ApiError::new(
         axum::http::StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
-        format!("method {} is not allowed on {}", req.method(), req.uri().path()),
+        format!(
+            "method {} is not allowed on {}",
+            req.method(),
+            req.uri().path()
+        ),
     )
 }
 
@@ -164,7 +177,9 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(req, state).await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("request body must be a JSON document"));
+            return Err(ApiError::bad_request(
+                "request body must be a JSON document",
+            ));
         }
         serde_json::from_slice(&bytes)
             .map(JsonBody)
@@ -211,7 +226,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
             parts
                 .uri
                 .query()
-                .map(|q| url::form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+                .map(|q| {
+                    url::form_urlencoded::parse(q.as_bytes())
+                        .into_owned()
+                        .collect()
+                })
                 .unwrap_or_default(),
         ))
     }
@@ -263,11 +282,16 @@ impl PageReq {
         let int = |key: &str, default: i64| -> ApiResult<i64> {
             match q.one(key) {
                 None | Some("") => Ok(default),
-                Some(v) => v.trim().parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                    ApiError::bad_request(format!(
-                        "query parameter {key} must be a positive integer, not \"{v}\""
-                    ))
-                }),
+                Some(v) => v
+                    .trim()
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| *n >= 1)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "query parameter {key} must be a positive integer, not \"{v}\""
+                        ))
+                    }),
             }
         };
         let page = int("page", 1)?;
@@ -313,7 +337,11 @@ pub(crate) struct Where {
 }
 
 impl Where {
-    pub fn push(&mut self, clause: impl Into<String>, params: impl IntoIterator<Item = rusqlite::types::Value>) {
+    pub fn push(
+        &mut self,
+        clause: impl Into<String>,
+        params: impl IntoIterator<Item = rusqlite::types::Value>,
+    ) {
         self.clauses.push(clause.into());
         self.params.extend(params);
     }
@@ -324,7 +352,9 @@ impl Where {
         let marks = vec!["?"; values.len()].join(",");
         self.push(
             format!("{column} IN ({marks})"),
-            values.iter().map(|v| rusqlite::types::Value::Text(v.clone())),
+            values
+                .iter()
+                .map(|v| rusqlite::types::Value::Text(v.clone())),
         );
     }
     pub fn sql(&self) -> String {

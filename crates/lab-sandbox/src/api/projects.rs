@@ -101,7 +101,9 @@ pub(crate) async fn configuration(
         })
         .await?;
     let Some((ty, cfg)) = row else {
-        return Err(ApiError::not_found(format!("project {project_id} not found")));
+        return Err(ApiError::not_found(format!(
+            "project {project_id} not found"
+        )));
     };
     let cfg = match parse_json_col(&cfg) {
         Value::Object(m) => m,

@@ -11,8 +11,13 @@ use super::{
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Sandbox, build_regex, now_iso, parse_filter_date};
 
-pub(crate) const TASK_STATUSES: &[&str] =
-    &["pending", "complete", "to-review", "reviewed", "configuring"];
+pub(crate) const TASK_STATUSES: &[&str] = &[
+    "pending",
+    "complete",
+    "to-review",
+    "reviewed",
+    "configuring",
+];
 const OPTIONAL_FIELDS: &[&str] = &["data", "jobs", "metrics", "data.mask", "jobs.history"];
 
 /// Which optional parts of a task document to return.
@@ -322,7 +327,9 @@ pub(crate) async fn properties(
     if let Some(sc) = &score
         && !(sc.is_number() || sc.is_null())
     {
-        return Err(ApiError::validation("score must be a number (or null to remove it)"));
+        return Err(ApiError::validation(
+            "score must be a number (or null to remove it)",
+        ));
     }
     let custom = body.get("custom").cloned();
     if let Some(cu) = &custom
@@ -333,17 +340,25 @@ pub(crate) async fn properties(
         ));
     }
     if score.is_none() && custom.is_none() {
-        return Err(ApiError::validation("nothing to update: give score and/or custom"));
+        return Err(ApiError::validation(
+            "nothing to update: give score and/or custom",
+        ));
     }
     let updated = s
         .db(move |c| {
             let tx = c.transaction()?;
             let exists = tx
-                .query_row("SELECT 1 FROM projects WHERE id = ?1", [&project_id], |_| Ok(()))
+                .query_row(
+                    "SELECT 1 FROM projects WHERE id = ?1",
+                    [&project_id],
+                    |_| Ok(()),
+                )
                 .optional()?
                 .is_some();
             if !exists {
-                return Err(ApiError::not_found(format!("project {project_id} not found")));
+                return Err(ApiError::not_found(format!(
+                    "project {project_id} not found"
+                )));
             }
             let now = now_iso();
             let mut seen = std::collections::HashSet::new();
@@ -412,9 +427,11 @@ pub(crate) async fn properties(
 /// Checks the task exists (in `projectId` when given) and returns its project id.
 fn task_in_project(c: &Connection, task_id: &str, project_id: Option<&str>) -> ApiResult<()> {
     let pid: Option<String> = c
-        .query_row("SELECT project_id FROM tasks WHERE id = ?1", [task_id], |r| {
-            r.get(0)
-        })
+        .query_row(
+            "SELECT project_id FROM tasks WHERE id = ?1",
+            [task_id],
+            |r| r.get(0),
+        )
         .optional()?;
     match (pid, project_id) {
         (None, _) => Err(ApiError::not_found(format!("task {task_id} not found"))),

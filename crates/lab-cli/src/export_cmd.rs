@@ -1,0 +1,259 @@
+//! `lab export --project P --format lab|kili|yolo|mask [--output-folder D] [--output-filename F]
+//! [--option k=v]… [the filters of lab tasks] [--overwrite]`
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use lab_client::{DateRange, LabClient, TaskFilter};
+use lab_export::{ExportFormat, ExportOptions, ExportRequest};
+use std::path::PathBuf;
+use tokio_util::sync::CancellationToken;
+
+/// Export the tasks of a project to a file (lab, kili: .json; yolo: .zip) or a folder of
+/// PNG masks (mask).
+#[derive(clap::Args, Debug, Clone)]
+pub struct ExportArgs {
+    /// Project id.
+    #[arg(long)]
+    pub project: String,
+    /// Output format: lab, kili, yolo or mask.
+    #[arg(long, value_parser = parse_format)]
+    pub format: ExportFormat,
+    /// Folder to write into (default: the current folder).
+    #[arg(long)]
+    pub output_folder: Option<PathBuf>,
+    /// File name (.json for lab/kili, .zip for yolo) or folder name for mask
+    /// (default: lab_{project}_{date}.json, lab_kili_…, lab_yolo_….zip, lab_mask_…).
+    #[arg(long)]
+    pub output_filename: Option<String>,
+    /// Format option as key=value, repeatable: input_id=ID (form projects),
+    /// replace_extension=true (mask), semantic_mapping='{"label_id": [255, 0, 0]}' (mask).
+    #[arg(long = "option", value_name = "KEY=VALUE")]
+    pub options: Vec<String>,
+    /// Replace an existing file or folder of the same name.
+    #[arg(long)]
+    pub overwrite: bool,
+    #[command(flatten)]
+    pub filters: ExportFilterArgs,
+}
+
+/// The task filters of `lab tasks`.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct ExportFilterArgs {
+    /// Only these batches (repeatable).
+    #[arg(long = "batch", value_name = "BATCH_ID")]
+    pub batches: Vec<String>,
+    /// Only these statuses: pending, complete, to-review, reviewed, configuring (repeatable).
+    #[arg(long = "status", value_name = "STATUS",
+          value_parser = ["pending", "complete", "to-review", "reviewed", "configuring"])]
+    pub statuses: Vec<String>,
+    /// Only these task ids (repeatable).
+    #[arg(long = "task-id", value_name = "TASK_ID")]
+    pub task_ids: Vec<String>,
+    /// Only tasks with these exact names (repeatable).
+    #[arg(long = "name", value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Only tasks whose name matches this regular expression.
+    #[arg(long)]
+    pub name_like: Option<String>,
+    /// Only tasks whose data key has this value (data.k=v), repeatable.
+    #[arg(long = "data", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub data: Vec<(String, String)>,
+    /// Only tasks whose property has this value (properties.k=v), repeatable.
+    #[arg(long = "property", value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub properties: Vec<(String, String)>,
+    /// Created after this date ("2022-09-19 08:30:00").
+    #[arg(long, value_name = "DATE")]
+    pub created_gt: Option<String>,
+    /// Created at or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub created_gte: Option<String>,
+    /// Created before this date.
+    #[arg(long, value_name = "DATE")]
+    pub created_lt: Option<String>,
+    /// Created at or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub created_lte: Option<String>,
+    /// Updated after this date.
+    #[arg(long, value_name = "DATE")]
+    pub updated_gt: Option<String>,
+    /// Updated at or after this date.
+    #[arg(long, value_name = "DATE")]
+    pub updated_gte: Option<String>,
+    /// Updated before this date.
+    #[arg(long, value_name = "DATE")]
+    pub updated_lt: Option<String>,
+    /// Updated at or before this date.
+    #[arg(long, value_name = "DATE")]
+    pub updated_lte: Option<String>,
+}
+
+fn parse_format(s: &str) -> Result<ExportFormat, String> {
+    s.parse().map_err(|e: lab_export::ExportError| e.to_string())
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .ok_or_else(|| format!("\"{s}\" is not KEY=VALUE"))
+}
+
+impl ExportFilterArgs {
+    pub fn to_filter(&self, project_id: &str) -> TaskFilter {
+        TaskFilter {
+            project_id: project_id.to_string(),
+            batch_ids: self.batches.clone(),
+            statuses: self.statuses.clone(),
+            task_ids: self.task_ids.clone(),
+            names: self.names.clone(),
+            name_like: self.name_like.clone(),
+            created_at: DateRange {
+                gt: self.created_gt.clone(),
+                gte: self.created_gte.clone(),
+                lt: self.created_lt.clone(),
+                lte: self.created_lte.clone(),
+            },
+            updated_at: DateRange {
+                gt: self.updated_gt.clone(),
+                gte: self.updated_gte.clone(),
+                lt: self.updated_lt.clone(),
+                lte: self.updated_lte.clone(),
+            },
+            optional_fields: vec![],
+            data: self.data.clone(),
+            properties: self.properties.clone(),
+        }
+    }
+}
+
+impl ExportArgs {
+    pub fn to_request(&self) -> anyhow::Result<ExportRequest> {
+        let options = ExportOptions::from_pairs(&self.options)?;
+        Ok(ExportRequest {
+            project_id: self.project.clone(),
+            filter: self.filters.to_filter(&self.project),
+            format: self.format,
+            output_folder: self.output_folder.clone(),
+            output_filename: self.output_filename.clone(),
+            options,
+            overwrite: self.overwrite,
+        })
+    }
+}
+
+/// Runs the export with a progress bar (unless `quiet`); Ctrl-C cancels and leaves nothing.
+/// Prints the path written on stdout; renamings and warnings on stderr.
+pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::Result<()> {
+    let req = args.to_request()?;
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} tasks ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_message(format!("exporting ({})", req.format));
+        b
+    };
+    let bar2 = bar.clone();
+    let ui = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            bar2.set_length(p.total);
+            bar2.set_position(p.done);
+        }
+    });
+    let ctrl_c = {
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                cancel.cancel();
+            }
+        })
+    };
+    let result = lab_export::export(client, req, Some(tx), cancel).await;
+    ctrl_c.abort();
+    let _ = ui.await;
+    bar.finish_and_clear();
+    let report = result.context("export failed")?;
+    for (from, to) in &report.renamed {
+        eprintln!("renamed: task {from:?} written as {to:?}");
+    }
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+    if report.warning_count > report.warnings.len() as u64 {
+        eprintln!(
+            "warning: … and {} more warnings",
+            report.warning_count - report.warnings.len() as u64
+        );
+    }
+    if !quiet {
+        eprintln!(
+            "exported {} tasks ({} files) to {}",
+            report.tasks,
+            report.files,
+            report.path.display()
+        );
+    }
+    println!("{}", report.path.display());
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: ExportArgs,
+    }
+
+    #[test]
+    fn parses_the_contract_command_line() {
+        let cli = Cli::try_parse_from([
+            "lab",
+            "--project",
+            "p1",
+            "--format",
+            "mask",
+            "--output-folder",
+            "out",
+            "--output-filename",
+            "m",
+            "--option",
+            "replace_extension=true",
+            "--option",
+            r#"semantic_mapping={"cat": [1, 2, 3]}"#,
+            "--status",
+            "complete",
+            "--status",
+            "reviewed",
+            "--created-gte",
+            "2024-01-01 00:00:00",
+            "--data",
+            "k=v=w",
+            "--overwrite",
+        ])
+        .unwrap();
+        let req = cli.args.to_request().unwrap();
+        assert_eq!(req.format, ExportFormat::Mask);
+        assert_eq!(req.filter.project_id, "p1");
+        assert_eq!(req.filter.statuses, ["complete", "reviewed"]);
+        assert_eq!(req.filter.created_at.gte.as_deref(), Some("2024-01-01 00:00:00"));
+        assert_eq!(req.filter.data, [("k".to_string(), "v=w".to_string())]);
+        assert!(req.options.replace_extension && req.overwrite);
+        assert_eq!(
+            req.options.semantic_mapping,
+            Some(vec![("cat".to_string(), [1, 2, 3])])
+        );
+        assert!(Cli::try_parse_from(["lab", "--project", "p", "--format", "png"]).is_err());
+        let bad = Cli::try_parse_from(["lab", "--project", "p", "--format", "lab", "--option", "nope=1"])
+            .unwrap();
+        assert!(bad.args.to_request().is_err());
+    }
+}
