@@ -286,13 +286,15 @@ def test_duplicates_raised_skipped_and_forced(sandbox, sdk):
 # ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def world(sandbox, sdk):
-    """Form-project tasks in two batches, created > 1 s apart, some updated later.
+def world(sandbox_factory):
+    """A sandbox of its own (so other tests' tasks do not interfere) with form-project tasks in two batches, created > 1 s apart, some updated later.
 
     A (batch main):  fa1 urgent/3 score1   fa2 later/5 score2   fa3 urgent/7 (no props)
     B (batch other): fb1 urgent/3 score3   "fb2 final" none/1 score1
     after B: fa1 score → 4 (properties) and fb1 → to-review (both updated after S2).
     A task named fa1 also exists in the rectangle project (project filter)."""
+    sb = sandbox_factory()
+    sdk = sb.sdk()
     ptype = "form"
     pid = PROJECT_IDS[ptype]
     ba, bb = BATCH_IDS[ptype]["main"], BATCH_IDS[ptype]["other"]
@@ -323,7 +325,7 @@ def world(sandbox, sdk):
     untouched = ("fa2", "fa3", "fb2 final")
     s2 = next_whole_second(max(updated[n] for n in untouched))
     assert all(updated[n] > s2 for n in ("fa1", "fb1")), (s2, updated)
-    return {"ptype": ptype, "pid": pid, "ba": ba, "bb": bb, "id": {n: t["_id"] for n, t in tasks.items()},
+    return {"sandbox": sb, "sdk": sdk, "ptype": ptype, "pid": pid, "ba": ba, "bb": bb, "id": {n: t["_id"] for n, t in tasks.items()},
             "S1": fmt_filter_date(s1), "S2": fmt_filter_date(s2)}
 
 
@@ -332,89 +334,89 @@ A = {"fa1", "fa2", "fa3"}
 B = {"fb1", "fb2 final"}
 
 
-def wnames(sdk, world, **kw):
-    return names(sdk.tasks(world["pid"], disable_progress_bar=True, **kw))
+def wnames(world, **kw):
+    return names(world["sdk"].tasks(world["pid"], disable_progress_bar=True, **kw))
 
 
-def test_filter_project_only(sdk, world):
-    assert wnames(sdk, world) == ALL
+def test_filter_project_only(world):
+    assert wnames(world) == ALL
 
 
 @pytest.mark.parametrize("which, expected", [(["ba"], A), (["bb"], B), (["ba", "bb"], ALL)])
-def test_filter_batch_id_in(sdk, world, which, expected):
-    assert wnames(sdk, world, batch_id_in=[world[w] for w in which]) == expected
+def test_filter_batch_id_in(world, which, expected):
+    assert wnames(world, batch_id_in=[world[w] for w in which]) == expected
 
 
 @pytest.mark.parametrize("statuses, expected", [
     (["to-review"], {"fb1"}), (["pending"], ALL - {"fb1"}), (["pending", "to-review"], ALL),
     (["complete", "reviewed"], set())])
-def test_filter_status_in(sdk, world, statuses, expected):
-    assert wnames(sdk, world, status_in=statuses) == expected
+def test_filter_status_in(world, statuses, expected):
+    assert wnames(world, status_in=statuses) == expected
 
 
 @pytest.mark.parametrize("which", [["fa1"], ["fa2", "fb2 final"], ["fa3", "fb1", "fa1"]])
-def test_filter_task_id_in(sdk, world, which):
-    assert wnames(sdk, world, task_id_in=[world["id"][n] for n in which]) == set(which)
+def test_filter_task_id_in(world, which):
+    assert wnames(world, task_id_in=[world["id"][n] for n in which]) == set(which)
 
 
-def test_filter_task_id_in_unknown_id_matches_nothing(sdk, world):
-    assert wnames(sdk, world, task_id_in=["5e10000000000000000000ff"]) == set()
+def test_filter_task_id_in_unknown_id_matches_nothing(world):
+    assert wnames(world, task_id_in=["5e10000000000000000000ff"]) == set()
 
 
 @pytest.mark.parametrize("which", [["fa1"], ["fa2", "fb2 final"], ["fb2 final", "nope"]])
-def test_filter_name_in(sdk, world, which):
-    assert wnames(sdk, world, name_in=which) == set(which) & ALL
+def test_filter_name_in(world, which):
+    assert wnames(world, name_in=which) == set(which) & ALL
 
 
 @pytest.mark.parametrize("regex, expected", [
     ("^fa[12]$", {"fa1", "fa2"}), ("final", {"fb2 final"}), ("^f[ab]\\d$", {"fa1", "fa2", "fa3", "fb1"}),
     ("^F", set()), (".*", ALL)])
-def test_filter_name_like(sdk, world, regex, expected):
-    assert wnames(sdk, world, name_like=regex) == expected
+def test_filter_name_like(world, regex, expected):
+    assert wnames(world, name_like=regex) == expected
 
 
 @pytest.mark.parametrize("data, expected", [
     ({"comment": "urgent"}, {"fa1", "fa3", "fb1"}), ({"count": 3}, {"fa1", "fb1"}),
     ({"comment": "urgent", "count": 7}, {"fa3"}), ({"comment": "absent"}, set())])
-def test_filter_data(sdk, world, data, expected):
-    assert wnames(sdk, world, data=data) == expected
+def test_filter_data(world, data, expected):
+    assert wnames(world, data=data) == expected
 
 
 @pytest.mark.parametrize("props, expected", [
     ({"score": 1}, {"fb2 final"}), ({"score": 4}, {"fa1"}), ({"score": 2}, {"fa2"}), ({"score": 9}, set())])
-def test_filter_properties(sdk, world, props, expected):
-    assert wnames(sdk, world, properties=props) == expected
+def test_filter_properties(world, props, expected):
+    assert wnames(world, properties=props) == expected
 
 
 @pytest.mark.parametrize("kw, expected", [
     ("created_at_gt", B), ("created_at_gte", B), ("created_at_lt", A), ("created_at_lte", A)])
-def test_filter_created_at(sdk, world, kw, expected):
-    assert wnames(sdk, world, **{kw: world["S1"]}) == expected
+def test_filter_created_at(world, kw, expected):
+    assert wnames(world, **{kw: world["S1"]}) == expected
 
 
-def test_filter_created_at_range(sdk, world):
-    assert wnames(sdk, world, created_at_gte="2000-01-01 00:00:00", created_at_lt=world["S1"]) == A
-    assert wnames(sdk, world, created_at_gt=world["S1"], created_at_lte="2999-01-01 00:00:00") == B
-    assert wnames(sdk, world, created_at_lt="2000-01-01 00:00:00") == set()
+def test_filter_created_at_range(world):
+    assert wnames(world, created_at_gte="2000-01-01 00:00:00", created_at_lt=world["S1"]) == A
+    assert wnames(world, created_at_gt=world["S1"], created_at_lte="2999-01-01 00:00:00") == B
+    assert wnames(world, created_at_lt="2000-01-01 00:00:00") == set()
 
 
 @pytest.mark.parametrize("kw, expected", [
     ("updated_at_gt", {"fa1", "fb1"}), ("updated_at_gte", {"fa1", "fb1"}),
     ("updated_at_lt", {"fa2", "fa3", "fb2 final"}), ("updated_at_lte", {"fa2", "fa3", "fb2 final"})])
-def test_filter_updated_at(sdk, world, kw, expected):
-    assert wnames(sdk, world, **{kw: world["S2"]}) == expected
+def test_filter_updated_at(world, kw, expected):
+    assert wnames(world, **{kw: world["S2"]}) == expected
 
 
-def test_filters_combined(sdk, world):
-    got = wnames(sdk, world, batch_id_in=[world["ba"]], status_in=["pending"], data={"comment": "urgent"},
+def test_filters_combined(world):
+    got = wnames(world, batch_id_in=[world["ba"]], status_in=["pending"], data={"comment": "urgent"},
                  name_like="^fa", created_at_lt=world["S1"], updated_at_gt=world["S2"],
                  task_id_in=[world["id"]["fa1"], world["id"]["fa3"]], name_in=["fa1", "fa3", "fb1"],
                  properties={"score": 4})
     assert got == {"fa1"}
 
 
-def test_optional_fields_decide_what_is_returned(sdk, world):
-    pid = world["pid"]
+def test_optional_fields_decide_what_is_returned(world):
+    sdk, pid = world["sdk"], world["pid"]
     with_data = sdk.tasks(pid, optional_fields=["data"], raw_data=True, disable_progress_bar=True)
     assert len(with_data) == 5
     for t in with_data:
@@ -431,14 +433,15 @@ def test_optional_fields_decide_what_is_returned(sdk, world):
         assert "metrics" in t, t
 
 
-def test_data_of_tasks_read_back(sdk, world):
-    got = by_name(sdk.tasks(world["pid"], name_in=["fa2"], disable_progress_bar=True))
+def test_data_of_tasks_read_back(world):
+    got = by_name(world["sdk"].tasks(world["pid"], name_in=["fa2"], disable_progress_bar=True))
     assert got["fa2"]["data"]["comment"] == "later"
     assert got["fa2"]["data"]["count"] == 5
     assert got["fa2"]["data"][FORM_TOOL_INPUT]["annotations"][0]["text"] == "Car"
 
 
-def test_tasks_pagination_walks_pages(sandbox, sdk, world):
+def test_tasks_pagination_walks_pages(world):
+    sandbox = world["sandbox"]
     r = requests.get(sandbox.url + "api/task-manager/tasks", headers=bearer(sandbox), timeout=10,
                      params=[("pagination", "true"), ("page", "2"), ("limit", "2"), ("projectId", world["pid"])])
     assert r.status_code == 200, r.text

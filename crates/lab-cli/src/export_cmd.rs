@@ -88,7 +88,8 @@ pub struct ExportFilterArgs {
 }
 
 fn parse_format(s: &str) -> Result<ExportFormat, String> {
-    s.parse().map_err(|e: lab_export::ExportError| e.to_string())
+    s.parse()
+        .map_err(|e: lab_export::ExportError| e.to_string())
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -244,7 +245,10 @@ mod tests {
         assert_eq!(req.format, ExportFormat::Mask);
         assert_eq!(req.filter.project_id, "p1");
         assert_eq!(req.filter.statuses, ["complete", "reviewed"]);
-        assert_eq!(req.filter.created_at.gte.as_deref(), Some("2024-01-01 00:00:00"));
+        assert_eq!(
+            req.filter.created_at.gte.as_deref(),
+            Some("2024-01-01 00:00:00")
+        );
         assert_eq!(req.filter.data, [("k".to_string(), "v=w".to_string())]);
         assert!(req.options.replace_extension && req.overwrite);
         assert_eq!(
@@ -252,8 +256,16 @@ mod tests {
             Some(vec![("cat".to_string(), [1, 2, 3])])
         );
         assert!(Cli::try_parse_from(["lab", "--project", "p", "--format", "png"]).is_err());
-        let bad = Cli::try_parse_from(["lab", "--project", "p", "--format", "lab", "--option", "nope=1"])
-            .unwrap();
+        let bad = Cli::try_parse_from([
+            "lab",
+            "--project",
+            "p",
+            "--format",
+            "lab",
+            "--option",
+            "nope=1",
+        ])
+        .unwrap();
         assert!(bad.args.to_request().is_err());
     }
 }

@@ -1,5 +1,7 @@
 //! `lab`: the isahit lab task actions from the command line, with the SDK's vocabulary.
 
+mod export_cmd;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -24,7 +26,12 @@ struct Cli {
     #[arg(long, env = "ISAHIT_LAB_API_ACCESS_ID", global = true)]
     access_id: Option<String>,
     /// Secret key (or ISAHIT_LAB_API_SECRET_KEY).
-    #[arg(long, env = "ISAHIT_LAB_API_SECRET_KEY", hide_env_values = true, global = true)]
+    #[arg(
+        long,
+        env = "ISAHIT_LAB_API_SECRET_KEY",
+        hide_env_values = true,
+        global = true
+    )]
     secret_key: Option<String>,
     /// API endpoint (or ISAHIT_LAB_API_ENDPOINT).
     #[arg(long, env = "ISAHIT_LAB_API_ENDPOINT", default_value = DEFAULT_ENDPOINT, global = true)]
@@ -54,6 +61,8 @@ enum Command {
     Redo(RedoArgs),
     /// Send tasks to review.
     Review(ReviewArgs),
+    /// Export tasks to lab JSON, Kili JSON, a YOLO zip or segmentation masks.
+    Export(Box<export_cmd::ExportArgs>),
 }
 
 #[derive(Args, Debug)]
@@ -489,16 +498,8 @@ async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -
     };
     let (tx, drain) = progress_bar(quiet, "Creating tasks");
     let cancel = cancel_on_ctrl_c();
-    let result = ops::create_tasks(
-        client,
-        &a.project,
-        &a.batch,
-        tasks,
-        opts,
-        Some(tx),
-        cancel,
-    )
-    .await;
+    let result =
+        ops::create_tasks(client, &a.project, &a.batch, tasks, opts, Some(tx), cancel).await;
     let _ = drain.await;
     let report = result?;
     let mut out = std::io::stdout().lock();
@@ -579,8 +580,9 @@ async fn cmd_update_properties(
         props.insert("score".into(), serde_json::Value::Number(n));
     }
     if let Some(c) = &a.custom {
-        let v: serde_json::Value = serde_json::from_str(c)
-            .map_err(|e| anyhow!("--custom must be a JSON object ({e}), e.g. '{{\"team\": \"a\"}}'"))?;
+        let v: serde_json::Value = serde_json::from_str(c).map_err(|e| {
+            anyhow!("--custom must be a JSON object ({e}), e.g. '{{\"team\": \"a\"}}'")
+        })?;
         props.insert("custom".into(), v);
     }
     if props.is_empty() {
@@ -642,6 +644,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::UpdateProperties(a) => cmd_update_properties(&client, a, quiet).await,
         Command::Redo(a) => cmd_redo(&client, a, quiet).await,
         Command::Review(a) => cmd_review(&client, a, quiet).await,
+        Command::Export(a) => export_cmd::run(&client, *a, quiet).await,
     }
 }
 
@@ -670,8 +673,18 @@ mod tests {
     #[test]
     fn tasks_flags_map_to_filter() {
         let cli = Cli::try_parse_from([
-            "lab", "tasks", "--project", "p", "--batch", "b1", "--status", "to-review",
-            "--data", "comment=urgent matter", "--created-gte", "2022-01-01 00:00:00",
+            "lab",
+            "tasks",
+            "--project",
+            "p",
+            "--batch",
+            "b1",
+            "--status",
+            "to-review",
+            "--data",
+            "comment=urgent matter",
+            "--created-gte",
+            "2022-01-01 00:00:00",
         ])
         .unwrap();
         let Command::Tasks(a) = cli.command else {
@@ -680,17 +693,29 @@ mod tests {
         let f = task_filter(&a);
         assert_eq!(f.statuses, ["to-review"]);
         assert_eq!(f.optional_fields, ["data"]);
-        assert_eq!(f.data, [("comment".to_string(), "urgent matter".to_string())]);
+        assert_eq!(
+            f.data,
+            [("comment".to_string(), "urgent matter".to_string())]
+        );
         assert_eq!(f.created_at.gte.as_deref(), Some("2022-01-01 00:00:00"));
     }
 
     #[test]
     fn create_tasks_needs_a_source() {
-        assert!(Cli::try_parse_from(["lab", "create-tasks", "--project", "p", "--batch", "b"]).is_err());
+        assert!(
+            Cli::try_parse_from(["lab", "create-tasks", "--project", "p", "--batch", "b"]).is_err()
+        );
         assert!(
             Cli::try_parse_from([
-                "lab", "create-tasks", "--project", "p", "--batch", "b", "--no-unicity-check",
-                "--skip-existing", "x.png"
+                "lab",
+                "create-tasks",
+                "--project",
+                "p",
+                "--batch",
+                "b",
+                "--no-unicity-check",
+                "--skip-existing",
+                "x.png"
             ])
             .is_err()
         );

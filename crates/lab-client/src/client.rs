@@ -223,13 +223,21 @@ fn answer_message(body: &[u8]) -> (Option<String>, String) {
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
         let code = v
             .get("errorCode")
-            .and_then(|c| c.as_str().map(str::to_string).or_else(|| Some(c.to_string())))
+            .and_then(|c| {
+                c.as_str()
+                    .map(str::to_string)
+                    .or_else(|| Some(c.to_string()))
+            })
             .filter(|c| c != "null");
         let message = match v.get("message") {
             Some(Value::String(s)) => s.clone(),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join("; "),
             _ => v
@@ -277,8 +285,7 @@ impl LabClient {
         let trimmed = endpoint.trim();
         if creds.access_id.trim().is_empty() || creds.secret_key.trim().is_empty() {
             return Err(Error::Auth(
-                "You need to provide an access id and its associated secret key to connect."
-                    .into(),
+                "You need to provide an access id and its associated secret key to connect.".into(),
             ));
         }
         let with_slash = if trimmed.ends_with('/') {
@@ -367,7 +374,10 @@ impl LabClient {
         let url = self.url(LOGIN_PATH, &[])?;
         let form = vec![
             ("access_id".to_string(), self.inner.creds.access_id.clone()),
-            ("secret_key".to_string(), self.inner.creds.secret_key.clone()),
+            (
+                "secret_key".to_string(),
+                self.inner.creds.secret_key.clone(),
+            ),
         ];
         let attempt = || async {
             let res = self
@@ -639,8 +649,12 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Validation);
-        let e = LabClient::new("http://x/", Credentials::new("", "b"), ClientOptions::default())
-            .unwrap_err();
+        let e = LabClient::new(
+            "http://x/",
+            Credentials::new("", "b"),
+            ClientOptions::default(),
+        )
+        .unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Auth);
     }
 
@@ -669,5 +683,119 @@ mod tests {
         let (code, msg) = answer_message(b"plain");
         assert_eq!(code, None);
         assert_eq!(msg, "plain");
+    }
+
+    mod mock {
+        use super::super::*;
+        use axum::Router;
+        use axum::http::{HeaderMap as AxHeaders, StatusCode as AxStatus};
+        use axum::routing::{any, post};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        #[derive(Default)]
+        struct Counts {
+            logins: AtomicUsize,
+            calls: AtomicUsize,
+        }
+
+        async fn serve(mode: &'static str) -> (LabClient, Arc<Counts>) {
+            let counts = Arc::new(Counts::default());
+            let c1 = counts.clone();
+            let c2 = counts.clone();
+            let app = Router::new()
+                .route(
+                    "/api/user-manager/auth/login",
+                    post(move || {
+                        let c = c1.clone();
+                        async move {
+                            let n = c.logins.fetch_add(1, Ordering::SeqCst) + 1;
+                            (
+                                AxStatus::CREATED,
+                                format!(r#"{{"access_token":"tok-{n}","expires_in":3600}}"#),
+                            )
+                        }
+                    }),
+                )
+                .route(
+                    "/api/x",
+                    any(move |h: AxHeaders| {
+                        let c = c2.clone();
+                        async move {
+                            let n = c.calls.fetch_add(1, Ordering::SeqCst) + 1;
+                            let auth = h
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_string();
+                            let mut headers = AxHeaders::new();
+                            let status = match mode {
+                                "stale-token" if auth == "Bearer tok-1" => AxStatus::UNAUTHORIZED,
+                                "always-401" => AxStatus::UNAUTHORIZED,
+                                "429-once" if n == 1 => {
+                                    headers.insert("retry-after", "0".parse().unwrap());
+                                    AxStatus::TOO_MANY_REQUESTS
+                                }
+                                "500" => AxStatus::INTERNAL_SERVER_ERROR,
+                                "400" => AxStatus::BAD_REQUEST,
+                                _ => AxStatus::OK,
+                            };
+                            let body = if status == AxStatus::BAD_REQUEST {
+                                r#"{"errorCode":"NAME_TAKEN","message":"name taken"}"#
+                            } else {
+                                "{}"
+                            };
+                            (status, headers, body)
+                        }
+                    }),
+                );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            });
+            let client = LabClient::new(
+                &format!("http://{addr}"),
+                Credentials::new("id", "secret"),
+                ClientOptions {
+                    min_backoff: Duration::from_millis(1),
+                    max_backoff: Duration::from_millis(5),
+                    max_retries: 3,
+                    ..ClientOptions::default()
+                },
+            )
+            .unwrap();
+            (client, counts)
+        }
+
+        #[tokio::test]
+        async fn unauthorized_relogs_in_once() {
+            let (c, n) = serve("stale-token").await;
+            c.send(&Call::get("api/x")).await.unwrap();
+            assert_eq!(n.logins.load(Ordering::SeqCst), 2);
+            let (c, n) = serve("always-401").await;
+            let e = c.send(&Call::get("api/x")).await.unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Auth);
+            assert_eq!(n.logins.load(Ordering::SeqCst), 2, "one re-login, then give up");
+            assert_eq!(n.calls.load(Ordering::SeqCst), 2);
+        }
+
+        #[tokio::test]
+        async fn rate_limit_and_server_errors() {
+            let (c, n) = serve("429-once").await;
+            c.send(&Call::get("api/x")).await.unwrap();
+            assert_eq!(n.calls.load(Ordering::SeqCst), 2);
+            let (c, n) = serve("500").await;
+            let e = c.send(&Call::get("api/x")).await.unwrap_err();
+            assert_eq!(e.kind(), crate::ErrorKind::Server);
+            assert_eq!(n.calls.load(Ordering::SeqCst), 4, "safe call: 1 + 3 retries");
+            let (c, n) = serve("500").await;
+            let post = Call::new(Method::POST, "api/x", Repeat::Unsafe).json(serde_json::json!({}));
+            assert!(c.send(&post).await.is_err());
+            assert_eq!(n.calls.load(Ordering::SeqCst), 1, "unsafe call not repeated");
+            let (c, _) = serve("400").await;
+            let e = c.send(&Call::get("api/x")).await.unwrap_err();
+            assert_eq!(e.error_code(), Some("NAME_TAKEN"));
+            assert!(e.to_string().contains("name taken"));
+        }
     }
 }

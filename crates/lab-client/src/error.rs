@@ -81,7 +81,9 @@ pub enum Error {
     #[error("isahit lab is rate limiting requests; try again in a moment")]
     RateLimited,
     /// Connection failure.
-    #[error("Cannot reach isahit lab at {endpoint}: {message}. Check the endpoint and your network.")]
+    #[error(
+        "Cannot reach isahit lab at {endpoint}: {message}. Check the endpoint and your network."
+    )]
     Offline {
         /// Endpoint.
         endpoint: String,

@@ -140,7 +140,8 @@ fn iat_body(kind: IatKind) -> Value {
         "additionalProperties": false
     });
     if kind == IatKind::Segmentation {
-        schema["properties"]["mask"] = json!({ "type": "string", "pattern": "^data:image/png;base64," });
+        schema["properties"]["mask"] =
+            json!({ "type": "string", "pattern": "^data:image/png;base64," });
     }
     schema
 }
@@ -173,7 +174,9 @@ fn input_schema(input: &Value) -> Value {
     }
     match t {
         "checkbox" | "radio" | "text" | "textarea" | "url" => string_or_number(),
-        "date" | "display-text" | "display-title" | "email" | "hidden" => json!({ "type": "string" }),
+        "date" | "display-text" | "display-title" | "email" | "hidden" => {
+            json!({ "type": "string" })
+        }
         "display-resource" | "display-resource-carousel" => string_or_strings(),
         "number" => json!({ "type": "number" }),
         _ => json!({}),
@@ -183,14 +186,16 @@ fn input_schema(input: &Value) -> Value {
 /// Inputs that can be set when a task is created (the SDK's rule).
 fn settable_inputs(cfg: &ProjectConfiguration) -> Result<Vec<Value>> {
     let layout = &cfg.raw["metadata"]["inputsLayout"];
-    if !layout.as_array().is_some_and(|a| !a.is_empty()) {
+    if layout.as_array().is_none_or(|a| a.is_empty()) {
         return Err(Error::Validation(
             "This form project has no inputs layout; its task data cannot be checked (use no data check to skip)".into(),
         ));
     }
     Ok(layout_inputs(layout)
         .into_iter()
-        .filter(|i| i.get("submit") != Some(&Value::Bool(false)) || i["static"] != Value::Bool(true))
+        .filter(|i| {
+            i.get("submit") != Some(&Value::Bool(false)) || i["static"] != Value::Bool(true)
+        })
         .collect())
 }
 
@@ -353,7 +358,11 @@ impl Checker {
             .take(3)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let path = if path.is_empty() { "/".to_string() } else { path };
+                let path = if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path
+                };
                 format!("at {path}: {e}")
             })
             .collect();
@@ -388,7 +397,10 @@ mod tests {
         let e = c.check("a", &bad).unwrap_err().to_string();
         assert!(e.contains("Task \"a\""), "{e}");
         assert!(e.contains("/annotations/0/polygons/0/geometry"), "{e}");
-        assert!(c.check("a", &json!({"annotations": [], "extra": 1})).is_err());
+        assert!(
+            c.check("a", &json!({"annotations": [], "extra": 1}))
+                .is_err()
+        );
         assert!(c.check("a", &json!({})).is_err());
     }
 
@@ -404,29 +416,59 @@ mod tests {
     #[test]
     fn segmentation_mask_must_be_png_data_uri() {
         let c = Checker::new(&iat_schema(IatKind::Segmentation), "data").unwrap();
-        c.check("s", &json!({"annotations": [], "mask": "data:image/png;base64,AAA"})).unwrap();
-        assert!(c.check("s", &json!({"annotations": [], "mask": "data:image/jpeg;base64,AAA"})).is_err());
+        c.check(
+            "s",
+            &json!({"annotations": [], "mask": "data:image/png;base64,AAA"}),
+        )
+        .unwrap();
+        assert!(
+            c.check(
+                "s",
+                &json!({"annotations": [], "mask": "data:image/jpeg;base64,AAA"})
+            )
+            .is_err()
+        );
     }
 
     #[test]
     fn form_schema_from_layout() {
-        let c = cfg(json!({"projectType": "form", "metadata": {"inputsLayout": [[[
-            {"id": "title", "type": "display-title", "static": true, "submit": false},
-            {"id": "comment", "type": "text"},
-            {"id": "n", "type": "number", "submit": true},
-            {"id": "choice", "type": "radio"},
-            {"id": "img", "type": "tool-iat-rectangle"}
-        ]]]}}));
+        let c = cfg(
+            json!({"projectType": "form", "metadata": {"inputsLayout": [[[
+                {"id": "title", "type": "display-title", "static": true, "submit": false},
+                {"id": "comment", "type": "text"},
+                {"id": "n", "type": "number", "submit": true},
+                {"id": "choice", "type": "radio"},
+                {"id": "img", "type": "tool-iat-rectangle"}
+            ]]]}}),
+        );
         let ch = Checker::new(&form_schema(&c).unwrap(), "data").unwrap();
-        ch.check("f", &json!({"comment": "x", "n": 2, "_meta_x": [1],
-            "img": {"resources": "https://x/y.jpg", "annotations": []}})).unwrap();
+        ch.check(
+            "f",
+            &json!({"comment": "x", "n": 2, "_meta_x": [1],
+            "img": {"resources": "https://x/y.jpg", "annotations": []}}),
+        )
+        .unwrap();
         assert!(ch.check("f", &json!({"title": "static input"})).is_err());
         assert!(ch.check("f", &json!({"n": "two"})).is_err());
         assert!(ch.check("f", &json!({"img": {"annotations": [{"polygons": [{"geometry": {"type": "rectangle", "vertices": [2, 0, 0, 0]}}]}]}})).is_err());
-        let ow = Checker::new(&form_overwrite_schema(&c).unwrap(), "configuration overwrite").unwrap();
-        ow.check("f", &json!({"choice": {"settings": {"options": [{"name": "A", "value": "a"}]}}})).unwrap();
+        let ow = Checker::new(
+            &form_overwrite_schema(&c).unwrap(),
+            "configuration overwrite",
+        )
+        .unwrap();
+        ow.check(
+            "f",
+            &json!({"choice": {"settings": {"options": [{"name": "A", "value": "a"}]}}}),
+        )
+        .unwrap();
         assert!(ow.check("f", &json!({"comment": {}})).is_err());
-        assert!(ow.check("f", &json!({"choice": {"settings": {"options": [{"name": "A"}]}}})).is_err());
+        assert!(
+            ow.check(
+                "f",
+                &json!({"choice": {"settings": {"options": [{"name": "A"}]}}})
+            )
+            .is_err()
+        );
     }
 
     #[test]
@@ -434,6 +476,12 @@ mod tests {
         let c = Checker::new(&kili_schema(), "Kili data").unwrap();
         c.check("k", &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"vertices": [{"x": 5, "y": 6}]}]}]}, "resolution": {"width": 10, "height": 10}})).unwrap();
         assert!(c.check("k", &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"normalizedVertices": [{"x": 1, "y": 0}]}]}]}})).is_err());
-        assert!(c.check("k", &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{}]}]}})).is_err());
+        assert!(
+            c.check(
+                "k",
+                &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{}]}]}})
+            )
+            .is_err()
+        );
     }
 }

@@ -57,28 +57,55 @@ pub struct BatchFilter {
     pub search: Option<String>,
 }
 
+/// A project as the API sends it (`type` and/or `projectType`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectWire {
+    #[serde(alias = "_id")]
+    id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    project_type: Option<String>,
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+    #[serde(default)]
+    updated_at: Option<String>,
+}
+
+impl From<ProjectWire> for Project {
+    fn from(w: ProjectWire) -> Self {
+        Self {
+            id: w.id,
+            name: w.name,
+            project_type: w.project_type.or(w.kind),
+            status: w.status,
+            created_at: w.created_at,
+            updated_at: w.updated_at,
+        }
+    }
+}
+
 /// A project.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", from = "ProjectWire")]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Project {
     /// `_id`.
-    #[serde(alias = "_id")]
     pub id: String,
     /// Name.
-    #[serde(default)]
     pub name: String,
-    /// Project type (`type` on the wire).
-    #[serde(default, alias = "type")]
+    /// Project type (`projectType` or `type` on the wire).
     pub project_type: Option<String>,
     /// Status.
-    #[serde(default)]
     pub status: Option<String>,
     /// Creation date.
-    #[serde(default)]
     pub created_at: Option<String>,
     /// Last update.
-    #[serde(default)]
     pub updated_at: Option<String>,
 }
 
@@ -184,7 +211,11 @@ pub(crate) fn labels_of(doc: &Value) -> Vec<Label> {
         let list_name = list["name"].as_str().unwrap_or_default().to_string();
         for key in list["keys"].as_array().into_iter().flatten() {
             let key = key.as_str().unwrap_or_default();
-            for l in opts["availableLabels"][key].as_array().into_iter().flatten() {
+            for l in opts["availableLabels"][key]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
                 out.push(Label {
                     id: value_str(&l["id"]),
                     name: value_str(&l["name"]),
@@ -496,8 +527,10 @@ impl LabClient {
     /// Batches of a project.
     pub async fn batches(&self, project_id: &str, f: &BatchFilter) -> Result<Vec<Batch>> {
         check_id("project", project_id)?;
-        self.walk("api/task-manager/batches", |p| batch_query(project_id, f, p))
-            .await
+        self.walk("api/task-manager/batches", |p| {
+            batch_query(project_id, f, p)
+        })
+        .await
     }
 
     /// One batch.

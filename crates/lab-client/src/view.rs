@@ -32,14 +32,14 @@ pub fn merge_data(body: Option<&Value>, metadata_body: Option<&Value>) -> Value 
     let data = body.and_then(Value::as_object).unwrap_or(&empty);
     let meta = metadata_body.and_then(Value::as_object).unwrap_or(&empty);
     let mut merged = Map::new();
-    let keys = data.keys().chain(meta.keys().filter(|k| !data.contains_key(*k)));
+    let keys = data
+        .keys()
+        .chain(meta.keys().filter(|k| !data.contains_key(*k)));
     for key in keys {
         let d = data.get(key);
         let m = meta.get(key);
         match (d, m) {
-            (Some(Value::Object(dv)), Some(Value::Object(mv)))
-                if truthy(d) && truthy(m) =>
-            {
+            (Some(Value::Object(dv)), Some(Value::Object(mv))) if truthy(d) && truthy(m) => {
                 let mut o = mv.clone();
                 for (k, v) in dv {
                     o.insert(k.clone(), v.clone());
@@ -99,7 +99,9 @@ pub fn lab_view(task: &Value, opts: &LabViewOptions) -> Value {
     if opts.last_annotator {
         out.insert(
             "lastAnnotator".into(),
-            last_annotator(task).map(Value::String).unwrap_or(Value::Null),
+            last_annotator(task)
+                .map(Value::String)
+                .unwrap_or(Value::Null),
         );
     }
     if !opts.keep_jobs {
@@ -305,7 +307,10 @@ fn polygon_response(body: &Value, kind: &str, frames: Option<usize>) -> Value {
         });
         let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
         for p in a["polygons"].as_array().into_iter().flatten() {
-            let mut v = p["geometry"]["vertices"].as_array().cloned().unwrap_or_default();
+            let mut v = p["geometry"]["vertices"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             if kind == "rectangle" {
                 v = bbox_to_corners(&v);
             }
@@ -336,7 +341,14 @@ fn polygon_response(body: &Value, kind: &str, frames: Option<usize>) -> Value {
         Some(_) => {
             let mut m = Map::new();
             for (k, anns) in by_frame {
-                m.insert(k, if anns.is_empty() { json!({}) } else { job(anns) });
+                m.insert(
+                    k,
+                    if anns.is_empty() {
+                        json!({})
+                    } else {
+                        job(anns)
+                    },
+                );
             }
             Value::Object(m)
         }
@@ -363,12 +375,23 @@ fn segmentation_response(body: &Value) -> Value {
             .into_iter()
             .flatten()
             .map(|p| {
-                let v = p["geometry"]["vertices"].as_array().cloned().unwrap_or_default();
+                let v = p["geometry"]["vertices"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
                 kili_poly(&v, size, true)
             })
             .collect();
-        for (i, p) in approx["polygons"].as_array().into_iter().flatten().enumerate() {
-            let v = p["geometry"]["vertices"].as_array().cloned().unwrap_or_default();
+        for (i, p) in approx["polygons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            let v = p["geometry"]["vertices"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             let mut polys = vec![kili_poly(&v, size, true)];
             if !minus.is_empty() {
                 if i == 0 {
@@ -376,7 +399,11 @@ fn segmentation_response(body: &Value) -> Value {
                 }
             } else {
                 for hole in p["geometry"]["holes"].as_array().into_iter().flatten() {
-                    polys.push(kili_poly(hole.as_array().map(Vec::as_slice).unwrap_or(&[]), size, true));
+                    polys.push(kili_poly(
+                        hole.as_array().map(Vec::as_slice).unwrap_or(&[]),
+                        size,
+                        true,
+                    ));
                 }
             }
             out.push(json!({
@@ -510,8 +537,17 @@ mod tests {
                 {"status": "pending", "state": {"completedAt": "2025-01-01", "completedBy": {"email": "no@x"}}}
             ]
         });
-        let v = lab_view(&t, &LabViewOptions { last_annotator: true, keep_jobs: false });
-        assert_eq!(v["data"], json!({"annotations": [1], "image": {"width": 2}}));
+        let v = lab_view(
+            &t,
+            &LabViewOptions {
+                last_annotator: true,
+                keep_jobs: false,
+            },
+        );
+        assert_eq!(
+            v["data"],
+            json!({"annotations": [1], "image": {"width": 2}})
+        );
         assert_eq!(v["lastAnnotator"], "new@x");
         assert!(v.get("jobs").is_none());
         let raw_no_data = lab_view(&json!({"_id": "x"}), &LabViewOptions::default());
@@ -521,7 +557,8 @@ mod tests {
     }
 
     fn rect_cfg() -> ProjectConfiguration {
-        ProjectConfiguration::from_value(json!({"projectType": "iat-rectangle", "metadata": {}})).unwrap()
+        ProjectConfiguration::from_value(json!({"projectType": "iat-rectangle", "metadata": {}}))
+            .unwrap()
     }
 
     #[test]
@@ -553,7 +590,8 @@ mod tests {
     #[test]
     fn kili_view_refuses_forms_without_tool() {
         let cfg = ProjectConfiguration::from_value(json!({"projectType": "form",
-            "metadata": {"inputsLayout": [[[{"id": "t", "type": "text"}]]]}})).unwrap();
+            "metadata": {"inputsLayout": [[[{"id": "t", "type": "text"}]]]}}))
+        .unwrap();
         assert!(kili_view(&json!({}), &cfg).is_err());
     }
 }

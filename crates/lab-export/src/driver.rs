@@ -196,7 +196,7 @@ enum Out {
     },
     Zip {
         tmp: tempfile::NamedTempFile,
-        zip: zip::ZipWriter<BufWriter<File>>,
+        zip: Box<zip::ZipWriter<BufWriter<File>>>,
     },
     Dir {
         dir: tempfile::TempDir,
@@ -292,7 +292,8 @@ impl Writer {
                     .tempfile_in(&parent)
                     .map_err(|e| ExportError::io(&parent, e))?;
                 let f = tmp.reopen().map_err(|e| ExportError::io(tmp.path(), e))?;
-                let mut zip = zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, f));
+                let mut zip =
+                    Box::new(zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, f)));
                 zip.add_directory("labels/", zip_options())
                     .map_err(|e| zip_err(tmp.path(), e))?;
                 Out::Zip { tmp, zip }
@@ -477,11 +478,11 @@ mod tests {
 
     fn task(i: usize, name: &str) -> Value {
         json!({"_id": format!("t{i}"), "name": name, "status": "complete", "createdAt": "2024-01-01",
-            "resources": ["https://x/a.png"], "jobs": [],
-            "data": {"createdAt": "c", "type": "default", "projectType": "iat-rectangle", "user": null,
-              "body": {"image": {"width": 10, "height": 10}, "annotations": [
-                {"labels": {"m": {"labels": [{"id": "dog"}]}}, "polygons": [{"geometry": {"type": "rectangle", "vertices": [0.1, 0.1, 0.3, 0.5]}}]}
-              ]}}})
+        "resources": ["https://x/a.png"], "jobs": [],
+        "data": {"createdAt": "c", "type": "default", "projectType": "iat-rectangle", "user": null,
+          "body": {"image": {"width": 10, "height": 10}, "annotations": [
+            {"labels": {"m": {"labels": [{"id": "dog"}]}}, "polygons": [{"geometry": {"type": "rectangle", "vertices": [0.1, 0.1, 0.3, 0.5]}}]}
+          ]}}})
     }
 
     fn pages(tasks: Vec<Value>, per_page: usize) -> Vec<Result<Page>> {
@@ -571,7 +572,10 @@ mod tests {
         .await;
         let r = r.unwrap();
         let name = r.path.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with("lab_kili_p1_") && name.ends_with(".json"), "{name}");
+        assert!(
+            name.starts_with("lab_kili_p1_") && name.ends_with(".json"),
+            "{name}"
+        );
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&r.path).unwrap()).unwrap();
         assert_eq!(
             v[0]["latestLabel"]["jsonResponse"]["OBJECT_DETECTION_JOB"]["annotations"][0]["categories"],
@@ -589,7 +593,10 @@ mod tests {
                 pages(vec![task(0, "a")], 10),
             )
             .await;
-            assert!(matches!(r, Err(ExportError::InvalidFilename(_))), "{bad}: {r:?}");
+            assert!(
+                matches!(r, Err(ExportError::InvalidFilename(_))),
+                "{bad}: {r:?}"
+            );
         }
     }
 
@@ -628,7 +635,8 @@ mod tests {
         let e = r.unwrap_err();
         assert!(matches!(e, ExportError::Unsupported(_)));
         assert!(e.to_string().contains("iat-segmentation"), "{e}");
-        let seq = json!({"projectType": "iat-polygon", "metadata": {"toolOptions": {"sequence": true}}});
+        let seq =
+            json!({"projectType": "iat-polygon", "metadata": {"toolOptions": {"sequence": true}}});
         let (r, _) = run(&seq, &spec(dir.path(), ExportFormat::Yolo, None), vec![]).await;
         assert!(r.unwrap_err().to_string().contains("sequences"));
         assert!(entries(dir.path()).is_empty());
@@ -661,7 +669,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         for format in [ExportFormat::Lab, ExportFormat::Kili, ExportFormat::Yolo] {
             let mut p = pages((0..4).map(|i| task(i, "n")).collect(), 2);
-            p.insert(1, Err(ExportError::Client(lab_client::Error::Server { status: 500, message: "boom".into() })));
+            p.insert(
+                1,
+                Err(ExportError::Client(lab_client::Error::Server {
+                    status: 500,
+                    message: "boom".into(),
+                })),
+            );
             let (r, _) = run(&rect_config(), &spec(dir.path(), format, None), p).await;
             assert!(matches!(r, Err(ExportError::Client(_))), "{r:?}");
         }
@@ -675,11 +689,18 @@ mod tests {
         let mut s = spec(dir.path(), ExportFormat::Lab, Some("x.json"));
         let (r, _) = run(&rect_config(), &s, pages(vec![task(0, "a")], 1)).await;
         assert!(matches!(r, Err(ExportError::AlreadyExists(_))));
-        assert_eq!(std::fs::read_to_string(dir.path().join("x.json")).unwrap(), "old");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("x.json")).unwrap(),
+            "old"
+        );
         s.overwrite = true;
         let (r, _) = run(&rect_config(), &s, pages(vec![task(0, "a")], 1)).await;
         r.unwrap();
-        assert!(std::fs::read_to_string(dir.path().join("x.json")).unwrap().starts_with("[\n"));
+        assert!(
+            std::fs::read_to_string(dir.path().join("x.json"))
+                .unwrap()
+                .starts_with("[\n")
+        );
         assert_eq!(entries(dir.path()), ["x.json"]);
     }
 
@@ -699,7 +720,15 @@ mod tests {
     async fn yolo_zip_with_hostile_and_duplicate_names() {
         let dir = tempfile::tempdir().unwrap();
         let long = "x".repeat(400);
-        let names = ["../../evil", "a/b", "ok.jpg", "ok.jpg", "bell\u{7}", long.as_str(), "data.yaml"];
+        let names = [
+            "../../evil",
+            "a/b",
+            "ok.jpg",
+            "ok.jpg",
+            "bell\u{7}",
+            long.as_str(),
+            "data.yaml",
+        ];
         let tasks: Vec<Value> = names.iter().enumerate().map(|(i, n)| task(i, n)).collect();
         let (r, _) = run(
             &rect_config(),
@@ -727,9 +756,15 @@ mod tests {
         assert!(names.contains(&"labels/a_b.txt"));
         assert!(names.contains(&"labels/ok.jpg.txt") && names.contains(&"labels/ok.jpg_2.txt"));
         assert!(names.contains(&"labels/data.yaml.txt"));
-        assert_eq!(entries[1].1, "1 0.2 0.30000000000000004 0.19999999999999998 0.4\n"); // as Python prints it
+        assert_eq!(
+            entries[1].1,
+            "1 0.2 0.30000000000000004 0.19999999999999998 0.4\n"
+        ); // as Python prints it
         let renamed: Vec<&str> = r.renamed.iter().map(|(from, _)| from.as_str()).collect();
-        assert_eq!(renamed, ["../../evil", "a/b", "ok.jpg", "bell\u{7}", long.as_str()]);
+        assert_eq!(
+            renamed,
+            ["../../evil", "a/b", "ok.jpg", "bell\u{7}", long.as_str()]
+        );
         assert_eq!(r.files, 7);
     }
 
@@ -744,9 +779,7 @@ mod tests {
         let mut img = RgbImage::new(2, 2);
         img.put_pixel(0, 0, Rgb([2, 0, 7]));
         let uri = crate::mask::data_uri(&DynamicImage::ImageRgb8(img));
-        let t = |name: &str, mask: Option<&str>| {
-            json!({"name": name, "data": {"body": {"mask": mask}}})
-        };
+        let t = |name: &str, mask: Option<&str>| json!({"name": name, "data": {"body": {"mask": mask}}});
         let tasks = vec![
             t("a.jpg", Some(&uri)),
             t("../up.jpg", Some(&uri)),
@@ -767,7 +800,9 @@ mod tests {
         assert_eq!(r.files, 2);
         assert_eq!(r.warning_count, 1);
         assert!(r.warnings[0].contains("bad.jpg"));
-        let png = image::open(dir.path().join("masks/a.png")).unwrap().to_rgb8();
+        let png = image::open(dir.path().join("masks/a.png"))
+            .unwrap()
+            .to_rgb8();
         assert_eq!(png.get_pixel(0, 0).0, [255, 0, 0]);
         assert_eq!(png.get_pixel(1, 1).0, [0, 0, 0]);
         // the folder exists now: refused, then replaced with overwrite
@@ -784,11 +819,29 @@ mod tests {
     fn default_names_like_the_sdk() {
         use chrono::TimeZone;
         let now = chrono::Local.with_ymd_and_hms(2024, 3, 5, 7, 8, 9).unwrap();
-        assert_eq!(default_filename(ExportFormat::Lab, "p", now), "lab_p_2024-03-05_07:08:09.json");
-        assert_eq!(default_filename(ExportFormat::Kili, "p", now), "lab_kili_p_2024-03-05_07:08:09.json");
-        assert_eq!(default_filename(ExportFormat::Yolo, "p", now), "lab_yolo_p_2024-03-05_07:08:09.zip");
-        assert_eq!(default_filename(ExportFormat::Mask, "p", now), "lab_mask_p_2024-03-05_070809");
-        let s = ExportSpec { project_id: "p".into(), ..Default::default() };
-        assert_eq!(destination(&s, now).unwrap(), PathBuf::from("./lab_p_2024-03-05_07:08:09.json"));
+        assert_eq!(
+            default_filename(ExportFormat::Lab, "p", now),
+            "lab_p_2024-03-05_07:08:09.json"
+        );
+        assert_eq!(
+            default_filename(ExportFormat::Kili, "p", now),
+            "lab_kili_p_2024-03-05_07:08:09.json"
+        );
+        assert_eq!(
+            default_filename(ExportFormat::Yolo, "p", now),
+            "lab_yolo_p_2024-03-05_07:08:09.zip"
+        );
+        assert_eq!(
+            default_filename(ExportFormat::Mask, "p", now),
+            "lab_mask_p_2024-03-05_070809"
+        );
+        let s = ExportSpec {
+            project_id: "p".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            destination(&s, now).unwrap(),
+            PathBuf::from("./lab_p_2024-03-05_07:08:09.json")
+        );
     }
 }

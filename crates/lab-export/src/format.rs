@@ -432,9 +432,7 @@ pub fn main_list_label_ids(config: &Value) -> Vec<String> {
             .flatten()
             .filter_map(Value::as_str)
         {
-            let labels = available
-                .and_then(|a| a.get(key))
-                .and_then(Value::as_array);
+            let labels = available.and_then(|a| a.get(key)).and_then(Value::as_array);
             for label in labels.into_iter().flatten() {
                 if let Some(id) = label.get("id") {
                     out.push(match id {
@@ -497,8 +495,7 @@ mod tests {
     #[test]
     fn formats_refuse_unfit_projects_with_reasons() {
         let seg = json!({"projectType": "iat-segmentation", "metadata": {}});
-        let rect_seq =
-            json!({"projectType": "iat-rectangle", "metadata": {"toolOptions": {"sequence": true}}});
+        let rect_seq = json!({"projectType": "iat-rectangle", "metadata": {"toolOptions": {"sequence": true}}});
         let f = supported_formats("iat-segmentation", &seg);
         assert!(f.iter().all(|(_, r)| r.is_ok()));
         let f = supported_formats("iat-rectangle", &rect_seq);
@@ -507,11 +504,19 @@ mod tests {
         };
         assert!(get(&f, ExportFormat::Lab).is_ok());
         assert!(get(&f, ExportFormat::Kili).is_ok());
-        assert!(get(&f, ExportFormat::Yolo).unwrap_err().contains("sequences"));
+        assert!(
+            get(&f, ExportFormat::Yolo)
+                .unwrap_err()
+                .contains("sequences")
+        );
         assert!(get(&f, ExportFormat::Mask).is_err());
         let f = supported_formats("form", &form(json!([{"id": "t", "type": "text"}])));
         assert!(get(&f, ExportFormat::Lab).is_ok());
-        assert!(get(&f, ExportFormat::Kili).unwrap_err().contains("no image tool input"));
+        assert!(
+            get(&f, ExportFormat::Kili)
+                .unwrap_err()
+                .contains("no image tool input")
+        );
     }
 
     #[test]
@@ -576,7 +581,9 @@ mod tests {
         assert_eq!(b["z"], 5);
         assert_eq!(b["x"], 3);
         assert_eq!(
-            main_labels(Some(&json!({"l1": {"labels": [{"id": "a"}, {"id": "b"}]}, "l2": {"labels": [{"id": "c"}]}}))),
+            main_labels(Some(
+                &json!({"l1": {"labels": [{"id": "a"}, {"id": "b"}]}, "l2": {"labels": [{"id": "c"}]}})
+            )),
             vec![json!("a"), json!("b"), json!("c")]
         );
     }

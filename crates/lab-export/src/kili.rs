@@ -187,7 +187,7 @@ fn has_image(body: &Value) -> bool {
         .is_some_and(|i| !(i.is_null() || i.as_object().is_some_and(Map::is_empty)))
 }
 
-fn array<'a>(v: Option<&'a Value>) -> &'a [Value] {
+fn array(v: Option<&Value>) -> &[Value] {
     v.and_then(Value::as_array).map_or(&[], Vec::as_slice)
 }
 
@@ -233,7 +233,11 @@ fn children(labels: Option<&Value>, children_only: bool) -> Map<String, Value> {
 fn frame_of(polygon: &Value) -> i64 {
     match polygon.get("timestamp") {
         None => 0,
-        Some(Value::Number(n)) => n.as_i64().unwrap_or_else(|| n.as_f64().unwrap_or(1.0) as i64) - 1,
+        Some(Value::Number(n)) => {
+            n.as_i64()
+                .unwrap_or_else(|| n.as_f64().unwrap_or(1.0) as i64)
+                - 1
+        }
         Some(Value::String(s)) => s.trim().parse::<i64>().unwrap_or(1) - 1,
         Some(_) => 0,
     }
@@ -444,9 +448,21 @@ mod tests {
         assert_eq!(keys, ["0", "1", "2"]);
         assert_eq!(jr["1"], json!({}));
         let a0 = &jr["0"]["OBJECT_DETECTION_JOB"]["annotations"][0];
-        assert_eq!(a0["boundingPoly"][0]["vertices"][2], json!({"x": 200.0, "y": 100.0}));
-        assert_eq!(a0["boundingPoly"][0]["normalizedVertices"][2], json!({"x": 1, "y": 1}));
-        assert_eq!(jr["2"]["OBJECT_DETECTION_JOB"]["annotations"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            a0["boundingPoly"][0]["vertices"][2],
+            json!({"x": 200.0, "y": 100.0})
+        );
+        assert_eq!(
+            a0["boundingPoly"][0]["normalizedVertices"][2],
+            json!({"x": 1, "y": 1})
+        );
+        assert_eq!(
+            jr["2"]["OBJECT_DETECTION_JOB"]["annotations"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -454,7 +470,9 @@ mod tests {
         let mut t = rect_task();
         t["data"]["body"].as_object_mut().unwrap().remove("image");
         let mut warnings = vec![];
-        let out = format_task(&t, &target("iat-rectangle", false), &mut |w| warnings.push(w));
+        let out = format_task(&t, &target("iat-rectangle", false), &mut |w| {
+            warnings.push(w)
+        });
         assert_eq!(
             out["latestLabel"]["jsonResponse"],
             json!({"OBJECT_DETECTION_JOB": {"annotations": []}})
@@ -494,11 +512,17 @@ mod tests {
             anns[0]["boundingPoly"][0]["normalizedVertices"][1],
             json!({"x": 0.5, "y": 0.0})
         );
-        assert_eq!(anns[0]["boundingPoly"][1]["vertices"][0], json!({"x": 1, "y": 1}));
+        assert_eq!(
+            anns[0]["boundingPoly"][1]["vertices"][0],
+            json!({"x": 1, "y": 1})
+        );
         assert_eq!(anns[0]["type"], "semantic");
         assert_eq!(anns[0]["mid"].as_str().unwrap().len(), 15);
         assert_eq!(anns[0]["mid"], anns[1]["mid"]);
         let keys: Vec<&String> = anns[0].as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["boundingPoly", "categories", "children", "type", "mid"]);
+        assert_eq!(
+            keys,
+            ["boundingPoly", "categories", "children", "type", "mid"]
+        );
     }
 }

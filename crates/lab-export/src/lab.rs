@@ -28,7 +28,9 @@ pub fn merge_bodies(body: Option<&Value>, metadata_body: Option<&Value>) -> Valu
         let d = data.get(key).filter(|v| !v.is_null());
         let m = meta.get(key).filter(|v| !v.is_null());
         match (d, m) {
-            (Some(Value::Object(dv)), Some(Value::Object(mv))) if !dv.is_empty() && !mv.is_empty() => {
+            (Some(Value::Object(dv)), Some(Value::Object(mv)))
+                if !dv.is_empty() && !mv.is_empty() =>
+            {
                 let mut obj = mv.clone();
                 for (k, v) in dv {
                     obj.insert(k.clone(), v.clone());
@@ -154,7 +156,10 @@ mod tests {
         let t = json!({"name": "n", "resources": ["x"], "data": {"projectType": "form", "body": {"img": {"annotations": [1], "resources": ["r.png"]}, "txt": "a"}}});
         let n = normalize_form_task(&t, Some("img"));
         assert_eq!(n["resources"], json!(["r.png"]));
-        assert_eq!(n["data"]["body"], json!({"annotations": [1], "resources": ["r.png"]}));
+        assert_eq!(
+            n["data"]["body"],
+            json!({"annotations": [1], "resources": ["r.png"]})
+        );
         assert_eq!(n["data"]["projectType"], "form");
         let n = normalize_form_task(&json!({"name": "n"}), Some("img"));
         assert_eq!(n["resources"], json!([]));

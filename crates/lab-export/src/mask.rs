@@ -56,7 +56,11 @@ fn to_rgb8(img: DynamicImage) -> RgbImage {
         | DynamicImage::ImageRgba16(_) => {
             let wide = img.to_rgb16();
             let (w, h) = wide.dimensions();
-            let raw: Vec<u8> = wide.into_raw().into_iter().map(|v| (v >> 8) as u8).collect();
+            let raw: Vec<u8> = wide
+                .into_raw()
+                .into_iter()
+                .map(|v| (v >> 8) as u8)
+                .collect();
             RgbImage::from_raw(w, h, raw).unwrap_or_else(|| RgbImage::new(w, h))
         }
         other => other.to_rgb8(),
@@ -163,7 +167,10 @@ mod tests {
         let t = json!({"data": {"body": {"mask": "data:x,y", "img": {"mask": "data:z,w"}}}});
         assert_eq!(mask_of(&t, None).as_deref(), Some("data:x,y"));
         assert_eq!(mask_of(&t, Some("img")).as_deref(), Some("data:z,w"));
-        assert_eq!(mask_of(&json!({"data": {"body": {"mask": ""}}}), None), None);
+        assert_eq!(
+            mask_of(&json!({"data": {"body": {"mask": ""}}}), None),
+            None
+        );
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl NameAllocator {
         }
         self.used.insert(candidate.to_lowercase());
         if candidate != format!("{stem}{ext}") {
-            self.renamed.push((task_name.to_string(), candidate.clone()));
+            self.renamed
+                .push((task_name.to_string(), candidate.clone()));
         }
         candidate
     }
@@ -85,8 +86,17 @@ mod tests {
 
     #[test]
     fn hostile_names_become_one_component() {
-        for hostile in ["../../x", "a/b", "..", ".", "", "a\\b", "x\0y", "t\u{1b}[2J", "/etc/passwd"]
-        {
+        for hostile in [
+            "../../x",
+            "a/b",
+            "..",
+            ".",
+            "",
+            "a\\b",
+            "x\0y",
+            "t\u{1b}[2J",
+            "/etc/passwd",
+        ] {
             let s = sanitize_stem(hostile);
             assert!(!s.is_empty());
             assert!(!s.contains('/') && !s.contains('\\'), "{s}");

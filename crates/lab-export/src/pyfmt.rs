@@ -183,7 +183,8 @@ impl<W: Write> JsonArrayWriter<W> {
     }
 
     pub fn push(&mut self, item: &Value) -> io::Result<()> {
-        self.inner.write_all(if self.count == 0 { b"[" } else { b"," })?;
+        self.inner
+            .write_all(if self.count == 0 { b"[" } else { b"," })?;
         write_indent(&mut self.inner, 1)?;
         write_json(&mut self.inner, item, 1)?;
         self.count += 1;

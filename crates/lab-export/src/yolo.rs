@@ -176,8 +176,12 @@ pub fn format_task(
                 .unwrap_or_default();
             let mut vertices = match (segmentation, image) {
                 (true, Some(img)) => {
-                    let w = img.get("width").map_or(f64::NAN, |v| Num::from_value(v).f());
-                    let h = img.get("height").map_or(f64::NAN, |v| Num::from_value(v).f());
+                    let w = img
+                        .get("width")
+                        .map_or(f64::NAN, |v| Num::from_value(v).f());
+                    let h = img
+                        .get("height")
+                        .map_or(f64::NAN, |v| Num::from_value(v).f());
                     raw.iter()
                         .enumerate()
                         .map(|(i, v)| Num::Float(v.f() / if i % 2 == 0 { w } else { h }))
@@ -187,8 +191,8 @@ pub fn format_task(
             };
             let kind = polygon.pointer("/geometry/type").and_then(Value::as_str);
             if kind == Some("rectangle") && vertices.len() >= 4 {
-                vertices = center_and_size([vertices[0], vertices[1], vertices[2], vertices[3]])
-                    .to_vec();
+                vertices =
+                    center_and_size([vertices[0], vertices[1], vertices[2], vertices[3]]).to_vec();
             } else if kind == Some("graph") && vertices.len() >= 2 {
                 let mut v = center_and_size(bbox(&vertices)).to_vec();
                 v.extend_from_slice(&vertices);
@@ -287,9 +291,11 @@ mod tests {
         let t = target("iat-segmentation");
         let mut warnings = vec![];
         let text = format_task(
-            &task(json!([{"labels": label("bird"), "approximation": {"polygons": [
-                {"geometry": {"type": "polygon", "vertices": [20, 10, 100, 50, 200, 100]}}
-            ]}}])),
+            &task(
+                json!([{"labels": label("bird"), "approximation": {"polygons": [
+                    {"geometry": {"type": "polygon", "vertices": [20, 10, 100, 50, 200, 100]}}
+                ]}}]),
+            ),
             &t,
             &c,
             &mut |w| warnings.push(w),

@@ -85,7 +85,9 @@ fn dedupe(ids: Vec<String>) -> Result<Vec<String>> {
         return Err(Error::Validation("No task id given".into()));
     }
     if let Some(bad) = ids.iter().find(|i| i.contains('/') || i.contains('?')) {
-        return Err(Error::Validation(format!("\"{bad}\" is not a valid task id")));
+        return Err(Error::Validation(format!(
+            "\"{bad}\" is not a valid task id"
+        )));
     }
     Ok(ids)
 }
@@ -198,7 +200,11 @@ async fn per_task(
                 };
                 emit(
                     progress,
-                    progress_of(done.load(Ordering::SeqCst), failed.load(Ordering::SeqCst), total),
+                    progress_of(
+                        done.load(Ordering::SeqCst),
+                        failed.load(Ordering::SeqCst),
+                        total,
+                    ),
                 );
                 o
             }

@@ -107,10 +107,8 @@ async fn upload(s: &Shared, path: &str) -> Result<Value> {
         .first_or_octet_stream()
         .essence_str()
         .to_string();
-    let mut call = Call::new(Method::POST, "api/file-manager/files", Repeat::Safe).query(vec![(
-        "skipTaskCreation".into(),
-        "true".into(),
-    )]);
+    let mut call = Call::new(Method::POST, "api/file-manager/files", Repeat::Safe)
+        .query(vec![("skipTaskCreation".into(), "true".into())]);
     call.payload = Payload::Multipart {
         fields: vec![
             ("path".into(), uuid::Uuid::new_v4().to_string()),
@@ -194,14 +192,15 @@ async fn post_task(s: &Shared, name: &str, body: &Value) -> Result<String> {
         let jitter = rand::random_range(0.5..1.5);
         tokio::time::sleep(delay.mul_f64(jitter)).await;
         delay = (delay * 2).min(opts.max_backoff);
-        tracing::debug!(task = name, "create failed ({err}); checking whether it exists");
-        if !existing_names(&s.client, &s.batch_id, &[name.to_string()])
+        tracing::debug!(
+            task = name,
+            "create failed ({err}); checking whether it exists"
+        );
+        let exists = !existing_names(&s.client, &s.batch_id, &[name.to_string()])
             .await?
-            .is_empty()
-        {
-            if let Some(id) = find_task_id(s, name).await? {
-                return Ok(id);
-            }
+            .is_empty();
+        if exists && let Some(id) = find_task_id(s, name).await? {
+            return Ok(id);
         }
     }
 }

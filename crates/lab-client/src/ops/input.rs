@@ -141,9 +141,16 @@ pub fn validate_tasks(
         checker.check(&t.name, t.data.as_ref().unwrap_or(&Value::Null))?;
     }
     if compat == Compatibility::Lab && cfg.is_form() {
-        let ow = Checker::new(&form_overwrite_schema(cfg)?, "project_configuration_overwrite")?;
+        let ow = Checker::new(
+            &form_overwrite_schema(cfg)?,
+            "project_configuration_overwrite",
+        )?;
         for t in &tasks.to_vec() {
-            if let Some(o) = t.project_configuration_overwrite.as_ref().filter(|o| !o.is_null()) {
+            if let Some(o) = t
+                .project_configuration_overwrite
+                .as_ref()
+                .filter(|o| !o.is_null())
+            {
                 ow.check(&t.name, o)?;
             }
         }
@@ -162,7 +169,10 @@ fn label_map(doc: &Value) -> HashMap<String, (String, Option<String>)> {
         for l in list.as_array().into_iter().flatten() {
             m.insert(
                 value_str(&l["id"]),
-                (value_str(&l["name"]), l["color"].as_str().map(str::to_string)),
+                (
+                    value_str(&l["name"]),
+                    l["color"].as_str().map(str::to_string),
+                ),
             );
         }
     }
@@ -176,7 +186,12 @@ fn prepare_annotations(data: &mut Value, labels: &HashMap<String, (String, Optio
     for a in anns.iter_mut().filter_map(Value::as_object_mut) {
         let mut texts = Vec::new();
         let mut colors = Vec::new();
-        for (_, list) in a.get("labels").and_then(Value::as_object).into_iter().flatten() {
+        for (_, list) in a
+            .get("labels")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             for l in list["labels"].as_array().into_iter().flatten() {
                 if let Some((name, color)) = labels.get(&value_str(&l["id"])) {
                     texts.push(name.clone());
@@ -308,7 +323,9 @@ pub fn kili_to_lab(tasks: Vec<TaskInput>, cfg: &ProjectConfiguration) -> Result<
                     let geometry = if rectangle {
                         let xs = v.iter().step_by(2);
                         let ys = v.iter().skip(1).step_by(2);
-                        let min = |i: &mut dyn Iterator<Item = &f64>| i.fold(f64::INFINITY, |a, b| a.min(*b));
+                        let min = |i: &mut dyn Iterator<Item = &f64>| {
+                            i.fold(f64::INFINITY, |a, b| a.min(*b))
+                        };
                         let (minx, miny) = (min(&mut xs.clone()), min(&mut ys.clone()));
                         let maxx = xs.fold(f64::NEG_INFINITY, |a, b| a.max(*b));
                         let maxy = ys.fold(f64::NEG_INFINITY, |a, b| a.max(*b));
@@ -319,7 +336,10 @@ pub fn kili_to_lab(tasks: Vec<TaskInput>, cfg: &ProjectConfiguration) -> Result<
                     polygons.push(json!({ "geometry": geometry }));
                 }
                 let mut labels = json!({});
-                if let Some(id) = a["categories"][0]["name"].as_str().filter(|s| !s.is_empty()) {
+                if let Some(id) = a["categories"][0]["name"]
+                    .as_str()
+                    .filter(|s| !s.is_empty())
+                {
                     labels = find_main_label(id, cfg).ok_or_else(|| {
                         Error::Validation(format!(
                             "Task \"{}\": no label \"{id}\" in the project's main lists",
@@ -327,7 +347,9 @@ pub fn kili_to_lab(tasks: Vec<TaskInput>, cfg: &ProjectConfiguration) -> Result<
                         ))
                     })?;
                 }
-                if a.get("children").is_some_and(|c| c.as_object().is_some_and(|o| !o.is_empty())) {
+                if a.get("children")
+                    .is_some_and(|c| c.as_object().is_some_and(|o| !o.is_empty()))
+                {
                     tracing::warn!("Kili \"children\" are not converted (task {})", t.name);
                 }
                 anns.push(json!({ "polygons": polygons, "labels": labels }));
@@ -421,14 +443,24 @@ mod tests {
             data["annotations"][0]["polygons"][0]["geometry"],
             json!({"vertices": [0.1, 0.1, 0.5, 0.5], "type": "rectangle"})
         );
-        assert_eq!(data["annotations"][0]["labels"], json!({"animals": {"labels": [{"id": "dog", "name": "Dog"}]}}));
+        assert_eq!(
+            data["annotations"][0]["labels"],
+            json!({"animals": {"labels": [{"id": "dog", "name": "Dog"}]}})
+        );
         validate_tasks(&out, &cfg, Compatibility::Lab).unwrap();
         let no_res = vec![TaskInput {
             name: "k".into(),
-            data: Some(json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"vertices": [{"x": 1, "y": 1}]}]}]}})),
+            data: Some(
+                json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"vertices": [{"x": 1, "y": 1}]}]}]}}),
+            ),
             ..TaskInput::default()
         }];
-        assert!(kili_to_lab(no_res, &cfg).unwrap_err().to_string().contains("resolution"));
+        assert!(
+            kili_to_lab(no_res, &cfg)
+                .unwrap_err()
+                .to_string()
+                .contains("resolution")
+        );
     }
 
     #[test]

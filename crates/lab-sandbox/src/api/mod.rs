@@ -268,6 +268,19 @@ impl QueryPairs {
 // ---------------------------------------------------------------- pagination
 
 pub(crate) const MAX_LIMIT: i64 = 1000;
+/// Most values one repeated query key may carry.
+pub(crate) const MAX_LIST: usize = 5000;
+
+/// Refuses queries with more than [`MAX_LIST`] values in total.
+pub(crate) fn check_list_sizes(q: &QueryPairs) -> ApiResult<()> {
+    if q.0.len() > MAX_LIST {
+        return Err(ApiError::bad_request(format!(
+            "the query has {} parameters; send at most {MAX_LIST} (split long id lists)",
+            q.0.len()
+        )));
+    }
+    Ok(())
+}
 
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PageReq {
@@ -347,6 +360,11 @@ impl Where {
     }
     pub fn push_in(&mut self, column: &str, values: &[String]) {
         if values.is_empty() {
+            return;
+        }
+        if values.len() > MAX_LIST {
+            // Refused earlier by `check_list_sizes`; never build a statement SQLite would refuse.
+            self.clauses.push("0".into());
             return;
         }
         let marks = vec!["?"; values.len()].join(",");

@@ -43,6 +43,7 @@ fn project_doc(r: &rusqlite::Row<'_>) -> rusqlite::Result<Value> {
 
 pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<Json<Value>> {
     let page = PageReq::from_query(&q, 10)?;
+    super::check_list_sizes(&q)?;
     let mut w = Where::default();
     let ids = q.all("ids");
     w.push_in("id", &ids);

@@ -6,7 +6,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value, json};
 
 use super::{
-    JsonBody, PageReq, PathId, QueryPairs, Where, check_enum, page_json, parse_json_col, text,
+    JsonBody, PageReq, PathId, QueryPairs, Where, check_enum, check_list_sizes, page_json,
+    parse_json_col, text,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Sandbox, build_regex, now_iso, parse_filter_date};
@@ -142,31 +143,33 @@ fn json_path(key: &str) -> ApiResult<String> {
     Ok(p)
 }
 
-/// SQL matching the scalar at `path` of `doc_sql` against a query string value.
-fn scalar_match(doc_sql: &str, path: &str, value: &str, w: &mut Where) {
-    let num = value.trim().parse::<f64>().ok().filter(|n| n.is_finite());
-    let is_bool = matches!(value, "true" | "false");
-    w.push(
-        format!(
-            "((json_type({doc_sql}, ?) = 'text' AND json_extract({doc_sql}, ?) = ?)
-              OR (json_type({doc_sql}, ?) IN ('integer', 'real') AND json_extract({doc_sql}, ?) = ?)
-              OR (json_type({doc_sql}, ?) = ?))"
-        ),
-        [
-            text(path),
-            text(path),
-            text(value),
-            text(path),
-            text(path),
-            num.map_or(rusqlite::types::Value::Null, rusqlite::types::Value::Real),
-            text(path),
-            if is_bool {
-                text(value)
-            } else {
-                rusqlite::types::Value::Null
-            },
-        ],
-    );
+/// The JSON texts a query value matches: the string itself, and the number/boolean it spells.
+fn json_candidates(value: &str) -> Vec<String> {
+    let mut out = vec![Value::String(value.to_string()).to_string()];
+    let v = value.trim();
+    if let Ok(n) = v.parse::<f64>()
+        && n.is_finite()
+    {
+        out.push(v.to_string());
+        out.push(n.to_string());
+        if n.fract() == 0.0 && n.abs() < 1e15 {
+            out.push(format!("{}", n as i64));
+            out.push(format!("{}.0", n as i64));
+        }
+    }
+    if v == "true" || v == "false" {
+        out.push(v.to_string());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// SQL matching the scalar at `path` of a JSON expression against a query string value.
+fn scalar_match(expr: &str, value: &str, w: &mut Where) {
+    let cands = json_candidates(value);
+    let marks = vec!["?"; cands.len()].join(",");
+    w.push(format!("{expr} IN ({marks})"), cands.into_iter().map(text));
 }
 
 fn date_filters(q: &QueryPairs, key: &str, column: &str, w: &mut Where) -> ApiResult<()> {
@@ -209,6 +212,7 @@ pub(crate) fn parse_fields(q: &QueryPairs) -> ApiResult<Fields> {
 
 /// Builds the WHERE of a task search from the query of `GET api/task-manager/tasks`.
 pub(crate) fn task_filter(q: &QueryPairs) -> ApiResult<Where> {
+    check_list_sizes(q)?;
     let mut w = Where::default();
     if let Some(p) = q.one("projectId").filter(|v| !v.is_empty()) {
         w.push("project_id = ?", [text(p)]);
@@ -231,17 +235,19 @@ pub(crate) fn task_filter(q: &QueryPairs) -> ApiResult<Where> {
     }
     date_filters(q, "createdAt", "created_at", &mut w)?;
     date_filters(q, "updatedAt", "updated_at", &mut w)?;
+    // Small properties documents first, then the (bigger) data bodies.
+    for (k, v) in &q.0 {
+        if let Some(field) = k.strip_prefix("properties.") {
+            let p = sql_quote(&json_path(field)?);
+            scalar_match(&format!("(properties -> {p})"), v, &mut w);
+        }
+    }
     for (k, v) in &q.0 {
         if let Some(field) = k.strip_prefix("data.") {
-            let path = json_path(field)?;
             // The merged view: data.body wins over data.metadata.body unless absent/null.
-            let src = "(CASE WHEN json_type(data_body, ?) IS NOT NULL AND json_type(data_body, ?) != 'null' THEN data_body ELSE metadata_body END)";
-            // `src` has two placeholders of its own: inline the path instead.
-            let src = src.replacen('?', &sql_quote(&path), 2);
-            scalar_match(&src, &path, v, &mut w);
-        } else if let Some(field) = k.strip_prefix("properties.") {
-            let path = json_path(field)?;
-            scalar_match("properties", &path, v, &mut w);
+            let p = sql_quote(&json_path(field)?);
+            let expr = format!("COALESCE(NULLIF(data_body -> {p}, 'null'), metadata_body -> {p})");
+            scalar_match(&expr, v, &mut w);
         }
     }
     Ok(w)

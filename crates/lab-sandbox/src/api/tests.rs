@@ -378,6 +378,13 @@ async fn every_task_filter_narrows_exactly() {
         ("createdAt=%3Etomorrow", "BAD_REQUEST"),
         ("optionalFields=everything", "VALIDATION_ERROR"),
         ("data.a%22b=1", "BAD_REQUEST"),
+        (
+            &(0..6000)
+                .map(|i| format!("x={}", i % 10))
+                .collect::<Vec<_>>()
+                .join("&"),
+            "BAD_REQUEST",
+        ),
     ] {
         let (s, v) = e.get(&format!("/api/task-manager/tasks?{bad}")).await;
         assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}: {v}");
