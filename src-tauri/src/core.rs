@@ -439,10 +439,11 @@ impl Core {
     pub async fn project_overview(&self, project_id: String) -> AppResult<ProjectOverview> {
         let c = self.current().await?;
         let e = Self::err(&c);
+        let all = BatchFilter::default();
         let (project, cfg, batches) = futures::try_join!(
             c.client.project(&project_id),
             c.client.project_configuration(&project_id),
-            c.client.batches(&project_id, &BatchFilter::default()),
+            c.client.batches(&project_id, &all),
         )
         .map_err(&e)?;
         let counts = futures::future::try_join_all(batches.into_iter().map(|b| {
@@ -663,7 +664,10 @@ impl Core {
         let pid = req.project_id;
         let report = match req.action {
             BulkAction::Properties { score, custom } => {
-                let props = PropertiesUpdate { score, custom };
+                let props = PropertiesUpdate {
+                    score: score.and_then(json_number),
+                    custom,
+                };
                 ops::update_properties(client, &pid, ids, props, Some(tx), cancel).await
             }
             BulkAction::Redo { reset } => {
@@ -723,6 +727,15 @@ pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) ->
         }
     }
     Err(AppError::internal("Too many files with the same name; clean up the folder."))
+}
+
+/// A score as JSON: whole numbers stay integers (4, not 4.0), like the SDK sends them.
+pub fn json_number(x: f64) -> Option<serde_json::Number> {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Some(serde_json::Number::from(x as i64))
+    } else {
+        serde_json::Number::from_f64(x)
+    }
 }
 
 /// Removes repeated ids, keeping the first occurrence's order.

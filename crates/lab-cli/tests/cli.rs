@@ -46,7 +46,9 @@ async fn sandbox(dir: &Path) -> Running {
     .unwrap();
     let sb = Sandbox::open(Config::new(dir.join("data"))).unwrap();
     sb.apply_seed(&seed).unwrap();
-    lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap()).await.unwrap()
+    lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap()
 }
 
 async fn lab(url: &str, args: &[&str]) -> Output {
@@ -87,14 +89,28 @@ async fn help_covers_every_command() {
     ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     for c in [
-        "projects", "batches", "create-batch", "tasks", "create-tasks", "update-properties", "redo", "review",
+        "projects",
+        "batches",
+        "create-batch",
+        "tasks",
+        "create-tasks",
+        "update-properties",
+        "redo",
+        "review",
         "export",
     ] {
         assert!(text.contains(c), "{c} missing from --help");
     }
     let o = lab("http://127.0.0.1:9/", &["tasks", "--help"]).await;
     let text = String::from_utf8_lossy(&o.stdout);
-    for f in ["--name-like", "--created-gte", "--updated-lte", "--optional-field", "--compatibility", "--raw-data"] {
+    for f in [
+        "--name-like",
+        "--created-gte",
+        "--updated-lte",
+        "--optional-field",
+        "--compatibility",
+        "--raw-data",
+    ] {
         assert!(text.contains(f), "{f} missing from tasks --help");
     }
 }
@@ -112,7 +128,11 @@ async fn credentials_problems_are_clear() {
         .await
         .unwrap();
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("ISAHIT_LAB_API_ACCESS_ID"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("ISAHIT_LAB_API_ACCESS_ID"),
+        "{}",
+        stderr(&o)
+    );
     let o = lab(&s.base_url, &["projects", "--secret-key", "wrong"]).await;
     assert!(!o.status.success());
     assert!(stderr(&o).contains("access id"), "{}", stderr(&o));
@@ -129,29 +149,71 @@ async fn listing_commands() {
     let o = lab(&s.base_url, &["batches", "--project", P]).await;
     ok(&o);
     assert_eq!(lines(&o).len(), 2);
-    let o = lab(&s.base_url, &["create-batch", "--project", P, "--name", "third"]).await;
+    let o = lab(
+        &s.base_url,
+        &["create-batch", "--project", P, "--name", "third"],
+    )
+    .await;
     ok(&o);
     assert_eq!(lines(&o)[0]["name"], "third");
 
     // lab view: data merged, lastAnnotator, jobs dropped
-    let o = lab(&s.base_url, &["tasks", "--project", P, "--status", "complete", "--optional-field", "data", "--optional-field", "lastAnnotator", "-q"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "tasks",
+            "--project",
+            P,
+            "--status",
+            "complete",
+            "--optional-field",
+            "data",
+            "--optional-field",
+            "lastAnnotator",
+            "-q",
+        ],
+    )
+    .await;
     ok(&o);
     let t = lines(&o);
     assert_eq!(t.len(), 1);
     assert_eq!(t[0]["name"], "one.png");
     assert_eq!(t[0]["lastAnnotator"], "ann@x");
     assert!(t[0].get("jobs").is_none());
-    assert_eq!(t[0]["data"]["annotations"][0]["labels"]["Objects"]["labels"][0]["id"], "person");
+    assert_eq!(
+        t[0]["data"]["annotations"][0]["labels"]["Objects"]["labels"][0]["id"],
+        "person"
+    );
     // raw
-    let o = lab(&s.base_url, &["tasks", "--project", P, "--task-id", "t1", "--raw-data"]).await;
+    let o = lab(
+        &s.base_url,
+        &["tasks", "--project", P, "--task-id", "t1", "--raw-data"],
+    )
+    .await;
     ok(&o);
     assert!(lines(&o)[0]["data"]["metadata"].is_object());
     // kili
-    let o = lab(&s.base_url, &["tasks", "--project", P, "--name", "one.png", "--compatibility", "kili"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "tasks",
+            "--project",
+            P,
+            "--name",
+            "one.png",
+            "--compatibility",
+            "kili",
+        ],
+    )
+    .await;
     ok(&o);
     let k = &lines(&o)[0];
     assert_eq!(k["status"], "LABELED");
-    assert_eq!(k["latestLabel"]["jsonResponse"]["OBJECT_DETECTION_JOB"]["annotations"][0]["categories"][0]["name"], "person");
+    assert_eq!(
+        k["latestLabel"]["jsonResponse"]["OBJECT_DETECTION_JOB"]["annotations"][0]["categories"][0]
+            ["name"],
+        "person"
+    );
     // bad filter value refused by the parser
     let o = lab(&s.base_url, &["tasks", "--project", P, "--status", "done"]).await;
     assert!(!o.status.success());
@@ -167,18 +229,45 @@ async fn create_tasks_from_folder_and_file() {
     std::fs::write(imgs.join("b.png"), PNG).unwrap();
     std::fs::write(imgs.join(".hidden.png"), PNG).unwrap();
     let folder = imgs.to_str().unwrap();
-    let o = lab(&s.base_url, &["create-tasks", "--project", P, "--batch", E, folder]).await;
+    let o = lab(
+        &s.base_url,
+        &["create-tasks", "--project", P, "--batch", E, folder],
+    )
+    .await;
     ok(&o);
     let out = lines(&o);
     assert_eq!(out.len(), 2);
-    assert!(out.iter().all(|l| l["status"] == "ok" && l["id"].is_string()));
+    assert!(
+        out.iter()
+            .all(|l| l["status"] == "ok" && l["id"].is_string())
+    );
     assert!(stderr(&o).contains("Created 2 task(s)"), "{}", stderr(&o));
 
     // again: refused, clear message, nothing created
-    let o = lab(&s.base_url, &["create-tasks", "--project", P, "--batch", E, folder]).await;
+    let o = lab(
+        &s.base_url,
+        &["create-tasks", "--project", P, "--batch", E, folder],
+    )
+    .await;
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("already exist") && stderr(&o).contains("a.png"), "{}", stderr(&o));
-    let o = lab(&s.base_url, &["create-tasks", "--project", P, "--batch", E, folder, "--skip-existing"]).await;
+    assert!(
+        stderr(&o).contains("already exist") && stderr(&o).contains("a.png"),
+        "{}",
+        stderr(&o)
+    );
+    let o = lab(
+        &s.base_url,
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            E,
+            folder,
+            "--skip-existing",
+        ],
+    )
+    .await;
     ok(&o);
     assert!(lines(&o).iter().all(|l| l["status"] == "skipped"));
 
@@ -187,15 +276,52 @@ async fn create_tasks_from_folder_and_file() {
     std::fs::write(&f, serde_json::to_string(&json!([
         {"name": "remote", "resources": ["https://example.invalid/r.png"], "data": rect("car"), "properties": {"score": 3}}
     ])).unwrap()).unwrap();
-    let o = lab(&s.base_url, &["create-tasks", "--project", P, "--batch", E, "--tasks", f.to_str().unwrap(), "--quiet"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            E,
+            "--tasks",
+            f.to_str().unwrap(),
+            "--quiet",
+        ],
+    )
+    .await;
     ok(&o);
     let mut bad = rect("car");
     bad["annotations"][0]["polygons"][0]["geometry"]["vertices"][0] = json!(7);
-    std::fs::write(&f, serde_json::to_string(&json!([{"name": "bad", "data": bad}])).unwrap()).unwrap();
-    let o = lab(&s.base_url, &["create-tasks", "--project", P, "--batch", E, "--tasks", f.to_str().unwrap()]).await;
+    std::fs::write(
+        &f,
+        serde_json::to_string(&json!([{"name": "bad", "data": bad}])).unwrap(),
+    )
+    .unwrap();
+    let o = lab(
+        &s.base_url,
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            E,
+            "--tasks",
+            f.to_str().unwrap(),
+        ],
+    )
+    .await;
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("/annotations/0/polygons/0/geometry/vertices/0"), "{}", stderr(&o));
-    let o = lab(&s.base_url, &["tasks", "--project", P, "--batch", E, "--raw-data"]).await;
+    assert!(
+        stderr(&o).contains("/annotations/0/polygons/0/geometry/vertices/0"),
+        "{}",
+        stderr(&o)
+    );
+    let o = lab(
+        &s.base_url,
+        &["tasks", "--project", P, "--batch", E, "--raw-data"],
+    )
+    .await;
     ok(&o);
     assert_eq!(lines(&o).len(), 3);
 }
@@ -204,13 +330,47 @@ async fn create_tasks_from_folder_and_file() {
 async fn bulk_commands() {
     let dir = tempfile::tempdir().unwrap();
     let s = sandbox(dir.path()).await;
-    let o = lab(&s.base_url, &["update-properties", "--project", P, "--task-id", "t1", "--task-id", "t2", "--task-id", "t1", "--score", "4", "--custom", "{\"team\": \"a b\"}"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "update-properties",
+            "--project",
+            P,
+            "--task-id",
+            "t1",
+            "--task-id",
+            "t2",
+            "--task-id",
+            "t1",
+            "--score",
+            "4",
+            "--custom",
+            "{\"team\": \"a b\"}",
+        ],
+    )
+    .await;
     ok(&o);
     assert_eq!(lines(&o).len(), 2);
-    let o = lab(&s.base_url, &["update-properties", "--project", P, "--task-id", "t1", "--custom", "[1]"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "update-properties",
+            "--project",
+            P,
+            "--task-id",
+            "t1",
+            "--custom",
+            "[1]",
+        ],
+    )
+    .await;
     assert!(!o.status.success());
     assert!(stderr(&o).contains("custom"), "{}", stderr(&o));
-    let o = lab(&s.base_url, &["redo", "--project", P, "--task-id", "t1", "--reset"]).await;
+    let o = lab(
+        &s.base_url,
+        &["redo", "--project", P, "--task-id", "t1", "--reset"],
+    )
+    .await;
     ok(&o);
     let o = lab(&s.base_url, &["tasks", "--project", P, "--task-id", "t1"]).await;
     ok(&o);
@@ -218,11 +378,37 @@ async fn bulk_commands() {
     assert_eq!(t["status"], "pending");
     assert_eq!(t["properties"]["score"], 4);
     assert_eq!(t["properties"]["custom"]["team"], "a b");
-    assert_eq!(t["data"]["annotations"][0]["labels"]["Objects"]["labels"][0]["id"], "car", "reset restored the initial data");
-    let o = lab(&s.base_url, &["review", "--project", P, "--task-id", "t2", "--task-id", "nope"]).await;
+    assert_eq!(
+        t["data"]["annotations"][0]["labels"]["Objects"]["labels"][0]["id"], "car",
+        "reset restored the initial data"
+    );
+    let o = lab(
+        &s.base_url,
+        &[
+            "review",
+            "--project",
+            P,
+            "--task-id",
+            "t2",
+            "--task-id",
+            "nope",
+        ],
+    )
+    .await;
     assert!(!o.status.success(), "one failure → non-zero exit");
     assert!(stderr(&o).contains("nope"), "{}", stderr(&o));
-    let o = lab(&s.base_url, &["tasks", "--project", P, "--status", "to-review", "--raw-data"]).await;
+    let o = lab(
+        &s.base_url,
+        &[
+            "tasks",
+            "--project",
+            P,
+            "--status",
+            "to-review",
+            "--raw-data",
+        ],
+    )
+    .await;
     ok(&o);
     assert_eq!(lines(&o)[0]["_id"], "t2");
 }

@@ -21,6 +21,8 @@ const REFRESH_SPAN: Duration = Duration::from_secs(15);
 const LOGIN_PATH: &str = "api/user-manager/auth/login";
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Shortest timeout of a file upload.
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(600);
 
 /// API credentials: an access id and its secret key.
 #[derive(Clone, PartialEq, Eq)]
@@ -546,7 +548,9 @@ impl LabClient {
                     .mime_str(mime)
                     .unwrap_or_else(|_| reqwest::multipart::Part::stream(bytes.clone()));
                 form = form.part(file_field.clone(), part);
+                // Large images on slow links: give uploads more time than other calls.
                 req.multipart(form)
+                    .timeout(self.inner.opts.timeout.max(UPLOAD_TIMEOUT))
             }
         }
     }
@@ -775,7 +779,11 @@ mod tests {
             let (c, n) = serve("always-401").await;
             let e = c.send(&Call::get("api/x")).await.unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Auth);
-            assert_eq!(n.logins.load(Ordering::SeqCst), 2, "one re-login, then give up");
+            assert_eq!(
+                n.logins.load(Ordering::SeqCst),
+                2,
+                "one re-login, then give up"
+            );
             assert_eq!(n.calls.load(Ordering::SeqCst), 2);
         }
 
@@ -787,11 +795,19 @@ mod tests {
             let (c, n) = serve("500").await;
             let e = c.send(&Call::get("api/x")).await.unwrap_err();
             assert_eq!(e.kind(), crate::ErrorKind::Server);
-            assert_eq!(n.calls.load(Ordering::SeqCst), 4, "safe call: 1 + 3 retries");
+            assert_eq!(
+                n.calls.load(Ordering::SeqCst),
+                4,
+                "safe call: 1 + 3 retries"
+            );
             let (c, n) = serve("500").await;
             let post = Call::new(Method::POST, "api/x", Repeat::Unsafe).json(serde_json::json!({}));
             assert!(c.send(&post).await.is_err());
-            assert_eq!(n.calls.load(Ordering::SeqCst), 1, "unsafe call not repeated");
+            assert_eq!(
+                n.calls.load(Ordering::SeqCst),
+                1,
+                "unsafe call not repeated"
+            );
             let (c, _) = serve("400").await;
             let e = c.send(&Call::get("api/x")).await.unwrap_err();
             assert_eq!(e.error_code(), Some("NAME_TAKEN"));

@@ -77,6 +77,9 @@ pub enum Error {
         /// Body excerpt.
         message: String,
     },
+    /// A call failed in a way that leaves its effect unknown (it may have happened).
+    #[error("{0}")]
+    Uncertain(String),
     /// 429 after all retries.
     #[error("isahit lab is rate limiting requests; try again in a moment")]
     RateLimited,
@@ -131,7 +134,7 @@ impl Error {
             Error::NotFound(_) => ErrorKind::NotFound,
             Error::BadRequest { .. } => ErrorKind::BadRequest,
             Error::Validation(_) => ErrorKind::Validation,
-            Error::Server { .. } => ErrorKind::Server,
+            Error::Server { .. } | Error::Uncertain(_) => ErrorKind::Server,
             Error::RateLimited => ErrorKind::RateLimited,
             Error::Offline { .. } => ErrorKind::Offline,
             Error::Timeout(_) => ErrorKind::Timeout,

@@ -169,6 +169,7 @@ pub struct ConfigurationSummary {
 /// A project configuration: the type plus the whole raw document.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ProjectConfiguration {
     /// `projectType`.
     pub project_type: String,
@@ -418,6 +419,7 @@ impl TaskFilter {
 /// One page of tasks: raw documents plus counts.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TaskPage {
     /// Raw task documents, in server order.
     pub tasks: Vec<Value>,

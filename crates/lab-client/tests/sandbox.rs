@@ -915,3 +915,71 @@ async fn cancellation_stops_cleanly() {
     .unwrap_err();
     assert_eq!(e.kind(), ErrorKind::Cancelled);
 }
+
+#[tokio::test]
+async fn uploaded_resources_can_be_fetched_for_previews() {
+    let w = World::plain().await;
+    let c = w.client();
+    let dir = png_dir(1);
+    let tasks = TaskInput::from_files(&[dir.path().to_path_buf()]).unwrap();
+    ops::create_tasks(
+        &c,
+        RECT,
+        BE,
+        tasks,
+        CreateOptions::default(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let t = &all(&c, in_batch(BE)).await[0];
+    let res = &t["resources"][0];
+    assert_eq!(res["name"], "img-0.png");
+    assert_eq!(&c.fetch_resource(res).await.unwrap()[..], PNG);
+    let e = c
+        .fetch_resource(&json!("resource://bucket/x.png"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Validation);
+}
+
+#[tokio::test]
+async fn cancelled_bulk_actions_send_nothing() {
+    let w = World::plain().await;
+    let c = w.client();
+    let cancel = CancellationToken::new();
+    cancel.cancel();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
+    let r = ops::review(
+        &c,
+        RECT,
+        vec!["t1".into(), "t2".into()],
+        Some(tx),
+        cancel.clone(),
+    )
+    .await
+    .unwrap();
+    assert!(r.cancelled);
+    assert!(
+        r.outcomes
+            .iter()
+            .all(|o| o.status == OutcomeStatus::Cancelled)
+    );
+    assert_eq!(rx.recv().await.unwrap().total, 2);
+    let props = PropertiesUpdate::from_json(&json!({"score": 1})).unwrap();
+    let r = ops::update_properties(&c, RECT, vec!["t1".into()], props, None, cancel.clone())
+        .await
+        .unwrap();
+    assert!(r.cancelled);
+    let r = ops::redo(&c, RECT, vec!["t1".into()], true, None, cancel)
+        .await
+        .unwrap();
+    assert_eq!(r.succeeded, 0);
+    assert_eq!(
+        w.count("PATCH", "/to-review")
+            + w.count("PATCH", "/properties")
+            + w.count("PATCH", "/reset"),
+        0
+    );
+}

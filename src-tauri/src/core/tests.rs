@@ -221,3 +221,10 @@ fn save_text_never_overwrites() {
     assert_eq!(std::fs::read_to_string(&a).unwrap(), "a");
     assert_eq!(std::fs::read_to_string(&b).unwrap(), "b");
 }
+
+#[test]
+fn whole_scores_are_sent_as_integers() {
+    assert_eq!(json_number(4.0).unwrap().to_string(), "4");
+    assert_eq!(json_number(2.5).unwrap().to_string(), "2.5");
+    assert!(json_number(f64::NAN).is_none());
+}

@@ -182,12 +182,9 @@ async fn post_task(s: &Shared, name: &str, body: &Value) -> Result<String> {
         }
         if s.policy == DuplicatePolicy::InsertAnyway {
             // Without a duplicate check a second post could create the task twice.
-            return Err(Error::Server {
-                status: 0,
-                message: format!(
-                    "the creation of \"{name}\" failed and may or may not have happened ({err}); check the batch before creating it again"
-                ),
-            });
+            return Err(Error::Uncertain(format!(
+                "The creation of \"{name}\" failed and may or may not have happened ({err}); check the batch before creating it again"
+            )));
         }
         let jitter = rand::random_range(0.5..1.5);
         tokio::time::sleep(delay.mul_f64(jitter)).await;
