@@ -40,10 +40,9 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
             ErrorKind::Forbidden,
             "Your account is not allowed to do this. Ask the project owner for access.",
         ),
-        (ClientKind::NotFound, _) => AppError::new(
-            ErrorKind::NotFound,
-            format!("Not found: {detail}"),
-        ),
+        (ClientKind::NotFound, _) => {
+            AppError::new(ErrorKind::NotFound, format!("Not found: {detail}"))
+        }
         (ClientKind::BadRequest | ClientKind::Validation, _) => {
             AppError::new(ErrorKind::BadInput, detail.to_owned())
         }
@@ -70,7 +69,12 @@ mod tests {
 
     #[test]
     fn offline_names_the_host() {
-        let e = map_kind(ClientKind::Offline, "conn refused", Stage::SignIn, "lab.example");
+        let e = map_kind(
+            ClientKind::Offline,
+            "conn refused",
+            Stage::SignIn,
+            "lab.example",
+        );
         assert_eq!(e.kind, ErrorKind::Unreachable);
         assert!(e.message.contains("lab.example"));
     }

@@ -39,7 +39,11 @@ pub async fn remove_profile(core: S<'_>, id: String) -> AppResult<()> {
 }
 
 #[tauri::command]
-pub async fn test_connection(core: S<'_>, id: Option<String>, draft: ProfileDraft) -> AppResult<()> {
+pub async fn test_connection(
+    core: S<'_>,
+    id: Option<String>,
+    draft: ProfileDraft,
+) -> AppResult<()> {
     core.test_connection(id, draft).await
 }
 
@@ -80,7 +84,8 @@ pub async fn load_tasks(
     query: TaskQuery,
     on_page: Channel<TaskPageEvent>,
 ) -> AppResult<LoadSummary> {
-    core.load_tasks(&job_id, query, |p| on_page.send(p).map_err(channel_closed)).await
+    core.load_tasks(&job_id, query, |p| on_page.send(p).map_err(channel_closed))
+        .await
 }
 
 #[tauri::command]
@@ -94,7 +99,11 @@ pub async fn resource_preview(core: S<'_>, resource: serde_json::Value) -> AppRe
 }
 
 #[tauri::command]
-pub async fn bulk_preview(core: S<'_>, project_id: String, target: BulkTarget) -> AppResult<BulkPreview> {
+pub async fn bulk_preview(
+    core: S<'_>,
+    project_id: String,
+    target: BulkTarget,
+) -> AppResult<BulkPreview> {
     core.bulk_preview(project_id, target).await
 }
 
@@ -105,7 +114,8 @@ pub async fn run_bulk(
     request: BulkRequest,
     on_progress: Channel<BulkProgress>,
 ) -> AppResult<BulkResult> {
-    core.run_bulk(&job_id, request, move |p| drop(on_progress.send(p))).await
+    core.run_bulk(&job_id, request, move |p| drop(on_progress.send(p)))
+        .await
 }
 
 #[tauri::command]

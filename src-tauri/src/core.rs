@@ -56,7 +56,13 @@ pub struct ProjectOverview {
     pub batches: Vec<BatchCounts>,
 }
 
-pub const TASK_STATUSES: [&str; 5] = ["pending", "complete", "to-review", "reviewed", "configuring"];
+pub const TASK_STATUSES: [&str; 5] = [
+    "pending",
+    "complete",
+    "to-review",
+    "reviewed",
+    "configuring",
+];
 
 /// How each task is shown: the server document, the SDK's lab view, or a Kili asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -201,7 +207,10 @@ pub struct Core {
 }
 
 fn str_field(v: &serde_json::Value, k: &str) -> String {
-    v.get(k).and_then(|x| x.as_str()).unwrap_or_default().to_owned()
+    v.get(k)
+        .and_then(|x| x.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// Builds a table row from a raw task document and its shown form.
@@ -321,7 +330,10 @@ impl Core {
         if sb.is_none() {
             *sb = Some(LocalSandbox::start(&self.data_dir).await?);
         }
-        Ok(sb.as_ref().map(|s| s.base_url().to_owned()).unwrap_or_default())
+        Ok(sb
+            .as_ref()
+            .map(|s| s.base_url().to_owned())
+            .unwrap_or_default())
     }
 
     async fn client_for(&self, profile: &Profile, secret: Option<String>) -> AppResult<LabClient> {
@@ -450,15 +462,14 @@ impl Core {
             let client = c.client.clone();
             let project_id = project_id.clone();
             async move {
-                let per_status =
-                    futures::future::try_join_all(TASK_STATUSES.iter().map(|s| {
-                        let mut f = TaskFilter::new(project_id.clone());
-                        f.batch_ids = vec![b.id.clone()];
-                        f.statuses = vec![(*s).to_owned()];
-                        let client = client.clone();
-                        async move { client.count_tasks(&f).await.map(|n| (s, n)) }
-                    }))
-                    .await?;
+                let per_status = futures::future::try_join_all(TASK_STATUSES.iter().map(|s| {
+                    let mut f = TaskFilter::new(project_id.clone());
+                    f.batch_ids = vec![b.id.clone()];
+                    f.statuses = vec![(*s).to_owned()];
+                    let client = client.clone();
+                    async move { client.count_tasks(&f).await.map(|n| (s, n)) }
+                }))
+                .await?;
                 let counts: Vec<StatusCount> = per_status
                     .into_iter()
                     .filter(|(_, n)| *n > 0)
@@ -556,7 +567,9 @@ impl Core {
             .map_err(Self::err(&c))?;
         let mime = sniff_mime(&bytes);
         if !mime.starts_with("image/") {
-            return Err(AppError::bad_input("This resource is not an image Lab Desk can show."));
+            return Err(AppError::bad_input(
+                "This resource is not an image Lab Desk can show.",
+            ));
         }
         Ok(format!(
             "data:{mime};base64,{}",
@@ -566,7 +579,11 @@ impl Core {
 
     // ---------- bulk actions ----------
 
-    pub async fn bulk_preview(&self, project_id: String, target: BulkTarget) -> AppResult<BulkPreview> {
+    pub async fn bulk_preview(
+        &self,
+        project_id: String,
+        target: BulkTarget,
+    ) -> AppResult<BulkPreview> {
         let c = self.current().await?;
         let e = Self::err(&c);
         let (mut filter, count) = match target {
@@ -660,21 +677,31 @@ impl Core {
                 }
             })
         };
-        let client = &c.client;
+        // The lab-client bulk futures are not provably `Send` (a higher-ranked closure inside),
+        // so they run on a blocking thread of the same runtime.
+        let client = c.client.clone();
         let pid = req.project_id;
-        let report = match req.action {
-            BulkAction::Properties { score, custom } => {
-                let props = PropertiesUpdate {
-                    score: score.and_then(json_number),
-                    custom,
-                };
-                ops::update_properties(client, &pid, ids, props, Some(tx), cancel).await
-            }
-            BulkAction::Redo { reset } => {
-                ops::redo(client, &pid, ids, reset, Some(tx), cancel).await
-            }
-            BulkAction::Review => ops::review(client, &pid, ids, Some(tx), cancel).await,
-        }
+        let action = req.action;
+        let handle = tokio::runtime::Handle::current();
+        let report = tokio::task::spawn_blocking(move || {
+            handle.block_on(async move {
+                match action {
+                    BulkAction::Properties { score, custom } => {
+                        let props = PropertiesUpdate {
+                            score: score.and_then(json_number),
+                            custom,
+                        };
+                        ops::update_properties(&client, &pid, ids, props, Some(tx), cancel).await
+                    }
+                    BulkAction::Redo { reset } => {
+                        ops::redo(&client, &pid, ids, reset, Some(tx), cancel).await
+                    }
+                    BulkAction::Review => ops::review(&client, &pid, ids, Some(tx), cancel).await,
+                }
+            })
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("The bulk action stopped unexpectedly: {e}")))?
         .map_err(&e)?;
         let _ = fwd.await;
         Ok(bulk_result(report))
@@ -704,9 +731,19 @@ impl Core {
 pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) -> AppResult<String> {
     let safe: String = stem
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    let safe = if safe.is_empty() { "labdesk".to_owned() } else { safe };
+    let safe = if safe.is_empty() {
+        "labdesk".to_owned()
+    } else {
+        safe
+    };
     std::fs::create_dir_all(dir)?;
     let stamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S");
     for n in 0..1000 {
@@ -716,7 +753,11 @@ pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) ->
             format!("{safe}-{stamp}-{n}.{ext}")
         };
         let path = dir.join(name);
-        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
             Ok(mut f) => {
                 use std::io::Write;
                 f.write_all(content.as_bytes())?;
@@ -726,7 +767,9 @@ pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) ->
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal("Too many files with the same name; clean up the folder."))
+    Err(AppError::internal(
+        "Too many files with the same name; clean up the folder.",
+    ))
 }
 
 /// A score as JSON: whole numbers stay integers (4, not 4.0), like the SDK sends them.

@@ -78,7 +78,10 @@ mod tests {
 
     #[test]
     fn serialises_as_kind_and_message() {
-        let e = AppError::new(ErrorKind::WrongCredentials, "Wrong access id or secret key.");
+        let e = AppError::new(
+            ErrorKind::WrongCredentials,
+            "Wrong access id or secret key.",
+        );
         let v = serde_json::to_value(&e).unwrap();
         assert_eq!(
             v,

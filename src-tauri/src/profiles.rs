@@ -160,7 +160,9 @@ impl ProfileStore {
     pub fn add(&self, draft: &ProfileDraft, secrets: &dyn SecretStore) -> AppResult<Profile> {
         let d = validate(draft, true)?;
         let mut f = self.load()?;
-        if f.profiles.iter().any(|p| p.name.eq_ignore_ascii_case(&d.name))
+        if f.profiles
+            .iter()
+            .any(|p| p.name.eq_ignore_ascii_case(&d.name))
             || d.name.eq_ignore_ascii_case("Local sandbox")
         {
             return Err(AppError::bad_input(format!(
@@ -192,12 +194,13 @@ impl ProfileStore {
         secrets: &dyn SecretStore,
     ) -> AppResult<Profile> {
         if id == LOCAL_SANDBOX_ID {
-            return Err(AppError::bad_input("The local sandbox profile cannot be edited."));
+            return Err(AppError::bad_input(
+                "The local sandbox profile cannot be edited.",
+            ));
         }
         let d = validate(draft, false)?;
         let mut f = self.load()?;
-        if f
-            .profiles
+        if f.profiles
             .iter()
             .any(|p| p.id != id && p.name.eq_ignore_ascii_case(&d.name))
         {
@@ -206,11 +209,10 @@ impl ProfileStore {
                 d.name
             )));
         }
-        let p = f
-            .profiles
-            .iter_mut()
-            .find(|p| p.id == id)
-            .ok_or_else(|| AppError::new(ErrorKind::NotFound, "This profile no longer exists."))?;
+        let p =
+            f.profiles.iter_mut().find(|p| p.id == id).ok_or_else(|| {
+                AppError::new(ErrorKind::NotFound, "This profile no longer exists.")
+            })?;
         p.name = d.name;
         p.endpoint = d.endpoint;
         p.access_id = d.access_id;
@@ -225,13 +227,18 @@ impl ProfileStore {
     /// Removes the profile and its keychain entry.
     pub fn remove(&self, id: &str, secrets: &dyn SecretStore) -> AppResult<()> {
         if id == LOCAL_SANDBOX_ID {
-            return Err(AppError::bad_input("The local sandbox profile cannot be removed."));
+            return Err(AppError::bad_input(
+                "The local sandbox profile cannot be removed.",
+            ));
         }
         let mut f = self.load()?;
         let before = f.profiles.len();
         f.profiles.retain(|p| p.id != id);
         if f.profiles.len() == before {
-            return Err(AppError::new(ErrorKind::NotFound, "This profile no longer exists."));
+            return Err(AppError::new(
+                ErrorKind::NotFound,
+                "This profile no longer exists.",
+            ));
         }
         if f.last_profile_id.as_deref() == Some(id) {
             f.last_profile_id = None;

@@ -313,7 +313,7 @@ def test_hostile_task_names_stay_inside(populated, sdk, tmp_path):
     pngs = list((root / "masks").iterdir())
     assert len(pngs) == len(hostile) and all(p.is_file() and p.parent == root / "masks" for p in pngs)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "evil" in p.name) == \
-        [".._.._evil.png"]
+        [".._.._evil.png.png"]
     assert sorted(p.name for p in root.iterdir()) == ["h.zip", "masks"]
 
 
@@ -329,3 +329,58 @@ def test_parity_demo_projects(demo_sandbox, demo_sdk, project, fmt, tmp_path):
         assert res.returncode != 0
         return
     compare(demo_sdk, demo_sandbox, project, None, fmt, tmp_path, creds=("demo", "demo"))
+
+
+# ---------------------------------------------------------------------------------------------
+# sequences (video-like projects): Kili keyed by frame; YOLO and masks refused by both
+# ---------------------------------------------------------------------------------------------
+
+SEQ_PROJECT = "5e10000000000000000000f1"
+
+
+def _sequence_seed() -> Dict[str, Any]:
+    from labtest import iat_configuration, labels_for, make_seed
+
+    seed = make_seed(with_tasks=False)
+    cfg = iat_configuration("iat-rectangle")
+    cfg["metadata"]["toolOptions"]["sequence"] = True
+    tasks = []
+    for i in range(3):
+        body = {
+            "annotations": [
+                {"labels": labels_for("car"), "polygons": [
+                    {"timestamp": 1, "geometry": {"type": "rectangle", "vertices": [0.1, 0.1, 0.4, 0.5]}},
+                    {"timestamp": 3, "geometry": {"type": "rectangle", "vertices": [0.2, 0.1, 0.5, 0.5 + i / 10]}},
+                ]},
+                {"labels": labels_for("bike"), "polygons": [
+                    {"timestamp": 2, "geometry": {"type": "rectangle", "vertices": [0, 0, 1, 1]}},
+                ]},
+            ],
+            "image": {"width": 40, "height": 30},
+        }
+        tasks.append({"_id": f"5e10000000000000000000e{i}", "name": f"clip-{i}.mp4", "status": "complete",
+                      "resources": [f"https://example.invalid/clip{i}/{f}.png" for f in range(3)],
+                      "data": body})
+    seed["projects"].append({"_id": SEQ_PROJECT, "name": "Sequences", "status": "pending",
+                             "projectType": "iat-rectangle", "configuration": cfg,
+                             "batches": [{"_id": "5e10000000000000000000f2", "name": "clips", "tasks": tasks}]})
+    return seed
+
+
+@pytest.fixture(scope="module")
+def sequence_sandbox(sandbox_factory):
+    return sandbox_factory(seed=_sequence_seed())
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_parity_sequences(sequence_sandbox, fmt, tmp_path):
+    sdk = sequence_sandbox.sdk()
+    compare(sdk, sequence_sandbox, SEQ_PROJECT, "iat-rectangle", fmt, tmp_path)
+    if fmt == "kili":
+        assets = json.loads((tmp_path / "lab" / "export.json").read_text())
+        jr = assets[0]["latestLabel"]["jsonResponse"]
+        assert sorted(jr) == ["0", "1", "2"]
+        assert jr["1"]["OBJECT_DETECTION_JOB"]["annotations"][0]["categories"] == [{"name": "bike"}]
+    if fmt == "yolo":
+        res = lab_export(sequence_sandbox, SEQ_PROJECT, fmt, tmp_path / "again", "x" + EXT[fmt])
+        assert "sequence" in res.stderr, res.stderr

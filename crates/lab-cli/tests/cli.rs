@@ -26,6 +26,10 @@ fn rect(label: &str) -> Value {
 }
 
 async fn sandbox(dir: &Path) -> Running {
+    sandbox_with(dir, lab_sandbox::FaultSpec::default()).await
+}
+
+async fn sandbox_with(dir: &Path, faults: lab_sandbox::FaultSpec) -> Running {
     let seed: Seed = serde_json::from_value(json!({
         "credentials": [{"access_id": "id", "secret_key": "secret"}],
         "projects": [{"_id": P, "name": "Rectangles", "projectType": "iat-rectangle",
@@ -44,7 +48,9 @@ async fn sandbox(dir: &Path) -> Running {
             ]}]
     }))
     .unwrap();
-    let sb = Sandbox::open(Config::new(dir.join("data"))).unwrap();
+    let mut cfg = Config::new(dir.join("data"));
+    cfg.faults = faults;
+    let sb = Sandbox::open(cfg).unwrap();
     sb.apply_seed(&seed).unwrap();
     lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap())
         .await
@@ -411,4 +417,45 @@ async fn bulk_commands() {
     .await;
     ok(&o);
     assert_eq!(lines(&o)[0]["_id"], "t2");
+}
+
+#[tokio::test]
+async fn create_300_under_faults_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sandbox_with(dir.path(), "5xx=0.1,429=0.05,reset=0.05".parse().unwrap()).await;
+    let tasks: Vec<Value> = (0..300)
+        .map(|i| json!({"name": format!("f-{i:03}"), "resources": [format!("https://example.invalid/{i}.png")]}))
+        .collect();
+    let f = dir.path().join("tasks.json");
+    std::fs::write(&f, serde_json::to_string(&tasks).unwrap()).unwrap();
+    let o = lab(
+        &s.base_url,
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            E,
+            "--tasks",
+            f.to_str().unwrap(),
+            "-q",
+        ],
+    )
+    .await;
+    ok(&o);
+    let o = lab(
+        &s.base_url,
+        &["tasks", "--project", P, "--batch", E, "--raw-data", "-q"],
+    )
+    .await;
+    ok(&o);
+    let names: Vec<String> = lines(&o)
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 300);
+    assert_eq!(
+        names.iter().collect::<std::collections::HashSet<_>>().len(),
+        300
+    );
 }

@@ -852,6 +852,21 @@ async fn create_300_under_faults_is_exact() {
         .filter(|r| !r["fault"].is_null())
         .count();
     assert!(faults > 20, "the sandbox injected faults ({faults})");
+    let rechecks = w
+        .requests()
+        .iter()
+        .filter(|r| {
+            r["path"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/tasks-duplicate")
+                && r["body"]["names"].as_array().is_some_and(|n| n.len() == 1)
+        })
+        .count();
+    assert!(
+        rechecks > 0,
+        "failed creates were re-checked before posting again"
+    );
 }
 
 #[tokio::test]

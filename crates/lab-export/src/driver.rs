@@ -453,7 +453,6 @@ fn persist_dir(dir: tempfile::TempDir, dest: &Path, overwrite: bool) -> Result<(
         if let Some(aside) = &old {
             // Put the old folder back: a failed export changes nothing.
             let _ = std::fs::rename(aside.path().join("old"), dest);
-            let _ = aside;
         }
         return Err(ExportError::io(dest, e));
     }

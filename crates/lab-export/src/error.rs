@@ -19,8 +19,6 @@ pub enum ExportError {
     AlreadyExists(PathBuf),
     #[error("export cancelled; nothing was written")]
     Cancelled,
-    #[error("task \"{task}\": {message}")]
-    BadTask { task: String, message: String },
     #[error("cannot write {}: {source}", .path.display())]
     Io {
         path: PathBuf,
@@ -40,7 +38,6 @@ pub enum ErrorKind {
     InvalidOption,
     AlreadyExists,
     Cancelled,
-    BadTask,
     Io,
     Client,
 }
@@ -61,7 +58,6 @@ impl ExportError {
             }
             ExportError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             ExportError::Cancelled => ErrorKind::Cancelled,
-            ExportError::BadTask { .. } => ErrorKind::BadTask,
             ExportError::Io { .. } => ErrorKind::Io,
             ExportError::Client(_) => ErrorKind::Client,
         }

@@ -304,4 +304,23 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert_eq!(format_task(&json!({"name": "x"}), &t, &c, &mut |_| {}), "");
     }
+
+    #[test]
+    fn form_task_reads_its_tool_input() {
+        let cfg = json!({"projectType": "form", "metadata": {"inputsLayout": [[[
+            {"id": "note", "type": "text"},
+            {"id": "pic", "type": "tool-iat-rectangle", "config": {"metadata": {"labelOptions": {
+                "mainLists": [{"name": "m", "keys": ["l"]}],
+                "availableLabels": {"l": [{"id": "cat"}, {"id": "dog"}]}
+            }}}}
+        ]]]}});
+        let t = resolve_target(ExportFormat::Yolo, &cfg, &ExportOptions::default()).unwrap();
+        let c = classes(&t);
+        assert_eq!(c, ["cat", "dog"]);
+        let task = json!({"name": "f", "data": {"projectType": "form", "body": {"note": "x", "pic": {
+            "image": {"width": 2, "height": 2},
+            "annotations": [{"labels": label("dog"), "polygons": [{"geometry": {"type": "rectangle", "vertices": [0, 0, 0.5, 0.5]}}]}]
+        }}}});
+        assert_eq!(format_task(&task, &t, &c, &mut |_| {}), "1 0.25 0.25 0.5 0.5\n");
+    }
 }

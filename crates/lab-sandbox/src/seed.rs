@@ -283,17 +283,11 @@ fn apply_project(c: &Connection, p: &SeedProject) -> Result<(), Error> {
         for t in &b.tasks {
             let exists = match &t.id {
                 Some(id) => c
-                    .query_row("SELECT 1 FROM tasks WHERE id = ?1", [id], |_| Ok(()))
-                    .optional()?
-                    .is_some(),
+                    .prepare_cached("SELECT 1 FROM tasks WHERE id = ?1")?
+                    .exists([id])?,
                 None => c
-                    .query_row(
-                        "SELECT 1 FROM tasks WHERE batch_id = ?1 AND name = ?2",
-                        params![bid, t.name],
-                        |_| Ok(()),
-                    )
-                    .optional()?
-                    .is_some(),
+                    .prepare_cached("SELECT 1 FROM tasks WHERE batch_id = ?1 AND name = ?2")?
+                    .exists(params![bid, t.name])?,
             };
             if exists {
                 continue;

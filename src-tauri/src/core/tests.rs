@@ -49,16 +49,28 @@ async fn load(core: &Core, filter: TaskFilter, view: TaskView) -> Vec<TaskRow> {
 #[tokio::test]
 async fn not_connected_is_a_plain_error() {
     let f = fixture();
-    let e = f.core.list_projects(ProjectFilter::default()).await.unwrap_err();
+    let e = f
+        .core
+        .list_projects(ProjectFilter::default())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::NotConnected);
 }
 
 #[tokio::test]
 async fn local_sandbox_lists_projects_and_overview() {
     let f = connected().await;
-    let projects = f.core.list_projects(ProjectFilter::default()).await.unwrap();
+    let projects = f
+        .core
+        .list_projects(ProjectFilter::default())
+        .await
+        .unwrap();
     assert!(projects.iter().any(|p| p.id == "demo-rectangle"));
-    let ov = f.core.project_overview("demo-rectangle".into()).await.unwrap();
+    let ov = f
+        .core
+        .project_overview("demo-rectangle".into())
+        .await
+        .unwrap();
     assert_eq!(ov.summary.project_type, "iat-rectangle");
     assert!(!ov.batches.is_empty());
     let total: u64 = ov.batches.iter().map(|b| b.total).sum();
@@ -92,7 +104,11 @@ async fn wrong_secret_is_reported_as_wrong_credentials() {
         access_id: "demo".into(),
         secret_key: "not-the-secret".into(),
     };
-    let e = f.core.test_connection(None, draft.clone()).await.unwrap_err();
+    let e = f
+        .core
+        .test_connection(None, draft.clone())
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, ErrorKind::WrongCredentials);
     let ok = ProfileDraft {
         secret_key: "demo".into(),
@@ -183,7 +199,9 @@ async fn empty_properties_update_is_refused_before_anything() {
             "x",
             BulkRequest {
                 project_id: "demo-rectangle".into(),
-                target: BulkTarget::Selection { ids: vec!["a".into()] },
+                target: BulkTarget::Selection {
+                    ids: vec!["a".into()],
+                },
                 action: BulkAction::Properties {
                     score: None,
                     custom: None,

@@ -33,9 +33,9 @@ pub fn app_binary() -> Result<PathBuf> {
 
 /// Where screenshots go (`LABDESK_SCREENS`, default tests/artifacts/screens).
 pub fn screens_dir() -> PathBuf {
-    std::env::var("LABDESK_SCREENS").map(PathBuf::from).unwrap_or_else(|_| {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screens")
-    })
+    std::env::var("LABDESK_SCREENS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screens"))
 }
 
 /// A running app window driven over WebDriver. Dropping it ends the app and tauri-driver.
@@ -50,12 +50,21 @@ impl App {
         let bin = app_binary()?;
         let port = free_port()?;
         let native = free_port()?;
-        let driver = Command::new(std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()))
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .context("could not start tauri-driver (cargo install tauri-driver --version '^2' --locked)")?;
+        let driver = Command::new(
+            std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()),
+        )
+        .args([
+            "--port",
+            &port.to_string(),
+            "--native-port",
+            &native.to_string(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context(
+            "could not start tauri-driver (cargo install tauri-driver --version '^2' --locked)",
+        )?;
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
@@ -125,7 +134,9 @@ impl App {
             .await
             .with_context(|| format!("no button says {text:?}"))?;
         self.wait_enabled(&b).await?;
-        b.click().await.with_context(|| format!("clicking {text:?}"))?;
+        b.click()
+            .await
+            .with_context(|| format!("clicking {text:?}"))?;
         Ok(())
     }
 
@@ -179,7 +190,12 @@ impl App {
     }
 
     /// Polls until the text of `css` satisfies `pred`; returns that text.
-    pub async fn wait_text(&self, css: &str, what: &str, pred: impl Fn(&str) -> bool) -> Result<String> {
+    pub async fn wait_text(
+        &self,
+        css: &str,
+        what: &str,
+        pred: impl Fn(&str) -> bool,
+    ) -> Result<String> {
         let deadline = Instant::now() + STEP;
         loop {
             let t = self.text(css).await?;

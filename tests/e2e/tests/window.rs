@@ -82,7 +82,9 @@ struct Env {
 
 fn env_dirs() -> Result<Env> {
     let get = |k: &str| -> Result<PathBuf> {
-        Ok(PathBuf::from(std::env::var(k).with_context(|| format!("{k} is not set: run tests/e2e/run"))?))
+        Ok(PathBuf::from(std::env::var(k).with_context(|| {
+            format!("{k} is not set: run tests/e2e/run")
+        })?))
     };
     Ok(Env {
         config: get("XDG_CONFIG_HOME")?,
@@ -92,7 +94,9 @@ fn env_dirs() -> Result<Env> {
 }
 
 fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -136,7 +140,12 @@ async fn wait_loaded(app: &App, after_seq: u64) -> Result<(u64, u64)> {
     let deadline = std::time::Instant::now() + STEP;
     loop {
         let st = app.el("[data-testid=load-status]").await?;
-        let seq: u64 = st.attr("data-seq").await?.unwrap_or_default().parse().unwrap_or(0);
+        let seq: u64 = st
+            .attr("data-seq")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
         let loading = st.attr("data-loading").await?.unwrap_or_default();
         let text = st.text().await?;
         if seq > after_seq
@@ -163,7 +172,11 @@ async fn row_names(app: &App) -> Result<Vec<String>> {
         )
         .await?;
     Ok(v.as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
@@ -195,9 +208,15 @@ async fn check_filter(
         shown == expected,
         "{shot}: table shows {shown:?}, expected {expected:?}"
     );
-    ensure!(loaded == total && total as usize == expected.len(), "{shot}: count {loaded}/{total}");
+    ensure!(
+        loaded == total && total as usize == expected.len(),
+        "{shot}: count {loaded}/{total}"
+    );
     let n = oracle_count(oracle, &filter).await?;
-    ensure!(n == total, "{shot}: the API counts {n} for the same filter, the window {total}");
+    ensure!(
+        n == total,
+        "{shot}: the API counts {n} for the same filter, the window {total}"
+    );
     ensure!(total < 12, "{shot}: the filter did not narrow the 12 tasks");
     Ok(())
 }
@@ -212,17 +231,22 @@ async fn set_checkbox(app: &App, css: &str, on: bool) -> Result<()> {
 
 async fn open_bulk(app: &App, button: &str) -> Result<()> {
     app.click_button(button).await?;
-    app.el("[data-testid=bulk-dialog][data-step=choose]").await?;
+    app.el("[data-testid=bulk-dialog][data-step=choose]")
+        .await?;
     Ok(())
 }
 
 /// Preview → confirm → wait for results; returns the result rows' texts.
 async fn preview_confirm(app: &App, shot: &str, expect_count: u64) -> Result<Vec<String>> {
     app.click_button("Preview").await?;
-    app.el("[data-testid=bulk-dialog][data-step=preview]").await?;
+    app.el("[data-testid=bulk-dialog][data-step=preview]")
+        .await?;
     let count = app.text("[data-testid=preview-count] strong").await?;
     app.screenshot(&format!("{shot}-preview")).await?;
-    ensure!(count == expect_count.to_string(), "{shot}: preview says {count} tasks, expected {expect_count}");
+    ensure!(
+        count == expect_count.to_string(),
+        "{shot}: preview says {count} tasks, expected {expect_count}"
+    );
     app.click("[data-testid=confirm-bulk]").await?;
     app.el("[data-testid=bulk-dialog][data-step=done]").await?;
     app.screenshot(&format!("{shot}-results")).await?;
@@ -234,14 +258,23 @@ async fn preview_confirm(app: &App, shot: &str, expect_count: u64) -> Result<Vec
         .await?;
     Ok(rows
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default())
 }
 
 async fn close_dialog(app: &App) -> Result<()> {
     app.click_button("Close").await?;
     let deadline = std::time::Instant::now() + STEP;
-    while app.client.find(Locator::Css("[data-testid=bulk-dialog]")).await.is_ok() {
+    while app
+        .client
+        .find(Locator::Css("[data-testid=bulk-dialog]"))
+        .await
+        .is_ok()
+    {
         if std::time::Instant::now() > deadline {
             bail!("the dialog did not close");
         }
@@ -264,13 +297,19 @@ async fn window_end_to_end() -> Result<()> {
     let endpoint = running.base_url.clone();
     let oracle = LabClient::new(
         &endpoint,
-        Credentials { access_id: ACCESS_ID.into(), secret_key: SECRET.into() },
+        Credentials {
+            access_id: ACCESS_ID.into(),
+            secret_key: SECRET.into(),
+        },
         ClientOptions::default(),
     )?;
 
     // ---- 1. first run opens on the local sandbox ----
     let app = App::launch().await?;
-    app.wait_text("[data-testid=connected-as]", "Local sandbox", |t| t.contains("Local sandbox")).await?;
+    app.wait_text("[data-testid=connected-as]", "Local sandbox", |t| {
+        t.contains("Local sandbox")
+    })
+    .await?;
     app.el("[data-testid=projects] tbody tr").await?;
     app.screenshot("01-first-run-projects").await?;
     // project view and task browser of a demo project, with the detail drawer
@@ -280,7 +319,12 @@ async fn window_end_to_end() -> Result<()> {
     app.click_button("Browse all tasks").await?;
     wait_loaded(&app, 0).await?;
     let grid = app.el("[data-testid=task-grid]").await?;
-    grid.send_keys(&format!("{}{}", char::from(Key::Down), char::from(Key::Enter))).await?;
+    grid.send_keys(&format!(
+        "{}{}",
+        char::from(Key::Down),
+        char::from(Key::Enter)
+    ))
+    .await?;
     app.el("[data-testid=drawer]").await?;
     tokio::time::sleep(Duration::from_millis(800)).await; // let the preview arrive
     app.screenshot("03-task-browser-drawer").await?;
@@ -289,22 +333,34 @@ async fn window_end_to_end() -> Result<()> {
     app.click_button("Profiles…").await?;
     app.click_button("Add a profile…").await?;
     app.set_value("input[name=name]", "E2E server").await?;
-    app.set_value("input[name=endpoint]", "http://127.0.0.1:9/").await?;
+    app.set_value("input[name=endpoint]", "http://127.0.0.1:9/")
+        .await?;
     app.set_value("input[name=accessId]", ACCESS_ID).await?;
-    app.set_value("input[name=secretKey]", "wrong-secret").await?;
+    app.set_value("input[name=secretKey]", "wrong-secret")
+        .await?;
     app.click_button("Test connection").await?;
-    app.wait_text("[role=alert]", "unreachable message", |t| t.contains("Cannot reach the server")).await?;
+    app.wait_text("[role=alert]", "unreachable message", |t| {
+        t.contains("Cannot reach the server")
+    })
+    .await?;
     app.screenshot("04-connection-unreachable").await?;
     app.set_value("input[name=endpoint]", &endpoint).await?;
     app.click_button("Test connection").await?;
-    app.wait_text("[role=alert]", "wrong credentials message", |t| t.contains("Wrong credentials")).await?;
+    app.wait_text("[role=alert]", "wrong credentials message", |t| {
+        t.contains("Wrong credentials")
+    })
+    .await?;
     app.screenshot("05-connection-wrong-credentials").await?;
     app.set_value("input[name=secretKey]", SECRET).await?;
     app.click_button("Test connection").await?;
-    app.wait_text(".banner.ok", "success", |t| t.contains("Connection works")).await?;
+    app.wait_text(".banner.ok", "success", |t| t.contains("Connection works"))
+        .await?;
     app.screenshot("06-connection-test-ok").await?;
     app.click_button("Save and connect").await?;
-    app.wait_text("[data-testid=connected-as]", "E2E server", |t| t.contains("E2E server")).await?;
+    app.wait_text("[data-testid=connected-as]", "E2E server", |t| {
+        t.contains("E2E server")
+    })
+    .await?;
     app.screenshot("07-connected-projects").await?;
 
     let profiles_file = dirs.config.join("com.isahit.labdesk/profiles.json");
@@ -332,66 +388,165 @@ async fn window_end_to_end() -> Result<()> {
     // ---- 3. restart: still connected to the same profile ----
     app.quit().await?;
     let app = App::launch().await?;
-    app.wait_text("[data-testid=connected-as]", "E2E server after restart", |t| t.contains("E2E server")).await?;
+    app.wait_text(
+        "[data-testid=connected-as]",
+        "E2E server after restart",
+        |t| t.contains("E2E server"),
+    )
+    .await?;
     app.el("[data-testid=projects] tbody tr").await?;
     app.screenshot("08-restart-still-connected").await?;
 
     // ---- 4. project view of the filter project ----
-    app.click(&format!("button[data-project-id='{PROJECT}']")).await?;
-    app.wait_text("[data-testid=batches] tfoot", "12 tasks", |t| t.contains("12")).await?;
+    app.click(&format!("button[data-project-id='{PROJECT}']"))
+        .await?;
+    app.wait_text("[data-testid=batches] tfoot", "12 tasks", |t| {
+        t.contains("12")
+    })
+    .await?;
     let batches = app.text("[data-testid=batches] tbody").await?;
-    ensure!(batches.contains("Batch one") && batches.contains("Batch two"), "batches: {batches}");
+    ensure!(
+        batches.contains("Batch one") && batches.contains("Batch two"),
+        "batches: {batches}"
+    );
     app.screenshot("09-project-batches").await?;
     app.click_button("Browse all tasks").await?;
     let (_, total) = wait_loaded(&app, 0).await?;
-    ensure!(total == 12, "the project has 12 tasks, the window says {total}");
+    ensure!(
+        total == 12,
+        "the project has 12 tasks, the window says {total}"
+    );
     app.screenshot("10-tasks-all").await?;
 
     // ---- 5. each filter kind narrows the table correctly ----
     let base = || TaskFilter::new(PROJECT);
 
     set_checkbox(&app, &format!("input[name=batch][value='{B2}']"), true).await?;
-    check_filter(&app, &oracle, "11-filter-batch", names(9..=12), TaskFilter { batch_ids: vec![B2.into()], ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "11-filter-batch",
+        names(9..=12),
+        TaskFilter {
+            batch_ids: vec![B2.into()],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
     set_checkbox(&app, "input[name=status][value=complete]", true).await?;
     let complete: Vec<usize> = (1..=12).filter(|i| status_of(*i) == "complete").collect();
-    check_filter(&app, &oracle, "12-filter-status", names(complete.clone()), TaskFilter { statuses: vec!["complete".into()], ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "12-filter-status",
+        names(complete.clone()),
+        TaskFilter {
+            statuses: vec!["complete".into()],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
-    app.set_value("textarea[name=names]", "cat_02.png\ndog_03.png\n").await?;
-    check_filter(&app, &oracle, "13-filter-names", names([2, 7]), TaskFilter { names: vec![task_name(2), task_name(7)], ..base() }).await?;
+    app.set_value("textarea[name=names]", "cat_02.png\ndog_03.png\n")
+        .await?;
+    check_filter(
+        &app,
+        &oracle,
+        "13-filter-names",
+        names([2, 7]),
+        TaskFilter {
+            names: vec![task_name(2), task_name(7)],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
-    app.set_value("textarea[name=taskIds]", &format!("{}, {}\n{}", task_id(3), task_id(7), task_id(11))).await?;
-    check_filter(&app, &oracle, "14-filter-task-ids", names([3, 7, 11]), TaskFilter { task_ids: vec![task_id(3), task_id(7), task_id(11)], ..base() }).await?;
+    app.set_value(
+        "textarea[name=taskIds]",
+        &format!("{}, {}\n{}", task_id(3), task_id(7), task_id(11)),
+    )
+    .await?;
+    check_filter(
+        &app,
+        &oracle,
+        "14-filter-task-ids",
+        names([3, 7, 11]),
+        TaskFilter {
+            task_ids: vec![task_id(3), task_id(7), task_id(11)],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
     // the pattern is checked as you type
     app.set_value("input[name=nameLike]", "^dog_0[12").await?;
-    app.wait_text(".filters .error", "regex error", |t| t.contains("not valid")).await?;
-    let disabled = !app.el("[data-testid=apply-filter]").await?.is_enabled().await?;
+    app.wait_text(".filters .error", "regex error", |t| {
+        t.contains("not valid")
+    })
+    .await?;
+    let disabled = !app
+        .el("[data-testid=apply-filter]")
+        .await?
+        .is_enabled()
+        .await?;
     ensure!(disabled, "Search stays enabled with an invalid pattern");
     app.screenshot("15-filter-regex-invalid").await?;
     app.set_value("input[name=nameLike]", "^dog_0[12]").await?;
-    check_filter(&app, &oracle, "16-filter-name-regex", names([5, 6]), TaskFilter { name_like: Some("^dog_0[12]".into()), ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "16-filter-name-regex",
+        names([5, 6]),
+        TaskFilter {
+            name_like: Some("^dog_0[12]".into()),
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
     app.click_button("+ Add a data key").await?;
     app.set_value("input[name=data-key]", "comment").await?;
     app.set_value("input[name=data-value]", "urgent").await?;
-    check_filter(&app, &oracle, "17-filter-data", names([3, 6, 9, 12]), TaskFilter { data: vec![("comment".into(), "urgent".into())], ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "17-filter-data",
+        names([3, 6, 9, 12]),
+        TaskFilter {
+            data: vec![("comment".into(), "urgent".into())],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
     app.click_button("+ Add a property").await?;
     app.set_value("input[name=properties-key]", "score").await?;
     app.set_value("input[name=properties-value]", "2").await?;
-    check_filter(&app, &oracle, "18-filter-property", names([2, 5, 8, 11]), TaskFilter { properties: vec![("score".into(), "2".into())], ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "18-filter-property",
+        names([2, 5, 8, 11]),
+        TaskFilter {
+            properties: vec![("score".into(), "2".into())],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
-    app.set_value("input[name=created-from]", "2024-01-05T00:00:00").await?;
+    app.set_value("input[name=created-from]", "2024-01-05T00:00:00")
+        .await?;
     app.set_value("select[name=created-to-op]", "<").await?;
-    app.set_value("input[name=created-to]", "2024-01-09T00:00:00").await?;
+    app.set_value("input[name=created-to]", "2024-01-09T00:00:00")
+        .await?;
     let mut f = base();
     f.created_at.gte = Some("2024-01-05 00:00:00".into());
     f.created_at.lt = Some("2024-01-09 00:00:00".into());
@@ -399,7 +554,8 @@ async fn window_end_to_end() -> Result<()> {
     clear_filters(&app).await?;
 
     app.set_value("select[name=updated-from-op]", ">").await?;
-    app.set_value("input[name=updated-from]", "2024-02-10T12:00:00").await?;
+    app.set_value("input[name=updated-from]", "2024-02-10T12:00:00")
+        .await?;
     let mut f = base();
     f.updated_at.gt = Some("2024-02-10 12:00:00".into());
     check_filter(&app, &oracle, "20-filter-updated-after", names([11, 12]), f).await?;
@@ -409,7 +565,12 @@ async fn window_end_to_end() -> Result<()> {
     let (_, total) = search(&app).await?;
     ensure!(total == 12, "cleared filter shows {total}");
     for i in [1, 2] {
-        set_checkbox(&app, &format!("input[aria-label='Select {}']", task_name(i)), true).await?;
+        set_checkbox(
+            &app,
+            &format!("input[aria-label='Select {}']", task_name(i)),
+            true,
+        )
+        .await?;
     }
     open_bulk(&app, "Update properties…").await?;
     app.set_value("input[name=score]", "4").await?;
@@ -418,24 +579,62 @@ async fn window_end_to_end() -> Result<()> {
     app.set_value("input[name=custom-value]", "e2e").await?;
     app.screenshot("21-bulk-properties-form").await?;
     let rows = preview_confirm(&app, "22-bulk-properties", 2).await?;
-    ensure!(rows.len() == 2 && rows.iter().all(|r| r.contains("done")), "results: {rows:?}");
+    ensure!(
+        rows.len() == 2 && rows.iter().all(|r| r.contains("done")),
+        "results: {rows:?}"
+    );
     // results saved as CSV
     app.click_button("Save as CSV").await?;
-    let notice = app.wait_text("[data-testid=bulk-dialog] .banner.ok", "saved", |t| t.contains("Saved as")).await?;
-    let csv_path = notice.trim().trim_start_matches("Saved as").trim().to_owned();
+    let notice = app
+        .wait_text("[data-testid=bulk-dialog] .banner.ok", "saved", |t| {
+            t.contains("Saved as")
+        })
+        .await?;
+    let csv_path = notice
+        .trim()
+        .trim_start_matches("Saved as")
+        .trim()
+        .to_owned();
     let csv = std::fs::read_to_string(&csv_path).with_context(|| format!("reading {csv_path}"))?;
-    ensure!(csv.starts_with("task_id,task_name,result,message") && csv.lines().count() == 3, "csv: {csv}");
+    ensure!(
+        csv.starts_with("task_id,task_name,result,message") && csv.lines().count() == 3,
+        "csv: {csv}"
+    );
     close_dialog(&app).await?;
-    for t in oracle_tasks(&oracle, TaskFilter { task_ids: vec![task_id(1), task_id(2)], ..base() }).await? {
-        ensure!(t["properties"]["score"] == json!(4) || t["properties"]["score"] == json!(4.0), "score not set: {t}");
-        ensure!(t["properties"]["custom"]["team"] == "e2e", "custom not set: {t}");
+    for t in oracle_tasks(
+        &oracle,
+        TaskFilter {
+            task_ids: vec![task_id(1), task_id(2)],
+            ..base()
+        },
+    )
+    .await?
+    {
+        ensure!(
+            t["properties"]["score"] == json!(4) || t["properties"]["score"] == json!(4.0),
+            "score not set: {t}"
+        );
+        ensure!(
+            t["properties"]["custom"]["team"] == "e2e",
+            "custom not set: {t}"
+        );
     }
     // …and the property filter finds them
     clear_filters(&app).await?;
     app.click_button("+ Add a property").await?;
     app.set_value("input[name=properties-key]", "score").await?;
     app.set_value("input[name=properties-value]", "4").await?;
-    check_filter(&app, &oracle, "23-filter-property-after-bulk", names([1, 2]), TaskFilter { properties: vec![("score".into(), "4".into())], ..base() }).await?;
+    check_filter(
+        &app,
+        &oracle,
+        "23-filter-property-after-bulk",
+        names([1, 2]),
+        TaskFilter {
+            properties: vec![("score".into(), "4".into())],
+            ..base()
+        },
+    )
+    .await?;
     clear_filters(&app).await?;
 
     // ---- 7. bulk: redo everything matching a filter (keep work), reset warned ----
@@ -444,26 +643,57 @@ async fn window_end_to_end() -> Result<()> {
     ensure!(n == complete.len() as u64, "complete tasks: {n}");
     open_bulk(&app, "Send to redo…").await?;
     app.click("input[name=redo][value=reset]").await?;
-    app.wait_text("[data-testid=bulk-dialog] .banner.warn", "reset warning", |t| t.contains("cannot be undone")).await?;
+    app.wait_text(
+        "[data-testid=bulk-dialog] .banner.warn",
+        "reset warning",
+        |t| t.contains("cannot be undone"),
+    )
+    .await?;
     app.screenshot("24-bulk-redo-reset-warning").await?;
     app.click("input[name=redo][value=keep]").await?;
     let rows = preview_confirm(&app, "25-bulk-redo", complete.len() as u64).await?;
-    ensure!(rows.len() == complete.len() && rows.iter().all(|r| r.contains("done")), "results: {rows:?}");
+    ensure!(
+        rows.len() == complete.len() && rows.iter().all(|r| r.contains("done")),
+        "results: {rows:?}"
+    );
     close_dialog(&app).await?;
-    let still = oracle_count(&oracle, &TaskFilter { statuses: vec!["complete".into()], ..base() }).await?;
+    let still = oracle_count(
+        &oracle,
+        &TaskFilter {
+            statuses: vec!["complete".into()],
+            ..base()
+        },
+    )
+    .await?;
     ensure!(still == 0, "{still} tasks are still complete after redo");
     clear_filters(&app).await?;
 
     // ---- 8. bulk: review on a selection ----
     let _ = search(&app).await?;
     for i in [9, 10] {
-        set_checkbox(&app, &format!("input[aria-label='Select {}']", task_name(i)), true).await?;
+        set_checkbox(
+            &app,
+            &format!("input[aria-label='Select {}']", task_name(i)),
+            true,
+        )
+        .await?;
     }
     open_bulk(&app, "Send to review…").await?;
     let rows = preview_confirm(&app, "26-bulk-review", 2).await?;
-    ensure!(rows.len() == 2 && rows.iter().all(|r| r.contains("done")), "results: {rows:?}");
+    ensure!(
+        rows.len() == 2 && rows.iter().all(|r| r.contains("done")),
+        "results: {rows:?}"
+    );
     close_dialog(&app).await?;
-    for t in oracle_tasks(&oracle, TaskFilter { task_ids: vec![task_id(9), task_id(10)], ..base() }).await? {
+    for t in oracle_tasks(
+        &oracle,
+        TaskFilter {
+            task_ids: vec![task_id(9), task_id(10)],
+            ..base()
+        },
+    )
+    .await?
+    {
         ensure!(t["status"] == "to-review", "not sent to review: {t}");
     }
     let _ = wait_loaded(&app, 0).await?;

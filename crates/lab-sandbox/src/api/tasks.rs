@@ -257,11 +257,96 @@ fn sql_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<Json<Value>> {
+fn col<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn push_str(out: &mut String, s: &str) {
+    out.push_str(&Value::String(s.to_string()).to_string());
+}
+
+/// Appends a stored JSON column as it is, or rewritten by `fix` when `needle` occurs in it.
+fn push_json(out: &mut String, raw: &str, needle: Option<&str>, fix: impl FnOnce(&mut Value)) {
+    match needle {
+        Some(n) if raw.contains(n) => {
+            let mut v = parse_json_col(raw);
+            fix(&mut v);
+            out.push_str(&v.to_string());
+        }
+        _ if raw.is_empty() => out.push_str("null"),
+        _ => out.push_str(raw),
+    }
+}
+
+/// The same document as [`task_doc`], written straight from the stored JSON text
+/// (only bodies holding a mask and jobs holding a history are parsed).
+fn task_doc_raw(r: &rusqlite::Row<'_>, f: Fields, out: &mut String) -> rusqlite::Result<()> {
+    for (i, key) in ["_id", "name", "status", "batchId", "projectId"]
+        .iter()
+        .enumerate()
+    {
+        out.push_str(if i == 0 { "{\"" } else { ",\"" });
+        out.push_str(key);
+        out.push_str("\":");
+        push_str(out, col(r, i)?);
+    }
+    out.push_str(",\"resources\":");
+    push_json(out, col(r, 5)?, None, |_| {});
+    out.push_str(",\"properties\":");
+    push_json(out, col(r, 6)?, None, |_| {});
+    out.push_str(",\"createdAt\":");
+    push_str(out, col(r, 7)?);
+    out.push_str(",\"updatedAt\":");
+    push_str(out, col(r, 8)?);
+    let mut i = 9;
+    if f.data {
+        let needle = if f.mask { None } else { Some("\"mask\"") };
+        out.push_str(",\"data\":{\"body\":");
+        push_json(out, col(r, i)?, needle, strip_mask);
+        out.push_str(",\"metadata\":{\"body\":");
+        push_json(out, col(r, i + 1)?, needle, strip_mask);
+        out.push('}');
+        let info = col(r, i + 2)?.trim();
+        if info.len() > 2 && info.starts_with('{') && info.ends_with('}') {
+            out.push(',');
+            out.push_str(&info[1..info.len() - 1]);
+        }
+        out.push('}');
+        i += 3;
+    }
+    if f.jobs {
+        out.push_str(",\"jobs\":");
+        let needle = if f.history { None } else { Some("\"history\"") };
+        push_json(out, col(r, i)?, needle, |jobs| {
+            if let Value::Array(list) = jobs {
+                for j in list.iter_mut() {
+                    if let Value::Object(m) = j {
+                        m.remove("history");
+                    }
+                }
+            }
+        });
+        i += 1;
+    }
+    if f.metrics {
+        out.push_str(",\"metrics\":");
+        push_json(out, col(r, i)?, None, |_| {});
+    }
+    out.push('}');
+    Ok(())
+}
+
+pub(crate) async fn list(
+    State(s): State<Sandbox>,
+    q: QueryPairs,
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let page = PageReq::from_query(&q, 10)?;
     let fields = parse_fields(&q)?;
     let w = task_filter(&q)?;
-    let (docs, total) = s
+    let body = s
         .db(move |c| {
             let wh = w.sql();
             let total: i64 = c
@@ -279,19 +364,30 @@ pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<J
                 format!("SELECT {} FROM tasks {wh} ORDER BY seq", fields.columns())
             };
             let mut st = c.prepare_cached(&sql)?;
-            let docs = st
-                .query_map(rusqlite::params_from_iter(params.iter()), |r| {
-                    task_doc(r, fields)
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((docs, total))
+            let mut rows = st.query(rusqlite::params_from_iter(params.iter()))?;
+            let mut docs = String::with_capacity(64 * 1024);
+            let mut first = true;
+            while let Some(r) = rows.next()? {
+                if !first {
+                    docs.push(',');
+                }
+                first = false;
+                task_doc_raw(r, fields, &mut docs)?;
+            }
+            Ok(if page.paginated {
+                let meta = page_json(Vec::new(), total, page).to_string();
+                // `{"docs":[]` then the pagination keys.
+                format!("{{\"docs\":[{docs}]{}", &meta[10..])
+            } else {
+                format!("[{docs}]")
+            })
         })
         .await?;
-    Ok(Json(if page.paginated {
-        page_json(docs, total, page)
-    } else {
-        Value::Array(docs)
-    }))
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response())
 }
 
 pub(crate) async fn properties(

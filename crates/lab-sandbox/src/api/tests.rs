@@ -842,3 +842,128 @@ async fn malformed_and_oversized_bodies_are_refused() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn raw_list_documents_equal_the_parsed_ones() {
+    use super::tasks::{Fields, load_task};
+    let e = env().await;
+    e.sandbox.load_demo().unwrap();
+    let combos: [&[&str]; 5] = [
+        &[],
+        &["data"],
+        &["data", "data.mask", "jobs", "jobs.history", "metrics"],
+        &["jobs", "metrics"],
+        &["data.mask"],
+    ];
+    for combo in combos {
+        let extra: String = combo
+            .iter()
+            .map(|f| format!("&optionalFields={f}"))
+            .collect();
+        for pid in ["demo-segmentation", "demo-form", "p1"] {
+            let (s, v) = e
+                .get(&format!(
+                    "/api/task-manager/tasks?projectId={pid}&limit=50{extra}"
+                ))
+                .await;
+            assert_eq!(s, StatusCode::OK);
+            let fields = Fields {
+                data: combo.contains(&"data") || combo.contains(&"data.mask"),
+                mask: combo.contains(&"data.mask"),
+                jobs: combo.contains(&"jobs") || combo.contains(&"jobs.history"),
+                history: combo.contains(&"jobs.history"),
+                metrics: combo.contains(&"metrics"),
+            };
+            let docs = v["docs"].as_array().unwrap();
+            assert!(!docs.is_empty());
+            for d in docs {
+                let id = d["_id"].as_str().unwrap().to_string();
+                let parsed = e
+                    .sandbox
+                    .with_conn(|c| Ok(load_task(c, &id, fields)?))
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(d, &parsed, "{pid} {combo:?}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn projects_and_batches_filter_and_404() {
+    let e = env().await;
+    e.sandbox.load_demo().unwrap();
+    let total = |v: &Value| v["totalDocs"].as_i64().unwrap();
+    let (_, v) = e
+        .get("/api/project-manager/projects?ids=p1&ids=demo-graph&limit=10")
+        .await;
+    assert_eq!(total(&v), 2);
+    let (_, v) = e
+        .get("/api/project-manager/projects?statuses=pending")
+        .await;
+    assert_eq!(total(&v), 6);
+    let (_, v) = e
+        .get("/api/project-manager/projects?statuses=archived")
+        .await;
+    assert_eq!(total(&v), 0);
+    let (s, _) = e
+        .get("/api/project-manager/projects?types=iat-teapot")
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (_, v) = e
+        .get("/api/project-manager/projects?pagination=false")
+        .await;
+    assert_eq!(v.as_array().unwrap().len(), 6);
+
+    let (_, v) = e
+        .get("/api/task-manager/batches?projectId=demo-rectangle")
+        .await;
+    assert_eq!(total(&v), 3);
+    let (_, v) = e
+        .get("/api/task-manager/batches?projectId=demo-rectangle&statuses=configuring")
+        .await;
+    assert_eq!(total(&v), 1);
+    assert_eq!(v["docs"][0]["_id"], json!("demo-rectangle-b3"));
+    let (_, v) = e.get("/api/task-manager/batches?search=week+19").await;
+    assert_eq!(total(&v), 1);
+    assert_eq!(v["docs"][0]["projectId"], json!("demo-rectangle"));
+    let (s, _) = e.get("/api/task-manager/batches?statuses=done").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    let (s, v) = e
+        .get("/api/project-configuration-manager/projects/nope/project-configuration")
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(v["statusCode"], json!(404));
+    let (s, v) = e
+        .get("/api/project-configuration-manager/projects/p1/project-configuration")
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    // Loose labelOptions in the seed were moved under metadata.
+    assert!(v["metadata"]["labelOptions"]["mainLists"].is_array());
+    assert_eq!(v["projectType"], json!("iat-rectangle"));
+    let (_, v) = e
+        .get("/api/project-configuration-manager/projects/demo-form/project-configuration")
+        .await;
+    let layout = v["metadata"]["inputsLayout"].to_string();
+    assert!(layout.contains("tool-iat-rectangle"));
+    let rows = v["metadata"]["inputsLayout"].as_array().unwrap();
+    let inputs: Vec<&Value> = rows
+        .iter()
+        .flat_map(|row| row.as_array().unwrap())
+        .flat_map(|col| col.as_array().unwrap())
+        .collect();
+    assert!(inputs.len() >= 5);
+    for input in inputs {
+        assert!(
+            input.get("submit").is_some(),
+            "the SDK reads input['submit']: {input}"
+        );
+    }
+    let (s, _) = e.get("/api/task-manager/batches/nope").await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = e
+        .call("DELETE", "/api/task-manager/batches/nope", None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
