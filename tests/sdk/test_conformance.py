@@ -214,6 +214,20 @@ def test_create_tasks_every_type(sandbox, sdk, images, ptype):
         assert ann["text"] == label["name"] and ann["color"] == label["color"]
 
 
+def test_uploaded_bytes_are_stored_intact(sandbox, sdk, images):
+    """Uploaded files read back byte for byte (sandbox extension GET files/{id}/content)."""
+    batch_id = new_batch(sdk, "iat-segmentation", "bytes")
+    sdk.create_tasks(PROJECT_IDS["iat-segmentation"], batch_id,
+                     [{"name": "b", "resources": [str(images["jpg1"]), str(images["png2"])]}], disable_progress_bar=True)
+    (task,) = raw_tasks(sdk, "iat-segmentation", batch_id_in=[batch_id])
+    for res, path in zip(task["resources"], (images["jpg1"], images["png2"])):
+        r = requests.get(sandbox.url + f"api/file-manager/files/{res['id']}/content", headers=bearer(sandbox), timeout=10)
+        assert r.status_code == 200, r.text
+        assert r.content == path.read_bytes()
+    assert requests.get(sandbox.url + f"api/file-manager/files/{task['resources'][0]['id']}/content",
+                        timeout=10).status_code == 401
+
+
 def test_create_tasks_uploads_are_multipart_with_path_and_batch(sandbox, sdk, images):
     """The sandbox logs multipart uploads with field names and the file's name and size."""
     batch_id = new_batch(sdk, "iat-polygon", "upload log")
@@ -227,8 +241,8 @@ def test_create_tasks_uploads_are_multipart_with_path_and_batch(sandbox, sdk, im
         assert needle in text, (needle, entries[0])
 
 
-def test_create_tasks_refuses_data_the_server_does_not_know(sandbox):
-    """Data check is client-side; the server must still refuse a create with a bad grant token."""
+def test_create_task_with_a_forged_grant_is_refused(sandbox):
+    """The server refuses a task whose uploaded-file refs come with a grant it did not issue."""
     headers = bearer(sandbox)
     batch_id = BATCH_IDS["iat-graph"]["main"]
     r = requests.post(sandbox.url + f"api/task-manager/batches/{batch_id}/tasks", headers=headers, timeout=10,
@@ -240,6 +254,66 @@ def test_create_tasks_refuses_data_the_server_does_not_know(sandbox):
         params={"pagination": "true", "page": 1, "limit": 100, "projectId": PROJECT_IDS["iat-graph"],
                 "batchIds": batch_id}).json()["docs"]]
     assert "forged" not in names_now
+
+
+def test_create_task_with_a_forged_data_grant_is_refused(sandbox):
+    headers = bearer(sandbox)
+    batch_id = BATCH_IDS["iat-graph"]["other"]
+    imported = requests.post(sandbox.url + "api/data-manager/import-data/json", headers=headers, timeout=10,
+                             params={"skipTaskCreation": "true", "grantAccess": "true"},
+                             json={"batchId": batch_id, "name": "forged-data", "body": valid_data("iat-graph")})
+    assert imported.status_code in (200, 201), imported.text
+    data_id = imported.json()["initialDataId"]
+    r = requests.post(sandbox.url + f"api/task-manager/batches/{batch_id}/tasks", headers=headers, timeout=10,
+                      json={"name": "forged-data", "resources": [URL_RES], "properties": None, "dataId": data_id,
+                            "grantResources": None, "grantData": "not-a-grant"})
+    assert r.status_code in (400, 403), r.text
+    ok = requests.post(sandbox.url + f"api/task-manager/batches/{batch_id}/tasks", headers=headers, timeout=10,
+                       json={"name": "granted-data", "resources": [URL_RES], "properties": None, "dataId": data_id,
+                             "grantResources": None, "grantData": imported.json()["accessToken"]})
+    assert ok.status_code in (200, 201), ok.text
+    listed = requests.get(sandbox.url + "api/task-manager/tasks", headers=headers, timeout=10,
+                          params={"pagination": "true", "page": 1, "limit": 100, "projectId": PROJECT_IDS["iat-graph"],
+                                  "batchIds": batch_id, "optionalFields": "data"}).json()["docs"]
+    assert [t["name"] for t in listed] == ["granted-data"]
+    assert without_overwrite_key(listed[0]["data"]["body"]) == valid_data("iat-graph")
+
+
+def test_delete_batch_deletes_its_tasks(sandbox, sdk):
+    ptype = "iat-polyline"
+    pid = PROJECT_IDS[ptype]
+    doomed = new_batch(sdk, ptype, "to delete")
+    kept = new_batch(sdk, ptype, "to keep")
+    sdk.create_tasks(pid, doomed, [{"name": "gone", "resources": [URL_RES]}], disable_progress_bar=True)
+    sdk.create_tasks(pid, kept, [{"name": "stays", "resources": [URL_RES]}], disable_progress_bar=True)
+    sdk.delete_batch(doomed, disable_progress_bar=True)
+    assert names(sdk.tasks(pid, batch_id_in=[doomed, kept], disable_progress_bar=True)) == {"stays"}
+    r = requests.get(sandbox.url + f"api/task-manager/batches/{doomed}", headers=bearer(sandbox), timeout=10)
+    assert r.status_code == 404
+
+
+def test_everything_survives_a_restart(tmp_path, images):
+    seed = labtest.write_seed(tmp_path / "seed.json")
+    sb = labtest.Sandbox(data_dir=tmp_path / "data", seed=seed).start()
+    try:
+        sdk = sb.sdk()
+        pid = PROJECT_IDS["iat-rectangle"]
+        batch_id = new_batch(sdk, "iat-rectangle", "persistent")
+        sdk.create_tasks(pid, batch_id, [{"name": "p.png", "resources": [str(images["png1"])],
+                                          "data": valid_data("iat-rectangle"), "properties": {"score": 3}}],
+                         disable_progress_bar=True)
+        before = raw_tasks(sdk, "iat-rectangle", batch_id_in=[batch_id])
+    finally:
+        sb.stop()
+    again = labtest.Sandbox(data_dir=tmp_path / "data", seed=seed).start()  # seed re-applied: idempotent
+    try:
+        sdk = again.sdk()
+        after = raw_tasks(sdk, "iat-rectangle", batch_id_in=[batch_id])
+        assert after == before
+        assert len(sdk.projects(disable_progress_bar=True)) == 7
+        assert len(raw_tasks(sdk, "iat-rectangle", batch_id_in=[BATCH_IDS["iat-rectangle"]["other"]])) == 3
+    finally:
+        again.stop()
 
 
 # ------------------------------------------------------------------------------------------
@@ -413,6 +487,35 @@ def test_filters_combined(world):
                  task_id_in=[world["id"]["fa1"], world["id"]["fa3"]], name_in=["fa1", "fa3", "fb1"],
                  properties={"score": 4})
     assert got == {"fa1"}
+
+
+def test_filter_nested_keys(sdk):
+    """`properties.custom.k` and `data.a.b` reach nested values (dot paths)."""
+    pid, b = PROJECT_IDS["form"], new_batch(sdk, "form", "nested filters")
+    sdk.create_tasks(pid, b, [
+        {"name": "n1", "data": labtest.form_data("a b", 3, "yes"), "properties": {"score": 1, "custom": {"team": "red"}}},
+        {"name": "n2", "data": labtest.form_data("c", 4, "no"), "properties": {"custom": {"team": "blue"}}},
+    ], disable_progress_bar=True)
+
+    def q(**kw):
+        return names(sdk.tasks(pid, batch_id_in=[b], disable_progress_bar=True, **kw))
+
+    assert q(properties={"custom.team": "red"}) == {"n1"}
+    assert q(properties={"custom.team": "green"}) == set()
+    assert q(data={f"{FORM_TOOL_INPUT}.image.width": IMAGE_SIZE["width"]}) == {"n1", "n2"}
+    assert q(data={f"{FORM_TOOL_INPUT}.image.width": 41}) == set()
+    assert q(data={"comment": "a b"}) == {"n1"}
+    assert q(data={"count": "4"}) == {"n2"}
+
+
+@pytest.mark.parametrize("kw, needle", [
+    ({"name_like": "("}, "nameLike"), ({"created_at_gt": "yesterday"}, "createdAt"),
+    ({"updated_at_lte": "2024-13-45 99:00:00"}, "updatedAt"), ({"status_in": ["nope"]}, "statuses")])
+def test_bad_filter_values_are_400_with_a_message(sdk, kw, needle):
+    from isahitlab.exceptions import ApiBadRequest
+
+    with pytest.raises(ApiBadRequest, match=needle):
+        sdk.tasks(PROJECT_IDS["form"], disable_progress_bar=True, **kw)
 
 
 def test_optional_fields_decide_what_is_returned(world):

@@ -10,7 +10,6 @@ different number of times); everything else as a multiset."""
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 from collections import Counter
 
@@ -245,6 +244,8 @@ FILTER_CASES = [
      ["--updated-gte", "2024-02-01 10:00:00", "--updated-lt", "2030-01-01 00:00:00"]),
     ("optional_fields", {"optional_fields": ["data", "jobs", "metrics"]},
      ["--optional-field", "data", "--optional-field", "jobs", "--optional-field", "metrics"]),
+    ("last_annotator", {"optional_fields": ["data", "lastAnnotator"]},
+     ["--optional-field", "data", "--optional-field", "lastAnnotator"]),
     ("everything", {"batch_id_in": [BR["other"]], "status_in": ["complete"], "task_id_in": SEED_TASK_IDS,
                     "name_in": ["seeded-1.png", "seeded-2.png"], "name_like": "seeded", "data": {"image.width": 40},
                     "properties": {"score": 1}, "created_at_gte": "2024-01-01 00:00:00",
@@ -489,3 +490,39 @@ def test_normaliser_keeps_real_differences():
     nodata["json"]["dataId"] = None
     with pytest.raises(AssertionError):
         compare([create], [nodata])
+
+
+# ------------------------------------------------------------------------------------------
+# demo workspace: lab view with lastAnnotator (jobs read on the client)
+# ------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def demo_pair(tmp_path):
+    sides = [labtest.Sandbox(data_dir=tmp_path / n / "data", demo=True, request_log=tmp_path / n / "requests.jsonl")
+             for n in ("sdk", "lab")]
+    try:
+        for sb in sides:
+            sb.start()
+        yield sides[0], sides[1]
+    finally:
+        for sb in sides:
+            sb.stop()
+
+
+def test_demo_last_annotator_requests_and_output(demo_pair):
+    s, l = demo_pair
+    pid = s.sdk("demo", "demo").projects(type_in=["iat-rectangle"], disable_progress_bar=True)[0]["_id"]
+    m1 = s.log_mark()
+    expected = s.sdk("demo", "demo").tasks(pid, optional_fields=["data", "lastAnnotator"], disable_progress_bar=True)
+    m2 = l.log_mark()
+    res = labtest.run_lab(l, "tasks", "--project", pid, "--optional-field", "data",
+                          "--optional-field", "lastAnnotator", access_id="demo", secret_key="demo")
+    assert res.returncode == 0, res.stderr[-2000:]
+    compare(s.log_since(m1), l.log_since(m2))
+    got = {t["_id"]: t for t in json_lines(res.stdout)}
+    assert set(got) == {t["_id"] for t in expected}
+    assert any(t.get("lastAnnotator") for t in expected), "no demo task has a completed job"
+    for t in expected:
+        assert got[t["_id"]].get("lastAnnotator") == t.get("lastAnnotator"), t["name"]
+        assert got[t["_id"]]["data"] == t["data"], t["name"]
+        assert got[t["_id"]] == t, t["name"]  # same document: jobs dropped, lastAnnotator added

@@ -501,7 +501,14 @@ async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -
     let result =
         ops::create_tasks(client, &a.project, &a.batch, tasks, opts, Some(tx), cancel).await;
     let _ = drain.await;
-    let report = result?;
+    let report = result.map_err(|e| {
+        let msg = e.to_string();
+        if msg.contains("already exist in the batch") {
+            anyhow!("{msg} (lab: add --skip-existing to create only the new ones, or --no-unicity-check to insert anyway)")
+        } else {
+            anyhow!(e)
+        }
+    })?;
     let mut out = std::io::stdout().lock();
     for o in &report.outcomes {
         print_line(&mut out, o)?;
@@ -650,6 +657,13 @@ async fn run(cli: Cli) -> Result<()> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Diagnostics on stderr only when asked (RUST_LOG=debug…); secrets are never logged.
+    if std::env::var_os("RUST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .try_init();
+    }
     let cli = Cli::parse();
     match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -267,6 +267,13 @@ fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Decode JSON naming the failing path.
 pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let trimmed = bytes.trim_ascii_start();
+    if trimmed.starts_with(b"<") {
+        return Err(Error::Decode {
+            what: what.to_string(),
+            message: "the server answered with an HTML page, not JSON: the endpoint is probably not the isahit lab API (check the endpoint URL, e.g. https://hub-api.isahit.com/)".into(),
+        });
+    }
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -372,6 +379,27 @@ impl LabClient {
         }
     }
 
+    /// A TLS handshake failure (wrong scheme, bad certificate), named as such.
+    fn tls_failure(&self, e: &reqwest::Error) -> Option<Error> {
+        let mut chain = Vec::new();
+        let mut src: Option<&dyn std::error::Error> = Some(e);
+        while let Some(s) = src {
+            chain.push(s.to_string());
+            src = s.source();
+        }
+        let text = chain.join(": ");
+        let lower = text.to_ascii_lowercase();
+        let tls = ["tls", "certificate", "handshake", "invalidcontenttype", "corrupt message"]
+            .iter()
+            .any(|w| lower.contains(w));
+        tls.then(|| Error::Offline {
+            endpoint: self.inner.endpoint_str.clone(),
+            message: format!(
+                "the secure (https) connection failed ({text}); check that the endpoint starts with the right scheme (http:// or https://) and that its certificate is valid"
+            ),
+        })
+    }
+
     async fn login(&self) -> Result<Token> {
         let url = self.url(LOGIN_PATH, &[])?;
         let form = vec![
@@ -460,6 +488,10 @@ impl LabClient {
             Ok(r) => r,
             Err(e) => {
                 let sure_not_sent = e.is_connect();
+                if let Some(tls) = self.tls_failure(&e) {
+                    // A handshake that failed once fails again: do not retry.
+                    return Err(Attempt::fatal(tls));
+                }
                 let error = if e.is_timeout() {
                     Error::Timeout(e.to_string())
                 } else {

@@ -70,7 +70,9 @@ pub enum Error {
     #[error("{0}")]
     Validation(String),
     /// 5xx or unexpected status.
-    #[error("isahit lab server error ({status}): {message}")]
+    #[error(
+        "isahit lab server error ({status}): {message}. Try again in a moment; if it keeps failing, check the endpoint or contact isahit lab support."
+    )]
     Server {
         /// HTTP status.
         status: u16,
@@ -108,7 +110,7 @@ pub enum Error {
     #[error("Cancelled")]
     Cancelled,
     /// Local file error.
-    #[error("{path}: {source}")]
+    #[error("Cannot read {path}: {source}. Check that the file exists and is readable.")]
     Io {
         /// File concerned.
         path: String,

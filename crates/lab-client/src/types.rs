@@ -370,6 +370,40 @@ impl TaskFilter {
         self.optional_fields.iter().any(|f| f == "jobs")
     }
 
+    /// Check the filter before any request: a `name_like` that the `regex` crate compiles
+    /// (the server's dialect may differ slightly) and dates in a format the lab accepts:
+    /// `YYYY-MM-DD HH:MM:SS` (the SDK's), also `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, a `T`
+    /// instead of the space, fractional seconds and RFC 3339 (`…Z`, `…+02:00`).
+    pub fn validate(&self) -> Result<()> {
+        check_id("project", &self.project_id)?;
+        if let Some(re) = self.name_like.as_deref().filter(|s| !s.is_empty())
+            && let Err(e) = regex::Regex::new(re)
+        {
+            let detail = e.to_string();
+            let last = detail.lines().last().unwrap_or("").trim().to_string();
+            return Err(Error::Validation(format!(
+                "The name pattern \"{re}\" is not a valid regular expression ({last}). Fix it, or escape special characters such as ( [ * + ? with a backslash."
+            )));
+        }
+        for (field, range) in [("created", &self.created_at), ("updated", &self.updated_at)] {
+            for (op, v) in [
+                ("after", &range.gt),
+                ("at or after", &range.gte),
+                ("before", &range.lt),
+                ("at or before", &range.lte),
+            ] {
+                if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty())
+                    && !is_filter_date(v)
+                {
+                    return Err(Error::Validation(format!(
+                        "The date \"{v}\" ({field} {op}) is not a valid date: write it as YYYY-MM-DD HH:MM:SS, e.g. 2022-09-19 08:30:00 (or just 2022-09-19)."
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Query pairs in the SDK's order and encoding (lists as repeated keys).
     pub fn query(&self, page: u64, limit: u64) -> Vec<(String, String)> {
         let mut q: Vec<(String, String)> = vec![
@@ -464,6 +498,25 @@ fn batch_query(project_id: &str, f: &BatchFilter, page: u64) -> Vec<(String, Str
         q.push(("search".into(), s.to_string()));
     }
     q
+}
+
+/// A date the lab's task filters accept (see [`TaskFilter::validate`]).
+pub fn is_filter_date(s: &str) -> bool {
+    use chrono::{DateTime, NaiveDate, NaiveDateTime};
+    let s = s.trim();
+    if DateTime::parse_from_rfc3339(s).is_ok() {
+        return true;
+    }
+    let naive = s.strip_suffix('Z').unwrap_or(s);
+    [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+    ]
+    .iter()
+    .any(|f| NaiveDateTime::parse_from_str(naive, f).is_ok())
+        || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
 fn check_id(what: &str, id: &str) -> Result<()> {
@@ -576,7 +629,7 @@ impl LabClient {
 
     /// Number of tasks matching the filter.
     pub async fn count_tasks(&self, filter: &TaskFilter) -> Result<u64> {
-        check_id("project", &filter.project_id)?;
+        filter.validate()?;
         Ok(self.tasks_page(filter, 1, 1).await?.total_docs)
     }
 
@@ -588,7 +641,7 @@ impl LabClient {
     ) -> impl Stream<Item = Result<TaskPage>> + Send + 'static {
         let client = self.clone();
         async_stream::try_stream! {
-            check_id("project", &filter.project_id)?;
+            filter.validate()?;
             let limit = TASK_PAGE_LIMIT;
             let first = client.tasks_page(&filter, 1, limit).await?;
             let per_page = first.limit.filter(|l| *l > 0).unwrap_or(limit);
@@ -659,6 +712,33 @@ impl LabClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_validation_before_any_request() {
+        for ok in [
+            "2022-09-19 08:30:00",
+            "2022-09-19",
+            "2022-09-19T08:30:00Z",
+            "2022-09-19T08:30:00.123+02:00",
+            "2022-09-19 08:30",
+        ] {
+            assert!(is_filter_date(ok), "{ok}");
+        }
+        for bad in ["19/09/2022", "2022-13-01", "yesterday", "2022-09-19 25:00:00", "2022-9-1x"] {
+            assert!(!is_filter_date(bad), "{bad}");
+        }
+        let mut f = TaskFilter::new("p");
+        f.name_like = Some("img-[0-9".into());
+        let e = f.validate().unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Validation);
+        assert!(e.to_string().contains("not a valid regular expression"), "{e}");
+        f.name_like = Some("img-[0-9]+".into());
+        f.updated_at.lt = Some("31/12/2024".into());
+        let e = f.validate().unwrap_err();
+        assert!(e.to_string().contains("YYYY-MM-DD HH:MM:SS"), "{e}");
+        f.updated_at.lt = Some("2024-12-31".into());
+        f.validate().unwrap();
+    }
     use crate::client::form_encode;
 
     #[test]

@@ -286,4 +286,32 @@ mod tests {
         let empty = JsonArrayWriter::new(Vec::new()).finish().unwrap();
         assert_eq!(empty, b"[]");
     }
+
+    #[test]
+    fn floats_read_from_json_print_back_unchanged() {
+        // Hard cases for float parsing: JSON text → f64 must be exact for repr to match Python.
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        for _ in 0..20_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let x = f64::from_bits(seed);
+            if !x.is_finite() {
+                continue;
+            }
+            let text = float_repr(x);
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), x.to_bits(), "{text}");
+            assert_eq!(text.parse::<f64>().unwrap().to_bits(), x.to_bits());
+        }
+        for text in [
+            "0.30000000000000004",
+            "2.2250738585072014e-308",
+            "9007199254740993.0",
+            "0.1",
+        ] {
+            let v: f64 = serde_json::from_str(text).unwrap();
+            assert_eq!(v, text.parse::<f64>().unwrap(), "{text}");
+        }
+    }
 }

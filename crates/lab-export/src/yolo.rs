@@ -321,6 +321,9 @@ mod tests {
             "image": {"width": 2, "height": 2},
             "annotations": [{"labels": label("dog"), "polygons": [{"geometry": {"type": "rectangle", "vertices": [0, 0, 0.5, 0.5]}}]}]
         }}}});
-        assert_eq!(format_task(&task, &t, &c, &mut |_| {}), "1 0.25 0.25 0.5 0.5\n");
+        assert_eq!(
+            format_task(&task, &t, &c, &mut |_| {}),
+            "1 0.25 0.25 0.5 0.5\n"
+        );
     }
 }

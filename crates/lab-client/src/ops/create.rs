@@ -65,6 +65,34 @@ pub(crate) async fn existing_names(
     Ok(out)
 }
 
+/// Longest task name accepted (names become file names in exports).
+pub(crate) const MAX_NAME_CHARS: usize = 255;
+
+/// Names without control characters and not too long; properties only score/custom.
+fn check_names_and_properties(tasks: &[TaskInput]) -> Result<()> {
+    for t in tasks {
+        if let Some(c) = t.name.chars().find(|c| c.is_control()) {
+            return Err(Error::Validation(format!(
+                "Task name {:?} contains a control character ({:?}): remove it (names are shown and exported as text)",
+                t.name, c
+            )));
+        }
+        let n = t.name.chars().count();
+        if n > MAX_NAME_CHARS {
+            let short: String = t.name.chars().take(40).collect();
+            return Err(Error::Validation(format!(
+                "Task name \"{short}…\" is {n} characters long: shorten it to at most {MAX_NAME_CHARS} (names become file names in exports)"
+            )));
+        }
+        if let Some(p) = t.properties.as_ref().filter(|p| !p.is_null()) {
+            super::PropertiesUpdate::from_json(p).map_err(|e| {
+                Error::Validation(format!("Task \"{}\": {e}", t.name))
+            })?;
+        }
+    }
+    Ok(())
+}
+
 struct Shared {
     client: LabClient,
     project_id: String,
@@ -289,6 +317,7 @@ pub async fn create_tasks(
             t.resources.clone().unwrap_or_default()
         )));
     }
+    check_names_and_properties(&tasks)?;
     if cancel.is_cancelled() {
         return Err(Error::Cancelled);
     }
@@ -315,6 +344,12 @@ pub async fn create_tasks(
                     t.name
                 )));
             }
+            if meta.len() == 0 {
+                return Err(Error::Validation(format!(
+                    "Task \"{}\": {r} is empty (0 bytes): replace it with the real file or leave it out",
+                    t.name
+                )));
+            }
             bytes_total += meta.len();
         }
     }
@@ -330,7 +365,7 @@ pub async fn create_tasks(
         }
         if !dupes.is_empty() {
             return Err(Error::Validation(format!(
-                "{} task name(s) appear more than once in your list: {}. Names must be unique in a batch.",
+                "{} task name(s) appear more than once in your list: {}. Names must be unique in a batch: rename them.",
                 dupes.len(),
                 list_some(&dupes)
             )));

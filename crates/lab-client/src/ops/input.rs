@@ -48,7 +48,62 @@ fn is_image(p: &Path) -> bool {
         .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Whether the first bytes are those of an image format the lab displays.
+fn looks_like_image(head: &[u8]) -> bool {
+    head.starts_with(b"\x89PNG\r\n\x1a\n")
+        || head.starts_with(&[0xFF, 0xD8, 0xFF])
+        || head.starts_with(b"GIF87a")
+        || head.starts_with(b"GIF89a")
+        || head.starts_with(b"BM")
+        || head.starts_with(b"II*\0")
+        || head.starts_with(b"MM\0*")
+        || (head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP")
+        || (head.len() >= 12 && &head[4..8] == b"ftyp" && (&head[8..12] == b"avif" || &head[8..12] == b"avis"))
+}
+
+/// Refuse a file given as an image that is empty, unreadable or not an image.
+fn check_image(p: &Path) -> Result<()> {
+    use std::io::Read;
+    let shown = p.display();
+    let meta = std::fs::metadata(p).map_err(|e| Error::io(shown.to_string(), e))?;
+    if !meta.is_file() {
+        return Err(Error::Validation(format!(
+            "{shown} is not a regular file (a folder, pipe or device?): give image files or folders of images"
+        )));
+    }
+    if meta.len() == 0 {
+        return Err(Error::Validation(format!(
+            "{shown} is empty (0 bytes): replace it with the real image or leave it out"
+        )));
+    }
+    if !is_image(p) {
+        return Err(Error::Validation(format!(
+            "{shown} is not an image (expected one of {}): leave it out, or give a tasks file for other resources",
+            IMAGE_EXTENSIONS.join(", ")
+        )));
+    }
+    let mut head = [0u8; 16];
+    let n = std::fs::File::open(p)
+        .and_then(|mut f| f.read(&mut head))
+        .map_err(|e| Error::io(shown.to_string(), e))?;
+    if !looks_like_image(&head[..n]) {
+        return Err(Error::Validation(format!(
+            "{shown} has an image name but its content is not an image (damaged or renamed file?): replace it or leave it out"
+        )));
+    }
+    Ok(())
+}
+
+fn walk(
+    dir: &Path,
+    out: &mut Vec<PathBuf>,
+    visited: &mut std::collections::HashSet<PathBuf>,
+) -> Result<()> {
+    // Symbolic links may lead back to a folder already walked: walk each real folder once.
+    let real = std::fs::canonicalize(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+    if !visited.insert(real) {
+        return Ok(());
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir.display().to_string(), e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -59,7 +114,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             continue;
         }
         if p.is_dir() {
-            walk(&p, out)?;
+            walk(&p, out, visited)?;
         } else if is_image(&p) {
             out.push(p);
         }
@@ -80,18 +135,25 @@ impl TaskInput {
     /// hidden entries skipped), named by the file name.
     pub fn from_files(paths: &[PathBuf]) -> Result<Vec<TaskInput>> {
         let mut files = Vec::new();
+        let mut visited = std::collections::HashSet::new();
         for p in paths {
             let meta = std::fs::metadata(p).map_err(|e| Error::io(p.display().to_string(), e))?;
             if meta.is_dir() {
-                walk(p, &mut files)?;
+                walk(p, &mut files, &mut visited)?;
             } else if !is_hidden(p) {
                 files.push(p.clone());
             }
         }
         if files.is_empty() {
-            return Err(Error::Validation(
-                "No image found in the given files and folders".into(),
-            ));
+            return Err(Error::Validation(format!(
+                "No image found in the given files and folders (images end in {}); check the paths",
+                IMAGE_EXTENSIONS.join(", ")
+            )));
+        }
+        // Every file checked before anything is sent: empty, unreadable or non-image files
+        // refuse the whole job (nothing half-created).
+        for f in &files {
+            check_image(f)?;
         }
         Ok(files
             .into_iter()
