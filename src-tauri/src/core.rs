@@ -336,7 +336,12 @@ impl Core {
             .unwrap_or_default())
     }
 
-    async fn client_for(&self, profile: &Profile, secret: Option<String>) -> AppResult<LabClient> {
+    async fn client_for(
+        &self,
+        profile: &Profile,
+        secret: Option<String>,
+        opts: ClientOptions,
+    ) -> AppResult<LabClient> {
         let (endpoint, creds) = if profile.id == LOCAL_SANDBOX_ID {
             (
                 self.sandbox_url().await?,
@@ -364,8 +369,7 @@ impl Core {
                 },
             )
         };
-        LabClient::new(&endpoint, creds, ClientOptions::default())
-            .map_err(|e| map(&e, Stage::SignIn, &endpoint))
+        LabClient::new(&endpoint, creds, opts).map_err(|e| map(&e, Stage::SignIn, &endpoint))
     }
 
     /// "Test connection" on the form: signs in with the draft (or the stored secret when the
@@ -384,8 +388,14 @@ impl Core {
                 }
             }
         };
+        // answer fast: one retry, short timeout
+        let quick = ClientOptions {
+            max_retries: 1,
+            timeout: std::time::Duration::from_secs(15),
+            ..ClientOptions::default()
+        };
         let client = self
-            .client_for(&profile, Some(draft.secret_key.trim().to_owned()))
+            .client_for(&profile, Some(draft.secret_key.trim().to_owned()), quick)
             .await?;
         client
             .check()
@@ -396,7 +406,9 @@ impl Core {
     /// Signs in with a saved profile and makes it the current connection.
     pub async fn connect(&self, profile_id: String) -> AppResult<ConnectionInfo> {
         let profile = self.profiles.get(&profile_id)?;
-        let client = self.client_for(&profile, None).await?;
+        let client = self
+            .client_for(&profile, None, ClientOptions::default())
+            .await?;
         client
             .check()
             .await

@@ -218,6 +218,8 @@ impl App {
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let dir = screens_dir();
         std::fs::create_dir_all(&dir)?;
+        // let the last state change paint
+        tokio::time::sleep(Duration::from_millis(300)).await;
         let png = self.client.screenshot().await?;
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png)?;

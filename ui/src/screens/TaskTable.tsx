@@ -176,8 +176,10 @@ export function TaskTable({
                 data-task-name={r.name}
                 className={`grid-row${sel ? " selected" : ""}${i === active ? " active" : ""}`}
                 style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT, width }}
-                onClick={() => onActivate(i)}
-                onDoubleClick={() => onOpen(i)}
+                onClick={() => {
+                  onActivate(i);
+                  onOpen(i);
+                }}
               >
                 <div className="cell" role="gridcell" style={{ width: 44 }}>
                   <input
