@@ -189,6 +189,12 @@ def main():
         wall, rss, _ = timed([lab_bin, "create-tasks", "--project", P_CREATE, "--batch", B_CREATE_LAB,
                               str(work / "images")], env, logs, "create-lab")
         add("create", "lab", n_create, wall, rss)
+        for side, batch in (("SDK", B_CREATE_SDK), ("lab", B_CREATE_LAB)):
+            out = subprocess.run([lab_bin, "tasks", "--project", P_CREATE, "--batch", batch, "--raw-data", "-q"],
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            got = len(out.splitlines())
+            if got != n_create:
+                raise SystemExit(f"create by {side}: {got} tasks in its batch, expected {n_create} (see {logs})")
 
         # --- raw ceiling (tight reqwest loop, same page requests, client's concurrency 4) -------
         def raw(project, name):

@@ -87,6 +87,9 @@ export function App() {
           )}
         </nav>
         <span className="spacer" />
+        {conn && route.kind === "connect" && (
+          <button onClick={() => setRoute({ kind: "projects" })}>Back to projects</button>
+        )}
         {conn && route.kind !== "connect" && (
           <>
             <span className="muted small" data-testid="connected-as">

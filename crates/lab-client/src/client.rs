@@ -83,6 +83,9 @@ impl Default for ClientOptions {
 struct Token {
     value: Arc<str>,
     expires_at: Instant,
+    /// Renew this long before expiry: 15 s, or a third of short lifetimes (so a 5 s
+    /// token is not renewed before every call).
+    margin: Duration,
 }
 
 struct Inner {
@@ -455,6 +458,7 @@ impl LabClient {
         Ok(Token {
             value: answer.access_token.into(),
             expires_at: started + ttl,
+            margin: REFRESH_SPAN.min(ttl / 3),
         })
     }
 
@@ -462,7 +466,7 @@ impl LabClient {
     async fn token(&self) -> Result<Arc<str>> {
         let mut guard = self.inner.token.lock().await;
         if let Some(t) = guard.as_ref()
-            && Instant::now() + REFRESH_SPAN < t.expires_at
+            && Instant::now() + t.margin < t.expires_at
         {
             return Ok(t.value.clone());
         }

@@ -305,12 +305,17 @@ async fn window_end_to_end() -> Result<()> {
     )?;
 
     // ---- 1. first run opens on the local sandbox ----
+    let started = std::time::Instant::now();
     let app = App::launch().await?;
     app.wait_text("[data-testid=connected-as]", "Local sandbox", |t| {
         t.contains("Local sandbox")
     })
     .await?;
     app.el("[data-testid=projects] tbody tr").await?;
+    eprintln!(
+        "measure: first run, launch to project list on the local sandbox: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     app.screenshot("01-first-run-projects").await?;
     // project view and task browser of a demo project, with the detail drawer
     app.click("[data-testid=projects] tbody tr button").await?;
@@ -698,6 +703,24 @@ async fn window_end_to_end() -> Result<()> {
     }
     let _ = wait_loaded(&app, 0).await?;
     app.screenshot("27-tasks-after-bulk").await?;
+    if let Ok(out) = std::process::Command::new("ps")
+        .args([
+            "-C",
+            "labdesk,WebKitWebProces,WebKitNetworkPr",
+            "-o",
+            "rss=",
+        ])
+        .output()
+    {
+        let kb: u64 = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .filter_map(|x| x.parse::<u64>().ok())
+            .sum();
+        eprintln!(
+            "measure: resident memory of labdesk + its WebKit processes after the run: {} MiB",
+            kb / 1024
+        );
+    }
 
     app.quit().await?;
     drop(running);

@@ -75,7 +75,16 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
     assert_eq!(names.iter().collect::<HashSet<_>>().len(), N, "no duplicate names");
     let expected: Vec<String> = (0..N).map(|i| format!("task-{i:04}.png")).collect();
     assert_eq!(names, expected);
-    let with_data = listed.iter().filter(|t| t["data"]["annotations"].is_array()).count();
+    let with_data = listed
+        .iter()
+        .filter(|t| {
+            let merged = lab_client::view::merge_data(
+                t["data"].get("body"),
+                t["data"]["metadata"].get("body"),
+            );
+            merged["annotations"].is_array()
+        })
+        .count();
     assert_eq!(with_data, N / 2, "data attached to every even task");
     let after_create = w.requests();
     let f_create = fault_counts(&after_create);
@@ -110,6 +119,7 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
 
     // --- redo (keep state) then review: one applied request per task -------------------------
     for (label, suffix) in [("redo", "/reset"), ("review", "/to-review")] {
+        let t0 = Instant::now();
         let mark = w.requests().len();
         let r = if label == "redo" {
             ops::redo(&c, P, ids.clone(), false, None, CancellationToken::new()).await
@@ -127,7 +137,12 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         assert_eq!(per.len(), N, "{label}: every task reached");
         assert!(per.keys().all(|k| id_set.contains(k)), "{label}: only our tasks");
         assert!(per.values().all(|&n| n == 1), "{label}: each task changed exactly once");
-        eprintln!("{label}: faults {:?}", fault_counts(&reqs[mark..]));
+        eprintln!(
+            "{label}: {:.1}s, faults {:?}, logins {}",
+            t0.elapsed().as_secs_f64(),
+            fault_counts(&reqs[mark..]),
+            reqs[mark..].iter().filter(|r| r["path"] == "/api/user-manager/auth/login").count()
+        );
     }
 
     // sandbox state: every task reviewed, properties as set, no other task touched

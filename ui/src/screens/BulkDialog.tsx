@@ -163,7 +163,9 @@ export function BulkDialog({
                   disabled={selectedIds.length === 0}
                   onChange={() => setScope("selection")}
                 />{" "}
-                The {selectedIds.length} selected task{selectedIds.length === 1 ? "" : "s"}
+                {selectedIds.length === 0
+                  ? "Selected tasks (none selected: tick rows in the table first)"
+                  : `The ${selectedIds.length} selected task${selectedIds.length === 1 ? "" : "s"}`}
               </label>
               <label>
                 <input type="radio" name="scope" value="filter" checked={scope === "filter"} onChange={() => setScope("filter")} />{" "}

@@ -36,8 +36,9 @@ fn list_some(names: &[String]) -> String {
     }
 }
 
-/// Names already in the batch among `names` (checked in chunks of 500).
-pub(crate) async fn existing_names(
+/// Names already in the batch among `names` (the tasks-duplicate route, in chunks of 500),
+/// each once, in the order the server answers.
+pub async fn existing_names(
     client: &LabClient,
     batch_id: &str,
     names: &[String],
@@ -230,6 +231,12 @@ async fn post_task(s: &Shared, name: &str, body: &Value) -> Result<String> {
     }
 }
 
+/// Whether the create was refused because a grant token had expired meanwhile
+/// (retries and rate limits can outlast short grant lifetimes).
+fn is_grant_expired(e: &Error) -> bool {
+    matches!(e, Error::Forbidden(m) if m.to_ascii_lowercase().contains("grant"))
+}
+
 async fn create_one(s: &Shared, task: &TaskInput) -> Result<String> {
     let mut resources = Vec::new();
     let mut file_ids = Vec::new();
@@ -242,6 +249,25 @@ async fn create_one(s: &Shared, task: &TaskInput) -> Result<String> {
             resources.push(Value::String(r.clone()));
         }
     }
+    let mut tries = 0;
+    loop {
+        match grant_and_post(s, task, &resources, &file_ids).await {
+            Err(e) if is_grant_expired(&e) && tries < 3 => {
+                tries += 1;
+                tracing::debug!(task = %task.name, "grant expired before the create; granting again");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// Grants (files, data) then the create itself.
+async fn grant_and_post(
+    s: &Shared,
+    task: &TaskInput,
+    resources: &[Value],
+    file_ids: &[Value],
+) -> Result<String> {
     let mut grant_resources = Value::Null;
     if !file_ids.is_empty() {
         let call = Call::new(Method::POST, "api/file-manager/grant/files", Repeat::Safe)

@@ -6,7 +6,7 @@ mod create;
 mod input;
 
 pub use bulk::{PropertiesUpdate, redo, review, update_properties};
-pub use create::create_tasks;
+pub use create::{create_tasks, existing_names};
 pub use input::{TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks};
 
 use serde::{Deserialize, Serialize};
