@@ -277,6 +277,11 @@ pub(crate) fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T>
             message: "the server answered with an HTML page, not JSON: the endpoint is probably not the isahit lab API (check the endpoint URL, e.g. https://hub-api.isahit.com/)".into(),
         });
     }
+    // Fast path (task pages are the hot path): plain serde_json. The path-tracking decoder
+    // only runs again when this fails, to name the failing JSON path.
+    if let Ok(v) = serde_json::from_slice(bytes) {
+        return Ok(v);
+    }
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
@@ -392,9 +397,15 @@ impl LabClient {
         }
         let text = chain.join(": ");
         let lower = text.to_ascii_lowercase();
-        let tls = ["tls", "certificate", "handshake", "invalidcontenttype", "corrupt message"]
-            .iter()
-            .any(|w| lower.contains(w));
+        let tls = [
+            "tls",
+            "certificate",
+            "handshake",
+            "invalidcontenttype",
+            "corrupt message",
+        ]
+        .iter()
+        .any(|w| lower.contains(w));
         tls.then(|| Error::Offline {
             endpoint: self.inner.endpoint_str.clone(),
             message: format!(

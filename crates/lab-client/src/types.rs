@@ -724,14 +724,23 @@ mod tests {
         ] {
             assert!(is_filter_date(ok), "{ok}");
         }
-        for bad in ["19/09/2022", "2022-13-01", "yesterday", "2022-09-19 25:00:00", "2022-9-1x"] {
+        for bad in [
+            "19/09/2022",
+            "2022-13-01",
+            "yesterday",
+            "2022-09-19 25:00:00",
+            "2022-9-1x",
+        ] {
             assert!(!is_filter_date(bad), "{bad}");
         }
         let mut f = TaskFilter::new("p");
         f.name_like = Some("img-[0-9".into());
         let e = f.validate().unwrap_err();
         assert_eq!(e.kind(), crate::ErrorKind::Validation);
-        assert!(e.to_string().contains("not a valid regular expression"), "{e}");
+        assert!(
+            e.to_string().contains("not a valid regular expression"),
+            "{e}"
+        );
         f.name_like = Some("img-[0-9]+".into());
         f.updated_at.lt = Some("31/12/2024".into());
         let e = f.validate().unwrap_err();

@@ -94,7 +94,12 @@ pub fn last_annotator(task: &Value) -> Option<String> {
 
 /// The SDK's default ("lab") view of a raw task document.
 pub fn lab_view(task: &Value, opts: &LabViewOptions) -> Value {
-    let mut out = task.as_object().cloned().unwrap_or_default();
+    // Clone everything but `data` (replaced below, in place: key order kept).
+    let mut out = Map::new();
+    for (k, v) in task.as_object().into_iter().flatten() {
+        let v = if k == "data" { Value::Null } else { v.clone() };
+        out.insert(k.clone(), v);
+    }
     out.insert("data".into(), merged_task_data(task));
     if opts.last_annotator {
         out.insert(

@@ -29,7 +29,7 @@ impl Rng {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkilled_creates_resume_exactly() {
-    let w = World::new("latency=20ms".parse().unwrap(), Duration::from_secs(3600)).await;
+    let w = World::new("latency=30ms".parse().unwrap(), Duration::from_secs(3600)).await;
     let c = w.client();
     let dir = tempfile::tempdir().unwrap();
     let tasks: Vec<_> = (0..N)
@@ -49,7 +49,15 @@ async fn sigkilled_creates_resume_exactly() {
     std::fs::write(&file, serde_json::to_vec(&tasks).unwrap()).unwrap();
     let file = file.display().to_string();
     let args = [
-        "create-tasks", "--project", P, "--batch", BATCH, "--tasks", &file, "--skip-existing", "--quiet",
+        "create-tasks",
+        "--project",
+        P,
+        "--batch",
+        BATCH,
+        "--tasks",
+        &file,
+        "--skip-existing",
+        "--quiet",
     ];
 
     let mut rng = Rng(0x5EED_1234_ABCD_0001);
@@ -59,7 +67,7 @@ async fn sigkilled_creates_resume_exactly() {
         if kills == 10 {
             break;
         }
-        let delay = rng.between(250, 1200);
+        let delay = rng.between(100, 450);
         let mut child = lab_cmd(w.url(), &args)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -84,9 +92,18 @@ async fn sigkilled_creates_resume_exactly() {
         }
     }
     eprintln!("FIGURES crash: {kills} SIGKILLs mid-job, tasks after each: {counts:?}");
-    assert_eq!(kills, 10, "10 kills landed while the job ran (counts {counts:?})");
-    assert!(counts.last().copied().unwrap_or(0) > 0, "the killed runs made progress");
-    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "progress kept between runs");
+    assert_eq!(
+        kills, 10,
+        "10 kills landed while the job ran (counts {counts:?})"
+    );
+    assert!(
+        counts.last().copied().unwrap_or(0) > 0,
+        "the killed runs made progress"
+    );
+    assert!(
+        counts.windows(2).all(|w| w[0] <= w[1]),
+        "progress kept between runs"
+    );
 
     // resume: the same command finishes the job
     let out = lab(w.url(), &args).await;
@@ -104,13 +121,33 @@ async fn sigkilled_creates_resume_exactly() {
     std::fs::write(&later_file, serde_json::to_vec(&later).unwrap()).unwrap();
     let out = lab(
         w.url(),
-        &["create-tasks", "--project", P, "--batch", BATCH, "--tasks", &later_file.display().to_string()],
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            BATCH,
+            "--tasks",
+            &later_file.display().to_string(),
+        ],
     )
     .await;
     assert!(out.status.success(), "later create: {}", text(&out).1);
     assert_eq!(batch_tasks(&c, BATCH).await.len(), N + 5);
     // and the original list is refused as already present (nothing doubled)
-    let out = lab(w.url(), &["create-tasks", "--project", P, "--batch", BATCH, "--tasks", &file]).await;
+    let out = lab(
+        w.url(),
+        &[
+            "create-tasks",
+            "--project",
+            P,
+            "--batch",
+            BATCH,
+            "--tasks",
+            &file,
+        ],
+    )
+    .await;
     assert!(!out.status.success());
     assert!(text(&out).1.contains("--skip-existing"), "{}", text(&out).1);
     assert_eq!(batch_tasks(&c, BATCH).await.len(), N + 5);

@@ -32,7 +32,9 @@ fn ok_requests<'a>(reqs: &'a [Value], method: &str, pred: impl Fn(&str) -> bool)
         .filter(|r| {
             r["method"] == method
                 && r["fault"].is_null()
-                && r["status"].as_u64().is_some_and(|s| (200..300).contains(&s))
+                && r["status"]
+                    .as_u64()
+                    .is_some_and(|s| (200..300).contains(&s))
                 && pred(r["path"].as_str().unwrap_or(""))
         })
         .collect()
@@ -63,16 +65,33 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         });
     }
     let started = Instant::now();
-    let r = ops::create_tasks(&c, P, BATCH, tasks, CreateOptions::default(), None, CancellationToken::new())
-        .await
-        .expect("create job accepted");
+    let r = ops::create_tasks(
+        &c,
+        P,
+        BATCH,
+        tasks,
+        CreateOptions::default(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .expect("create job accepted");
     let create_secs = started.elapsed().as_secs_f64();
-    let failures: Vec<_> = r.outcomes.iter().filter(|o| o.status != OutcomeStatus::Ok).take(3).collect();
+    let failures: Vec<_> = r
+        .outcomes
+        .iter()
+        .filter(|o| o.status != OutcomeStatus::Ok)
+        .take(3)
+        .collect();
     assert_eq!(r.created, N as u64, "every task created: {failures:?}");
     let listed = batch_tasks(&c, BATCH).await;
     let names = names_of(&listed);
     assert_eq!(names.len(), N, "exactly {N} tasks");
-    assert_eq!(names.iter().collect::<HashSet<_>>().len(), N, "no duplicate names");
+    assert_eq!(
+        names.iter().collect::<HashSet<_>>().len(),
+        N,
+        "no duplicate names"
+    );
     let expected: Vec<String> = (0..N).map(|i| format!("task-{i:04}.png")).collect();
     assert_eq!(names, expected);
     let with_data = listed
@@ -88,12 +107,20 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
     assert_eq!(with_data, N / 2, "data attached to every even task");
     let after_create = w.requests();
     let f_create = fault_counts(&after_create);
-    let logins = after_create.iter().filter(|r| r["path"] == "/api/user-manager/auth/login").count();
+    let logins = after_create
+        .iter()
+        .filter(|r| r["path"] == "/api/user-manager/auth/login")
+        .count();
 
     // ids in name order
     let mut by_name: Vec<(String, String)> = listed
         .iter()
-        .map(|t| (t["name"].as_str().unwrap().to_string(), t["_id"].as_str().unwrap().to_string()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap().to_string(),
+                t["_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     by_name.sort();
     let ids: Vec<String> = by_name.into_iter().map(|(_, id)| id).collect();
@@ -101,7 +128,8 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
 
     // --- bulk properties ---------------------------------------------------------------------
     let mark = w.requests().len();
-    let props = PropertiesUpdate::from_json(&json!({"score": 7, "custom": {"run": "faults"}})).unwrap();
+    let props =
+        PropertiesUpdate::from_json(&json!({"score": 7, "custom": {"run": "faults"}})).unwrap();
     let r = ops::update_properties(&c, P, ids.clone(), props, None, CancellationToken::new())
         .await
         .unwrap();
@@ -114,7 +142,10 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         }
     }
     assert_eq!(seen.len(), N, "every task's properties set");
-    assert!(seen.values().all(|&n| n == 1), "each task's properties applied exactly once");
+    assert!(
+        seen.values().all(|&n| n == 1),
+        "each task's properties applied exactly once"
+    );
     let f_props = fault_counts(&reqs[mark..]);
 
     // --- redo (keep state) then review: one applied request per task -------------------------
@@ -131,17 +162,32 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         let reqs = w.requests();
         let mut per: HashMap<String, usize> = HashMap::new();
         for q in ok_requests(&reqs[mark..], "PATCH", |p| p.ends_with(suffix)) {
-            let id = q["path"].as_str().unwrap().split('/').nth(4).unwrap().to_string();
+            let id = q["path"]
+                .as_str()
+                .unwrap()
+                .split('/')
+                .nth(4)
+                .unwrap()
+                .to_string();
             *per.entry(id).or_insert(0) += 1;
         }
         assert_eq!(per.len(), N, "{label}: every task reached");
-        assert!(per.keys().all(|k| id_set.contains(k)), "{label}: only our tasks");
-        assert!(per.values().all(|&n| n == 1), "{label}: each task changed exactly once");
+        assert!(
+            per.keys().all(|k| id_set.contains(k)),
+            "{label}: only our tasks"
+        );
+        assert!(
+            per.values().all(|&n| n == 1),
+            "{label}: each task changed exactly once"
+        );
         eprintln!(
             "{label}: {:.1}s, faults {:?}, logins {}",
             t0.elapsed().as_secs_f64(),
             fault_counts(&reqs[mark..]),
-            reqs[mark..].iter().filter(|r| r["path"] == "/api/user-manager/auth/login").count()
+            reqs[mark..]
+                .iter()
+                .filter(|r| r["path"] == "/api/user-manager/auth/login")
+                .count()
         );
     }
 
@@ -155,7 +201,10 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
     }
     let main = batch_tasks(&c, B).await;
     assert_eq!(main.len(), 2);
-    assert!(main.iter().all(|t| t["status"] != "to-review"), "other batches untouched");
+    assert!(
+        main.iter().all(|t| t["status"] != "to-review"),
+        "other batches untouched"
+    );
 
     // --- export under faults == fault-free export ----------------------------------------------
     let out = tempfile::tempdir().unwrap();
@@ -172,21 +221,67 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         ..ExportRequest::default()
     };
     let mark = w.requests().len();
-    let faulty = lab_export::export(&c, request(out.path(), "faulty.json"), None, CancellationToken::new())
-        .await
-        .expect("export under faults");
+    let faulty = lab_export::export(
+        &c,
+        request(out.path(), "faulty.json"),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .expect("export under faults");
     let f_export = fault_counts(&w.requests()[mark..]);
     let twin = w.fault_free_twin().await;
     let clean_client = client_for(&twin.base_url);
-    let clean = lab_export::export(&clean_client, request(out.path(), "clean.json"), None, CancellationToken::new())
-        .await
-        .expect("fault-free export");
+    let clean = lab_export::export(
+        &clean_client,
+        request(out.path(), "clean.json"),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .expect("fault-free export");
     assert_eq!((faulty.tasks, clean.tasks), (N as u64, N as u64));
     let a: Value = serde_json::from_slice(&std::fs::read(&faulty.path).unwrap()).unwrap();
     let b: Value = serde_json::from_slice(&std::fs::read(&clean.path).unwrap()).unwrap();
     assert_eq!(a.as_array().map(Vec::len), Some(N), "complete export");
     assert_eq!(a, b, "export under faults identical to the fault-free one");
-    assert_eq!(files_under(out.path()), ["clean.json", "faulty.json"], "no partial files left");
+    // the Kili export too, and byte for byte
+    assert_eq!(
+        std::fs::read(&faulty.path).unwrap(),
+        std::fs::read(&clean.path).unwrap(),
+        "lab export byte-identical"
+    );
+    let kili = |name: &str| ExportRequest {
+        format: ExportFormat::Kili,
+        ..request(out.path(), name)
+    };
+    let kf = lab_export::export(&c, kili("kili-faulty.json"), None, CancellationToken::new())
+        .await
+        .expect("kili export under faults");
+    let kc = lab_export::export(
+        &clean_client,
+        kili("kili-clean.json"),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .expect("fault-free kili export");
+    assert_eq!((kf.tasks, kc.tasks), (N as u64, N as u64));
+    assert_eq!(
+        std::fs::read(&kf.path).unwrap(),
+        std::fs::read(&kc.path).unwrap(),
+        "kili export under faults byte-identical to the fault-free one"
+    );
+    assert_eq!(
+        files_under(out.path()),
+        [
+            "clean.json",
+            "faulty.json",
+            "kili-clean.json",
+            "kili-faulty.json"
+        ],
+        "no partial files left"
+    );
 
     let total = fault_counts(&w.requests());
     let injected: usize = total.values().sum();
@@ -197,6 +292,9 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         w.requests().len()
     );
     for k in ["5xx", "429", "reset"] {
-        assert!(total.get(k).copied().unwrap_or(0) > 0, "the sandbox injected {k} faults");
+        assert!(
+            total.get(k).copied().unwrap_or(0) > 0,
+            "the sandbox injected {k} faults"
+        );
     }
 }

@@ -180,22 +180,34 @@ async fn per_task(
     let done = AtomicU64::new(0);
     let failed = AtomicU64::new(0);
     emit(&progress, progress_of(0, 0, total));
-    let results: Vec<TaskOutcome> = futures::stream::iter(ids.iter())
-        .map(|id| {
-            let call = make(id);
+    // Unordered: a task waiting on a Retry-After or a backoff must not hold back the others
+    // (ordered buffering would stall every slot behind it); outcomes are put back in order.
+    let calls: Vec<(usize, String, Call)> = ids
+        .into_iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let call = make(&id);
+            (i, id, call)
+        })
+        .collect();
+    let mut results: Vec<(usize, TaskOutcome)> = futures::stream::iter(calls)
+        .map(|(i, id, call)| {
             let (done, failed, cancel, progress) = (&done, &failed, &cancel, &progress);
             async move {
                 if cancel.is_cancelled() {
-                    return TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Cancelled);
+                    return (
+                        i,
+                        TaskOutcome::new(&id, Some(id.clone()), OutcomeStatus::Cancelled),
+                    );
                 }
                 let o = match client.send(&call).await {
                     Ok(_) => {
                         done.fetch_add(1, Ordering::SeqCst);
-                        TaskOutcome::new(id, Some(id.clone()), OutcomeStatus::Ok)
+                        TaskOutcome::new(&id, Some(id.clone()), OutcomeStatus::Ok)
                     }
                     Err(e) => {
                         failed.fetch_add(1, Ordering::SeqCst);
-                        TaskOutcome::failed(id, Some(id.clone()), &e)
+                        TaskOutcome::failed(&id, Some(id.clone()), &e)
                     }
                 };
                 emit(
@@ -206,13 +218,14 @@ async fn per_task(
                         total,
                     ),
                 );
-                o
+                (i, o)
             }
         })
-        .buffered(BULK_CONCURRENCY)
+        .buffer_unordered(BULK_CONCURRENCY)
         .collect()
         .await;
-    Ok(finish(results))
+    results.sort_by_key(|(i, _)| *i);
+    Ok(finish(results.into_iter().map(|(_, o)| o).collect()))
 }
 
 /// Send tasks back to annotation; `reset` restores their initial data.
@@ -284,6 +297,42 @@ mod tests {
         let e = PropertiesUpdate::from_json(&json!({"score": 1, "status": "x"})).unwrap_err();
         assert!(e.to_string().contains("status"));
         assert!(PropertiesUpdate::from_json(&json!({"score": "high"})).is_err());
+    }
+
+    #[test]
+    fn bulk_futures_are_send() {
+        // usable from a #[tauri::command] / tokio::spawn
+        fn is_send<T: Send>(_: T) {}
+        let c = LabClient::new(
+            "http://127.0.0.1:9/",
+            crate::Credentials::new("a", "b"),
+            crate::ClientOptions::default(),
+        )
+        .unwrap();
+        is_send(redo(
+            &c,
+            "p",
+            vec!["t".into()],
+            false,
+            None,
+            CancellationToken::new(),
+        ));
+        is_send(review(
+            &c,
+            "p",
+            vec!["t".into()],
+            None,
+            CancellationToken::new(),
+        ));
+        let props = PropertiesUpdate::from_json(&json!({"score": 1})).unwrap();
+        is_send(update_properties(
+            &c,
+            "p",
+            vec!["t".into()],
+            props,
+            None,
+            CancellationToken::new(),
+        ));
     }
 
     #[test]

@@ -86,9 +86,8 @@ fn check_names_and_properties(tasks: &[TaskInput]) -> Result<()> {
             )));
         }
         if let Some(p) = t.properties.as_ref().filter(|p| !p.is_null()) {
-            super::PropertiesUpdate::from_json(p).map_err(|e| {
-                Error::Validation(format!("Task \"{}\": {e}", t.name))
-            })?;
+            super::PropertiesUpdate::from_json(p)
+                .map_err(|e| Error::Validation(format!("Task \"{}\": {e}", t.name)))?;
         }
     }
     Ok(())

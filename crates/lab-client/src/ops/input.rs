@@ -58,7 +58,9 @@ fn looks_like_image(head: &[u8]) -> bool {
         || head.starts_with(b"II*\0")
         || head.starts_with(b"MM\0*")
         || (head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP")
-        || (head.len() >= 12 && &head[4..8] == b"ftyp" && (&head[8..12] == b"avif" || &head[8..12] == b"avis"))
+        || (head.len() >= 12
+            && &head[4..8] == b"ftyp"
+            && (&head[8..12] == b"avif" || &head[8..12] == b"avis"))
 }
 
 /// Refuse a file given as an image that is empty, unreadable or not an image.
@@ -442,13 +444,15 @@ mod tests {
 
     #[test]
     fn files_and_folders_make_tasks_skipping_hidden() {
+        const PNG_HEAD: &[u8] = b"\x89PNG\r\n\x1a\n....";
+        const JPG_HEAD: &[u8] = &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10];
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("b.png"), b"x").unwrap();
-        std::fs::write(dir.path().join("a.JPG"), b"x").unwrap();
+        std::fs::write(dir.path().join("b.png"), PNG_HEAD).unwrap();
+        std::fs::write(dir.path().join("a.JPG"), JPG_HEAD).unwrap();
         std::fs::write(dir.path().join(".hidden.png"), b"x").unwrap();
         std::fs::write(dir.path().join("notes.txt"), b"x").unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("sub/c.jpeg"), b"x").unwrap();
+        std::fs::write(dir.path().join("sub/c.jpeg"), JPG_HEAD).unwrap();
         std::fs::create_dir(dir.path().join(".git")).unwrap();
         std::fs::write(dir.path().join(".git/d.png"), b"x").unwrap();
         let tasks = TaskInput::from_files(&[dir.path().to_path_buf()]).unwrap();
@@ -457,6 +461,12 @@ mod tests {
         assert!(tasks[2].resources.as_ref().unwrap()[0].ends_with("sub/c.jpeg"));
         let empty = tempfile::tempdir().unwrap();
         assert!(TaskInput::from_files(&[empty.path().to_path_buf()]).is_err());
+        // an image name over text content, or an explicit non-image, refuses the whole list
+        std::fs::write(dir.path().join("sub/fake.png"), b"text").unwrap();
+        let e = TaskInput::from_files(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(e.to_string().contains("not an image"), "{e}");
+        let e = TaskInput::from_files(&[dir.path().join("notes.txt")]).unwrap_err();
+        assert_eq!(e.kind(), crate::ErrorKind::Validation);
     }
 
     #[test]

@@ -1,0 +1,1147 @@
+//! The job journal: a SQLite file (`jobs.sqlite3` in the app's data dir) holding each create
+//! job and its items, so a job closed or killed mid-batch can be resumed at the next start
+//! without creating a duplicate.
+//!
+//! An item is marked *started* (durably) before its creation is sent, and finished (durably)
+//! before progress is reported. When a job runs again, an item that was started before (its
+//! creation may have happened) goes through the duplicate check: if its name is in the batch it
+//! is marked done with the existing task's id, otherwise it is created. Under the
+//! `InsertAnyway` policy there is no duplicate check, so such an item is marked failed with an
+//! "uncertain" message instead of being sent twice (check the batch, then "retry failed only").
+//!
+//! The database uses WAL with `synchronous=NORMAL`: a commit survives the app being killed;
+//! after a power loss the last commits may be lost, and the duplicate check covers that too.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use lab_client::ops::{TaskInput, create_tasks, is_local_file};
+use lab_client::{
+    CancellationToken, Compatibility, CreateOptions, DuplicatePolicy, ErrorKind, LabClient,
+    OutcomeStatus, TaskFilter,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// File name of the journal in its folder.
+pub const JOURNAL_FILE: &str = "jobs.sqlite3";
+
+/// State of a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum JobState {
+    /// Being run (or the app stopped while running it).
+    Running,
+    /// Created but not run yet, paused, or stopped by an error: can be run (resumed).
+    Paused,
+    /// Cancelled by the user: not offered for resume.
+    Cancelled,
+    /// Every item finished (done, skipped or failed).
+    Done,
+}
+
+impl JobState {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Cancelled => "cancelled",
+            Self::Done => "done",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "running" => Self::Running,
+            "cancelled" => Self::Cancelled,
+            "done" => Self::Done,
+            _ => Self::Paused,
+        }
+    }
+}
+
+/// State of an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ItemStatus {
+    /// To create.
+    Pending,
+    /// Created (or found created after a restart); `task_id` is set.
+    Done,
+    /// Failed; `error` says why.
+    Failed,
+    /// Left out: the name was already in the batch (policy "skip existing").
+    Skipped,
+}
+
+impl ItemStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+    fn parse(s: &str) -> Self {
+        match s {
+            "done" => Self::Done,
+            "failed" => Self::Failed,
+            "skipped" => Self::Skipped,
+            _ => Self::Pending,
+        }
+    }
+}
+
+fn policy_str(p: DuplicatePolicy) -> &'static str {
+    match p {
+        DuplicatePolicy::Refuse => "refuse",
+        DuplicatePolicy::SkipExisting => "skipExisting",
+        DuplicatePolicy::InsertAnyway => "insertAnyway",
+    }
+}
+
+fn parse_policy(s: &str) -> DuplicatePolicy {
+    match s {
+        "skipExisting" => DuplicatePolicy::SkipExisting,
+        "insertAnyway" => DuplicatePolicy::InsertAnyway,
+        _ => DuplicatePolicy::Refuse,
+    }
+}
+
+/// Item counts of a job.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobCounts {
+    /// Items in the job.
+    pub total: u64,
+    /// Still to create.
+    pub pending: u64,
+    /// Created.
+    pub done: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Skipped (already in the batch).
+    pub skipped: u64,
+    /// Bytes of local files of all items.
+    pub bytes_total: u64,
+    /// Bytes of local files of finished (done / skipped) items.
+    pub bytes_done: u64,
+}
+
+/// A create job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Job {
+    /// Id (UUID).
+    pub id: String,
+    /// Project.
+    pub project_id: String,
+    /// Target batch.
+    pub batch_id: String,
+    /// RFC 3339.
+    pub created_at: String,
+    /// Duplicate policy.
+    pub policy: DuplicatePolicy,
+    /// State.
+    pub state: JobState,
+    /// Item counts.
+    pub counts: JobCounts,
+}
+
+/// One task of a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    /// Job.
+    pub job_id: String,
+    /// Position in the job (0-based).
+    pub idx: u64,
+    /// Task name.
+    pub name: String,
+    /// The task to create.
+    pub payload: TaskInput,
+    /// Status.
+    pub status: ItemStatus,
+    /// Created task id.
+    pub task_id: Option<String>,
+    /// Why it failed / was skipped.
+    pub error: Option<String>,
+    /// Bytes of its local files.
+    pub bytes: u64,
+    /// Creations started (the first may have happened if the app stopped).
+    pub attempts: u64,
+}
+
+/// The journal (cheap to clone; one connection behind a mutex).
+#[derive(Clone)]
+pub struct Journal {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal").field("path", &self.path).finish()
+    }
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    batch_id TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    policy TEXT NOT NULL,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,
+    task_id TEXT,
+    error TEXT,
+    bytes INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    in_flight INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (job_id, idx)
+);
+";
+
+fn local_bytes(t: &TaskInput) -> u64 {
+    t.resources
+        .iter()
+        .flatten()
+        .filter(|r| is_local_file(r))
+        .filter_map(|r| std::fs::metadata(r).ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+impl Journal {
+    /// Open (or create) the journal in `dir` (created if missing).
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
+        let path = dir.join(JOURNAL_FILE);
+        let conn = Connection::open(&path)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            path,
+        })
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Record a new job (state `paused` until it is run) with its tasks, in one transaction.
+    pub fn create_job(
+        &self,
+        project_id: &str,
+        batch_id: &str,
+        policy: DuplicatePolicy,
+        tasks: &[TaskInput],
+    ) -> Result<Job> {
+        if tasks.is_empty() {
+            return Err(Error::Input("No task to create".into()));
+        }
+        let id = uuid::Uuid::new_v4().to_string();
+        let created_at = chrono::Utc::now().to_rfc3339();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO jobs (id, project_id, batch_id, created_at, policy, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, project_id, batch_id, created_at, policy_str(policy), JobState::Paused.as_str()],
+        )?;
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO items (job_id, idx, name, payload, status, bytes) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
+            )?;
+            for (i, t) in tasks.iter().enumerate() {
+                let payload = serde_json::to_string(t)
+                    .map_err(|e| Error::Input(format!("task \"{}\": {e}", t.name)))?;
+                ins.execute(params![id, i as i64, t.name, payload, local_bytes(t) as i64])?;
+            }
+        }
+        tx.commit()?;
+        drop(conn);
+        self.job(&id)
+    }
+
+    fn counts(conn: &Connection, id: &str) -> Result<JobCounts> {
+        let mut c = JobCounts::default();
+        let mut st = conn.prepare(
+            "SELECT status, COUNT(*), COALESCE(SUM(bytes), 0) FROM items WHERE job_id = ?1 GROUP BY status",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+        })?;
+        for row in rows {
+            let (s, n, b) = row?;
+            let (n, b) = (n as u64, b as u64);
+            c.total += n;
+            c.bytes_total += b;
+            match ItemStatus::parse(&s) {
+                ItemStatus::Pending => c.pending += n,
+                ItemStatus::Done => {
+                    c.done += n;
+                    c.bytes_done += b;
+                }
+                ItemStatus::Failed => c.failed += n,
+                ItemStatus::Skipped => {
+                    c.skipped += n;
+                    c.bytes_done += b;
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    fn read_job(conn: &Connection, id: &str) -> Result<Job> {
+        let row = conn
+            .query_row(
+                "SELECT id, project_id, batch_id, created_at, policy, state FROM jobs WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, String>(5)?,
+                    ))
+                },
+            )
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("no job {id} in the journal")))?;
+        Ok(Job {
+            counts: Self::counts(conn, id)?,
+            id: row.0,
+            project_id: row.1,
+            batch_id: row.2,
+            created_at: row.3,
+            policy: parse_policy(&row.4),
+            state: JobState::parse(&row.5),
+        })
+    }
+
+    /// One job with its counts.
+    pub fn job(&self, id: &str) -> Result<Job> {
+        Self::read_job(&self.conn(), id)
+    }
+
+    /// Every job, newest first.
+    pub fn jobs(&self) -> Result<Vec<Job>> {
+        let conn = self.conn();
+        let ids: Vec<String> = conn
+            .prepare("SELECT id FROM jobs ORDER BY created_at DESC, rowid DESC")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        ids.iter().map(|id| Self::read_job(&conn, id)).collect()
+    }
+
+    /// Jobs to offer for resume at start: running (the app stopped) or paused, with items
+    /// still pending. Newest first.
+    pub fn unfinished_jobs(&self) -> Result<Vec<Job>> {
+        Ok(self
+            .jobs()?
+            .into_iter()
+            .filter(|j| matches!(j.state, JobState::Running | JobState::Paused) && j.counts.pending > 0)
+            .collect())
+    }
+
+    /// The items of a job, in order.
+    pub fn items(&self, id: &str) -> Result<Vec<Item>> {
+        let conn = self.conn();
+        Self::read_job(&conn, id)?;
+        let mut st = conn.prepare(
+            "SELECT idx, name, payload, status, task_id, error, bytes, attempts FROM items WHERE job_id = ?1 ORDER BY idx",
+        )?;
+        let rows = st.query_map([id], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (idx, name, payload, status, task_id, error, bytes, attempts) = row?;
+            let payload: TaskInput = serde_json::from_str(&payload).map_err(|e| {
+                Error::State(format!("job {id}, item {idx}: damaged journal entry ({e})"))
+            })?;
+            out.push(Item {
+                job_id: id.to_string(),
+                idx: idx as u64,
+                name,
+                payload,
+                status: ItemStatus::parse(&status),
+                task_id,
+                error,
+                bytes: bytes as u64,
+                attempts: attempts as u64,
+            });
+        }
+        Ok(out)
+    }
+
+    /// "Retry failed only": failed items become pending again and the job can be run
+    /// (state `paused`). Returns how many items were reset.
+    pub fn retry_failed(&self, id: &str) -> Result<u64> {
+        let conn = self.conn();
+        let job = Self::read_job(&conn, id)?;
+        if job.state == JobState::Running {
+            return Err(Error::State(
+                "The job is running: pause it or wait for it to end before retrying failed items".into(),
+            ));
+        }
+        let n = conn.execute(
+            "UPDATE items SET status = 'pending', error = NULL WHERE job_id = ?1 AND status = 'failed'",
+            [id],
+        )?;
+        conn.execute(
+            "UPDATE jobs SET state = ?2 WHERE id = ?1",
+            params![id, JobState::Paused.as_str()],
+        )?;
+        Ok(n as u64)
+    }
+
+    /// Mark a job cancelled (e.g. the user answered "no" to "resume?"); its pending items stay
+    /// pending and are not offered again.
+    pub fn cancel_job(&self, id: &str) -> Result<()> {
+        self.set_state(id, JobState::Cancelled)
+    }
+
+    /// Delete a job and its items.
+    pub fn delete_job(&self, id: &str) -> Result<()> {
+        let n = self.conn().execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("no job {id} in the journal")));
+        }
+        Ok(())
+    }
+
+    fn set_state(&self, id: &str, state: JobState) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE jobs SET state = ?2 WHERE id = ?1",
+            params![id, state.as_str()],
+        )?;
+        if n == 0 {
+            return Err(Error::NotFound(format!("no job {id} in the journal")));
+        }
+        Ok(())
+    }
+
+    /// Durably note that the creation of an item is about to be sent.
+    pub(crate) fn mark_started(&self, id: &str, idx: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE items SET in_flight = 1, attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2",
+            params![id, idx as i64],
+        )?;
+        Ok(())
+    }
+
+    fn finish(
+        &self,
+        id: &str,
+        idx: u64,
+        status: ItemStatus,
+        task_id: Option<&str>,
+        error: Option<&str>,
+    ) -> Result<()> {
+        self.conn().execute(
+            "UPDATE items SET status = ?3, task_id = ?4, error = ?5, in_flight = 0 WHERE job_id = ?1 AND idx = ?2",
+            params![id, idx as i64, status.as_str(), task_id, error],
+        )?;
+        Ok(())
+    }
+
+    fn in_flight(&self, id: &str) -> Result<Vec<u64>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT idx FROM items WHERE job_id = ?1 AND status = 'pending' AND in_flight = 1 ORDER BY idx",
+        )?;
+        let v = st
+            .query_map([id], |r| r.get::<_, i64>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(v.into_iter().map(|i| i as u64).collect())
+    }
+
+    fn clear_in_flight(&self, id: &str, idx: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE items SET in_flight = 0 WHERE job_id = ?1 AND idx = ?2",
+            params![id, idx as i64],
+        )?;
+        Ok(())
+    }
+}
+
+/// Where job progress events go.
+pub type JobProgressSender = tokio::sync::mpsc::UnboundedSender<JobProgress>;
+
+/// The last item finished.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemUpdate {
+    /// Position in the job.
+    pub idx: u64,
+    /// Task name.
+    pub name: String,
+    /// New status.
+    pub status: ItemStatus,
+    /// Created task id.
+    pub task_id: Option<String>,
+    /// Why it failed / was skipped.
+    pub error: Option<String>,
+}
+
+/// A progress event of a job (sent after the journal is written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobProgress {
+    /// Job.
+    pub job_id: String,
+    /// Counts (tasks and bytes) over the whole job, earlier runs included.
+    pub counts: JobCounts,
+    /// Time since this run started.
+    pub elapsed_ms: u64,
+    /// Estimated time left, from this run's rate (bytes when the job uploads files, tasks
+    /// otherwise); `None` until something finished.
+    pub eta_ms: Option<u64>,
+    /// The item that just finished.
+    pub item: Option<ItemUpdate>,
+    /// What is happening.
+    pub message: Option<String>,
+}
+
+/// Options of a run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RunOptions {
+    /// Tasks created at once.
+    pub concurrency: usize,
+    /// Check the data against the project's schema before each creation.
+    pub validate_data: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 4,
+            validate_data: true,
+        }
+    }
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobReport {
+    /// The job after the run.
+    pub job: Job,
+    /// Items finished by this run.
+    pub finished_now: u64,
+}
+
+enum Outcome {
+    NotStarted,
+    Finished(ItemUpdate),
+    /// Connection / authorisation problem: the job stops (paused), the item stays pending.
+    Stop(lab_client::Error),
+}
+
+fn estimate(counts: &JobCounts, start: &JobCounts, elapsed: Duration) -> Option<u64> {
+    let tasks_now = counts.done + counts.failed + counts.skipped;
+    let tasks_before = start.done + start.failed + start.skipped;
+    let (done_run, left) = if counts.bytes_total > 0 {
+        (
+            counts.bytes_done.saturating_sub(start.bytes_done),
+            counts.bytes_total.saturating_sub(counts.bytes_done),
+        )
+    } else {
+        (tasks_now.saturating_sub(tasks_before), counts.pending)
+    };
+    if counts.pending == 0 {
+        return Some(0);
+    }
+    if done_run == 0 {
+        return None;
+    }
+    let ms = elapsed.as_millis() as f64 * left as f64 / done_run as f64;
+    Some(ms.round() as u64)
+}
+
+async fn find_task_id(client: &LabClient, job: &Job, name: &str) -> Option<String> {
+    let filter = TaskFilter {
+        project_id: job.project_id.clone(),
+        batch_ids: vec![job.batch_id.clone()],
+        names: vec![name.to_string()],
+        ..TaskFilter::default()
+    };
+    let mut pages = std::pin::pin!(client.task_pages(filter));
+    while let Some(Ok(page)) = pages.next().await {
+        if let Some(id) = page
+            .tasks
+            .iter()
+            .filter(|t| t["name"] == name)
+            .find_map(|t| t["_id"].as_str())
+        {
+            return Some(id.to_string());
+        }
+    }
+    None
+}
+
+fn stops_the_job(e: &lab_client::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Auth | ErrorKind::Forbidden | ErrorKind::Offline | ErrorKind::Timeout
+    )
+}
+
+/// Create the pending items of a job through lab-client's create pipeline (upload, grant,
+/// data, create; transient failures retried by the client), `opts.concurrency` at a time.
+///
+/// Each item is marked started before it is sent and finished before progress is reported.
+/// Items started by an earlier run (killed mid-job) are resolved by the duplicate check: a
+/// name found in the batch is marked done, never created again. `pause` or `cancel` stop
+/// sending new items (those in flight finish) and leave the job `paused` / `cancelled`; a
+/// paused job is resumed by calling this again. Network / authorisation failures pause the
+/// job and return the error. `Refuse` refuses a job not started yet whose names exist in the
+/// batch (nothing created).
+pub async fn run_create_job(
+    client: &LabClient,
+    journal: &Journal,
+    job_id: &str,
+    progress: Option<JobProgressSender>,
+    cancel: CancellationToken,
+    pause: CancellationToken,
+    opts: RunOptions,
+) -> Result<JobReport> {
+    let job = journal.job(job_id)?;
+    if job.state == JobState::Cancelled {
+        return Err(Error::State(
+            "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)"
+                .into(),
+        ));
+    }
+    let items: Vec<Item> = journal
+        .items(job_id)?
+        .into_iter()
+        .filter(|i| i.status == ItemStatus::Pending)
+        .collect();
+    let start_counts = job.counts;
+    let started = Instant::now();
+    let emit = |item: Option<ItemUpdate>, message: Option<String>| -> Result<()> {
+        if let Some(tx) = &progress {
+            let counts = journal.job(job_id)?.counts;
+            let _ = tx.send(JobProgress {
+                job_id: job_id.to_string(),
+                eta_ms: estimate(&counts, &start_counts, started.elapsed()),
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                counts,
+                item,
+                message,
+            });
+        }
+        Ok(())
+    };
+
+    if items.is_empty() {
+        journal.set_state(job_id, JobState::Done)?;
+        emit(None, Some("Finished".into()))?;
+        return Ok(JobReport {
+            job: journal.job(job_id)?,
+            finished_now: 0,
+        });
+    }
+
+    // Refuse: a job not started yet is refused if a name already exists (nothing created).
+    if job.policy == DuplicatePolicy::Refuse && items.iter().all(|i| i.attempts == 0) {
+        let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        let existing = lab_client::ops::existing_names(client, &job.batch_id, &names).await?;
+        if !existing.is_empty() {
+            journal.set_state(job_id, JobState::Paused)?;
+            return Err(Error::Input(format!(
+                "{} task name(s) already exist in the batch ({}{}): rename them, or choose \"skip existing\" or \"insert anyway\"",
+                existing.len(),
+                existing.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                if existing.len() > 3 { ", …" } else { "" }
+            )));
+        }
+    }
+
+    journal.set_state(job_id, JobState::Running)?;
+    let mut finished_now = 0u64;
+
+    // InsertAnyway: an item whose creation may have happened cannot be checked by name.
+    let mut in_doubt_failed = std::collections::HashSet::new();
+    if job.policy == DuplicatePolicy::InsertAnyway {
+        for idx in journal.in_flight(job_id)? {
+            in_doubt_failed.insert(idx);
+            let msg = "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing";
+            journal.finish(job_id, idx, ItemStatus::Failed, None, Some(msg))?;
+            finished_now += 1;
+        }
+    }
+    emit(None, Some("Creating tasks".into()))?;
+
+    let halt = CancellationToken::new();
+    let item_policy = match job.policy {
+        DuplicatePolicy::InsertAnyway => DuplicatePolicy::InsertAnyway,
+        _ => DuplicatePolicy::SkipExisting,
+    };
+    let stopped = || cancel.is_cancelled() || pause.is_cancelled() || halt.is_cancelled();
+    let job_ref = &job;
+    let mut running = futures::stream::iter(
+        items
+            .into_iter()
+            .filter(|i| !in_doubt_failed.contains(&i.idx)),
+    )
+    .map(|item| {
+        let stopped = &stopped;
+        async move {
+            if stopped() {
+                return Ok::<_, Error>((item, Outcome::NotStarted));
+            }
+            journal.mark_started(job_id, item.idx)?;
+            let tried_before = item.attempts > 0;
+            let mut task = item.payload.clone();
+            task.name = item.name.clone();
+            let res = create_tasks(
+                client,
+                &job_ref.project_id,
+                &job_ref.batch_id,
+                vec![task],
+                CreateOptions {
+                    validate_data: opts.validate_data,
+                    duplicates: item_policy,
+                    compatibility: Compatibility::Lab,
+                    concurrency: 1,
+                },
+                None,
+                CancellationToken::new(),
+            )
+            .await;
+            let update = |status, task_id: Option<String>, error: Option<String>| {
+                Outcome::Finished(ItemUpdate {
+                    idx: item.idx,
+                    name: item.name.clone(),
+                    status,
+                    task_id,
+                    error,
+                })
+            };
+            let outcome = match res {
+                Ok(report) => match report.outcomes.into_iter().next() {
+                    Some(o) => match o.status {
+                        OutcomeStatus::Ok => update(ItemStatus::Done, o.id, None),
+                        OutcomeStatus::Skipped if tried_before => {
+                            // Created by the earlier, interrupted attempt.
+                            let id = find_task_id(client, job_ref, &item.name).await;
+                            update(ItemStatus::Done, id, None)
+                        }
+                        OutcomeStatus::Skipped => update(
+                            ItemStatus::Skipped,
+                            None,
+                            Some("A task with this name is already in the batch".into()),
+                        ),
+                        OutcomeStatus::Failed | OutcomeStatus::Cancelled => {
+                            let msg = o
+                                .error
+                                .map(|e| e.message)
+                                .unwrap_or_else(|| "not created".into());
+                            update(ItemStatus::Failed, None, Some(msg))
+                        }
+                    },
+                    None => update(ItemStatus::Failed, None, Some("no outcome".into())),
+                },
+                Err(e) if stops_the_job(&e) => Outcome::Stop(e),
+                Err(e) => update(ItemStatus::Failed, None, Some(e.to_string())),
+            };
+            Ok((item, outcome))
+        }
+    })
+    .buffer_unordered(opts.concurrency.max(1));
+
+    let mut stop_error = None;
+    while let Some(r) = running.next().await {
+        let (item, outcome) = r?;
+        match outcome {
+            Outcome::NotStarted => {}
+            Outcome::Finished(u) => {
+                journal.finish(
+                    job_id,
+                    item.idx,
+                    u.status,
+                    u.task_id.as_deref(),
+                    u.error.as_deref(),
+                )?;
+                finished_now += 1;
+                emit(Some(u), None)?;
+            }
+            Outcome::Stop(e) => {
+                // Its creation may have happened: attempts > 0, resolved at the next run.
+                journal.clear_in_flight(job_id, item.idx)?;
+                halt.cancel();
+                if stop_error.is_none() {
+                    stop_error = Some(e);
+                }
+            }
+        }
+    }
+    drop(running);
+
+    let counts = journal.job(job_id)?.counts;
+    let (state, message) = if cancel.is_cancelled() {
+        (JobState::Cancelled, "Cancelled")
+    } else if counts.pending == 0 {
+        (JobState::Done, "Finished")
+    } else if stop_error.is_some() {
+        (JobState::Paused, "Stopped")
+    } else {
+        (JobState::Paused, "Paused")
+    };
+    journal.set_state(job_id, state)?;
+    emit(None, Some(message.into()))?;
+    if let Some(e) = stop_error {
+        return Err(e.into());
+    }
+    Ok(JobReport {
+        job: journal.job(job_id)?,
+        finished_now,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{self, BATCH, EMPTY_BATCH, PROJECT};
+    use std::collections::HashSet;
+
+    fn file_tasks(dir: &Path, n: usize) -> Vec<TaskInput> {
+        test_support::png_files(dir, n)
+            .into_iter()
+            .map(|p| TaskInput {
+                name: p.file_name().unwrap().to_string_lossy().into_owned(),
+                resources: Some(vec![p.to_string_lossy().into_owned()]),
+                ..TaskInput::default()
+            })
+            .collect()
+    }
+
+    /// Every item done with a distinct task id, and the batch holds each name exactly once.
+    async fn assert_exact(client: &LabClient, journal: &Journal, job: &str, batch: &str, n: usize) {
+        let items = journal.items(job).unwrap();
+        assert_eq!(items.len(), n);
+        assert!(
+            items.iter().all(|i| i.status == ItemStatus::Done),
+            "{:?}",
+            items.iter().filter(|i| i.status != ItemStatus::Done).collect::<Vec<_>>()
+        );
+        let ids: HashSet<_> = items.iter().map(|i| i.task_id.clone().unwrap()).collect();
+        assert_eq!(ids.len(), n);
+        let names = test_support::batch_names(client, batch).await;
+        let mut expected: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
+        expected.sort();
+        assert_eq!(names, expected, "batch must hold each task exactly once");
+    }
+
+    #[tokio::test]
+    async fn runs_a_job_with_progress_in_tasks_and_bytes() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&t.path().join("data")).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 12);
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        assert_eq!(job.state, JobState::Paused);
+        assert!(job.counts.bytes_total > 0);
+        assert_eq!(journal.unfinished_jobs().unwrap().len(), 1);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let report = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            Some(tx),
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.finished_now, 12);
+        assert_eq!(report.job.state, JobState::Done);
+        assert_eq!(report.job.counts.done, 12);
+        assert_eq!(report.job.counts.bytes_done, job.counts.bytes_total);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 12).await;
+        let mut events = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            events.push(e);
+        }
+        let with_items = events.iter().filter(|e| e.item.is_some()).count();
+        assert_eq!(with_items, 12);
+        let done: Vec<u64> = events.iter().map(|e| e.counts.done).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+        let last = events.last().unwrap();
+        assert_eq!((last.counts.done, last.eta_ms, last.message.as_deref()), (12, Some(0), Some("Finished")));
+        assert!(journal.unfinished_jobs().unwrap().is_empty());
+        // running a finished job again creates nothing
+        let again = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await.unwrap();
+        assert_eq!(again.finished_now, 0);
+        assert_eq!(test_support::batch_names(&lab.client, EMPTY_BATCH).await.len(), 12);
+    }
+
+    #[tokio::test]
+    async fn refuse_policy_refuses_existing_names_and_skip_existing_skips_them() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let mut tasks = file_tasks(&t.path().join("imgs"), 2);
+        tasks[0].name = "alpha.png".into(); // already in BATCH
+        let job = journal.create_job(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let e = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("alpha.png"), "{e}");
+        assert_eq!(test_support::batch_names(&lab.client, BATCH).await, ["alpha.png"]);
+        assert_eq!(journal.job(&job.id).unwrap().state, JobState::Paused);
+
+        let job = journal.create_job(PROJECT, BATCH, DuplicatePolicy::SkipExisting, &tasks).unwrap();
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!((r.job.counts.done, r.job.counts.skipped), (1, 1));
+        let items = journal.items(&job.id).unwrap();
+        assert_eq!(items[0].status, ItemStatus::Skipped);
+        assert_eq!(test_support::batch_names(&lab.client, BATCH).await, ["alpha.png", "img-0001.png"]);
+    }
+
+    #[tokio::test]
+    async fn retry_failed_only_recreates_just_the_failed_items() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 4);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let missing = tasks[2].resources.as_ref().unwrap()[0].clone();
+        let keep = std::fs::read(&missing).unwrap();
+        std::fs::remove_file(&missing).unwrap();
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!((r.job.counts.done, r.job.counts.failed, r.job.state), (3, 1, JobState::Done));
+        let failed = &journal.items(&job.id).unwrap()[2];
+        assert_eq!(failed.status, ItemStatus::Failed);
+        assert!(failed.error.as_deref().unwrap().contains("img-0002.png"), "{failed:?}");
+        std::fs::write(&missing, keep).unwrap();
+        assert_eq!(journal.retry_failed(&job.id).unwrap(), 1);
+        assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.finished_now, 1);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 4).await;
+    }
+
+    #[tokio::test]
+    async fn started_items_are_resolved_by_the_duplicate_check() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 3);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        // As if the app was killed: item 0 created but not marked, item 1 started, never sent.
+        journal.mark_started(&job.id, 0).unwrap();
+        journal.mark_started(&job.id, 1).unwrap();
+        journal.set_state(&job.id, JobState::Running).unwrap();
+        let pre = create_tasks(&lab.client, PROJECT, EMPTY_BATCH, vec![tasks[0].clone()], CreateOptions::default(), None, CancellationToken::new())
+            .await
+            .unwrap();
+        let pre_id = pre.outcomes[0].id.clone().unwrap();
+        assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.job.state, JobState::Done);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 3).await;
+        assert_eq!(journal.items(&job.id).unwrap()[0].task_id.as_deref(), Some(pre_id.as_str()));
+    }
+
+    #[tokio::test]
+    async fn insert_anyway_never_resends_an_uncertain_item() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 2);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::InsertAnyway, &tasks).unwrap();
+        journal.mark_started(&job.id, 0).unwrap();
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!((r.job.counts.done, r.job.counts.failed), (1, 1));
+        let it = &journal.items(&job.id).unwrap()[0];
+        assert!(it.error.as_deref().unwrap().contains("may or may not"), "{it:?}");
+        assert_eq!(test_support::batch_names(&lab.client, EMPTY_BATCH).await, ["img-0001.png"]);
+    }
+
+    /// Waits until `n` items are finished, then returns.
+    async fn wait_done(journal: &Journal, job: &str, n: u64) {
+        for _ in 0..6000 {
+            let c = journal.job(job).unwrap().counts;
+            if c.done >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("job {job} never reached {n} done items");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn pause_then_resume_and_cancel() {
+        let lab = test_support::lab(Duration::from_millis(15)).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 16);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let pause = CancellationToken::new();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let run = {
+            let (c, j, id, p) = (lab.client.clone(), journal.clone(), job.id.clone(), pause.clone());
+            tokio::spawn(async move {
+                run_create_job(&c, &j, &id, Some(tx), CancellationToken::new(), p, RunOptions { concurrency: 2, ..RunOptions::default() }).await
+            })
+        };
+        while let Some(e) = rx.recv().await {
+            if e.counts.done >= 2 {
+                assert!(e.eta_ms.is_some());
+                pause.cancel();
+                break;
+            }
+        }
+        let r = run.await.unwrap().unwrap();
+        assert_eq!(r.job.state, JobState::Paused);
+        assert!(r.job.counts.pending > 0, "{:?}", r.job.counts);
+        assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+        let created = test_support::batch_names(&lab.client, EMPTY_BATCH).await.len() as u64;
+        assert_eq!(created, r.job.counts.done);
+
+        // cancel before anything: cancelled, not offered again, cannot be run
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        let r = run_create_job(&lab.client, &journal, &job.id, None, cancel, CancellationToken::new(), RunOptions::default()).await.unwrap();
+        assert_eq!(r.job.state, JobState::Cancelled);
+        assert!(journal.unfinished_jobs().unwrap().is_empty());
+        assert!(matches!(
+            run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await,
+            Err(Error::State(_))
+        ));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn dropped_runner_resumes_with_exact_count() {
+        let lab = test_support::lab(Duration::from_millis(15)).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 20);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let run = {
+            let (c, j, id) = (lab.client.clone(), journal.clone(), job.id.clone());
+            tokio::spawn(async move {
+                run_create_job(&c, &j, &id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await
+            })
+        };
+        wait_done(&journal, &job.id, 3).await;
+        run.abort(); // the future is dropped mid-creation
+        assert!(run.await.unwrap_err().is_cancelled());
+        let mid = journal.job(&job.id).unwrap();
+        assert_eq!(mid.state, JobState::Running);
+        assert!(mid.counts.pending > 0);
+        assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.job.state, JobState::Done);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 20).await;
+    }
+
+    const CHILD_ENV: &str = "LAB_JOBS_KILL_CHILD";
+
+    /// Helper process of `killed_process_resumes_with_exact_count` (does nothing otherwise).
+    #[test]
+    #[ignore = "run as a child process by killed_process_resumes_with_exact_count"]
+    fn child_runner() {
+        let Ok(spec) = std::env::var(CHILD_ENV) else {
+            return;
+        };
+        let mut parts = spec.splitn(3, '\n');
+        let (url, dir, job) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let client = test_support::client(url);
+            let journal = Journal::open(Path::new(dir)).unwrap();
+            run_create_job(&client, &journal, job, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+                .await
+                .unwrap();
+        });
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn killed_process_resumes_with_exact_count() {
+        let lab = test_support::lab(Duration::from_millis(20)).await;
+        let t = tempfile::tempdir().unwrap();
+        let dir = t.path().join("data");
+        let journal = Journal::open(&dir).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 30);
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::SkipExisting, &tasks).unwrap();
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args(["--exact", "journal::tests::child_runner", "--include-ignored", "--nocapture"])
+            .env(CHILD_ENV, format!("{}\n{}\n{}", lab.running.base_url, dir.display(), job.id))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_done(&journal, &job.id, 4).await;
+        assert!(child.try_wait().unwrap().is_none(), "the child ended before being killed");
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let mid = journal.job(&job.id).unwrap();
+        assert_eq!(mid.state, JobState::Running);
+        assert!(mid.counts.pending > 0, "{:?}", mid.counts);
+        assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+
+        // "resume?" at the next start, from a fresh journal connection
+        let journal = Journal::open(&dir).unwrap();
+        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
+            .await
+            .unwrap();
+        assert_eq!(r.job.state, JobState::Done);
+        assert_eq!(r.job.counts.done, 30);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 30).await;
+    }
+}
