@@ -260,10 +260,11 @@ def check_exports(exp: pathlib.Path, n_big: int, n_small: int):
     for n in (n_big, n_small):
         counts = {}
         for side in ("sdk", "lab"):
-            folders = sorted(exp.glob(f"{side}-lab-{n}*"))
+            pat = "{}-{}-{}" if side == "sdk" else "{}-{}-{}-*"
+            folders = sorted(exp.glob(pat.format(side, "lab", n)))
             files = [f for d in folders[-1:] for f in d.iterdir() if f.suffix == ".json"]
             counts[f"{side} lab"] = len(json.loads(files[0].read_text())) if files else None
-            folders = sorted(exp.glob(f"{side}-yolo-{n}*"))
+            folders = sorted(exp.glob(pat.format(side, "yolo", n)))
             files = [f for d in folders[-1:] for f in d.iterdir() if f.suffix == ".zip"]
             if files:
                 with zipfile.ZipFile(files[0]) as z:

@@ -54,7 +54,7 @@ pub async fn connect(core: S<'_>, profile_id: String) -> AppResult<ConnectionInf
 
 #[tauri::command]
 pub async fn disconnect(core: S<'_>) -> AppResult<()> {
-    Ok(core.disconnect().await)
+    core.disconnect().await
 }
 
 #[tauri::command]

@@ -120,7 +120,7 @@ pub enum BulkTarget {
     /// The rows the user selected.
     Selection { ids: Vec<String> },
     /// Every task matching the filter.
-    Filter { filter: TaskFilter },
+    Filter { filter: Box<TaskFilter> },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -425,8 +425,9 @@ impl Core {
         Ok(info)
     }
 
-    pub async fn disconnect(&self) {
+    pub async fn disconnect(&self) -> AppResult<()> {
         *self.conn.lock().await = None;
+        Ok(())
     }
 
     pub async fn connection(&self) -> Option<ConnectionInfo> {
@@ -607,7 +608,7 @@ impl Core {
                 f.task_ids = ids;
                 (f, Some(n))
             }
-            BulkTarget::Filter { filter } => (filter, None),
+            BulkTarget::Filter { filter } => (*filter, None),
         };
         filter.optional_fields.clear();
         let count = match count {
@@ -653,7 +654,7 @@ impl Core {
             BulkTarget::Filter { mut filter } => {
                 filter.optional_fields.clear();
                 let mut ids = Vec::new();
-                let mut pages = Box::pin(c.client.task_pages(filter));
+                let mut pages = Box::pin(c.client.task_pages(*filter));
                 loop {
                     let next = tokio::select! {
                         _ = cancel.cancelled() => return Ok(BulkResult { rows: vec![], succeeded: 0, failed: 0, cancelled: true }),

@@ -175,6 +175,21 @@ struct Attempt {
     retry: bool,
     retry_after: Option<Duration>,
     unauthorized: bool,
+    /// The connection could not be opened (refused, DNS): retried only a few times, so a
+    /// wrong or stopped endpoint is reported in about a second rather than after every retry.
+    connect_failed: bool,
+}
+
+/// Retries of a call whose connection cannot be opened.
+const MAX_CONNECT_RETRIES: usize = 3;
+
+/// The retry decision, counting connection failures in `refused`.
+fn should_retry(a: &Attempt, refused: &std::sync::atomic::AtomicUsize) -> bool {
+    if !a.retry {
+        return false;
+    }
+    !a.connect_failed
+        || refused.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < MAX_CONNECT_RETRIES
 }
 
 impl Attempt {
@@ -184,6 +199,7 @@ impl Attempt {
             retry: false,
             retry_after: None,
             unauthorized: false,
+            connect_failed: false,
         }
     }
 }
@@ -438,9 +454,10 @@ impl LabClient {
             self.classify(res, Repeat::Safe).await
         };
         let started = Instant::now();
+        let refused = std::sync::atomic::AtomicUsize::new(0);
         let (status, _, body) = attempt
             .retry(self.backoff())
-            .when(|a: &Attempt| a.retry)
+            .when(|a: &Attempt| should_retry(a, &refused))
             .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
             .await
             .map_err(|a| {
@@ -517,6 +534,7 @@ impl LabClient {
                     retry: repeat == Repeat::Safe || sure_not_sent,
                     retry_after: None,
                     unauthorized: false,
+                    connect_failed: sure_not_sent,
                 });
             }
         };
@@ -535,6 +553,7 @@ impl LabClient {
                     retry: repeat == Repeat::Safe,
                     retry_after: None,
                     unauthorized: false,
+                    connect_failed: false,
                 });
             }
         };
@@ -551,6 +570,7 @@ impl LabClient {
                 retry: false,
                 retry_after: None,
                 unauthorized: true,
+                connect_failed: false,
             },
             400 | 422 => Attempt::fatal(Error::BadRequest { code, message }),
             403 => Attempt::fatal(Error::Forbidden(message)),
@@ -560,12 +580,14 @@ impl LabClient {
                 retry: true,
                 retry_after: parse_retry_after(&headers),
                 unauthorized: false,
+                connect_failed: false,
             },
             s => Attempt {
                 error: Error::Server { status: s, message },
                 retry: s >= 500 && repeat == Repeat::Safe,
                 retry_after: parse_retry_after(&headers),
                 unauthorized: false,
+                connect_failed: false,
             },
         };
         Err(attempt)
@@ -612,9 +634,10 @@ impl LabClient {
                 let res = self.build(call, url.clone(), Some(&token)).send().await;
                 self.classify(res, call.repeat).await
             };
+            let refused = std::sync::atomic::AtomicUsize::new(0);
             let result = attempt
                 .retry(self.backoff())
-                .when(|a: &Attempt| a.retry)
+                .when(|a: &Attempt| should_retry(a, &refused))
                 .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
                 .notify(|a: &Attempt, d| {
                     tracing::debug!(path = %call.path, wait = ?d, "retrying after: {}", a.error);
@@ -645,9 +668,10 @@ impl LabClient {
             let res = self.inner.http.get(url.clone()).send().await;
             self.classify(res, Repeat::Safe).await
         };
+        let refused = std::sync::atomic::AtomicUsize::new(0);
         attempt
             .retry(self.backoff())
-            .when(|a: &Attempt| a.retry)
+            .when(|a: &Attempt| should_retry(a, &refused))
             .adjust(|a: &Attempt, d| d.map(|d| a.retry_after.unwrap_or(d)))
             .await
             .map(|(_, _, b)| b)

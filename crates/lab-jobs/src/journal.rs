@@ -275,7 +275,13 @@ impl Journal {
             for (i, t) in tasks.iter().enumerate() {
                 let payload = serde_json::to_string(t)
                     .map_err(|e| Error::Input(format!("task \"{}\": {e}", t.name)))?;
-                ins.execute(params![id, i as i64, t.name, payload, local_bytes(t) as i64])?;
+                ins.execute(params![
+                    id,
+                    i as i64,
+                    t.name,
+                    payload,
+                    local_bytes(t) as i64
+                ])?;
             }
         }
         tx.commit()?;
@@ -289,7 +295,11 @@ impl Journal {
             "SELECT status, COUNT(*), COALESCE(SUM(bytes), 0) FROM items WHERE job_id = ?1 GROUP BY status",
         )?;
         let rows = st.query_map([id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
         })?;
         for row in rows {
             let (s, n, b) = row?;
@@ -362,7 +372,9 @@ impl Journal {
         Ok(self
             .jobs()?
             .into_iter()
-            .filter(|j| matches!(j.state, JobState::Running | JobState::Paused) && j.counts.pending > 0)
+            .filter(|j| {
+                matches!(j.state, JobState::Running | JobState::Paused) && j.counts.pending > 0
+            })
             .collect())
     }
 
@@ -413,7 +425,8 @@ impl Journal {
         let job = Self::read_job(&conn, id)?;
         if job.state == JobState::Running {
             return Err(Error::State(
-                "The job is running: pause it or wait for it to end before retrying failed items".into(),
+                "The job is running: pause it or wait for it to end before retrying failed items"
+                    .into(),
             ));
         }
         let n = conn.execute(
@@ -435,7 +448,9 @@ impl Journal {
 
     /// Delete a job and its items.
     pub fn delete_job(&self, id: &str) -> Result<()> {
-        let n = self.conn().execute("DELETE FROM jobs WHERE id = ?1", [id])?;
+        let n = self
+            .conn()
+            .execute("DELETE FROM jobs WHERE id = ?1", [id])?;
         if n == 0 {
             return Err(Error::NotFound(format!("no job {id} in the journal")));
         }
@@ -686,7 +701,12 @@ pub async fn run_create_job(
             return Err(Error::Input(format!(
                 "{} task name(s) already exist in the batch ({}{}): rename them, or choose \"skip existing\" or \"insert anyway\"",
                 existing.len(),
-                existing.iter().take(3).cloned().collect::<Vec<_>>().join(", "),
+                existing
+                    .iter()
+                    .take(3)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 if existing.len() > 3 { ", …" } else { "" }
             )));
         }
@@ -858,7 +878,10 @@ mod tests {
         assert!(
             items.iter().all(|i| i.status == ItemStatus::Done),
             "{:?}",
-            items.iter().filter(|i| i.status != ItemStatus::Done).collect::<Vec<_>>()
+            items
+                .iter()
+                .filter(|i| i.status != ItemStatus::Done)
+                .collect::<Vec<_>>()
         );
         let ids: HashSet<_> = items.iter().map(|i| i.task_id.clone().unwrap()).collect();
         assert_eq!(ids.len(), n);
@@ -906,12 +929,30 @@ mod tests {
         let done: Vec<u64> = events.iter().map(|e| e.counts.done).collect();
         assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
         let last = events.last().unwrap();
-        assert_eq!((last.counts.done, last.eta_ms, last.message.as_deref()), (12, Some(0), Some("Finished")));
+        assert_eq!(
+            (last.counts.done, last.eta_ms, last.message.as_deref()),
+            (12, Some(0), Some("Finished"))
+        );
         assert!(journal.unfinished_jobs().unwrap().is_empty());
         // running a finished job again creates nothing
-        let again = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await.unwrap();
+        let again = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(again.finished_now, 0);
-        assert_eq!(test_support::batch_names(&lab.client, EMPTY_BATCH).await.len(), 12);
+        assert_eq!(
+            test_support::batch_names(&lab.client, EMPTY_BATCH)
+                .await
+                .len(),
+            12
+        );
     }
 
     #[tokio::test]
@@ -921,22 +962,48 @@ mod tests {
         let journal = Journal::open(t.path()).unwrap();
         let mut tasks = file_tasks(&t.path().join("imgs"), 2);
         tasks[0].name = "alpha.png".into(); // already in BATCH
-        let job = journal.create_job(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
-        let e = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap_err();
+        let job = journal
+            .create_job(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        let e = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap_err();
         assert!(e.to_string().contains("alpha.png"), "{e}");
-        assert_eq!(test_support::batch_names(&lab.client, BATCH).await, ["alpha.png"]);
+        assert_eq!(
+            test_support::batch_names(&lab.client, BATCH).await,
+            ["alpha.png"]
+        );
         assert_eq!(journal.job(&job.id).unwrap().state, JobState::Paused);
 
-        let job = journal.create_job(PROJECT, BATCH, DuplicatePolicy::SkipExisting, &tasks).unwrap();
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
+        let job = journal
+            .create_job(PROJECT, BATCH, DuplicatePolicy::SkipExisting, &tasks)
             .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.skipped), (1, 1));
         let items = journal.items(&job.id).unwrap();
         assert_eq!(items[0].status, ItemStatus::Skipped);
-        assert_eq!(test_support::batch_names(&lab.client, BATCH).await, ["alpha.png", "img-0001.png"]);
+        assert_eq!(
+            test_support::batch_names(&lab.client, BATCH).await,
+            ["alpha.png", "img-0001.png"]
+        );
     }
 
     #[tokio::test]
@@ -945,23 +1012,47 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 4);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
         let missing = tasks[2].resources.as_ref().unwrap()[0].clone();
         let keep = std::fs::read(&missing).unwrap();
         std::fs::remove_file(&missing).unwrap();
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap();
-        assert_eq!((r.job.counts.done, r.job.counts.failed, r.job.state), (3, 1, JobState::Done));
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.job.counts.done, r.job.counts.failed, r.job.state),
+            (3, 1, JobState::Done)
+        );
         let failed = &journal.items(&job.id).unwrap()[2];
         assert_eq!(failed.status, ItemStatus::Failed);
-        assert!(failed.error.as_deref().unwrap().contains("img-0002.png"), "{failed:?}");
+        assert!(
+            failed.error.as_deref().unwrap().contains("img-0002.png"),
+            "{failed:?}"
+        );
         std::fs::write(&missing, keep).unwrap();
         assert_eq!(journal.retry_failed(&job.id).unwrap(), 1);
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.finished_now, 1);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 4).await;
     }
@@ -972,22 +1063,43 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 3);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
         // As if the app was killed: item 0 created but not marked, item 1 started, never sent.
         journal.mark_started(&job.id, 0).unwrap();
         journal.mark_started(&job.id, 1).unwrap();
         journal.set_state(&job.id, JobState::Running).unwrap();
-        let pre = create_tasks(&lab.client, PROJECT, EMPTY_BATCH, vec![tasks[0].clone()], CreateOptions::default(), None, CancellationToken::new())
-            .await
-            .unwrap();
+        let pre = create_tasks(
+            &lab.client,
+            PROJECT,
+            EMPTY_BATCH,
+            vec![tasks[0].clone()],
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         let pre_id = pre.outcomes[0].id.clone().unwrap();
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 3).await;
-        assert_eq!(journal.items(&job.id).unwrap()[0].task_id.as_deref(), Some(pre_id.as_str()));
+        assert_eq!(
+            journal.items(&job.id).unwrap()[0].task_id.as_deref(),
+            Some(pre_id.as_str())
+        );
     }
 
     #[tokio::test]
@@ -996,15 +1108,31 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 2);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::InsertAnyway, &tasks).unwrap();
-        journal.mark_started(&job.id, 0).unwrap();
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::InsertAnyway, &tasks)
             .unwrap();
+        journal.mark_started(&job.id, 0).unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.failed), (1, 1));
         let it = &journal.items(&job.id).unwrap()[0];
-        assert!(it.error.as_deref().unwrap().contains("may or may not"), "{it:?}");
-        assert_eq!(test_support::batch_names(&lab.client, EMPTY_BATCH).await, ["img-0001.png"]);
+        assert!(
+            it.error.as_deref().unwrap().contains("may or may not"),
+            "{it:?}"
+        );
+        assert_eq!(
+            test_support::batch_names(&lab.client, EMPTY_BATCH).await,
+            ["img-0001.png"]
+        );
     }
 
     /// Waits until `n` items are finished, then returns.
@@ -1025,13 +1153,32 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 16);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
         let pause = CancellationToken::new();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let run = {
-            let (c, j, id, p) = (lab.client.clone(), journal.clone(), job.id.clone(), pause.clone());
+            let (c, j, id, p) = (
+                lab.client.clone(),
+                journal.clone(),
+                job.id.clone(),
+                pause.clone(),
+            );
             tokio::spawn(async move {
-                run_create_job(&c, &j, &id, Some(tx), CancellationToken::new(), p, RunOptions { concurrency: 2, ..RunOptions::default() }).await
+                run_create_job(
+                    &c,
+                    &j,
+                    &id,
+                    Some(tx),
+                    CancellationToken::new(),
+                    p,
+                    RunOptions {
+                        concurrency: 2,
+                        ..RunOptions::default()
+                    },
+                )
+                .await
             })
         };
         while let Some(e) = rx.recv().await {
@@ -1045,17 +1192,38 @@ mod tests {
         assert_eq!(r.job.state, JobState::Paused);
         assert!(r.job.counts.pending > 0, "{:?}", r.job.counts);
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let created = test_support::batch_names(&lab.client, EMPTY_BATCH).await.len() as u64;
+        let created = test_support::batch_names(&lab.client, EMPTY_BATCH)
+            .await
+            .len() as u64;
         assert_eq!(created, r.job.counts.done);
 
         // cancel before anything: cancelled, not offered again, cannot be run
         let cancel = CancellationToken::new();
         cancel.cancel();
-        let r = run_create_job(&lab.client, &journal, &job.id, None, cancel, CancellationToken::new(), RunOptions::default()).await.unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            cancel,
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.job.state, JobState::Cancelled);
         assert!(journal.unfinished_jobs().unwrap().is_empty());
         assert!(matches!(
-            run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await,
+            run_create_job(
+                &lab.client,
+                &journal,
+                &job.id,
+                None,
+                CancellationToken::new(),
+                CancellationToken::new(),
+                RunOptions::default()
+            )
+            .await,
             Err(Error::State(_))
         ));
     }
@@ -1066,11 +1234,22 @@ mod tests {
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 20);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
         let run = {
             let (c, j, id) = (lab.client.clone(), journal.clone(), job.id.clone());
             tokio::spawn(async move {
-                run_create_job(&c, &j, &id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default()).await
+                run_create_job(
+                    &c,
+                    &j,
+                    &id,
+                    None,
+                    CancellationToken::new(),
+                    CancellationToken::new(),
+                    RunOptions::default(),
+                )
+                .await
             })
         };
         wait_done(&journal, &job.id, 3).await;
@@ -1080,9 +1259,17 @@ mod tests {
         assert_eq!(mid.state, JobState::Running);
         assert!(mid.counts.pending > 0);
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 20).await;
     }
@@ -1106,9 +1293,17 @@ mod tests {
         rt.block_on(async {
             let client = test_support::client(url);
             let journal = Journal::open(Path::new(dir)).unwrap();
-            run_create_job(&client, &journal, job, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-                .await
-                .unwrap();
+            run_create_job(
+                &client,
+                &journal,
+                job,
+                None,
+                CancellationToken::new(),
+                CancellationToken::new(),
+                RunOptions::default(),
+            )
+            .await
+            .unwrap();
         });
     }
 
@@ -1119,15 +1314,28 @@ mod tests {
         let dir = t.path().join("data");
         let journal = Journal::open(&dir).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 30);
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::SkipExisting, &tasks).unwrap();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::SkipExisting, &tasks)
+            .unwrap();
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args(["--exact", "journal::tests::child_runner", "--include-ignored", "--nocapture"])
-            .env(CHILD_ENV, format!("{}\n{}\n{}", lab.running.base_url, dir.display(), job.id))
+            .args([
+                "--exact",
+                "journal::tests::child_runner",
+                "--include-ignored",
+                "--nocapture",
+            ])
+            .env(
+                CHILD_ENV,
+                format!("{}\n{}\n{}", lab.running.base_url, dir.display(), job.id),
+            )
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
         wait_done(&journal, &job.id, 4).await;
-        assert!(child.try_wait().unwrap().is_none(), "the child ended before being killed");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child ended before being killed"
+        );
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let mid = journal.job(&job.id).unwrap();
@@ -1137,9 +1345,17 @@ mod tests {
 
         // "resume?" at the next start, from a fresh journal connection
         let journal = Journal::open(&dir).unwrap();
-        let r = run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions::default())
-            .await
-            .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_eq!(r.job.counts.done, 30);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 30).await;

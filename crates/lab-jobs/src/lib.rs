@@ -10,9 +10,10 @@ mod test_support;
 
 pub use error::{Error, Result};
 pub use journal::{
-    Item, ItemStatus, ItemUpdate, Job, JobCounts, JobProgress, JobProgressSender, JobReport, JobState,
-    Journal, RunOptions, run_create_job,
+    Item, ItemStatus, ItemUpdate, Job, JobCounts, JobProgress, JobProgressSender, JobReport,
+    JobState, Journal, RunOptions, run_create_job,
 };
 pub use preflight::{
-    Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, check_against_batch, check_data, thumbnail,
+    Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, check_against_batch, check_data,
+    thumbnail,
 };

@@ -235,7 +235,9 @@ fn sniff(head: &[u8]) -> std::result::Result<&'static str, Option<&'static str>>
         if brand == b"avif" || brand == b"avis" {
             return Err(Some("AVIF"));
         }
-        if [b"heic", b"heix", b"hevc", b"mif1", b"msf1"].contains(&brand.try_into().unwrap_or(b"    ")) {
+        if [b"heic", b"heix", b"hevc", b"mif1", b"msf1"]
+            .contains(&brand.try_into().unwrap_or(b"    "))
+        {
             return Err(Some("HEIC/HEIF"));
         }
     }
@@ -447,7 +449,13 @@ impl Preflight {
         pf
     }
 
-    fn walk(&mut self, dir: &Path, depth: usize, opts: &ScanOptions, visited: &mut HashSet<PathBuf>) {
+    fn walk(
+        &mut self,
+        dir: &Path,
+        depth: usize,
+        opts: &ScanOptions,
+        visited: &mut HashSet<PathBuf>,
+    ) {
         let canonical = match std::fs::canonicalize(dir) {
             Ok(c) => c,
             Err(e) => {
@@ -472,7 +480,10 @@ impl Preflight {
                 return;
             }
         };
-        let mut names: Vec<_> = entries.filter_map(|e| e.ok()).map(|e| e.file_name()).collect();
+        let mut names: Vec<_> = entries
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name())
+            .collect();
         names.sort();
         for name in names {
             let p = dir.join(&name);
@@ -499,8 +510,7 @@ impl Preflight {
     /// Rows of a JSON task list (the SDK's create_tasks format). Relative local resources are
     /// resolved against `base` (the list's folder). The error names the element and field.
     pub fn from_json_str(text: &str, base: Option<&Path>) -> Result<Self> {
-        let tasks =
-            TaskInput::list_from_json(text).map_err(|e| Error::Input(e.to_string()))?;
+        let tasks = TaskInput::list_from_json(text).map_err(|e| Error::Input(e.to_string()))?;
         let mut pf = Preflight {
             rows: tasks
                 .into_iter()
@@ -515,7 +525,8 @@ impl Preflight {
 
     /// [`Preflight::from_json_str`] of a file (relative resources against its folder).
     pub fn from_json_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         Self::from_json_str(&text, path.parent()).map_err(|e| match e {
             Error::Input(m) => Error::Input(format!("{}: {m}", path.display())),
             e => e,
@@ -619,7 +630,8 @@ impl Preflight {
 
     /// [`Preflight::from_csv_str`] of a file (relative resources against its folder).
     pub fn from_csv_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
         Self::from_csv_str(&text, path.parent()).map_err(|e| match e {
             Error::Input(m) => Error::Input(format!("{}: {m}", path.display())),
             e => e,
@@ -903,18 +915,31 @@ mod tests {
         assert_eq!(
             names(&pf),
             [
-                "a.PNG", "b.png", "empty.png", "fake.png", "notes.txt", "photo.jpg", "pic.avif",
-                "b.png", "c.gif", "lone.webp"
+                "a.PNG",
+                "b.png",
+                "empty.png",
+                "fake.png",
+                "notes.txt",
+                "photo.jpg",
+                "pic.avif",
+                "b.png",
+                "c.gif",
+                "lone.webp"
             ]
         );
         assert_eq!(pf.hidden_skipped, 2);
         assert!(
-            pf.warnings.iter().any(|w| w.contains("loop") && w.contains("sub/loop")),
+            pf.warnings
+                .iter()
+                .any(|w| w.contains("loop") && w.contains("sub/loop")),
             "{:?}",
             pf.warnings
         );
         let a = row(&pf, "drop/a.PNG");
-        assert_eq!((a.kind, a.format.as_deref(), a.size), (Kind::Image, Some("png"), Some(png.len() as u64)));
+        assert_eq!(
+            (a.kind, a.format.as_deref(), a.size),
+            (Kind::Image, Some("png"), Some(png.len() as u64))
+        );
         assert!(a.checks.is_empty() && !a.skip);
         assert_eq!(row(&pf, "photo.jpg").format.as_deref(), Some("png"));
         assert_eq!(row(&pf, "c.gif").format.as_deref(), Some("gif"));
@@ -924,21 +949,41 @@ mod tests {
         assert_eq!(e.checks, [Check::Empty]);
         let n = row(&pf, "notes.txt");
         assert_eq!(n.kind, Kind::NonImage);
-        assert!(matches!(&n.checks[0], Check::Unsupported { message } if message.contains("not an image")));
+        assert!(
+            matches!(&n.checks[0], Check::Unsupported { message } if message.contains("not an image"))
+        );
         let f = row(&pf, "fake.png");
         assert_eq!(f.kind, Kind::Unsupported);
         assert!(matches!(&f.checks[0], Check::Unsupported { message } if message.contains(".png")));
         let av = row(&pf, "pic.avif");
-        assert!(matches!(&av.checks[0], Check::Unsupported { message } if message.contains("AVIF")));
+        assert!(
+            matches!(&av.checks[0], Check::Unsupported { message } if message.contains("AVIF"))
+        );
         // b.png twice in the drop
-        assert!(row(&pf, "drop/b.png").checks.contains(&Check::NameRepeatedInDrop));
-        assert!(row(&pf, "sub/b.png").checks.contains(&Check::NameRepeatedInDrop));
+        assert!(
+            row(&pf, "drop/b.png")
+                .checks
+                .contains(&Check::NameRepeatedInDrop)
+        );
+        assert!(
+            row(&pf, "sub/b.png")
+                .checks
+                .contains(&Check::NameRepeatedInDrop)
+        );
         assert_eq!(
             pf.summary(),
-            Summary { new: 4, duplicates: 0, invalid: 2, skipped: 4 }
+            Summary {
+                new: 4,
+                duplicates: 0,
+                invalid: 2,
+                skipped: 4
+            }
         );
         // the same drop lists the same way
-        assert_eq!(Preflight::from_paths(&[d, lone], &ScanOptions::default()), pf);
+        assert_eq!(
+            Preflight::from_paths(&[d, lone], &ScanOptions::default()),
+            pf
+        );
     }
 
     #[test]
@@ -953,7 +998,11 @@ mod tests {
             &ScanOptions { max_depth: 0 },
         );
         assert_eq!(names(&pf), ["top.png", "gone.png"]);
-        assert!(pf.warnings[0].contains("more than 0 folder levels"), "{:?}", pf.warnings);
+        assert!(
+            pf.warnings[0].contains("more than 0 folder levels"),
+            "{:?}",
+            pf.warnings
+        );
         let g = &pf.rows[1];
         assert_eq!(g.kind, Kind::Unreadable);
         assert!(matches!(&g.checks[0], Check::Unreadable { .. }));
@@ -967,7 +1016,11 @@ mod tests {
         assert_eq!(pf.rows.len(), 10_000);
         let listed: Vec<_> = pf.rows.iter().map(|r| r.path.clone().unwrap()).collect();
         assert_eq!(listed, files);
-        assert!(pf.rows.iter().all(|r| r.kind == Kind::Image && r.checks.is_empty()));
+        assert!(
+            pf.rows
+                .iter()
+                .all(|r| r.kind == Kind::Image && r.checks.is_empty())
+        );
         assert_eq!(pf.summary().new, 10_000);
     }
 
@@ -980,7 +1033,9 @@ mod tests {
         let pf = Preflight::from_paths(&[p, t.path().join("x.txt")], &ScanOptions::default());
         let url = pf.thumbnail(0).unwrap().unwrap();
         let b64 = url.strip_prefix("data:image/png;base64,").unwrap();
-        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         let img = image::load_from_memory(&bytes).unwrap();
         assert_eq!((img.width(), img.height()), (128, 64));
         assert_eq!(pf.thumbnail(1).unwrap(), None);
@@ -995,7 +1050,11 @@ mod tests {
         std::fs::write(t.path().join("x/a.png"), test_support::png(1, 1)).unwrap();
         std::fs::write(t.path().join("c.png"), test_support::png(1, 1)).unwrap();
         let mut pf = Preflight::from_paths(
-            &[t.path().join("a.png"), t.path().join("x"), t.path().join("c.png")],
+            &[
+                t.path().join("a.png"),
+                t.path().join("x"),
+                t.path().join("c.png"),
+            ],
             &ScanOptions::default(),
         );
         assert_eq!(pf.summary().invalid, 2);
@@ -1006,7 +1065,15 @@ mod tests {
         assert_eq!(pf.rows[0].checks, [Check::NameRepeatedInDrop]);
         pf.set_skip(0, true).unwrap();
         assert!(pf.rows[2].checks.is_empty());
-        assert_eq!(pf.summary(), Summary { new: 2, duplicates: 0, invalid: 0, skipped: 1 });
+        assert_eq!(
+            pf.summary(),
+            Summary {
+                new: 2,
+                duplicates: 0,
+                invalid: 0,
+                skipped: 1
+            }
+        );
         pf.rename(2, "").unwrap();
         assert!(matches!(&pf.rows[2].checks[0], Check::NameInvalid { .. }));
         assert!(pf.tasks_to_create(DuplicatePolicy::SkipExisting).is_err());
@@ -1038,7 +1105,10 @@ mod tests {
         assert!(e.contains("[1].resources"), "{e}");
         std::fs::write(&list, "[{\"name\": \"a\"},\n {\"name\": 3}]").unwrap();
         let e = Preflight::from_json_file(&list).unwrap_err().to_string();
-        assert!(e.contains("tasks.json") && e.contains("[1].name") && e.contains("line 2"), "{e}");
+        assert!(
+            e.contains("tasks.json") && e.contains("[1].name") && e.contains("line 2"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1061,17 +1131,33 @@ mod tests {
             Some(serde_json::json!({"score": 0.5, "custom": {"team": "red"}}))
         );
         assert_eq!(pf.rows[1].task.properties, None);
-        assert_eq!(pf.rows[1].task.data, Some(serde_json::json!({"annotations": []})));
+        assert_eq!(
+            pf.rows[1].task.data,
+            Some(serde_json::json!({"annotations": []}))
+        );
 
-        let e = Preflight::from_csv_str("name,score\na,1\nb,high\n", None).unwrap_err().to_string();
-        assert!(e.contains("line 3") && e.contains("`score`") && e.contains("high"), "{e}");
-        let e = Preflight::from_csv_str("name,resource\na,x\nb,y,z\n", None).unwrap_err().to_string();
+        let e = Preflight::from_csv_str("name,score\na,1\nb,high\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 3") && e.contains("`score`") && e.contains("high"),
+            "{e}"
+        );
+        let e = Preflight::from_csv_str("name,resource\na,x\nb,y,z\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 3"), "{e}");
-        let e = Preflight::from_csv_str("title,resource\na,x\n", None).unwrap_err().to_string();
+        let e = Preflight::from_csv_str("title,resource\na,x\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no `name` column") && e.contains("title"), "{e}");
-        let e = Preflight::from_csv_str("name,data\na,{oops\n", None).unwrap_err().to_string();
+        let e = Preflight::from_csv_str("name,data\na,{oops\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("line 2") && e.contains("`data`"), "{e}");
-        let e = Preflight::from_csv_str("name\n", None).unwrap_err().to_string();
+        let e = Preflight::from_csv_str("name\n", None)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("no task line"), "{e}");
     }
 
@@ -1085,7 +1171,9 @@ mod tests {
              "data": {"annotations": [{"polygons": [{"geometry": {"type": "rectangle", "vertices": [0.1, 7, 0.2, 0.2]}}]}]}}
         ]"#;
         let mut pf = Preflight::from_json_str(text, None).unwrap();
-        check_against_batch(&lab.client, PROJECT, Some(BATCH), &mut pf).await.unwrap();
+        check_against_batch(&lab.client, PROJECT, Some(BATCH), &mut pf)
+            .await
+            .unwrap();
         assert_eq!(pf.rows[0].checks, [Check::NameExistsInBatch]);
         assert!(pf.rows[1].checks.is_empty());
         match &pf.rows[2].checks[0] {
@@ -1094,25 +1182,51 @@ mod tests {
             }
             c => panic!("{c:?}"),
         }
-        assert_eq!(pf.summary(), Summary { new: 1, duplicates: 1, invalid: 1, skipped: 0 });
+        assert_eq!(
+            pf.summary(),
+            Summary {
+                new: 1,
+                duplicates: 1,
+                invalid: 1,
+                skipped: 0
+            }
+        );
         assert!(!pf.needs_batch_check());
-        let e = pf.tasks_to_create(DuplicatePolicy::SkipExisting).unwrap_err().to_string();
+        let e = pf
+            .tasks_to_create(DuplicatePolicy::SkipExisting)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("bad.png"), "{e}");
         pf.set_skip(2, true).unwrap();
-        let e = pf.tasks_to_create(DuplicatePolicy::Refuse).unwrap_err().to_string();
+        let e = pf
+            .tasks_to_create(DuplicatePolicy::Refuse)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("alpha.png"), "{e}");
         let tasks = pf.tasks_to_create(DuplicatePolicy::SkipExisting).unwrap();
-        assert_eq!(tasks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(), ["new.png"]);
-        assert_eq!(pf.tasks_to_create(DuplicatePolicy::InsertAnyway).unwrap().len(), 2);
+        assert_eq!(
+            tasks.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+            ["new.png"]
+        );
+        assert_eq!(
+            pf.tasks_to_create(DuplicatePolicy::InsertAnyway)
+                .unwrap()
+                .len(),
+            2
+        );
         // renaming the duplicate makes it new, but unchecked until the next batch check
         pf.rename(0, "alpha-2.png").unwrap();
         assert!(pf.rows[0].checks.is_empty());
         assert!(pf.needs_batch_check());
         // a batch still to be created has no duplicates
         let mut pf2 = Preflight::from_json_str(text, None).unwrap();
-        check_against_batch(&lab.client, PROJECT, None, &mut pf2).await.unwrap();
+        check_against_batch(&lab.client, PROJECT, None, &mut pf2)
+            .await
+            .unwrap();
         assert!(pf2.rows[0].checks.is_empty());
-        check_against_batch(&lab.client, PROJECT, Some(EMPTY_BATCH), &mut pf2).await.unwrap();
+        check_against_batch(&lab.client, PROJECT, Some(EMPTY_BATCH), &mut pf2)
+            .await
+            .unwrap();
         assert!(pf2.rows[0].checks.is_empty());
     }
 }

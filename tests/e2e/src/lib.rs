@@ -120,6 +120,16 @@ impl App {
             .with_context(|| format!("no element matches {css}"))
     }
 
+    /// Like [`App::el`] with a shorter wait.
+    pub async fn el_within(&self, css: &str, wait: Duration) -> Result<Element> {
+        self.client
+            .wait()
+            .at_most(wait)
+            .for_element(Locator::Css(css))
+            .await
+            .with_context(|| format!("no element matches {css}"))
+    }
+
     /// Waits for a button (or link-like button) whose text contains `text`, then clicks it.
     pub async fn click_button(&self, text: &str) -> Result<()> {
         let xpath = format!(

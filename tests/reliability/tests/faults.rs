@@ -106,6 +106,10 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         .count();
     assert_eq!(with_data, N / 2, "data attached to every even task");
     let after_create = w.requests();
+    let posted = ok_requests(&after_create, "POST", |p| {
+        p == format!("/api/task-manager/batches/{BATCH}/tasks")
+    });
+    assert_eq!(posted.len(), N, "exactly one applied create per task");
     let f_create = fault_counts(&after_create);
     let logins = after_create
         .iter()

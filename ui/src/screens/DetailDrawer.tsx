@@ -68,7 +68,7 @@ export function DetailDrawer({
       <div className="row">
         <h2 style={{ margin: 0, overflowWrap: "anywhere" }}>{row.name}</h2>
         <span className="spacer" />
-        <button onClick={onClose} aria-label="Close the details" autoFocus>
+        <button onClick={onClose} aria-label="Close the details">
           ✕
         </button>
       </div>
