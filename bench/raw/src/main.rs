@@ -31,7 +31,11 @@ async fn page(
         ("projectId", project.to_string()),
     ];
     query.extend(fields.iter().map(|f| ("optionalFields", f.clone())));
-    let resp = http.get(url).bearer_auth(token).query(&query).send()
+    let resp = http
+        .get(url)
+        .bearer_auth(token)
+        .query(&query)
+        .send()
         .await?;
     let status = resp.status();
     let bytes = resp.bytes().await?;
@@ -45,7 +49,9 @@ async fn page(
 async fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 4 {
-        bail!("usage: lab-raw-bench ENDPOINT ACCESS_ID SECRET_KEY PROJECT_ID [CONCURRENCY [FIELDS]]");
+        bail!(
+            "usage: lab-raw-bench ENDPOINT ACCESS_ID SECRET_KEY PROJECT_ID [CONCURRENCY [FIELDS]]"
+        );
     }
     let mut endpoint = args[0].clone();
     if !endpoint.ends_with('/') {

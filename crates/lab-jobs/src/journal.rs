@@ -1135,16 +1135,15 @@ mod tests {
         );
     }
 
-    /// Waits until `n` items are finished, then returns.
-    async fn wait_done(journal: &Journal, job: &str, n: u64) {
+    /// Waits until `cond` holds (polling every 10 ms, at most 60 s).
+    async fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         for _ in 0..6000 {
-            let c = journal.job(job).unwrap().counts;
-            if c.done >= n {
+            if cond() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        panic!("job {job} never reached {n} done items");
+        panic!("never happened: {what}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1228,9 +1227,19 @@ mod tests {
         ));
     }
 
+    /// Server-side creations that the journal does not know as done (the kill window).
+    async fn unjournaled(lab: &test_support::Lab, journal: &Journal, job: &str) -> usize {
+        let on_server = test_support::batch_names(&lab.client, EMPTY_BATCH)
+            .await
+            .len();
+        let done = journal.job(job).unwrap().counts.done as usize;
+        on_server - done
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn dropped_runner_resumes_with_exact_count() {
-        let lab = test_support::lab(Duration::from_millis(15)).await;
+        // Creations after the 5th are made on the server but their answers never arrive.
+        let (lab, gate) = test_support::gated_lab(5).await;
         let t = tempfile::tempdir().unwrap();
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 20);
@@ -1252,13 +1261,21 @@ mod tests {
                 .await
             })
         };
-        wait_done(&journal, &job.id, 3).await;
-        run.abort(); // the future is dropped mid-creation
+        wait_until("a creation held", || {
+            gate.created.load(std::sync::atomic::Ordering::SeqCst) > 5
+        })
+        .await;
+        run.abort(); // the runner is dropped mid-creation
         assert!(run.await.unwrap_err().is_cancelled());
         let mid = journal.job(&job.id).unwrap();
         assert_eq!(mid.state, JobState::Running);
         assert!(mid.counts.pending > 0);
+        assert!(
+            unjournaled(&lab, &journal, &job.id).await >= 1,
+            "a created task is not journaled"
+        );
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
+        gate.release();
         let r = run_create_job(
             &lab.client,
             &journal,
@@ -1309,7 +1326,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn killed_process_resumes_with_exact_count() {
-        let lab = test_support::lab(Duration::from_millis(20)).await;
+        let (lab, gate) = test_support::gated_lab(6).await;
         let t = tempfile::tempdir().unwrap();
         let dir = t.path().join("data");
         let journal = Journal::open(&dir).unwrap();
@@ -1326,12 +1343,15 @@ mod tests {
             ])
             .env(
                 CHILD_ENV,
-                format!("{}\n{}\n{}", lab.running.base_url, dir.display(), job.id),
+                format!("{}\n{}\n{}", lab.base_url, dir.display(), job.id),
             )
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        wait_done(&journal, &job.id, 4).await;
+        wait_until("a creation held", || {
+            gate.created.load(std::sync::atomic::Ordering::SeqCst) > 6
+        })
+        .await;
         assert!(
             child.try_wait().unwrap().is_none(),
             "the child ended before being killed"
@@ -1341,9 +1361,14 @@ mod tests {
         let mid = journal.job(&job.id).unwrap();
         assert_eq!(mid.state, JobState::Running);
         assert!(mid.counts.pending > 0, "{:?}", mid.counts);
+        assert!(
+            unjournaled(&lab, &journal, &job.id).await >= 1,
+            "a created task is not journaled"
+        );
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
 
         // "resume?" at the next start, from a fresh journal connection
+        gate.release();
         let journal = Journal::open(&dir).unwrap();
         let r = run_create_job(
             &lab.client,
@@ -1359,5 +1384,26 @@ mod tests {
         assert_eq!(r.job.state, JobState::Done);
         assert_eq!(r.job.counts.done, 30);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 30).await;
+    }
+}
+#[cfg(test)]
+mod measure_tmp {
+    use super::*;
+    use crate::test_support::{self, PROJECT, EMPTY_BATCH, BATCH};
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn measure() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let files = test_support::png_files(&t.path().join("imgs"), 300);
+        let tasks: Vec<TaskInput> = files.iter().map(|p| TaskInput { name: p.file_name().unwrap().to_string_lossy().into(), resources: Some(vec![p.to_string_lossy().into()]), ..Default::default() }).collect();
+        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
+        let s = Instant::now();
+        run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions { concurrency: 8, ..Default::default() }).await.unwrap();
+        let a = s.elapsed();
+        let s = Instant::now();
+        create_tasks(&lab.client, PROJECT, BATCH, tasks, CreateOptions::default(), None, CancellationToken::new()).await.unwrap();
+        let b = s.elapsed();
+        eprintln!("MEASURE journal {:?} direct {:?}", a, b);
     }
 }

@@ -1,7 +1,13 @@
 //! Shared test helpers: a lab-sandbox on 127.0.0.1:0 with a rectangle project.
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
 
 use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
 use lab_sandbox::{Config, FaultSpec, Running, Sandbox, seed::Seed};
@@ -12,14 +18,81 @@ pub const BATCH: &str = "b-rect";
 pub const EMPTY_BATCH: &str = "b-empty";
 
 pub struct Lab {
-    pub running: Running,
+    pub base_url: String,
     pub client: LabClient,
+    _running: Option<Running>,
     _dir: tempfile::TempDir,
+}
+
+/// Task creations seen by a gated sandbox; the response of every creation after the first
+/// `hold_after` ones is held forever (the task exists, the client never hears it), until
+/// `release`.
+pub struct Gate {
+    pub created: AtomicUsize,
+    hold_after: AtomicUsize,
+}
+
+impl Gate {
+    pub fn release(&self) {
+        self.hold_after.store(usize::MAX, Ordering::SeqCst);
+    }
+}
+
+async fn gate_layer(State(g): State<Arc<Gate>>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let create = req.method() == axum::http::Method::POST
+        && path.starts_with("/api/task-manager/batches/")
+        && path.ends_with("/tasks");
+    let resp = next.run(req).await;
+    if create && resp.status().is_success() {
+        let n = g.created.fetch_add(1, Ordering::SeqCst) + 1;
+        if n > g.hold_after.load(Ordering::SeqCst) {
+            std::future::pending::<()>().await;
+        }
+    }
+    resp
+}
+
+/// A sandbox whose task creations pass through a [`Gate`].
+pub async fn gated_lab(hold_after: usize) -> (Lab, Arc<Gate>) {
+    let dir = tempfile::tempdir().unwrap();
+    let sb = sandbox(dir.path(), Duration::from_millis(5));
+    let gate = Arc::new(Gate {
+        created: AtomicUsize::new(0),
+        hold_after: AtomicUsize::new(hold_after),
+    });
+    let router = lab_sandbox::app(sb).layer(axum::middleware::from_fn_with_state(
+        gate.clone(),
+        gate_layer,
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base_url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    let lab = Lab {
+        client: client(&base_url),
+        base_url,
+        _running: None,
+        _dir: dir,
+    };
+    (lab, gate)
 }
 
 pub async fn lab(latency: Duration) -> Lab {
     let dir = tempfile::tempdir().unwrap();
-    let mut cfg = Config::new(dir.path().join("sandbox"));
+    let sb = sandbox(dir.path(), latency);
+    let running = lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    Lab {
+        client: client(&running.base_url),
+        base_url: running.base_url.clone(),
+        _running: Some(running),
+        _dir: dir,
+    }
+}
+
+fn sandbox(dir: &Path, latency: Duration) -> Sandbox {
+    let mut cfg = Config::new(dir.join("sandbox"));
     cfg.faults = FaultSpec {
         latency,
         ..FaultSpec::default()
@@ -39,15 +112,7 @@ pub async fn lab(latency: Duration) -> Lab {
     }))
     .unwrap();
     sb.apply_seed(&seed).unwrap();
-    let running = lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let client = client(&running.base_url);
-    Lab {
-        running,
-        client,
-        _dir: dir,
-    }
+    sb
 }
 
 pub fn client(url: &str) -> LabClient {

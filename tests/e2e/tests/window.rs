@@ -323,6 +323,7 @@ async fn window_end_to_end() -> Result<()> {
     app.screenshot("02-project-view").await?;
     app.click_button("Browse all tasks").await?;
     wait_loaded(&app, 0).await?;
+    app.screenshot("03-task-browser").await?;
     // keyboard: into the table, first row, details with Enter
     let grid = app.el("[data-testid=task-grid]").await?;
     app.js(
@@ -347,7 +348,7 @@ async fn window_end_to_end() -> Result<()> {
     }
     app.el("[data-testid=drawer]").await?;
     tokio::time::sleep(Duration::from_millis(800)).await; // let the preview arrive
-    app.screenshot("03-task-browser-drawer").await?;
+    app.screenshot("04-task-browser-drawer").await?;
 
     // ---- 2. add a profile: messages for wrong / unreachable, secret in the keychain only ----
     app.click_button("Profiles…").await?;

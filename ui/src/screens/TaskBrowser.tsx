@@ -54,18 +54,38 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
 
   const batchName = useCallback((id: string) => batches.find((b) => b.id === id)?.name ?? id, [batches]);
 
+  // The search whose rows are shown. Channel pages may arrive after the command has
+  // answered, so a search ends when every row it reported has arrived.
+  const shown = useRef<string | null>(null);
+  const received = useRef(0);
+  const expected = useRef<number | null>(null);
+
   const flush = useCallback((id: string) => {
-    if (job.current !== id || pending.current.length === 0) return;
+    if (shown.current !== id || pending.current.length === 0) return;
     const add = pending.current;
     pending.current = [];
     setAllRows((prev) => prev.concat(add));
   }, []);
+
+  const finish = useCallback(
+    (id: string) => {
+      if (shown.current !== id) return;
+      flush(id);
+      expected.current = null;
+      if (job.current === id) job.current = null;
+      setLoading(false);
+    },
+    [flush],
+  );
 
   const search = useCallback(
     async (filter: TaskFilter, v: TaskView) => {
       if (job.current) void api.cancelJob(job.current);
       const id = newJobId();
       job.current = id;
+      shown.current = id;
+      received.current = 0;
+      expected.current = null;
       pending.current = [];
       setAllRows([]);
       setSelected(new Set());
@@ -78,9 +98,14 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
       setApplied(filter);
       try {
         const summary = await api.loadTasks(id, { filter, view: v }, (page) => {
-          if (job.current !== id) return;
+          if (shown.current !== id) return;
           pending.current.push(...page.rows);
+          received.current += page.rows.length;
           setCount({ loaded: page.loaded, total: page.total });
+          if (expected.current !== null && received.current >= expected.current) {
+            finish(id);
+            return;
+          }
           // repaint at most once a frame while pages pour in
           if (frame.current === null) {
             frame.current = requestAnimationFrame(() => {
@@ -89,18 +114,18 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
             });
           }
         });
-        if (job.current === id) setCount({ loaded: summary.loaded, total: summary.total });
+        if (shown.current !== id) return;
+        setCount({ loaded: summary.loaded, total: summary.total });
+        if (summary.cancelled || received.current >= summary.loaded) finish(id);
+        else expected.current = summary.loaded;
       } catch (e) {
-        if (job.current === id) setError(e as AppError);
-      } finally {
-        if (job.current === id) {
-          flush(id);
-          job.current = null;
-          setLoading(false);
+        if (shown.current === id) {
+          setError(e as AppError);
+          finish(id);
         }
       }
     },
-    [flush],
+    [flush, finish],
   );
 
   // first load
