@@ -1386,24 +1386,3 @@ mod tests {
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 30).await;
     }
 }
-#[cfg(test)]
-mod measure_tmp {
-    use super::*;
-    use crate::test_support::{self, PROJECT, EMPTY_BATCH, BATCH};
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn measure() {
-        let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let files = test_support::png_files(&t.path().join("imgs"), 300);
-        let tasks: Vec<TaskInput> = files.iter().map(|p| TaskInput { name: p.file_name().unwrap().to_string_lossy().into(), resources: Some(vec![p.to_string_lossy().into()]), ..Default::default() }).collect();
-        let job = journal.create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks).unwrap();
-        let s = Instant::now();
-        run_create_job(&lab.client, &journal, &job.id, None, CancellationToken::new(), CancellationToken::new(), RunOptions { concurrency: 8, ..Default::default() }).await.unwrap();
-        let a = s.elapsed();
-        let s = Instant::now();
-        create_tasks(&lab.client, PROJECT, BATCH, tasks, CreateOptions::default(), None, CancellationToken::new()).await.unwrap();
-        let b = s.elapsed();
-        eprintln!("MEASURE journal {:?} direct {:?}", a, b);
-    }
-}
