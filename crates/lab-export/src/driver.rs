@@ -150,6 +150,15 @@ pub fn destination(req: &ExportSpec, now: chrono::DateTime<chrono::Local>) -> Re
                     "output file name \"{name}\" is empty or a folder: give a file name"
                 )));
             }
+            // A plain file name: no folder, no "..", not absolute (never write outside the folder).
+            let parts: Vec<_> = Path::new(trimmed).components().collect();
+            if trimmed.contains('\\')
+                || !matches!(parts.as_slice(), [std::path::Component::Normal(_)])
+            {
+                return Err(ExportError::InvalidFilename(format!(
+                    "output file name \"{name}\" must be a plain file name (no folder, \"..\" or leading /): choose the folder with the output folder instead"
+                )));
+            }
             if let Some(ext) = req.format.required_extension()
                 && !name.ends_with(ext)
             {

@@ -19,7 +19,7 @@ pub enum ExportError {
     AlreadyExists(PathBuf),
     #[error("export cancelled; nothing was written")]
     Cancelled,
-    #[error("cannot write {}: {source}", .path.display())]
+    #[error("cannot write {}: {source}. Choose a folder you can write to, with enough free space.", .path.display())]
     Io {
         path: PathBuf,
         #[source]

@@ -662,7 +662,7 @@ async fn bad_input_catalogue() {
                     &p("a-file/sub"),
                     "--quiet",
                 ]),
-                &["cannot write", "a-file"],
+                &["cannot write", "a-file", "choose a folder you can write to"],
             ),
         ),
         case(
@@ -754,7 +754,7 @@ async fn bad_input_catalogue() {
                     &tmpfs.display().to_string(),
                     "--quiet",
                 ]),
-                &["cannot write", "no space left"],
+                &["cannot write", "no space left", "enough free space"],
             ),
         ));
     }
