@@ -10,7 +10,9 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lab_client::ops::{self, Compatibility, CreateOptions, DuplicatePolicy, TaskInput};
+use lab_client::ops::{
+    self, Compatibility, CreateOptions, DuplicatePolicy, TaskInput, TaskOutcome,
+};
 use lab_client::view::{self, LabViewOptions};
 use lab_client::{
     BatchFilter, BulkReport, CancellationToken, ClientOptions, Credentials, DEFAULT_ENDPOINT,
@@ -509,18 +511,7 @@ async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -
             anyhow!(e)
         }
     })?;
-    let mut out = std::io::stdout().lock();
-    for o in &report.outcomes {
-        print_line(&mut out, o)?;
-    }
-    for o in report
-        .outcomes
-        .iter()
-        .filter(|o| o.status == OutcomeStatus::Failed)
-    {
-        let msg = o.error.as_ref().map(|e| e.message.as_str()).unwrap_or("");
-        eprintln!("failed: {}: {msg}", o.task);
-    }
+    print_outcomes(&report.outcomes)?;
     if !quiet {
         eprintln!(
             "Created {} task(s), skipped {} existing, {} failed{}",
@@ -543,19 +534,24 @@ async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -
     Ok(())
 }
 
-fn finish_bulk(report: &BulkReport, verb: &str, quiet: bool) -> Result<()> {
+/// Prints each outcome as a JSON line on stdout and each failure with its reason on stderr.
+fn print_outcomes(outcomes: &[TaskOutcome]) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    for o in &report.outcomes {
+    for o in outcomes {
         print_line(&mut out, o)?;
     }
-    for o in report
-        .outcomes
+    for o in outcomes
         .iter()
         .filter(|o| o.status == OutcomeStatus::Failed)
     {
         let msg = o.error.as_ref().map(|e| e.message.as_str()).unwrap_or("");
         eprintln!("failed: {}: {msg}", o.task);
     }
+    Ok(())
+}
+
+fn finish_bulk(report: &BulkReport, verb: &str, quiet: bool) -> Result<()> {
+    print_outcomes(&report.outcomes)?;
     if !quiet {
         eprintln!(
             "{verb} {} task(s), {} failed{}",

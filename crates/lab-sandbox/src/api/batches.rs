@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::{Caller, JsonBody, PageReq, PathId, QueryPairs, Where, check_enum, page_json, text};
+use super::{Caller, JsonBody, PageReq, PathId, QueryPairs, Where, check_enum, text};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Sandbox, new_id, now_iso};
 
@@ -45,34 +45,9 @@ pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<J
     if let Some(search) = q.one("search").filter(|v| !v.is_empty()) {
         w.push("instr(lower(name), lower(?)) > 0", [text(search)]);
     }
-    let (docs, total) = s
-        .db(move |c| {
-            let wh = w.sql();
-            let total: i64 = c.query_row(
-                &format!("SELECT COUNT(*) FROM batches {wh}"),
-                rusqlite::params_from_iter(w.params.iter()),
-                |r| r.get(0),
-            )?;
-            let mut params = w.params.clone();
-            let sql = if page.paginated {
-                params.push(page.limit.into());
-                params.push(page.offset().into());
-                format!("SELECT {COLS} FROM batches {wh} ORDER BY seq LIMIT ? OFFSET ?")
-            } else {
-                format!("SELECT {COLS} FROM batches {wh} ORDER BY seq")
-            };
-            let mut st = c.prepare(&sql)?;
-            let docs = st
-                .query_map(rusqlite::params_from_iter(params.iter()), batch_doc)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((docs, total))
-        })
-        .await?;
-    Ok(Json(if page.paginated {
-        page_json(docs, total, page)
-    } else {
-        Value::Array(docs)
-    }))
+    Ok(Json(
+        super::list_rows(&s, "batches", COLS, w, page, batch_doc).await?,
+    ))
 }
 
 pub(crate) async fn get_one(

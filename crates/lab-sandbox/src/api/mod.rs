@@ -342,6 +342,46 @@ pub(crate) fn page_json(docs: Vec<Value>, total: i64, p: PageReq) -> Value {
     })
 }
 
+/// Answers a simple list route (projects, batches): one `table` filtered by `w`, ordered by
+/// insertion, as a page (or a plain array when pagination is off).
+pub(crate) async fn list_rows(
+    s: &crate::store::Sandbox,
+    table: &'static str,
+    cols: &'static str,
+    w: Where,
+    page: PageReq,
+    doc: fn(&rusqlite::Row<'_>) -> rusqlite::Result<Value>,
+) -> ApiResult<Value> {
+    let (docs, total) = s
+        .db(move |c| {
+            let wh = w.sql();
+            let total: i64 = c.query_row(
+                &format!("SELECT COUNT(*) FROM {table} {wh}"),
+                rusqlite::params_from_iter(w.params.iter()),
+                |r| r.get(0),
+            )?;
+            let mut params = w.params.clone();
+            let sql = if page.paginated {
+                params.push(page.limit.into());
+                params.push(page.offset().into());
+                format!("SELECT {cols} FROM {table} {wh} ORDER BY seq LIMIT ? OFFSET ?")
+            } else {
+                format!("SELECT {cols} FROM {table} {wh} ORDER BY seq")
+            };
+            let mut st = c.prepare(&sql)?;
+            let docs = st
+                .query_map(rusqlite::params_from_iter(params.iter()), doc)?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok((docs, total))
+        })
+        .await?;
+    Ok(if page.paginated {
+        page_json(docs, total, page)
+    } else {
+        Value::Array(docs)
+    })
+}
+
 /// Collects `WHERE` clauses and their positional parameters.
 #[derive(Default)]
 pub(crate) struct Where {

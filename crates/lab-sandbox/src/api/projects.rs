@@ -5,7 +5,7 @@ use axum::extract::State;
 use rusqlite::OptionalExtension;
 use serde_json::{Map, Value, json};
 
-use super::{PageReq, PathId, QueryPairs, Where, check_enum, page_json, parse_json_col, text};
+use super::{PageReq, PathId, QueryPairs, Where, check_enum, parse_json_col, text};
 use crate::error::{ApiError, ApiResult};
 use crate::store::Sandbox;
 
@@ -56,34 +56,9 @@ pub(crate) async fn list(State(s): State<Sandbox>, q: QueryPairs) -> ApiResult<J
     if let Some(search) = q.one("search").filter(|v| !v.is_empty()) {
         w.push("instr(lower(name), lower(?)) > 0", [text(search)]);
     }
-    let out = s
-        .db(move |c| {
-            let wh = w.sql();
-            let total: i64 = c.query_row(
-                &format!("SELECT COUNT(*) FROM projects {wh}"),
-                rusqlite::params_from_iter(w.params.iter()),
-                |r| r.get(0),
-            )?;
-            let mut params = w.params.clone();
-            let sql = if page.paginated {
-                params.push(page.limit.into());
-                params.push(page.offset().into());
-                format!("SELECT {COLS} FROM projects {wh} ORDER BY seq LIMIT ? OFFSET ?")
-            } else {
-                format!("SELECT {COLS} FROM projects {wh} ORDER BY seq")
-            };
-            let mut st = c.prepare(&sql)?;
-            let docs = st
-                .query_map(rusqlite::params_from_iter(params.iter()), project_doc)?
-                .collect::<Result<Vec<_>, _>>()?;
-            Ok((docs, total))
-        })
-        .await?;
-    Ok(Json(if page.paginated {
-        page_json(out.0, out.1, page)
-    } else {
-        Value::Array(out.0)
-    }))
+    Ok(Json(
+        super::list_rows(&s, "projects", COLS, w, page, project_doc).await?,
+    ))
 }
 
 pub(crate) async fn configuration(
