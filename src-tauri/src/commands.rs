@@ -133,7 +133,13 @@ pub fn delete_view(core: S<'_>, project_id: String, name: String) -> AppResult<V
     core.delete_view(project_id, name)
 }
 
+/// "Save as CSV" through the native save dialog (export); `None` when the user cancelled.
 #[tauri::command]
-pub fn save_csv(core: S<'_>, stem: String, content: String) -> AppResult<String> {
-    core.save_csv(stem, content)
+pub async fn save_csv(
+    app: tauri::AppHandle,
+    title: String,
+    stem: String,
+    content: String,
+) -> AppResult<Option<String>> {
+    crate::export::save_csv_dialog(&app, &title, &stem, &content).await
 }

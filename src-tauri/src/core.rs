@@ -442,6 +442,16 @@ impl Core {
             .ok_or_else(AppError::not_connected)
     }
 
+    /// The connected client (cheap clone), for modules that run their own jobs.
+    pub async fn client(&self) -> AppResult<LabClient> {
+        Ok(self.current().await?.client.clone())
+    }
+
+    /// The app's data dir (journals, history, local sandbox).
+    pub fn data_dir(&self) -> &std::path::Path {
+        &self.data_dir
+    }
+
     fn err(c: &Connection) -> impl Fn(lab_client::Error) -> AppError + '_ {
         move |e| map(&e, Stage::Session, c.client.endpoint())
     }

@@ -1,14 +1,22 @@
 //! Lab Desk desktop shell. Commands (in [`commands`]) are one-line adapters over the plain
 //! modules below, which hold the app logic and its tests.
 
+pub mod about;
 pub mod client_errors;
 pub mod commands;
 pub mod core;
+pub mod create;
+pub mod diagnostics;
+pub mod dialogs;
 pub mod error;
+pub mod export;
 pub mod jobs;
 pub mod keychain;
 pub mod local_sandbox;
+pub mod locale;
+pub mod notify;
 pub mod profiles;
+pub mod settings;
 pub mod store;
 pub mod views;
 
@@ -19,17 +27,28 @@ use tauri::Manager;
 
 /// Starts the window.
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("LABDESK_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     tauri::Builder::default()
         .setup(|app| {
+            // Window tests only (never in a shipped build): let WebDriver deliver a file drop the
+            // way the OS does, by emitting `tauri://drag-drop` from the page.
+            #[cfg(feature = "e2e")]
+            app.add_capability(
+                tauri::ipc::CapabilityBuilder::new("e2e-emit")
+                    .window("main")
+                    .permission("core:event:allow-emit"),
+            )?;
+            // ship: logs (stderr + rotated file in the OS log dir), settings, window place
+            app.manage(diagnostics::init(&app.path().app_log_dir()?));
+            let settings = settings::SettingsStore::open(&app.path().app_config_dir()?);
+            if let Some(w) = app.get_webview_window("main") {
+                settings::restore_window(&w, &settings);
+                settings::track_window(app.handle(), &w);
+            }
+            app.manage(settings);
             let config_dir = app.path().app_config_dir()?;
             let data_dir = app.path().app_data_dir()?;
+            app.manage(create::CreateState::new(&data_dir));
+            app.manage(export::ExportState::new(&config_dir));
             let downloads = app
                 .path()
                 .download_dir()
@@ -65,6 +84,41 @@ pub fn run() {
             commands::save_view,
             commands::delete_view,
             commands::save_csv,
+            locale::system_locale,
+            settings::get_settings,
+            settings::update_settings,
+            about::about_info,
+            diagnostics::diagnostics_report,
+            diagnostics::copy_diagnostics,
+            diagnostics::record_error,
+            diagnostics::check_endpoint,
+            create::create_scan,
+            create::create_load_list,
+            create::create_rename,
+            create::create_set_skip,
+            create::create_skip_invalid,
+            create::create_close,
+            create::create_check,
+            create::create_thumbnails,
+            create::create_start,
+            create::create_resume,
+            create::create_pause,
+            create::create_cancel,
+            create::create_unfinished,
+            create::create_job,
+            create::create_job_items,
+            create::create_discard,
+            dialogs::dialog_pick_folder,
+            dialogs::dialog_pick_files,
+            dialogs::dialog_pick_file,
+            dialogs::dialog_save_file,
+            notify::cmd::notify_if_unfocused,
+            export::export_prepare,
+            export::export_check,
+            export::export_remember_folder,
+            export::run_export,
+            export::export_history,
+            export::open_folder,
         ])
         .run(tauri::generate_context!())
         .expect("Lab Desk could not start its window");

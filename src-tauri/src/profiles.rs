@@ -27,7 +27,8 @@ pub struct Profile {
 }
 
 /// What the connection form sends when adding or editing a profile.
-#[derive(Debug, Clone, Deserialize, TS)]
+/// Its Debug output hides the secret key (see [`crate::diagnostics::Secret`]).
+#[derive(Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileDraft {
     pub name: String,
@@ -36,6 +37,17 @@ pub struct ProfileDraft {
     /// Required when adding; when editing, empty keeps the stored secret.
     #[serde(default)]
     pub secret_key: String,
+}
+
+impl std::fmt::Debug for ProfileDraft {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProfileDraft")
+            .field("name", &self.name)
+            .field("endpoint", &self.endpoint)
+            .field("access_id", &self.access_id)
+            .field("secret_key", &crate::diagnostics::Secret::new(""))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

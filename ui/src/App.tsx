@@ -1,34 +1,50 @@
 // Top level: start-up connection, navigation between screens.
-import { useCallback, useEffect, useState } from "react";
+import { Fragment, useCallback, useEffect, useState } from "react";
 import type { AppError } from "./bindings/AppError";
 import type { ConnectionInfo } from "./bindings/ConnectionInfo";
+import { Preferences } from "./components/Preferences";
+import { OfflineBanner, StartupNotice } from "./components/ShipBanners";
+import { useConnectivity } from "./ipc/diagnostics";
+import { AboutDialog } from "./screens/About";
+import { loadAppSettings, projectToReopen, rememberProject } from "./lib/appSettings";
+import { useLocale, useT } from "./i18n";
 import { api } from "./ipc";
 import { ConnectionScreen } from "./screens/Connection";
 import { ProjectsScreen } from "./screens/Projects";
 import { ProjectScreen } from "./screens/Project";
 import { TaskBrowser } from "./screens/TaskBrowser";
+import { CreateResumeBanner, CreateScreen } from "./screens/Create";
 
 export type Route =
   | { kind: "starting" }
   | { kind: "connect"; error?: AppError | null }
   | { kind: "projects" }
   | { kind: "project"; projectId: string; projectName: string }
-  | { kind: "tasks"; projectId: string; projectName: string; batchId?: string };
+  | { kind: "tasks"; projectId: string; projectName: string; batchId?: string }
+  | { kind: "create"; projectId: string; projectName: string; resumeJobId?: string };
 
 export function App() {
   const [route, setRoute] = useState<Route>({ kind: "starting" });
   const [conn, setConn] = useState<ConnectionInfo | null>(null);
+  const t = useT();
+  const locale = useLocale();
+  const [aboutOpen, setAboutOpen] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const { epoch } = useConnectivity(); // ship: screens reload when the connection comes back
 
   // On start: connect to the last used profile, or to the local sandbox when there is none.
   useEffect(() => {
     let live = true;
     (async () => {
       try {
+        const settings = await loadAppSettings(); // ship: language, last project, notices
+        if (live) setNotice(settings?.startupNotice ?? null);
         const list = await api.listProfiles();
         const info = await api.connect(list.defaultProfileId);
         if (!live) return;
         setConn(info);
-        setRoute({ kind: "projects" });
+        const last = projectToReopen(settings, info.profile.id);
+        setRoute(last ? { kind: "project", projectId: last.projectId, projectName: last.projectName } : { kind: "projects" });
       } catch (e) {
         if (!live) return;
         setRoute({ kind: "connect", error: e as AppError });
@@ -39,6 +55,16 @@ export function App() {
     };
   }, []);
 
+  // ship: remember the open project for the next start
+  useEffect(() => {
+    if (!conn) return;
+    if (route.kind === "project" || route.kind === "tasks" || route.kind === "create") {
+      void rememberProject({ profileId: conn.profile.id, projectId: route.projectId, projectName: route.projectName });
+    } else if (route.kind === "projects") {
+      void rememberProject(null);
+    }
+  }, [conn, route]);
+
   const onConnected = useCallback((info: ConnectionInfo) => {
     setConn(info);
     setRoute({ kind: "projects" });
@@ -46,29 +72,32 @@ export function App() {
 
   useEffect(() => {
     const name =
-      route.kind === "project" || route.kind === "tasks"
+      route.kind === "project" || route.kind === "tasks" || route.kind === "create"
         ? route.projectName
         : route.kind === "connect"
-          ? "Connection"
+          ? t("app.connection")
           : route.kind === "projects"
-            ? "Projects"
-            : "Starting";
-    document.title = `${name} · Lab Desk`;
-  }, [route]);
+            ? t("app.projects")
+            : t("app.starting");
+    document.title = t("app.windowTitle", { page: name });
+  }, [route, t, locale]);
 
   return (
     <div className="app">
+      <a className="skip-link" href="#main">
+        {t("app.skipToContent")}
+      </a>
       <header className="topbar">
         <span className="brand">
-          <img src="/icon.png" alt="" /> Lab Desk
+          <img src="/icon.png" alt="" /> {t("app.name")}
         </span>
-        <nav className="crumbs" aria-label="Where you are">
+        <nav className="crumbs" aria-label={t("app.whereYouAre")}>
           {conn && route.kind !== "connect" && route.kind !== "starting" && (
             <button onClick={() => setRoute({ kind: "projects" })} aria-current={route.kind === "projects" ? "page" : undefined}>
-              Projects
+              {t("app.projects")}
             </button>
           )}
-          {(route.kind === "project" || route.kind === "tasks") && (
+          {(route.kind === "project" || route.kind === "tasks" || route.kind === "create") && (
             <>
               <span aria-hidden="true">›</span>
               <button
@@ -82,32 +111,44 @@ export function App() {
           {route.kind === "tasks" && (
             <>
               <span aria-hidden="true">›</span>
-              <span aria-current="page">Tasks</span>
+              <span aria-current="page">{t("app.tasks")}</span>
             </>
           )}
         </nav>
         <span className="spacer" />
         {conn && route.kind === "connect" && (
-          <button onClick={() => setRoute({ kind: "projects" })}>Back to projects</button>
+          <button onClick={() => setRoute({ kind: "projects" })} data-testid="back-to-projects">
+            {t("app.backToProjects")}
+          </button>
         )}
         {conn && route.kind !== "connect" && (
           <>
             <span className="muted small" data-testid="connected-as">
-              Connected: <strong>{conn.profile.name}</strong>
+              {t("app.connectedAs")} <strong>{conn.profile.builtin ? t("connection.builtInName") : conn.profile.name}</strong>
             </span>
-            <button onClick={() => setRoute({ kind: "connect" })}>Profiles…</button>
+            <button onClick={() => setRoute({ kind: "connect" })} data-testid="nav-profiles">
+              {t("app.profiles")}
+            </button>
           </>
         )}
+        <button onClick={() => setAboutOpen(true)} data-testid="open-about">
+          {t("ship.about")}
+        </button>
+        <Preferences />
       </header>
+      <OfflineBanner />
+      <StartupNotice notice={notice} />
+      {aboutOpen && <AboutDialog onClose={() => setAboutOpen(false)} />}
+      <Fragment key={epoch}>
       {route.kind === "starting" && (
-        <main className="main">
+        <main className="main" id="main" tabIndex={-1}>
           <p className="muted" role="status">
-            Connecting…
+            {t("app.connecting")}
           </p>
         </main>
       )}
       {route.kind === "connect" && (
-        <main className="main">
+        <main className="main" id="main" tabIndex={-1}>
           <ConnectionScreen
             current={conn}
             initialError={route.error ?? null}
@@ -117,22 +158,57 @@ export function App() {
         </main>
       )}
       {route.kind === "projects" && (
-        <main className="main">
+        <main className="main" id="main" tabIndex={-1}>
+          <CreateResumeBanner
+            onResume={(j) =>
+              setRoute({
+                kind: "create",
+                projectId: j.job.projectId,
+                projectName: j.label.projectName || j.job.projectId,
+                resumeJobId: j.job.id,
+              })
+            }
+          />
           <ProjectsScreen onOpen={(p) => setRoute({ kind: "project", projectId: p.id, projectName: p.name })} />
         </main>
       )}
       {route.kind === "project" && (
-        <main className="main">
+        <main className="main" id="main" tabIndex={-1}>
+          <CreateResumeBanner
+            onResume={(j) =>
+              setRoute({
+                kind: "create",
+                projectId: j.job.projectId,
+                projectName: j.label.projectName || j.job.projectId,
+                resumeJobId: j.job.id,
+              })
+            }
+          />
           <ProjectScreen
             projectId={route.projectId}
             onBrowse={(batchId) =>
+              setRoute({ kind: "tasks", projectId: route.projectId, projectName: route.projectName, batchId })
+            }
+            onCreate={() => setRoute({ kind: "create", projectId: route.projectId, projectName: route.projectName })}
+          />
+        </main>
+      )}
+      {route.kind === "create" && (
+        <main className="main" id="main" tabIndex={-1}>
+          <CreateScreen
+            key={`${route.projectId}:${route.resumeJobId ?? ""}`}
+            projectId={route.projectId}
+            projectName={route.projectName}
+            resumeJobId={route.resumeJobId}
+            onBack={() => setRoute({ kind: "project", projectId: route.projectId, projectName: route.projectName })}
+            onOpenTasks={(batchId) =>
               setRoute({ kind: "tasks", projectId: route.projectId, projectName: route.projectName, batchId })
             }
           />
         </main>
       )}
       {route.kind === "tasks" && (
-        <main className="main fill">
+        <main className="main fill" id="main" tabIndex={-1}>
           <TaskBrowser
             key={`${route.projectId}:${route.batchId ?? ""}`}
             projectId={route.projectId}
@@ -140,6 +216,7 @@ export function App() {
           />
         </main>
       )}
+      </Fragment>
     </div>
   );
 }

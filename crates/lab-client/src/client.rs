@@ -612,10 +612,15 @@ impl LabClient {
                 for (k, v) in fields {
                     form = form.text(k.clone(), v.clone());
                 }
-                let part = reqwest::multipart::Part::stream(bytes.clone())
+                // With its length known the body is sent with a Content-Length (as the SDK
+                // sends it) rather than in chunks; `Bytes` clones share the buffer.
+                let len = bytes.len() as u64;
+                let part = reqwest::multipart::Part::stream_with_length(bytes.clone(), len)
                     .file_name(file_name.clone())
                     .mime_str(mime)
-                    .unwrap_or_else(|_| reqwest::multipart::Part::stream(bytes.clone()));
+                    .unwrap_or_else(|_| {
+                        reqwest::multipart::Part::stream_with_length(bytes.clone(), len)
+                    });
                 form = form.part(file_field.clone(), part);
                 // Large images on slow links: give uploads more time than other calls.
                 req.multipart(form)

@@ -17,5 +17,5 @@ pub use ops::{
 pub use tokio_util::sync::CancellationToken;
 pub use types::{
     Batch, BatchFilter, ConfigurationSummary, DateRange, Label, Project, ProjectConfiguration,
-    ProjectFilter, TASK_PAGE_LIMIT, TaskFilter, TaskPage, is_filter_date,
+    ProjectFilter, RawTaskPage, TASK_PAGE_LIMIT, TaskFilter, TaskPage, is_filter_date,
 };

@@ -463,6 +463,17 @@ pub struct TaskPage {
     pub total: u64,
 }
 
+/// One page of tasks, each still JSON text (see [`LabClient::raw_task_pages`]).
+#[derive(Debug)]
+pub struct RawTaskPage {
+    /// Task documents as the server wrote them, in server order.
+    pub tasks: Vec<Box<serde_json::value::RawValue>>,
+    /// Tasks loaded so far (this page included).
+    pub loaded: u64,
+    /// Total matching tasks.
+    pub total: u64,
+}
+
 fn project_query(f: &ProjectFilter, page: u64) -> Vec<(String, String)> {
     let mut q: Vec<(String, String)> = vec![
         ("pagination".into(), "true".into()),
@@ -617,12 +628,12 @@ impl LabClient {
         self.send(&call).await.map(|_| ())
     }
 
-    pub(crate) async fn tasks_page(
+    pub(crate) async fn tasks_page<T: serde::de::DeserializeOwned>(
         &self,
         filter: &TaskFilter,
         page: u64,
         limit: u64,
-    ) -> Result<Paginated<Value>> {
+    ) -> Result<Paginated<T>> {
         self.send_json(&Call::get("api/task-manager/tasks").query(filter.query(page, limit)))
             .await
     }
@@ -630,7 +641,10 @@ impl LabClient {
     /// Number of tasks matching the filter.
     pub async fn count_tasks(&self, filter: &TaskFilter) -> Result<u64> {
         filter.validate()?;
-        Ok(self.tasks_page(filter, 1, 1).await?.total_docs)
+        Ok(self
+            .tasks_page::<serde::de::IgnoredAny>(filter, 1, 1)
+            .await?
+            .total_docs)
     }
 
     /// Pages of matching tasks (raw documents), in order. Pages after the first are
@@ -639,11 +653,42 @@ impl LabClient {
         &self,
         filter: TaskFilter,
     ) -> impl Stream<Item = Result<TaskPage>> + Send + 'static {
+        self.task_pages_of::<Value>(filter).map(|r| {
+            r.map(|(tasks, loaded, total)| TaskPage {
+                tasks,
+                loaded,
+                total,
+            })
+        })
+    }
+
+    /// [`LabClient::task_pages`] with each task left undecoded (its JSON text): for callers
+    /// that decode, use and drop every task on one thread (the export's writer), which keeps
+    /// the allocator's per-thread caches warm. Same requests, same order.
+    pub fn raw_task_pages(
+        &self,
+        filter: TaskFilter,
+    ) -> impl Stream<Item = Result<RawTaskPage>> + Send + 'static {
+        self.task_pages_of::<Box<serde_json::value::RawValue>>(filter)
+            .map(|r| {
+                r.map(|(tasks, loaded, total)| RawTaskPage {
+                    tasks,
+                    loaded,
+                    total,
+                })
+            })
+    }
+
+    /// Pages of `(docs, loaded, total)`.
+    fn task_pages_of<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        filter: TaskFilter,
+    ) -> impl Stream<Item = Result<(Vec<T>, u64, u64)>> + Send + 'static {
         let client = self.clone();
         async_stream::try_stream! {
             filter.validate()?;
             let limit = TASK_PAGE_LIMIT;
-            let first = client.tasks_page(&filter, 1, limit).await?;
+            let first = client.tasks_page::<T>(&filter, 1, limit).await?;
             let per_page = first.limit.filter(|l| *l > 0).unwrap_or(limit);
             let total = first.total_docs;
             let pages = first
@@ -651,7 +696,7 @@ impl LabClient {
                 .unwrap_or_else(|| total.div_ceil(per_page));
             let mut more = first.has_next_page;
             let mut loaded = first.docs.len() as u64;
-            yield TaskPage { tasks: first.docs, loaded, total };
+            yield (first.docs, loaded, total);
             let mut next = 2;
             if more && pages >= 2 {
                 let conc = client.options().page_concurrency.max(1);
@@ -661,7 +706,7 @@ impl LabClient {
                     .map(move |p| {
                         let c = c.clone();
                         let f = f.clone();
-                        async move { c.tasks_page(&f, p, limit).await }
+                        async move { c.tasks_page::<T>(&f, p, limit).await }
                     })
                     .buffered(conc);
                 while let Some(page) = pending.next().await {
@@ -670,17 +715,17 @@ impl LabClient {
                     loaded = (number - 1) * per_page + page.docs.len() as u64;
                     more = page.has_next_page;
                     next = number + 1;
-                    yield TaskPage { tasks: page.docs, loaded, total: page.total_docs.max(loaded) };
+                    yield (page.docs, loaded, page.total_docs.max(loaded));
                 }
             }
             // Tasks added while listing: walk on like the SDK.
             while more && next > 1 {
-                let page = client.tasks_page(&filter, next, limit).await?;
+                let page = client.tasks_page::<T>(&filter, next, limit).await?;
                 let number = page.page.unwrap_or(next);
                 loaded = (number - 1) * per_page + page.docs.len() as u64;
                 more = page.has_next_page && !page.docs.is_empty();
                 next = number + 1;
-                yield TaskPage { tasks: page.docs, loaded, total: page.total_docs.max(loaded) };
+                yield (page.docs, loaded, page.total_docs.max(loaded));
             }
         }
     }

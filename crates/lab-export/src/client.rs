@@ -58,13 +58,29 @@ pub async fn export(
     let mut filter = req.filter.clone();
     filter.project_id = req.project_id.clone();
     filter.optional_fields = EXPORT_OPTIONAL_FIELDS.map(String::from).to_vec();
-    let pages = client.task_pages(filter).map(|r| {
-        r.map(|p| Page {
-            tasks: p.tasks,
-            loaded: p.loaded,
-            total: p.total,
-        })
-        .map_err(ExportError::from)
+    // Pages are fetched and decoded on their own task while the previous ones are written
+    // (on the blocking pool): listing and writing overlap, with at most PAGES_AHEAD decoded
+    // pages waiting.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Page>>(PAGES_AHEAD);
+    let mut listing = Box::pin(client.raw_task_pages(filter));
+    let producer = AbortOnDrop(tokio::spawn(async move {
+        while let Some(r) = listing.next().await {
+            let failed = r.is_err();
+            let page = r
+                .map(|p| Page {
+                    tasks: Vec::new(),
+                    raw: p.tasks,
+                    loaded: p.loaded,
+                    total: p.total,
+                })
+                .map_err(ExportError::from);
+            if tx.send(page).await.is_err() || failed {
+                break;
+            }
+        }
+    }));
+    let pages = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|page| (page, rx))
     });
     let sink = move |done: u64, total: u64| {
         if let Some(tx) = &progress {
@@ -78,5 +94,19 @@ pub async fn export(
             });
         }
     };
-    export_pages(&config, &req.spec(), pages, sink, cancel).await
+    let report = export_pages(&config, &req.spec(), pages, sink, cancel).await;
+    drop(producer);
+    report
+}
+
+/// Decoded pages waiting for the writer.
+const PAGES_AHEAD: usize = 2;
+
+/// Stops the listing task when the export ends early (error, cancel, drop).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }

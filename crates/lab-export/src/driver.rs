@@ -5,6 +5,7 @@ use crate::error::{ExportError, Result};
 use crate::format::{ExportFormat, ExportOptions, Target, b_channels, resolve_target};
 use crate::names::{NameAllocator, sanitize_stem};
 use crate::pyfmt::JsonArrayWriter;
+use crate::zipw::ZipStreamWriter;
 use crate::{kili, lab, mask, yolo};
 use futures::{Stream, StreamExt};
 use serde::Serialize;
@@ -66,6 +67,10 @@ impl<F: FnMut(u64, u64) + Send> ProgressSink for F {
 #[derive(Clone, Debug, Default)]
 pub struct Page {
     pub tasks: Vec<Value>,
+    /// Tasks still as JSON text, written after `tasks`: decoded, written and dropped one by one
+    /// on the writer's thread (what [`crate::export`] sends: cheaper for the allocator than
+    /// tasks decoded on one thread and freed on another).
+    pub raw: Vec<Box<serde_json::value::RawValue>>,
     pub loaded: u64,
     pub total: u64,
 }
@@ -113,6 +118,18 @@ where
                     return Err(ExportError::Cancelled);
                 }
                 w.write_task(task)?;
+            }
+            for raw in &page.raw {
+                if token.is_cancelled() {
+                    return Err(ExportError::Cancelled);
+                }
+                let task: Value = serde_json::from_str(raw.get()).map_err(|e| {
+                    ExportError::Client(lab_client::Error::Decode {
+                        what: "task".into(),
+                        message: e.to_string(),
+                    })
+                })?;
+                w.write_task(&task)?;
             }
             Ok(w)
         })
@@ -205,7 +222,7 @@ enum Out {
     },
     Zip {
         tmp: tempfile::NamedTempFile,
-        zip: Box<zip::ZipWriter<BufWriter<File>>>,
+        zip: Box<ZipStreamWriter<BufWriter<File>>>,
     },
     Dir {
         dir: tempfile::TempDir,
@@ -225,16 +242,6 @@ struct Writer {
     files: u64,
     warnings: Vec<String>,
     warning_count: u64,
-}
-
-fn zip_options() -> zip::write::SimpleFileOptions {
-    zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Deflated)
-        .unix_permissions(0o644)
-}
-
-fn zip_err(path: &Path, e: zip::result::ZipError) -> ExportError {
-    ExportError::io(path, std::io::Error::other(e.to_string()))
 }
 
 impl Writer {
@@ -301,10 +308,13 @@ impl Writer {
                     .tempfile_in(&parent)
                     .map_err(|e| ExportError::io(&parent, e))?;
                 let f = tmp.reopen().map_err(|e| ExportError::io(tmp.path(), e))?;
-                let mut zip =
-                    Box::new(zip::ZipWriter::new(BufWriter::with_capacity(256 * 1024, f)));
-                zip.add_directory("labels/", zip_options())
-                    .map_err(|e| zip_err(tmp.path(), e))?;
+                let mut zip = Box::new(ZipStreamWriter::new(
+                    BufWriter::with_capacity(256 * 1024, f),
+                    chrono::Local::now().naive_local(),
+                    &parent,
+                ));
+                zip.add_directory("labels/")
+                    .map_err(|e| ExportError::io(tmp.path(), e))?;
                 Out::Zip { tmp, zip }
             }
             ExportFormat::Mask => Out::Dir {
@@ -335,20 +345,18 @@ impl Writer {
         match &mut self.out {
             Out::None => {}
             Out::Json { tmp, w } => {
-                let item = if self.format == ExportFormat::Kili {
-                    kili::format_task(task, &self.target, &mut warn)
+                let written = if self.format == ExportFormat::Kili {
+                    w.push(&kili::format_task(task, &self.target, &mut warn))
                 } else {
-                    lab::format_task(task)
+                    w.push_with(|out| lab::push_task(out, task, 1))
                 };
-                w.push(&item).map_err(|e| ExportError::io(tmp.path(), e))?;
+                written.map_err(|e| ExportError::io(tmp.path(), e))?;
                 self.files += 1;
             }
             Out::Zip { tmp, zip } => {
                 let text = yolo::format_task(task, &self.target, &self.classes, &mut warn);
                 let file = self.names.allocate(&name, &name, ".txt");
-                zip.start_file(format!("labels/{file}"), zip_options())
-                    .map_err(|e| zip_err(tmp.path(), e))?;
-                zip.write_all(text.as_bytes())
+                zip.add_file(&format!("labels/{file}"), text.as_bytes())
                     .map_err(|e| ExportError::io(tmp.path(), e))?;
                 self.files += 1;
             }
@@ -399,11 +407,9 @@ impl Writer {
                 persist(tmp, &dest, overwrite).map_err(no_clobber)?;
             }
             Out::Zip { tmp, mut zip } => {
-                zip.start_file("data.yaml", zip_options())
-                    .map_err(|e| zip_err(tmp.path(), e))?;
-                zip.write_all(yolo::data_yaml(&self.classes).as_bytes())
+                zip.add_file("data.yaml", yolo::data_yaml(&self.classes).as_bytes())
                     .map_err(|e| ExportError::io(tmp.path(), e))?;
-                let buf = zip.finish().map_err(|e| zip_err(tmp.path(), e))?;
+                let buf = zip.finish().map_err(|e| ExportError::io(tmp.path(), e))?;
                 let f = buf
                     .into_inner()
                     .map_err(|e| ExportError::io(tmp.path(), e.into_error()))?;
@@ -503,6 +509,7 @@ mod tests {
                 tasks: chunk.to_vec(),
                 loaded,
                 total,
+                ..Page::default()
             }));
         }
         out
@@ -614,16 +621,7 @@ mod tests {
         let out = dir.path().join("sub");
         for format in ExportFormat::ALL {
             let cfg = json!({"projectType": "iat-segmentation", "metadata": {}});
-            let (r, _) = run(
-                &cfg,
-                &spec(&out, format, None),
-                vec![Ok(Page {
-                    tasks: vec![],
-                    loaded: 0,
-                    total: 0,
-                })],
-            )
-            .await;
+            let (r, _) = run(&cfg, &spec(&out, format, None), vec![Ok(Page::default())]).await;
             let e = r.unwrap_err();
             assert!(matches!(e, ExportError::NothingToExport), "{e:?}");
             assert!(e.to_string().contains("nothing to export"));

@@ -1,7 +1,9 @@
 //! The lab format (each task with `data` replaced by its body merged over the metadata body),
 //! and the form-task normalisation the other formats share.
 
+use crate::pyfmt;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 fn truthy(v: &Value) -> bool {
     match v {
@@ -86,14 +88,133 @@ pub fn format_task(task: &Value) -> Value {
     Value::Object(out)
 }
 
+/// One key of the merged body, borrowed from the task.
+enum Merged<'a> {
+    Value(&'a Value),
+    /// Two non-empty objects: the metadata entries with the data's values, then the data's
+    /// other entries.
+    Objects(&'a Map<String, Value>, &'a Map<String, Value>),
+}
+
+/// [`merge_bodies`] without copying: the entries of the merged body, in order.
+fn merged_entries<'a>(
+    body: Option<&'a Value>,
+    metadata_body: Option<&'a Value>,
+) -> Vec<(&'a str, Merged<'a>)> {
+    let data = body.and_then(Value::as_object);
+    let meta = metadata_body.and_then(Value::as_object);
+    let get = |m: Option<&'a Map<String, Value>>, k: &str| {
+        m.and_then(|m| m.get(k)).filter(|v| !v.is_null())
+    };
+    let keys = data.into_iter().flat_map(|d| d.keys()).chain(
+        meta.into_iter()
+            .flat_map(|m| m.keys())
+            .filter(|k| !data.is_some_and(|d| d.contains_key(*k))),
+    );
+    let mut out = Vec::new();
+    for key in keys {
+        let merged = match (get(data, key), get(meta, key)) {
+            (Some(Value::Object(dv)), Some(Value::Object(mv)))
+                if !dv.is_empty() && !mv.is_empty() =>
+            {
+                Merged::Objects(mv, dv)
+            }
+            (Some(d), _) => Merged::Value(d),
+            (None, Some(m)) => Merged::Value(m),
+            (None, None) => continue,
+        };
+        out.push((key.as_str(), merged));
+    }
+    out
+}
+
+fn push_merged(out: &mut Vec<u8>, entries: &[(&str, Merged<'_>)], level: usize) {
+    if entries.is_empty() {
+        out.extend_from_slice(b"{}");
+        return;
+    }
+    for (i, (k, v)) in entries.iter().enumerate() {
+        out.push(if i == 0 { b'{' } else { b',' });
+        pyfmt::push_indent(out, level + 1);
+        pyfmt::push_json_string(out, k);
+        out.extend_from_slice(b": ");
+        match v {
+            Merged::Value(v) => pyfmt::push_json(out, v, level + 1),
+            Merged::Objects(meta, data) => {
+                let entries = meta
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), data.get(k).unwrap_or(v)))
+                    .chain(
+                        data.iter()
+                            .filter(|(k, _)| !meta.contains_key(*k))
+                            .map(|(k, v)| (k.as_str(), v)),
+                    );
+                pyfmt::push_json_entries(out, entries, level + 1);
+            }
+        }
+    }
+    pyfmt::push_indent(out, level);
+    out.push(b'}');
+}
+
+/// Appends [`format_task`] of `task` as [`pyfmt::push_json`] would write it at `level`,
+/// without building the formatted task (the export's hot path).
+pub fn push_task(out: &mut Vec<u8>, task: &Value, level: usize) {
+    let Some(obj) = task.as_object() else {
+        pyfmt::push_json(out, task, level);
+        return;
+    };
+    let data = obj.get("data").filter(|d| truthy(d));
+    let write_data = |out: &mut Vec<u8>| match data {
+        None => out.extend_from_slice(b"{}"),
+        Some(d) => {
+            let body = d.get("body");
+            let meta = d.get("metadata").and_then(|m| m.get("body"));
+            if !body.is_some_and(truthy) && !meta.is_some_and(truthy) {
+                out.extend_from_slice(b"null");
+            } else {
+                push_merged(out, &merged_entries(body, meta), level + 1);
+            }
+        }
+    };
+    let mut any = false;
+    let mut open = |out: &mut Vec<u8>, key: &str| {
+        out.push(if any { b',' } else { b'{' });
+        any = true;
+        pyfmt::push_indent(out, level + 1);
+        pyfmt::push_json_string(out, key);
+        out.extend_from_slice(b": ");
+    };
+    for (k, v) in obj {
+        match k.as_str() {
+            "data" => {
+                open(out, k);
+                write_data(out);
+            }
+            "jobs" => {}
+            _ => {
+                open(out, k);
+                pyfmt::push_json(out, v, level + 1);
+            }
+        }
+    }
+    if !obj.contains_key("data") {
+        open(out, "data");
+        write_data(out);
+    }
+    pyfmt::push_indent(out, level);
+    out.push(b'}');
+}
+
 /// For a form's image tool input: the input's value becomes the task body and its resources
 /// the task's resources (what the Kili, YOLO and mask exports read).
-pub fn normalize_form_task(task: &Value, input_id: Option<&str>) -> Value {
+/// Without an input id (not a form) the task is returned as it is, not copied.
+pub fn normalize_form_task<'a>(task: &'a Value, input_id: Option<&str>) -> Cow<'a, Value> {
     let Some(input_id) = input_id else {
-        return task.clone();
+        return Cow::Borrowed(task);
     };
     let Some(obj) = task.as_object() else {
-        return task.clone();
+        return Cow::Borrowed(task);
     };
     let data = obj.get("data").and_then(Value::as_object);
     let input_value = data
@@ -112,7 +233,7 @@ pub fn normalize_form_task(task: &Value, input_id: Option<&str>) -> Value {
     let mut out = obj.clone();
     out.insert("resources".into(), resources);
     out.insert("data".into(), Value::Object(new_data));
-    Value::Object(out)
+    Cow::Owned(Value::Object(out))
 }
 
 #[cfg(test)]
@@ -151,6 +272,39 @@ mod tests {
         );
     }
 
+    fn pushed(task: &Value) -> String {
+        let mut out = Vec::new();
+        push_task(&mut out, task, 1);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn formatted(task: &Value) -> String {
+        let mut out = Vec::new();
+        pyfmt::push_json(&mut out, &format_task(task), 1);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn push_task_writes_what_format_task_formats() {
+        let tasks = [
+            json!({"_id": "1", "data": {"body": {"annotations": [], "z": {"a": 1, "b": 2}, "n": null}, "metadata": {"body": {"image": {"width": 2}, "z": {"c": 3, "a": 9}, "n": 4.5}}, "type": "x"}, "jobs": [], "name": "n"}),
+            json!({"_id": "1"}),
+            json!({"data": null, "jobs": [1]}),
+            json!({"jobs": [1], "data": {"body": {}, "metadata": {"body": null}}, "x": "é"}),
+            json!({"data": {"body": {"a": {}}, "metadata": {"body": {"a": {"k": 1}}}}}),
+            json!({"data": {"body": {"a": {"k": 1}}, "metadata": {"body": {"a": {}}}}}),
+            json!({"data": {"body": "text", "metadata": {"body": {"m": [1, 2.0]}}}}),
+            json!({"data": {"metadata": {"body": {"m": null}}}}),
+            json!({"data": {"body": {"m": null}}}),
+            json!({}),
+            json!([1, {"a": 2}]),
+            json!("just a string"),
+        ];
+        for t in &tasks {
+            assert_eq!(pushed(t), formatted(t), "{t}");
+        }
+    }
+
     #[test]
     fn form_task_takes_the_input_value() {
         let t = json!({"name": "n", "resources": ["x"], "data": {"projectType": "form", "body": {"img": {"annotations": [1], "resources": ["r.png"]}, "txt": "a"}}});
@@ -161,9 +315,10 @@ mod tests {
             json!({"annotations": [1], "resources": ["r.png"]})
         );
         assert_eq!(n["data"]["projectType"], "form");
-        let n = normalize_form_task(&json!({"name": "n"}), Some("img"));
+        let bare = json!({"name": "n"});
+        let n = normalize_form_task(&bare, Some("img"));
         assert_eq!(n["resources"], json!([]));
         assert_eq!(n["data"]["body"], json!({}));
-        assert_eq!(normalize_form_task(&t, None), t);
+        assert!(matches!(normalize_form_task(&t, None), Cow::Borrowed(b) if *b == t));
     }
 }

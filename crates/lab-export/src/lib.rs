@@ -15,6 +15,7 @@ pub mod mask;
 pub mod names;
 pub mod pyfmt;
 pub mod yolo;
+pub mod zipw;
 
 pub use client::{ExportRequest, export};
 pub use driver::{

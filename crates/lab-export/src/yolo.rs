@@ -5,7 +5,7 @@
 //! as Python prints them (ints stay ints, floats use `repr`).
 
 use crate::format::{Target, main_labels, main_list_label_ids};
-use crate::pyfmt::float_repr;
+use crate::pyfmt::{float_repr, push_float_repr};
 use serde_json::Value;
 use std::fmt;
 
@@ -60,6 +60,16 @@ impl Num {
         match (self, o) {
             (Num::Int(a), Num::Int(b)) => a < b,
             _ => self.f() < o.f(),
+        }
+    }
+}
+
+impl Num {
+    /// Appends the number as Python's `str()` prints it.
+    fn push_to(self, out: &mut Vec<u8>) {
+        match self {
+            Num::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(i).as_bytes()),
+            Num::Float(x) => push_float_repr(out, x),
         }
     }
 }
@@ -142,7 +152,7 @@ pub fn format_task(
         .and_then(|b| b.get("image"))
         .filter(|i| i.as_object().is_some_and(|o| !o.is_empty()));
     let segmentation = target.is_segmentation();
-    let mut out = String::new();
+    let mut out: Vec<u8> = Vec::new();
     let annotations = body
         .and_then(|b| b.get("annotations"))
         .and_then(Value::as_array);
@@ -198,15 +208,17 @@ pub fn format_task(
                 v.extend_from_slice(&vertices);
                 vertices = v;
             }
-            out.push_str(&index.to_string());
+            let mut b = itoa::Buffer::new();
+            out.extend_from_slice(b.format(index).as_bytes());
             for v in &vertices {
-                out.push(' ');
-                out.push_str(&v.to_string());
+                out.push(b' ');
+                v.push_to(&mut out);
             }
-            out.push('\n');
+            out.push(b'\n');
         }
     }
-    out
+    // Only ASCII digits, signs, spaces and letters of inf/nan are written.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

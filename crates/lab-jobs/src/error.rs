@@ -33,6 +33,10 @@ pub enum Error {
     /// The job cannot do that in its state (e.g. run a cancelled job).
     #[error("{0}")]
     State(String),
+    /// A task's creation hit a problem that stops the whole job (connection lost, session
+    /// ended, not allowed); the job is paused and can be resumed.
+    #[error("{}", .0.message)]
+    Stopped(ErrorInfo),
 }
 
 impl Error {
@@ -51,6 +55,7 @@ impl Error {
             Self::Io { .. } | Self::Journal(_) => ErrorKind::Io,
             Self::NotFound(_) => ErrorKind::NotFound,
             Self::State(_) => ErrorKind::BadRequest,
+            Self::Stopped(info) => info.kind,
         }
     }
 

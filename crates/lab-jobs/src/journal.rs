@@ -29,10 +29,15 @@ use crate::error::{Error, Result};
 
 /// File name of the journal in its folder.
 pub const JOURNAL_FILE: &str = "jobs.sqlite3";
+/// Items sent per create call: this many per concurrent worker…
+const CHUNK_PER_WORKER: usize = 4;
+/// …and at most this many.
+const MAX_CHUNK: usize = 64;
 
 /// State of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum JobState {
     /// Being run (or the app stopped while running it).
     Running,
@@ -66,6 +71,7 @@ impl JobState {
 /// State of an item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum ItemStatus {
     /// To create.
     Pending,
@@ -115,6 +121,7 @@ fn parse_policy(s: &str) -> DuplicatePolicy {
 /// Item counts of a job.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobCounts {
     /// Items in the job.
     pub total: u64,
@@ -135,6 +142,7 @@ pub struct JobCounts {
 /// A create job.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "CreateJob"))]
 pub struct Job {
     /// Id (UUID).
     pub id: String,
@@ -155,6 +163,7 @@ pub struct Job {
 /// One task of a job.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Item {
     /// Job.
     pub job_id: String,
@@ -518,6 +527,7 @@ pub type JobProgressSender = tokio::sync::mpsc::UnboundedSender<JobProgress>;
 /// The last item finished.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ItemUpdate {
     /// Position in the job.
     pub idx: u64,
@@ -534,6 +544,7 @@ pub struct ItemUpdate {
 /// A progress event of a job (sent after the journal is written).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobProgress {
     /// Job.
     pub job_id: String,
@@ -572,18 +583,12 @@ impl Default for RunOptions {
 /// How a run ended.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct JobReport {
     /// The job after the run.
     pub job: Job,
     /// Items finished by this run.
     pub finished_now: u64,
-}
-
-enum Outcome {
-    NotStarted,
-    Finished(ItemUpdate),
-    /// Connection / authorisation problem: the job stops (paused), the item stays pending.
-    Stop(lab_client::Error),
 }
 
 fn estimate(counts: &JobCounts, start: &JobCounts, elapsed: Duration) -> Option<u64> {
@@ -628,9 +633,9 @@ async fn find_task_id(client: &LabClient, job: &Job, name: &str) -> Option<Strin
     None
 }
 
-fn stops_the_job(e: &lab_client::Error) -> bool {
+fn stops_the_job(kind: ErrorKind) -> bool {
     matches!(
-        e.kind(),
+        kind,
         ErrorKind::Auth | ErrorKind::Forbidden | ErrorKind::Offline | ErrorKind::Timeout
     )
 }
@@ -668,6 +673,18 @@ pub async fn run_create_job(
         .collect();
     let start_counts = job.counts;
     let started = Instant::now();
+    let send = |counts: JobCounts, item: Option<ItemUpdate>, message: Option<String>| {
+        if let Some(tx) = &progress {
+            let _ = tx.send(JobProgress {
+                job_id: job_id.to_string(),
+                eta_ms: estimate(&counts, &start_counts, started.elapsed()),
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                counts,
+                item,
+                message,
+            });
+        }
+    };
     let emit = |item: Option<ItemUpdate>, message: Option<String>| -> Result<()> {
         if let Some(tx) = &progress {
             let counts = journal.job(job_id)?.counts;
@@ -727,111 +744,200 @@ pub async fn run_create_job(
     }
     emit(None, Some("Creating tasks".into()))?;
 
-    let halt = CancellationToken::new();
     let item_policy = match job.policy {
         DuplicatePolicy::InsertAnyway => DuplicatePolicy::InsertAnyway,
         _ => DuplicatePolicy::SkipExisting,
     };
-    let stopped = || cancel.is_cancelled() || pause.is_cancelled() || halt.is_cancelled();
-    let job_ref = &job;
-    let mut running = futures::stream::iter(
-        items
-            .into_iter()
-            .filter(|i| !in_doubt_failed.contains(&i.idx)),
-    )
-    .map(|item| {
-        let stopped = &stopped;
-        async move {
-            if stopped() {
-                return Ok::<_, Error>((item, Outcome::NotStarted));
-            }
-            journal.mark_started(job_id, item.idx)?;
-            let tried_before = item.attempts > 0;
-            let mut task = item.payload.clone();
-            task.name = item.name.clone();
-            let res = create_tasks(
+    let stopped = || cancel.is_cancelled() || pause.is_cancelled();
+    let todo: Vec<Item> = items
+        .into_iter()
+        .filter(|i| !in_doubt_failed.contains(&i.idx))
+        .collect();
+    // Items go in chunks through one create_tasks call each (one project / configuration /
+    // duplicate check per chunk, `concurrency` creations at once inside it); every item of a
+    // chunk is marked started before the chunk is sent.
+    let chunk_size = (opts.concurrency.max(1) * CHUNK_PER_WORKER).min(MAX_CHUNK);
+    let mut stop_error: Option<Error> = None;
+    for chunk in todo.chunks(chunk_size) {
+        if stopped() {
+            break;
+        }
+        let base = journal.job(job_id)?.counts;
+        for it in chunk {
+            journal.mark_started(job_id, it.idx)?;
+        }
+        let tasks: Vec<TaskInput> = chunk
+            .iter()
+            .map(|it| TaskInput {
+                name: it.name.clone(),
+                ..it.payload.clone()
+            })
+            .collect();
+        let inner_cancel = CancellationToken::new();
+        let finished = CancellationToken::new();
+        let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel::<lab_client::ops::Progress>();
+        let create = async {
+            let r = create_tasks(
                 client,
-                &job_ref.project_id,
-                &job_ref.batch_id,
-                vec![task],
+                &job.project_id,
+                &job.batch_id,
+                tasks,
                 CreateOptions {
                     validate_data: opts.validate_data,
                     duplicates: item_policy,
                     compatibility: Compatibility::Lab,
-                    concurrency: 1,
+                    concurrency: opts.concurrency.max(1),
                 },
-                None,
-                CancellationToken::new(),
+                Some(ptx),
+                inner_cancel.clone(),
             )
             .await;
-            let update = |status, task_id: Option<String>, error: Option<String>| {
-                Outcome::Finished(ItemUpdate {
-                    idx: item.idx,
-                    name: item.name.clone(),
-                    status,
-                    task_id,
-                    error,
-                })
-            };
-            let outcome = match res {
-                Ok(report) => match report.outcomes.into_iter().next() {
-                    Some(o) => match o.status {
-                        OutcomeStatus::Ok => update(ItemStatus::Done, o.id, None),
-                        OutcomeStatus::Skipped if tried_before => {
-                            // Created by the earlier, interrupted attempt.
-                            let id = find_task_id(client, job_ref, &item.name).await;
-                            update(ItemStatus::Done, id, None)
-                        }
-                        OutcomeStatus::Skipped => update(
-                            ItemStatus::Skipped,
-                            None,
-                            Some("A task with this name is already in the batch".into()),
-                        ),
-                        OutcomeStatus::Failed | OutcomeStatus::Cancelled => {
-                            let msg = o
-                                .error
-                                .map(|e| e.message)
-                                .unwrap_or_else(|| "not created".into());
-                            update(ItemStatus::Failed, None, Some(msg))
-                        }
-                    },
-                    None => update(ItemStatus::Failed, None, Some("no outcome".into())),
-                },
-                Err(e) if stops_the_job(&e) => Outcome::Stop(e),
-                Err(e) => update(ItemStatus::Failed, None, Some(e.to_string())),
-            };
-            Ok((item, outcome))
-        }
-    })
-    .buffer_unordered(opts.concurrency.max(1));
-
-    let mut stop_error = None;
-    while let Some(r) = running.next().await {
-        let (item, outcome) = r?;
-        match outcome {
-            Outcome::NotStarted => {}
-            Outcome::Finished(u) => {
-                journal.finish(
-                    job_id,
-                    item.idx,
-                    u.status,
-                    u.task_id.as_deref(),
-                    u.error.as_deref(),
-                )?;
-                finished_now += 1;
-                emit(Some(u), None)?;
+            finished.cancel();
+            r
+        };
+        // pause / cancel reach the tasks of the chunk not sent yet
+        let watch = async {
+            tokio::select! {
+                _ = cancel.cancelled() => inner_cancel.cancel(),
+                _ = pause.cancelled() => inner_cancel.cancel(),
+                _ = finished.cancelled() => {}
             }
-            Outcome::Stop(e) => {
-                // Its creation may have happened: attempts > 0, resolved at the next run.
-                journal.clear_in_flight(job_id, item.idx)?;
-                halt.cancel();
-                if stop_error.is_none() {
-                    stop_error = Some(e);
+        };
+        // progress inside the chunk (tasks and bytes), before the journal records the chunk
+        let forward = async {
+            while let Some(p) = prx.recv().await {
+                if let Some(tx) = &progress {
+                    // tasks are counted when the journal records them (after the chunk);
+                    // bytes move on as files are uploaded
+                    let counts = JobCounts {
+                        bytes_done: (base.bytes_done + p.bytes_sent).min(base.bytes_total),
+                        ..base
+                    };
+                    let _ = tx.send(JobProgress {
+                        job_id: job_id.to_string(),
+                        eta_ms: estimate(&counts, &start_counts, started.elapsed()),
+                        elapsed_ms: started.elapsed().as_millis() as u64,
+                        counts,
+                        item: None,
+                        message: None,
+                    });
                 }
             }
+        };
+        let (res, (), ()) = futures::join!(create, watch, forward);
+        let outcomes = match res {
+            Ok(report) if report.outcomes.len() == chunk.len() => report
+                .outcomes
+                .into_iter()
+                .map(|o| (o.status, o.id, o.error))
+                .collect::<Vec<_>>(),
+            Ok(_) => chunk
+                .iter()
+                .map(|_| (OutcomeStatus::Failed, None, None))
+                .collect(),
+            Err(e) if stops_the_job(e.kind()) => {
+                for it in chunk {
+                    journal.clear_in_flight(job_id, it.idx)?;
+                }
+                stop_error = Some(e.into());
+                break;
+            }
+            Err(_) => {
+                // The chunk was refused as a whole (a file gone since the pre-flight, data that
+                // does not fit…): send its items one by one so each gets its own outcome.
+                let mut v = Vec::with_capacity(chunk.len());
+                for it in chunk {
+                    if stopped() {
+                        v.push((OutcomeStatus::Cancelled, None, None));
+                        continue;
+                    }
+                    let one = create_tasks(
+                        client,
+                        &job.project_id,
+                        &job.batch_id,
+                        vec![TaskInput {
+                            name: it.name.clone(),
+                            ..it.payload.clone()
+                        }],
+                        CreateOptions {
+                            validate_data: opts.validate_data,
+                            duplicates: item_policy,
+                            compatibility: Compatibility::Lab,
+                            concurrency: 1,
+                        },
+                        None,
+                        CancellationToken::new(),
+                    )
+                    .await;
+                    v.push(match one {
+                        Ok(r) => r
+                            .outcomes
+                            .into_iter()
+                            .next()
+                            .map(|o| (o.status, o.id, o.error))
+                            .unwrap_or((OutcomeStatus::Failed, None, None)),
+                        Err(e) => (OutcomeStatus::Failed, None, Some(e.info())),
+                    });
+                }
+                v
+            }
+        };
+        let mut updates = Vec::with_capacity(chunk.len());
+        for (it, (status, id, err)) in chunk.iter().zip(outcomes) {
+            let tried_before = it.attempts > 0;
+            let (st, task_id, msg) = match status {
+                OutcomeStatus::Ok => (ItemStatus::Done, id, None),
+                OutcomeStatus::Skipped if tried_before => {
+                    // Created by an earlier, interrupted attempt.
+                    (
+                        ItemStatus::Done,
+                        find_task_id(client, &job, &it.name).await,
+                        None,
+                    )
+                }
+                OutcomeStatus::Skipped => (
+                    ItemStatus::Skipped,
+                    None,
+                    Some("A task with this name is already in the batch".to_string()),
+                ),
+                OutcomeStatus::Cancelled => {
+                    // Never sent: stays pending.
+                    journal.clear_in_flight(job_id, it.idx)?;
+                    continue;
+                }
+                OutcomeStatus::Failed => match err {
+                    Some(e) if stops_the_job(e.kind) => {
+                        // Its creation may have happened: attempts > 0, resolved at the next run.
+                        journal.clear_in_flight(job_id, it.idx)?;
+                        if stop_error.is_none() {
+                            stop_error = Some(Error::Stopped(e));
+                        }
+                        continue;
+                    }
+                    Some(e) => (ItemStatus::Failed, None, Some(e.message)),
+                    None => (ItemStatus::Failed, None, Some("not created".to_string())),
+                },
+            };
+            journal.finish(job_id, it.idx, st, task_id.as_deref(), msg.as_deref())?;
+            finished_now += 1;
+            updates.push(ItemUpdate {
+                idx: it.idx,
+                name: it.name.clone(),
+                status: st,
+                task_id,
+                error: msg,
+            });
+        }
+        if !updates.is_empty() {
+            let counts = journal.job(job_id)?.counts;
+            for u in updates {
+                send(counts, Some(u), None);
+            }
+        }
+        if stop_error.is_some() {
+            break;
         }
     }
-    drop(running);
 
     let counts = journal.job(job_id)?.counts;
     let (state, message) = if cancel.is_cancelled() {
@@ -846,7 +952,7 @@ pub async fn run_create_job(
     journal.set_state(job_id, state)?;
     emit(None, Some(message.into()))?;
     if let Some(e) = stop_error {
-        return Err(e.into());
+        return Err(e);
     }
     Ok(JobReport {
         job: journal.job(job_id)?,

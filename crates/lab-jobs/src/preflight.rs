@@ -31,6 +31,7 @@ pub const THUMBNAIL_MAX_PX: u32 = 128;
 /// What a row's file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "FileKind"))]
 pub enum Kind {
     /// PNG, JPEG, WebP, GIF, BMP or TIFF (by content).
     Image,
@@ -51,6 +52,7 @@ pub enum Kind {
 /// `nameExistsInBatch` is decided by the duplicate policy.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "check", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "RowCheck"))]
 pub enum Check {
     /// The file could not be read.
     Unreadable {
@@ -99,6 +101,7 @@ impl Check {
 /// Where a row comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "from", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum RowSource {
     /// A dropped / picked file (or a file of a dropped folder).
     File,
@@ -117,6 +120,7 @@ pub enum RowSource {
 /// One task to create, as shown in the pre-flight table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Row {
     /// Where it comes from.
     pub source: RowSource,
@@ -162,6 +166,7 @@ impl Row {
 /// "N new · N duplicates · N invalid" (+ skipped). Every row is in exactly one count.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PreflightSummary"))]
 pub struct Summary {
     /// Rows to create with no problem.
     pub new: usize,
@@ -169,7 +174,7 @@ pub struct Summary {
     pub duplicates: usize,
     /// Rows with a blocking problem (not skipped).
     pub invalid: usize,
-    /// Rows the user skipped (or skipped by default: unreadable, empty, unsupported files).
+    /// Rows the user skipped.
     pub skipped: usize,
 }
 
@@ -357,7 +362,8 @@ fn file_row(path: PathBuf) -> Row {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let skip = facts.check.is_some();
+    // Problem files are shown as invalid (not silently left out): the user skips or fixes them.
+    let skip = false;
     Row {
         source: RowSource::File,
         name: name.clone(),
@@ -945,7 +951,7 @@ mod tests {
         assert_eq!(row(&pf, "c.gif").format.as_deref(), Some("gif"));
         assert_eq!(row(&pf, "lone.webp").format.as_deref(), Some("webp"));
         let e = row(&pf, "empty.png");
-        assert_eq!((e.kind, e.skip), (Kind::Empty, true));
+        assert_eq!((e.kind, e.skip), (Kind::Empty, false));
         assert_eq!(e.checks, [Check::Empty]);
         let n = row(&pf, "notes.txt");
         assert_eq!(n.kind, Kind::NonImage);
@@ -975,8 +981,8 @@ mod tests {
             Summary {
                 new: 4,
                 duplicates: 0,
-                invalid: 2,
-                skipped: 4
+                invalid: 6,
+                skipped: 0
             }
         );
         // the same drop lists the same way

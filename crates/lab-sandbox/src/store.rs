@@ -1,5 +1,6 @@
 //! The sandbox state: one SQLite database (WAL) and a directory of uploaded files.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -56,6 +57,10 @@ pub(crate) struct Inner {
     pub(crate) config: Config,
     pub(crate) fault_rng: Mutex<ChaCha8Rng>,
     pub(crate) request_log: Option<Mutex<std::fs::File>>,
+    /// Access tokens seen valid: token → (subject, expiry in ms). Tokens are only ever deleted
+    /// once expired, so a remembered token stays valid until its expiry; this saves a database
+    /// round trip (on the blocking pool) per request.
+    pub(crate) access_tokens: Mutex<HashMap<String, (String, i64)>>,
 }
 
 /// A sandbox workspace: cheap to clone, shared by every request handler.
@@ -107,6 +112,7 @@ impl Sandbox {
                 config,
                 fault_rng,
                 request_log,
+                access_tokens: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -149,6 +155,26 @@ impl Sandbox {
     {
         let s = self.clone();
         tokio::task::spawn_blocking(move || {
+            let mut c = s.inner.conn.lock().unwrap_or_else(|p| p.into_inner());
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
+    }
+}
+
+impl Sandbox {
+    /// Runs `first` (without the database lock) then `f` with the connection, in one trip to
+    /// the blocking pool; `f` is skipped when `first` fails.
+    pub(crate) async fn blocking_then_db<T, P, F>(&self, first: P, f: F) -> ApiResult<T>
+    where
+        T: Send + 'static,
+        P: FnOnce() -> ApiResult<()> + Send + 'static,
+        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+    {
+        let s = self.clone();
+        tokio::task::spawn_blocking(move || {
+            first()?;
             let mut c = s.inner.conn.lock().unwrap_or_else(|p| p.into_inner());
             f(&mut c)
         })
@@ -255,14 +281,67 @@ pub(crate) fn issue_token(
     ttl: std::time::Duration,
 ) -> rusqlite::Result<String> {
     let now = now_ms();
-    c.execute("DELETE FROM tokens WHERE expires_at <= ?1", [now])?;
+    c.prepare_cached("DELETE FROM tokens WHERE expires_at <= ?1")?
+        .execute([now])?;
     let token = new_token();
     let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
-    c.execute(
+    c.prepare_cached(
         "INSERT INTO tokens (token, kind, subject, payload, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token, kind, subject, payload.to_string(), now.saturating_add(ttl_ms)],
-    )?;
+    )?
+    .execute(params![
+        token,
+        kind,
+        subject,
+        payload.to_string(),
+        now.saturating_add(ttl_ms)
+    ])?;
     Ok(token)
+}
+
+/// Most access tokens remembered by [`Sandbox::access_subject`].
+const ACCESS_CACHE_MAX: usize = 4096;
+
+impl Sandbox {
+    /// The subject of a live access token, from memory when it was seen before.
+    pub(crate) async fn access_subject(&self, token: String) -> ApiResult<Option<String>> {
+        let now = now_ms();
+        {
+            let cache = self
+                .inner
+                .access_tokens
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if let Some((subject, expires)) = cache.get(&token)
+                && *expires > now
+            {
+                return Ok(Some(subject.clone()));
+            }
+        }
+        let key = token.clone();
+        let found = self
+            .db(move |c| {
+                Ok(c.query_row(
+                    "SELECT subject, expires_at FROM tokens WHERE token = ?1 AND kind = ?2 AND expires_at > ?3",
+                    params![key, TOKEN_ACCESS, now],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?)
+            })
+            .await?;
+        let mut cache = self
+            .inner
+            .access_tokens
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        cache.retain(|_, (_, expires)| *expires > now);
+        if cache.len() >= ACCESS_CACHE_MAX {
+            cache.clear();
+        }
+        Ok(found.map(|(subject, expires)| {
+            cache.insert(token, (subject.clone(), expires));
+            subject
+        }))
+    }
 }
 
 /// Returns `(subject, payload)` of a live token of that kind.
@@ -272,11 +351,10 @@ pub(crate) fn check_token(
     token: &str,
 ) -> rusqlite::Result<Option<(String, Value)>> {
     let row: Option<(String, String)> = c
-        .query_row(
+        .prepare_cached(
             "SELECT subject, payload FROM tokens WHERE token = ?1 AND kind = ?2 AND expires_at > ?3",
-            params![token, kind, now_ms()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        )?
+        .query_row(params![token, kind, now_ms()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(row.map(|(s, p)| (s, serde_json::from_str(&p).unwrap_or(Value::Null))))
 }
@@ -346,12 +424,9 @@ pub(crate) fn project_type_of(
     c: &Connection,
     project_id: &str,
 ) -> rusqlite::Result<Option<String>> {
-    c.query_row(
-        "SELECT project_type FROM projects WHERE id = ?1",
-        [project_id],
-        |r| r.get(0),
-    )
-    .optional()
+    c.prepare_cached("SELECT project_type FROM projects WHERE id = ?1")?
+        .query_row([project_id], |r| r.get(0))
+        .optional()
 }
 
 #[cfg(test)]

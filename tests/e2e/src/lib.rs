@@ -38,6 +38,32 @@ pub fn screens_dir() -> PathBuf {
         .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screens"))
 }
 
+/// Extra settings for [`App::launch_with`].
+#[derive(Debug, Default, Clone)]
+pub struct Launch {
+    /// Environment variables set for tauri-driver, hence for WebKitWebDriver and the app.
+    pub env: Vec<(String, String)>,
+    /// Where the app's (and the drivers') stderr goes; inherited when `None`.
+    pub stderr: Option<PathBuf>,
+}
+
+impl Launch {
+    /// Fresh XDG config/data/cache dirs under `root` for an app that must not see other tests'
+    /// state (profiles, journals, settings). Returns the settings and the three dirs.
+    pub fn isolated(root: &Path) -> Result<(Launch, [PathBuf; 3])> {
+        let dirs = ["config", "data", "cache"].map(|d| root.join(d));
+        for d in &dirs {
+            std::fs::create_dir_all(d)?;
+        }
+        let env = vec![
+            ("XDG_CONFIG_HOME".into(), dirs[0].display().to_string()),
+            ("XDG_DATA_HOME".into(), dirs[1].display().to_string()),
+            ("XDG_CACHE_HOME".into(), dirs[2].display().to_string()),
+        ];
+        Ok((Launch { env, stderr: None }, dirs))
+    }
+}
+
 /// A running app window driven over WebDriver. Dropping it ends the app and tauri-driver.
 pub struct App {
     pub client: Client,
@@ -47,9 +73,22 @@ pub struct App {
 impl App {
     /// Starts tauri-driver on a free port and opens a session on the app (starts the app).
     pub async fn launch() -> Result<App> {
+        App::launch_with(Launch::default()).await
+    }
+
+    /// Like [`App::launch`] with extra environment for the app (e.g. its own XDG dirs, LANG,
+    /// LABDESK_LOG) and, optionally, the app's stderr (and tauri-driver's) written to a file.
+    pub async fn launch_with(opts: Launch) -> Result<App> {
         let bin = app_binary()?;
         let port = free_port()?;
         let native = free_port()?;
+        let stderr = match &opts.stderr {
+            Some(path) => Stdio::from(
+                std::fs::File::create(path)
+                    .with_context(|| format!("creating {}", path.display()))?,
+            ),
+            None => Stdio::inherit(),
+        };
         let driver = Command::new(
             std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into()),
         )
@@ -59,8 +98,9 @@ impl App {
             "--native-port",
             &native.to_string(),
         ])
+        .envs(opts.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .context(
             "could not start tauri-driver (cargo install tauri-driver --version '^2' --locked)",
@@ -84,6 +124,11 @@ impl App {
             .await
             .context("could not open a WebDriver session on the app")?;
         Ok(App { client, driver })
+    }
+
+    /// Process id of tauri-driver (the app runs below it: tauri-driver → WebKitWebDriver → app).
+    pub fn driver_pid(&self) -> u32 {
+        self.driver.id()
     }
 
     /// Ends the session (closes the app) and stops tauri-driver with SIGTERM.
@@ -242,6 +287,64 @@ impl Drop for App {
         if let Ok(None) = self.driver.try_wait() {
             self.stop_driver();
         }
+    }
+}
+
+/// Waits for a visible X window whose title contains `title` (e.g. a native GTK dialog);
+/// returns its X window id. (export)
+pub async fn wait_x_window(title: &str, wait: Duration) -> Result<String> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .output()
+            .context("xdotool is missing: run scripts/setup")?;
+        let ids = String::from_utf8_lossy(&out.stdout);
+        if let Some(id) = ids.lines().map(str::trim).find(|l| !l.is_empty()) {
+            return Ok(id.to_owned());
+        }
+        if Instant::now() > deadline {
+            bail!("no window titled {title:?} appeared");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Drives a native GTK file chooser titled `title` to `path` with real key presses
+/// (see /work/shared/gui-testing.md): focus it, leave "Recent", type the path, Return.
+/// Works for folder, open and save dialogs. (export)
+pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
+    let w = wait_x_window(title, STEP).await?;
+    // let GTK finish mapping the dialog before typing
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let xdo = |args: &[&str]| -> Result<()> {
+        let st = Command::new("xdotool").args(args).status()?;
+        if !st.success() {
+            bail!("xdotool {args:?} failed");
+        }
+        Ok(())
+    };
+    xdo(&["windowfocus", "--sync", &w])?;
+    xdo(&["key", "alt+Home"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["key", "ctrl+l"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdo(&["key", "Return"])?;
+    // the dialog goes away once it accepted the path
+    let deadline = Instant::now() + STEP;
+    loop {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .output()?;
+        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the dialog {title:?} did not accept {}", path.display());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 

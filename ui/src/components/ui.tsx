@@ -1,8 +1,10 @@
 // Small shared building blocks.
 import { useEffect, useId, useRef, type ReactNode } from "react";
 import type { AppError } from "../bindings/AppError";
+import { formatDateTime, t, useT } from "../i18n";
 
 export function ErrorBanner({ error, onRetry }: { error: AppError | null; onRetry?: () => void }) {
+  const tr = useT();
   if (!error) return null;
   return (
     <div className="banner error" role="alert">
@@ -11,7 +13,7 @@ export function ErrorBanner({ error, onRetry }: { error: AppError | null; onRetr
         <>
           {" "}
           <button className="link" onClick={onRetry}>
-            Try again
+            {tr("common.retry")}
           </button>
         </>
       )}
@@ -22,27 +24,27 @@ export function ErrorBanner({ error, onRetry }: { error: AppError | null; onRetr
 export function titleFor(e: AppError): string {
   switch (e.kind) {
     case "wrongCredentials":
-      return "Wrong credentials.";
+      return t("ui.error.wrongCredentials");
     case "expired":
-      return "Session expired.";
+      return t("ui.error.expired");
     case "unreachable":
-      return "Cannot reach the server.";
+      return t("ui.error.unreachable");
     case "keychain":
-      return "Keychain problem.";
+      return t("ui.error.keychain");
     case "forbidden":
-      return "Not allowed.";
+      return t("ui.error.forbidden");
     case "notFound":
-      return "Not found.";
+      return t("ui.error.notFound");
     case "badInput":
-      return "Please check your input.";
+      return t("ui.error.badInput");
     case "server":
-      return "Server problem.";
+      return t("ui.error.server");
     case "cancelled":
-      return "Cancelled.";
+      return t("ui.error.cancelled");
     case "notConnected":
-      return "Not connected.";
+      return t("ui.error.notConnected");
     default:
-      return "Something went wrong.";
+      return t("ui.error.other");
   }
 }
 
@@ -79,7 +81,10 @@ export function Field({
   );
 }
 
-/** A modal dialog (native <dialog>: focus trap and Escape for free). */
+/**
+ * A modal dialog (native <dialog>: the rest of the window is inert, Tab stays inside, Escape
+ * closes). Focus goes back to the control that opened it when it closes.
+ */
 export function Modal({
   title,
   onClose,
@@ -95,10 +100,16 @@ export function Modal({
 }) {
   const ref = useRef<HTMLDialogElement>(null);
   const headId = useId();
+  const tr = useT();
   useEffect(() => {
     const d = ref.current;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     if (d && !d.open) d.showModal();
-    return () => d?.close();
+    return () => {
+      d?.close();
+      // give focus back to the control that opened the dialog (when it is still there)
+      if (opener && opener.isConnected) opener.focus();
+    };
   }, []);
   return (
     <dialog
@@ -112,7 +123,7 @@ export function Modal({
       <div className="dlg-head">
         <h2 id={headId}>{title}</h2>
         <span className="spacer" />
-        <button onClick={onClose} aria-label="Close">
+        <button onClick={onClose} aria-label={tr("common.close")} title={tr("common.close")}>
           ✕
         </button>
       </div>
@@ -123,21 +134,22 @@ export function Modal({
 }
 
 export function StatusBadge({ status }: { status: string }) {
+  useT();
   return <span className={`status status-${status}`}>{statusLabel(status)}</span>;
 }
 
 export function statusLabel(s: string): string {
   switch (s) {
     case "pending":
-      return "Pending";
+      return t("ui.status.pending");
     case "complete":
-      return "Complete";
+      return t("ui.status.complete");
     case "to-review":
-      return "To review";
+      return t("ui.status.toReview");
     case "reviewed":
-      return "Reviewed";
+      return t("ui.status.reviewed");
     case "configuring":
-      return "Configuring";
+      return t("ui.status.configuring");
     default:
       return s;
   }
@@ -145,7 +157,5 @@ export function statusLabel(s: string): string {
 
 export function formatDate(s: string | null | undefined): string {
   if (!s) return "";
-  const d = new Date(s);
-  if (Number.isNaN(d.getTime())) return s;
-  return d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return formatDateTime(s) || s;
 }

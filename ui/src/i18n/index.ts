@@ -7,6 +7,16 @@
 // `plural(n, one, other)` inside it).
 import { useSyncExternalStore } from "react";
 import { common } from "./messages/common";
+import { app } from "./messages/app";
+import { ui } from "./messages/ui";
+import { connection } from "./messages/connection";
+import { projects } from "./messages/projects";
+import { tasks } from "./messages/tasks";
+import { detail } from "./messages/detail";
+import { bulk } from "./messages/bulk";
+import { ship } from "./messages/ship";
+import { create } from "./messages/create";
+import { exportArea } from "./messages/export";
 
 export type Locale = "en" | "fr";
 export const LOCALES: readonly Locale[] = ["en", "fr"];
@@ -18,7 +28,7 @@ export type Message = string | ((v: Vars) => string);
 export type Area<K extends string> = { en: Record<K, Message>; fr: Record<K, Message> };
 
 // Add one line here per catalogue module.
-const areas = [common] as const;
+const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea] as const;
 
 type KeysOf<A> = A extends Area<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof areas)[number]>;

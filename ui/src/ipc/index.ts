@@ -18,6 +18,7 @@ import type { ProjectOverview } from "../bindings/ProjectOverview";
 import type { SavedView } from "../bindings/SavedView";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
+import { noteCallError, noteCallOk } from "./diagnostics";
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "kind" in e && "message" in e;
@@ -32,9 +33,13 @@ export function toAppError(e: unknown): AppError {
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    const out = await invoke<T>(cmd, args);
+    noteCallOk(cmd);
+    return out;
   } catch (e) {
-    throw toAppError(e);
+    const err = toAppError(e);
+    noteCallError(cmd, err); // ship: recent-errors log + offline banner
+    throw err;
   }
 }
 
@@ -56,7 +61,8 @@ export const api = {
   listViews: (projectId: string) => call<SavedView[]>("list_views", { projectId }),
   saveView: (projectId: string, view: SavedView) => call<SavedView[]>("save_view", { projectId, view }),
   deleteView: (projectId: string, name: string) => call<SavedView[]>("delete_view", { projectId, name }),
-  saveCsv: (stem: string, content: string) => call<string>("save_csv", { stem, content }),
+  /** "Save as CSV" through the native save dialog (proposes `{stem}-{date}.csv`); null when cancelled. */
+  saveCsv: (title: string, stem: string, content: string) => call<string | null>("save_csv", { title, stem, content }),
 
   /** Streams task pages to `onPage`; resolves when all pages arrived or the job was cancelled. */
   loadTasks(jobId: string, query: TaskQuery, onPage: (p: TaskPageEvent) => void): Promise<LoadSummary> {

@@ -3,14 +3,14 @@ import type { BulkAction } from "../bindings/BulkAction";
 import type { BulkResult } from "../bindings/BulkResult";
 import type { KeyValue } from "./filterForm";
 import { toCsv } from "./csv";
+import { t } from "../i18n";
 
 export type ActionKind = "properties" | "redo" | "review";
 
-export const ACTION_TITLES: Record<ActionKind, string> = {
-  properties: "Update properties",
-  redo: "Send to redo",
-  review: "Send to review",
-};
+/** The action's title in the current language. */
+export function actionTitle(kind: ActionKind): string {
+  return kind === "properties" ? t("bulk.title.properties") : kind === "redo" ? t("bulk.title.redo") : t("bulk.title.review");
+}
 
 /** A custom value typed by the user: numbers, true/false and null keep their type, the rest is text. */
 export function parseValue(s: string): unknown {
@@ -34,20 +34,20 @@ export function buildAction(kind: ActionKind, props: PropertiesInput, reset: boo
   let score: number | null = null;
   if (props.score.trim() !== "") {
     const n = Number(props.score);
-    if (Number.isNaN(n)) return "The score must be a number.";
+    if (Number.isNaN(n)) return t("bulk.error.scoreNumber");
     score = n;
   }
   const custom: Record<string, unknown> = {};
   for (const r of props.custom) {
     const k = r.key.trim();
-    if (!k && r.value.trim()) return "Enter a name for each custom property.";
+    if (!k && r.value.trim()) return t("bulk.error.customName");
     if (k) {
-      if (k in custom) return `The custom property “${k}” is listed twice.`;
+      if (k in custom) return t("bulk.error.customTwice", { name: k });
       custom[k] = parseValue(r.value);
     }
   }
   const hasCustom = Object.keys(custom).length > 0;
-  if (score === null && !hasCustom) return "Enter a score or at least one custom property.";
+  if (score === null && !hasCustom) return t("bulk.error.nothing");
   return { kind: "properties", score, custom: hasCustom ? custom : null };
 }
 

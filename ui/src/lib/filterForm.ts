@@ -1,16 +1,18 @@
 // The task filter form's state and its translation into the SDK filter (TaskFilter).
 import type { TaskFilter } from "../bindings/TaskFilter";
+import { t, type MessageKey } from "../i18n";
 
 export const TASK_STATUSES = ["pending", "complete", "to-review", "reviewed", "configuring"] as const;
 export const OPTIONAL_FIELDS = ["data", "jobs", "metrics", "data.mask", "jobs.history", "lastAnnotator"] as const;
 
-export const OPTIONAL_FIELD_LABELS: Record<string, string> = {
-  data: "Task data",
-  jobs: "Jobs",
-  metrics: "Metrics",
-  "data.mask": "Segmentation masks",
-  "jobs.history": "Job history",
-  lastAnnotator: "Last annotator",
+/** Catalogue keys of the optional fields' labels. */
+export const OPTIONAL_FIELD_LABELS: Record<(typeof OPTIONAL_FIELDS)[number], MessageKey> = {
+  data: "filter.field.data",
+  jobs: "filter.field.jobs",
+  metrics: "filter.field.metrics",
+  "data.mask": "filter.field.mask",
+  "jobs.history": "filter.field.history",
+  lastAnnotator: "filter.field.lastAnnotator",
 };
 
 export interface KeyValue {
@@ -92,7 +94,7 @@ export function regexError(pattern: string): string | null {
     return null;
   } catch (e) {
     const why = e instanceof Error ? e.message.replace(/^Invalid regular expression: /, "") : String(e);
-    return `This pattern is not valid: ${why}`;
+    return t("filter.error.pattern", { why });
   }
 }
 
@@ -112,10 +114,10 @@ function range(from: DateBound, to: DateBound): Range {
     if (from.op === ">") r.gt = f;
     else r.gte = f;
   }
-  const t = toServerDate(to.value);
-  if (t) {
-    if (to.op === "<") r.lt = t;
-    else r.lte = t;
+  const until = toServerDate(to.value);
+  if (until) {
+    if (to.op === "<") r.lt = until;
+    else r.lte = until;
   }
   return r;
 }
@@ -134,16 +136,16 @@ export function validateForm(form: FilterForm): Record<string, string> {
     ["updated", form.updatedFrom, form.updatedTo],
   ] as const) {
     const f = toServerDate(from.value);
-    const t = toServerDate(to.value);
-    if (from.value && !f) errors[`${name}From`] = "Enter a full date and time.";
-    if (to.value && !t) errors[`${name}To`] = "Enter a full date and time.";
-    if (f && t && f > t) errors[`${name}To`] = "The end is before the start.";
+    const until = toServerDate(to.value);
+    if (from.value && !f) errors[`${name}From`] = t("filter.error.fullDate");
+    if (to.value && !until) errors[`${name}To`] = t("filter.error.fullDate");
+    if (f && until && f > until) errors[`${name}To`] = t("filter.error.endBeforeStart");
   }
   form.data.forEach((r, i) => {
-    if (!r.key.trim() && r.value.trim()) errors[`data.${i}`] = "Enter the data key for this value.";
+    if (!r.key.trim() && r.value.trim()) errors[`data.${i}`] = t("filter.error.dataKey");
   });
   form.properties.forEach((r, i) => {
-    if (!r.key.trim() && r.value.trim()) errors[`properties.${i}`] = "Enter the property name for this value.";
+    if (!r.key.trim() && r.value.trim()) errors[`properties.${i}`] = t("filter.error.propertyKey");
   });
   return errors;
 }

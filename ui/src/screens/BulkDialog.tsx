@@ -6,7 +6,8 @@ import type { BulkProgress } from "../bindings/BulkProgress";
 import type { BulkResult } from "../bindings/BulkResult";
 import type { BulkTarget } from "../bindings/BulkTarget";
 import { ErrorBanner, Modal, StatusBadge } from "../components/ui";
-import { ACTION_TITLES, buildAction, resultCsv, resultText, type ActionKind, type PropertiesInput } from "../lib/bulk";
+import { actionTitle, buildAction, resultCsv, resultText, type ActionKind, type PropertiesInput } from "../lib/bulk";
+import { formatNumber, t, useT, type MessageKey } from "../i18n";
 import { api, newJobId } from "../ipc";
 
 type Step = "choose" | "preview" | "running" | "done";
@@ -46,7 +47,8 @@ export function BulkDialog({
   const [names] = useState(() => nameOf);
 
   const target: BulkTarget = scope === "selection" ? { kind: "selection", ids: selectedIds } : filterTarget;
-  const title = ACTION_TITLES[kind];
+  const t = useT();
+  const title = actionTitle(kind);
 
   async function doPreview() {
     const action = buildAction(kind, props, reset);
@@ -100,14 +102,14 @@ export function BulkDialog({
       document.execCommand("copy");
       ta.remove();
     }
-    setNotice("Results copied to the clipboard.");
+    setNotice(t("bulk.copied"));
   }
 
   async function saveCsv() {
     if (!result) return;
     try {
-      const path = await api.saveCsv(`labdesk-${kind}-results`, resultCsv(result, names));
-      setNotice(`Saved as ${path}`);
+      const path = await api.saveCsv(t("export.saveCsvTitle"), `labdesk-${kind}-results`, resultCsv(result, names));
+      if (path) setNotice(t("bulk.savedAs", { path }));
     } catch (e) {
       setError(e as AppError);
     }
@@ -121,26 +123,26 @@ export function BulkDialog({
   const footer =
     step === "choose" ? (
       <>
-        <button onClick={close}>Cancel</button>
+        <button onClick={close}>{t("common.cancel")}</button>
         <button className="primary" onClick={() => void doPreview()} disabled={busy}>
-          {busy ? "Checking…" : "Preview"}
+          {busy ? t("bulk.checking") : t("bulk.preview")}
         </button>
       </>
     ) : step === "preview" ? (
       <>
-        <button onClick={() => setStep("choose")}>Back</button>
+        <button onClick={() => setStep("choose")}>{t("bulk.back")}</button>
         <button className="primary" onClick={() => void run()} disabled={!preview || preview.count === 0} data-testid="confirm-bulk">
-          {preview ? `${title}: ${preview.count} task${preview.count === 1 ? "" : "s"}` : title}
+          {preview ? t("bulk.confirm", { title, count: preview.count }) : title}
         </button>
       </>
     ) : step === "running" ? (
-      <button onClick={() => job.current && void api.cancelJob(job.current)}>Cancel</button>
+      <button onClick={() => job.current && void api.cancelJob(job.current)}>{t("common.cancel")}</button>
     ) : (
       <>
-        <button onClick={() => void copy()}>Copy results</button>
-        <button onClick={() => void saveCsv()}>Save as CSV</button>
+        <button onClick={() => void copy()}>{t("bulk.copy")}</button>
+        <button onClick={() => void saveCsv()}>{t("bulk.saveCsv")}</button>
         <button className="primary" onClick={onClose}>
-          Close
+          {t("common.close")}
         </button>
       </>
     );
@@ -152,7 +154,7 @@ export function BulkDialog({
           <>
             <fieldset style={{ border: "none", padding: 0 }}>
               <legend className="label" style={{ fontWeight: 600 }}>
-                Which tasks?
+                {t("bulk.which")}
               </legend>
               <label>
                 <input
@@ -164,34 +166,32 @@ export function BulkDialog({
                   onChange={() => setScope("selection")}
                 />{" "}
                 {selectedIds.length === 0
-                  ? "Selected tasks (none selected: tick rows in the table first)"
-                  : `The ${selectedIds.length} selected task${selectedIds.length === 1 ? "" : "s"}`}
+                  ? t("bulk.selectedNone")
+                  : t("bulk.selectedSome", { count: selectedIds.length })}
               </label>
               <label>
                 <input type="radio" name="scope" value="filter" checked={scope === "filter"} onChange={() => setScope("filter")} />{" "}
-                Everything matching the current filter{matchingCount !== null ? ` (${matchingCount})` : ""}
+                {matchingCount !== null ? t("bulk.everythingCount", { count: matchingCount }) : t("bulk.everything")}
               </label>
             </fieldset>
             {kind === "properties" && <PropertiesForm value={props} onChange={setProps} />}
             {kind === "redo" && (
               <fieldset style={{ border: "none", padding: 0, marginTop: "0.8rem" }}>
-                <legend style={{ fontWeight: 600 }}>What happens to the work already done?</legend>
+                <legend style={{ fontWeight: 600 }}>{t("bulk.redoWhat")}</legend>
                 <label>
-                  <input type="radio" name="redo" value="keep" checked={!reset} onChange={() => setReset(false)} /> Keep it: the
-                  annotator continues from the current state
+                  <input type="radio" name="redo" value="keep" checked={!reset} onChange={() => setReset(false)} /> {t("bulk.keep")}
                 </label>
                 <label>
-                  <input type="radio" name="redo" value="reset" checked={reset} onChange={() => setReset(true)} /> Reset it: go
-                  back to the initial data
+                  <input type="radio" name="redo" value="reset" checked={reset} onChange={() => setReset(true)} /> {t("bulk.reset")}
                 </label>
                 {reset && (
                   <div className="banner warn" role="alert">
-                    Resetting erases the annotations made on these tasks. This cannot be undone.
+                    {t("bulk.resetWarning")}
                   </div>
                 )}
               </fieldset>
             )}
-            {kind === "review" && <p>The tasks are sent to review (status “To review”).</p>}
+            {kind === "review" && <p>{t("bulk.reviewInfo")}</p>}
             {problem && (
               <div className="banner error" role="alert">
                 {problem}
@@ -202,17 +202,17 @@ export function BulkDialog({
         {step === "preview" && preview && (
           <>
             <p data-testid="preview-count">
-              <strong>{preview.count}</strong> task{preview.count === 1 ? "" : "s"} will be changed
-              {kind === "redo" && (reset ? " and reset to their initial data" : " (work kept)")}.
+              <strong>{formatNumber(preview.count)}</strong> {t("bulk.willChange", { count: preview.count })}
+              {kind === "redo" && (reset ? t("bulk.willReset") : t("bulk.workKept"))}.
             </p>
             {kind === "redo" && reset && (
               <div className="banner warn" role="alert">
-                Resetting erases the annotations made on these tasks. This cannot be undone.
+                {t("bulk.resetWarning")}
               </div>
             )}
             {preview.sample.length > 0 && (
               <>
-                <p className="muted">For example:</p>
+                <p className="muted">{t("bulk.forExample")}</p>
                 <table className="simple">
                   <tbody>
                     {preview.sample.map((t) => (
@@ -232,8 +232,10 @@ export function BulkDialog({
         {step === "running" && (
           <div role="status" aria-live="polite">
             <p>
-              {progress?.phase === "listing" ? "Finding the matching tasks…" : "Working…"}{" "}
-              {progress ? `${progress.done + (progress.phase === "changing" ? progress.failed : 0)} / ${progress.total}` : ""}
+              {progress?.phase === "listing" ? t("bulk.listing") : t("bulk.working")}{" "}
+              {progress
+                ? `${formatNumber(progress.done + (progress.phase === "changing" ? progress.failed : 0))} / ${formatNumber(progress.total)}`
+                : ""}
             </p>
             <div className="progress" aria-hidden="true">
               <div style={{ width: `${progress && progress.total ? (100 * (progress.done + progress.failed)) / progress.total : 0}%` }} />
@@ -243,29 +245,29 @@ export function BulkDialog({
         {step === "done" && result && (
           <>
             <p role="status" data-testid="bulk-summary">
-              {result.cancelled ? "Stopped. " : "Finished. "}
-              <span className="ok-text">{result.succeeded} done</span>
+              {result.cancelled ? t("bulk.stopped") : t("bulk.finished")}{" "}
+              <span className="ok-text">{t("bulk.nDone", { count: result.succeeded })}</span>
               {result.failed > 0 && (
                 <>
-                  , <span className="fail-text">{result.failed} failed</span>
+                  , <span className="fail-text">{t("bulk.nFailed", { count: result.failed })}</span>
                 </>
               )}
               .
             </p>
-            <div className="result-list">
+            <div className="result-list" tabIndex={0} role="region" aria-label={t("bulk.resultsRegion")}>
               <table className="simple" data-testid="bulk-results">
                 <thead>
                   <tr>
-                    <th scope="col">Task</th>
-                    <th scope="col">Result</th>
-                    <th scope="col">Reason</th>
+                    <th scope="col">{t("bulk.colTask")}</th>
+                    <th scope="col">{t("bulk.colResult")}</th>
+                    <th scope="col">{t("bulk.colReason")}</th>
                   </tr>
                 </thead>
                 <tbody>
                   {result.rows.map((r) => (
                     <tr key={r.taskId}>
                       <td>{names(r.taskId) || r.taskId}</td>
-                      <td className={r.ok ? "ok-text" : "fail-text"}>{r.status}</td>
+                      <td className={r.ok ? "ok-text" : "fail-text"}>{rowStatus(r.status)}</td>
                       <td>{r.message}</td>
                     </tr>
                   ))}
@@ -285,38 +287,53 @@ export function BulkDialog({
   );
 }
 
+const ROW_STATUS: Record<string, MessageKey> = {
+  done: "bulk.row.done",
+  skipped: "bulk.row.skipped",
+  failed: "bulk.row.failed",
+};
+
+function rowStatus(status: string): string {
+  const key = ROW_STATUS[status];
+  return key ? t(key) : status;
+}
+
 function PropertiesForm({ value, onChange }: { value: PropertiesInput; onChange: (v: PropertiesInput) => void }) {
+  const t = useT();
   return (
     <div style={{ marginTop: "0.8rem" }}>
       <div className="field">
-        <label htmlFor="bulk-score">Score</label>
+        <label htmlFor="bulk-score">{t("bulk.score")}</label>
         <input
           id="bulk-score"
+          aria-describedby="bulk-score-hint"
           name="score"
           type="number"
           step="any"
           value={value.score}
           onChange={(e) => onChange({ ...value, score: e.target.value })}
         />
-        <div className="hint">Leave empty to keep each task’s score.</div>
+        <div className="hint" id="bulk-score-hint">
+          {t("bulk.scoreHint")}
+        </div>
       </div>
       <fieldset style={{ border: "none", padding: 0 }}>
-        <legend style={{ fontWeight: 600 }}>Custom properties</legend>
+        <legend style={{ fontWeight: 600 }}>{t("bulk.custom")}</legend>
         {value.custom.map((r, i) => (
           <div className="row" key={i} style={{ margin: "0.25rem 0" }}>
             <input
               type="text"
               name="custom-key"
-              aria-label={`Custom property ${i + 1} name`}
-              placeholder="name"
+              aria-label={t("bulk.customName", { n: i + 1 })}
+              placeholder={t("bulk.namePlaceholder")}
               value={r.key}
               onChange={(e) => onChange({ ...value, custom: value.custom.map((c, j) => (j === i ? { ...c, key: e.target.value } : c)) })}
             />
             <input
               type="text"
               name="custom-value"
-              aria-label={`Custom property ${i + 1} value`}
-              placeholder="value"
+              aria-label={t("bulk.customValue", { n: i + 1 })}
+              placeholder={t("bulk.valuePlaceholder")}
               value={r.value}
               onChange={(e) =>
                 onChange({ ...value, custom: value.custom.map((c, j) => (j === i ? { ...c, value: e.target.value } : c)) })
@@ -324,7 +341,8 @@ function PropertiesForm({ value, onChange }: { value: PropertiesInput; onChange:
             />
             <button
               type="button"
-              aria-label={`Remove custom property ${i + 1}`}
+              aria-label={t("bulk.removeCustom", { n: i + 1 })}
+              title={t("bulk.removeCustom", { n: i + 1 })}
               onClick={() => onChange({ ...value, custom: value.custom.filter((_, j) => j !== i) })}
             >
               ✕
@@ -332,7 +350,7 @@ function PropertiesForm({ value, onChange }: { value: PropertiesInput; onChange:
           </div>
         ))}
         <button type="button" className="link" onClick={() => onChange({ ...value, custom: [...value.custom, { key: "", value: "" }] })}>
-          + Add a custom property
+          {t("bulk.addCustom")}
         </button>
       </fieldset>
     </div>

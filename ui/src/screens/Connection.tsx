@@ -5,6 +5,7 @@ import type { ConnectionInfo } from "../bindings/ConnectionInfo";
 import type { Profile } from "../bindings/Profile";
 import type { ProfileDraft } from "../bindings/ProfileDraft";
 import { ErrorBanner, Field, Modal } from "../components/ui";
+import { useT } from "../i18n";
 import { api } from "../ipc";
 
 const DEFAULT_ENDPOINT = "https://hub-api.isahit.com/";
@@ -28,6 +29,7 @@ export function ConnectionScreen({
   const [editing, setEditing] = useState<Editing>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<Profile | null>(null);
+  const t = useT();
 
   const [tick, setTick] = useState(0);
   const reload = useCallback(() => setTick((t) => t + 1), []);
@@ -61,7 +63,7 @@ export function ConnectionScreen({
     try {
       await api.removeProfile(p.id);
       if (current?.profile.id === p.id) onDisconnected();
-      setNotice(`Profile "${p.name}" removed.`);
+      setNotice(t("connection.removed", { name: p.name }));
       reload();
     } catch (e) {
       setError(e as AppError);
@@ -70,10 +72,8 @@ export function ConnectionScreen({
 
   return (
     <div className="narrow stack">
-      <h1>Connection</h1>
-      <p className="muted">
-        Choose where Lab Desk works. Secret keys are kept in your system keychain, never in files.
-      </p>
+      <h1>{t("connection.title")}</h1>
+      <p className="muted">{t("connection.intro")}</p>
       <ErrorBanner error={error} />
       {notice && (
         <div className="banner ok" role="status">
@@ -82,31 +82,33 @@ export function ConnectionScreen({
       )}
       <section className="card" aria-labelledby="profiles-h">
         <h2 id="profiles-h" style={{ marginTop: 0 }}>
-          Profiles
+          {t("connection.profiles")}
         </h2>
         <ul className="profile-list">
           {profiles.map((p) => (
             <li key={p.id} data-testid={`profile-${p.name}`}>
               <div className="who">
                 <div className="name">
-                  {p.name}{" "}
-                  {current?.profile.id === p.id && <span className="badge current">Connected</span>}
-                  {p.builtin && <span className="badge">Built in</span>}
+                  {p.builtin ? t("connection.builtInName") : p.name}{" "}
+                  {current?.profile.id === p.id && <span className="badge current">{t("connection.connected")}</span>}
+                  {p.builtin && <span className="badge">{t("connection.builtIn")}</span>}
                 </div>
                 <div className="muted small">
-                  {p.builtin ? "Demo projects on this computer, no account needed" : `${p.endpoint} · access id ${p.accessId}`}
+                  {p.builtin
+                    ? t("connection.builtInHint")
+                    : t("connection.remoteHint", { endpoint: p.endpoint, accessId: p.accessId })}
                 </div>
               </div>
               <button className="primary" onClick={() => void connect(p)} disabled={busy !== null}>
-                {busy === p.id ? "Connecting…" : "Connect"}
+                {busy === p.id ? t("connection.connecting") : t("connection.connect")}
               </button>
               {!p.builtin && (
                 <>
-                  <button onClick={() => setEditing({ mode: "edit", profile: p })} aria-label={`Edit ${p.name}`}>
-                    Edit
+                  <button onClick={() => setEditing({ mode: "edit", profile: p })} aria-label={t("connection.editNamed", { name: p.name })}>
+                    {t("connection.edit")}
                   </button>
-                  <button className="danger" onClick={() => setConfirming(p)} aria-label={`Remove ${p.name}`}>
-                    Remove
+                  <button className="danger" onClick={() => setConfirming(p)} aria-label={t("connection.removeNamed", { name: p.name })}>
+                    {t("connection.remove")}
                   </button>
                 </>
               )}
@@ -115,26 +117,24 @@ export function ConnectionScreen({
         </ul>
         {!editing && (
           <p>
-            <button onClick={() => setEditing({ mode: "add" })}>Add a profile…</button>
+            <button onClick={() => setEditing({ mode: "add" })} data-testid="add-profile">{t("connection.add")}</button>
           </p>
         )}
       </section>
       {confirming && (
         <Modal
-          title="Remove this profile?"
+          title={t("connection.confirmTitle")}
           onClose={() => setConfirming(null)}
           footer={
             <>
-              <button onClick={() => setConfirming(null)}>Keep it</button>
+              <button onClick={() => setConfirming(null)}>{t("connection.keep")}</button>
               <button className="primary" onClick={() => void remove(confirming)}>
-                Remove
+                {t("connection.remove")}
               </button>
             </>
           }
         >
-          <p>
-            The profile “{confirming.name}” will be removed and its secret key deleted from the system keychain.
-          </p>
+          <p>{t("connection.confirmText", { name: confirming.name })}</p>
         </Modal>
       )}
       {editing && (
@@ -144,7 +144,7 @@ export function ConnectionScreen({
           onCancel={() => setEditing(null)}
           onSaved={async (p, connectNow) => {
             setEditing(null);
-            setNotice(`Profile "${p.name}" saved. The secret key is in the system keychain.`);
+            setNotice(t("connection.saved", { name: p.name }));
             reload();
             if (connectNow) await connect(p);
           }}
@@ -173,6 +173,7 @@ function ProfileForm({
   const [error, setError] = useState<AppError | null>(null);
   const [tested, setTested] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const t = useT();
 
   const set = (k: keyof ProfileDraft) => (e: React.ChangeEvent<HTMLInputElement>) => {
     setDraft({ ...draft, [k]: e.target.value });
@@ -185,7 +186,7 @@ function ProfileForm({
     setTested(null);
     try {
       await api.testConnection(existing?.id ?? null, draft);
-      setTested("Connection works: the server accepted these credentials.");
+      setTested(t("connection.tested"));
     } catch (e) {
       setError(e as AppError);
     } finally {
@@ -208,7 +209,7 @@ function ProfileForm({
   return (
     <section className="card" aria-labelledby="pf-h">
       <h2 id="pf-h" style={{ marginTop: 0 }}>
-        {existing ? `Edit "${existing.name}"` : "Add a profile"}
+        {existing ? t("connection.editTitle", { name: existing.name }) : t("connection.addTitle")}
       </h2>
       <form
         onSubmit={(e) => {
@@ -216,20 +217,20 @@ function ProfileForm({
           void save(true);
         }}
       >
-        <Field label="Profile name" hint="Any name that helps you recognise it, e.g. “Production”.">
+        <Field label={t("connection.name")} hint={t("connection.nameHint")}>
           {(p) => <input type="text" {...p} name="name" value={draft.name} onChange={set("name")} autoFocus />}
         </Field>
-        <Field label="Endpoint" hint="The lab API address. Keep the default unless told otherwise.">
+        <Field label={t("connection.endpoint")} hint={t("connection.endpointHint")}>
           {(p) => <input type="url" {...p} name="endpoint" value={draft.endpoint} onChange={set("endpoint")} />}
         </Field>
-        <Field label="Access id">
+        <Field label={t("connection.accessId")}>
           {(p) => (
             <input type="text" {...p} name="accessId" value={draft.accessId} onChange={set("accessId")} autoComplete="off" />
           )}
         </Field>
         <Field
-          label="Secret key"
-          hint={existing ? "Leave empty to keep the secret key already in the keychain." : "Stored in the system keychain only."}
+          label={t("connection.secretKey")}
+          hint={existing ? t("connection.secretKeep") : t("connection.secretNew")}
         >
           {(p) => (
             <input
@@ -250,17 +251,17 @@ function ProfileForm({
         )}
         <div className="row">
           <button type="button" onClick={() => void test()} disabled={busy}>
-            Test connection
+            {t("connection.test")}
           </button>
           <span className="spacer" />
           <button type="button" onClick={onCancel} disabled={busy}>
-            Cancel
+            {t("common.cancel")}
           </button>
           <button type="button" onClick={() => void save(false)} disabled={busy}>
-            Save
+            {t("connection.save")}
           </button>
           <button type="submit" className="primary" disabled={busy}>
-            Save and connect
+            {t("connection.saveConnect")}
           </button>
         </div>
       </form>

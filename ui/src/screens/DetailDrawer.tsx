@@ -1,8 +1,9 @@
 // Details of one task: resources with image preview, data, properties, jobs.
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { TaskRow } from "../bindings/TaskRow";
 import { ErrorBanner, StatusBadge, formatDate } from "../components/ui";
+import { useT } from "../i18n";
 import { api } from "../ipc";
 
 function field(doc: unknown, key: string): unknown {
@@ -16,8 +17,8 @@ export function resourceLabel(r: unknown): string {
   return typeof name === "string" ? name : typeof id === "string" ? id : JSON.stringify(r);
 }
 
-function Json({ value, label }: { value: unknown; label: string }) {
-  if (value === undefined || value === null) return <p className="muted small">No {label.toLowerCase()} loaded.</p>;
+function Json({ value, label, empty }: { value: unknown; label: string; empty: string }) {
+  if (value === undefined || value === null) return <p className="muted small">{empty}</p>;
   return (
     <pre tabIndex={0} aria-label={label}>
       {JSON.stringify(value, null, 2)}
@@ -28,6 +29,7 @@ function Json({ value, label }: { value: unknown; label: string }) {
 function Preview({ resource }: { resource: unknown }) {
   const [src, setSrc] = useState<string | null>(null);
   const [error, setError] = useState<AppError | null>(null);
+  const t = useT();
   useEffect(() => {
     let live = true;
     api
@@ -38,9 +40,9 @@ function Preview({ resource }: { resource: unknown }) {
       live = false;
     };
   }, [resource]);
-  if (error) return <p className="muted small">No preview: {error.message}</p>;
-  if (!src) return <p className="muted small">Loading preview…</p>;
-  return <img className="preview" src={src} alt={`Preview of ${resourceLabel(resource)}`} />;
+  if (error) return <p className="muted small">{t("detail.noPreview", { message: error.message })}</p>;
+  if (!src) return <p className="muted small">{t("detail.loadingPreview")}</p>;
+  return <img className="preview" src={src} alt={t("detail.previewOf", { name: resourceLabel(resource) })} />;
 }
 
 export function DetailDrawer({
@@ -56,10 +58,22 @@ export function DetailDrawer({
   const list = Array.isArray(resources) ? resources : [];
   const [shown, setShown] = useState(0);
   const current = list[shown];
+  const t = useT();
+  // When the drawer goes away, focus returns to where it was when the drawer opened (the table)
+  // instead of being lost with the close button.
+  const opener = useRef<Element | null>(null);
+  useEffect(() => {
+    opener.current = document.activeElement;
+    return () => {
+      const back = opener.current;
+      const lost = document.activeElement === null || document.activeElement === document.body;
+      if (lost && back instanceof HTMLElement && back.isConnected) back.focus();
+    };
+  }, []);
   return (
     <aside
       className="drawer"
-      aria-label={`Task ${row.name}`}
+      aria-label={t("detail.label", { name: row.name })}
       data-testid="drawer"
       onKeyDown={(e) => {
         if (e.key === "Escape") onClose();
@@ -68,31 +82,31 @@ export function DetailDrawer({
       <div className="row">
         <h2 style={{ margin: 0, overflowWrap: "anywhere" }}>{row.name}</h2>
         <span className="spacer" />
-        <button onClick={onClose} aria-label="Close the details">
+        <button onClick={onClose} aria-label={t("detail.close")} title={t("detail.close")} data-testid="drawer-close">
           ✕
         </button>
       </div>
       <dl className="props">
-        <dt>Status</dt>
+        <dt>{t("table.col.status")}</dt>
         <dd>
           <StatusBadge status={row.status} />
         </dd>
-        <dt>Batch</dt>
+        <dt>{t("table.col.batch")}</dt>
         <dd>{batchName(row.batchId)}</dd>
-        <dt>Task id</dt>
+        <dt>{t("table.col.id")}</dt>
         <dd className="mono">{row.id}</dd>
-        <dt>Created</dt>
+        <dt>{t("table.col.created")}</dt>
         <dd>{formatDate(row.createdAt)}</dd>
-        <dt>Updated</dt>
+        <dt>{t("table.col.updated")}</dt>
         <dd>{formatDate(row.updatedAt)}</dd>
-        <dt>Last annotator</dt>
+        <dt>{t("table.col.lastAnnotator")}</dt>
         <dd>{row.lastAnnotator ?? "—"}</dd>
       </dl>
-      <h3>Resources ({list.length})</h3>
-      {list.length === 0 && <p className="muted small">No resource.</p>}
+      <h3>{t("detail.resources", { count: list.length })}</h3>
+      {list.length === 0 && <p className="muted small">{t("detail.noResource")}</p>}
       {list.length > 1 && (
         <div className="row">
-          <label htmlFor="res-pick">Show</label>
+          <label htmlFor="res-pick">{t("detail.show")}</label>
           <select id="res-pick" value={shown} onChange={(e) => setShown(Number(e.target.value))}>
             {list.map((r, i) => (
               <option key={i} value={i}>
@@ -110,15 +124,15 @@ export function DetailDrawer({
           <Preview key={`${row.id}:${shown}`} resource={current} />
         </>
       )}
-      <h3>Data</h3>
-      <Json value={field(row.doc, "data")} label="Data" />
-      <h3>Properties</h3>
-      <Json value={field(row.doc, "properties")} label="Properties" />
-      <h3>Jobs</h3>
-      <Json value={field(row.doc, "jobs")} label="Jobs" />
+      <h3>{t("detail.data")}</h3>
+      <Json value={field(row.doc, "data")} label={t("detail.data")} empty={t("detail.noData")} />
+      <h3>{t("detail.properties")}</h3>
+      <Json value={field(row.doc, "properties")} label={t("detail.properties")} empty={t("detail.noProperties")} />
+      <h3>{t("detail.jobs")}</h3>
+      <Json value={field(row.doc, "jobs")} label={t("detail.jobs")} empty={t("detail.noJobs")} />
       <details>
-        <summary>Whole task as shown in this view</summary>
-        <Json value={row.doc} label="Task" />
+        <summary>{t("detail.whole")}</summary>
+        <Json value={row.doc} label={t("detail.task")} empty={t("detail.noTask")} />
       </details>
       <ErrorBanner error={null} />
     </aside>

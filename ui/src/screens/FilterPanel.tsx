@@ -2,6 +2,7 @@
 import { useId } from "react";
 import type { Batch } from "../bindings/Batch";
 import { statusLabel } from "../components/ui";
+import { useT } from "../i18n";
 import {
   OPTIONAL_FIELDS,
   OPTIONAL_FIELD_LABELS,
@@ -31,6 +32,7 @@ export function FilterPanel({
   loading: boolean;
 }) {
   const id = useId();
+  const t = useT();
   const toggle = (list: string[], v: string) => (list.includes(v) ? list.filter((x) => x !== v) : [...list, v]);
   const ids = parseList(form.taskIds).length;
   const names = parseLines(form.names).length;
@@ -39,138 +41,144 @@ export function FilterPanel({
   return (
     <form
       className="filters"
-      aria-label="Filter tasks"
+      aria-label={t("filter.label")}
       onSubmit={(e) => {
         e.preventDefault();
         if (!hasErrors) onApply();
       }}
     >
-      <h2 style={{ marginTop: 0 }}>Find tasks</h2>
-      <fieldset className="checks">
-        <legend>Batches</legend>
-        {batches.length === 0 && <span className="muted small">No batch.</span>}
-        {batches.map((b) => (
-          <label key={b.id}>
-            <input
-              type="checkbox"
-              name="batch"
-              value={b.id}
-              checked={form.batchIds.includes(b.id)}
-              onChange={() => setForm({ ...form, batchIds: toggle(form.batchIds, b.id) })}
-            />
-            {b.name}
-          </label>
-        ))}
-      </fieldset>
-      <fieldset className="checks">
-        <legend>Statuses</legend>
-        {TASK_STATUSES.map((s) => (
-          <label key={s}>
-            <input
-              type="checkbox"
-              name="status"
-              value={s}
-              checked={form.statuses.includes(s)}
-              onChange={() => setForm({ ...form, statuses: toggle(form.statuses, s) })}
-            />
-            {statusLabel(s)}
-          </label>
-        ))}
-      </fieldset>
-      <div className="field">
-        <label htmlFor={`${id}-like`}>Name matches (regular expression)</label>
-        <input
-          id={`${id}-like`}
-          name="nameLike"
-          type="text"
-          value={form.nameLike}
-          placeholder="e.g. ^img_0+1"
-          aria-invalid={errors.nameLike ? true : undefined}
-          aria-describedby={`${id}-like-msg`}
-          onChange={(e) => setForm({ ...form, nameLike: e.target.value })}
-          style={{ width: "100%" }}
-        />
-        <div id={`${id}-like-msg`} className={errors.nameLike ? "error" : "hint"} role="status">
-          {errors.nameLike ?? "Part of a name works too: “cat” finds “black_cat.png”."}
+      <div className="filters-body">
+        <h2 style={{ marginTop: 0 }}>{t("filter.title")}</h2>
+        <fieldset className="checks">
+          <legend>{t("filter.batches")}</legend>
+          {batches.length === 0 && <span className="muted small">{t("filter.noBatch")}</span>}
+          {batches.map((b) => (
+            <label key={b.id}>
+              <input
+                type="checkbox"
+                name="batch"
+                value={b.id}
+                checked={form.batchIds.includes(b.id)}
+                onChange={() => setForm({ ...form, batchIds: toggle(form.batchIds, b.id) })}
+              />
+              {b.name}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset className="checks">
+          <legend>{t("filter.statuses")}</legend>
+          {TASK_STATUSES.map((s) => (
+            <label key={s}>
+              <input
+                type="checkbox"
+                name="status"
+                value={s}
+                checked={form.statuses.includes(s)}
+                onChange={() => setForm({ ...form, statuses: toggle(form.statuses, s) })}
+              />
+              {statusLabel(s)}
+            </label>
+          ))}
+        </fieldset>
+        <div className="field">
+          <label htmlFor={`${id}-like`}>{t("filter.nameLike")}</label>
+          <input
+            id={`${id}-like`}
+            name="nameLike"
+            type="text"
+            value={form.nameLike}
+            placeholder={t("filter.nameLikePlaceholder")}
+            aria-invalid={errors.nameLike ? true : undefined}
+            aria-describedby={`${id}-like-msg`}
+            onChange={(e) => setForm({ ...form, nameLike: e.target.value })}
+            style={{ width: "100%" }}
+          />
+          <div id={`${id}-like-msg`} className={errors.nameLike ? "error" : "hint"} role="status">
+            {errors.nameLike ?? t("filter.nameLikeHint")}
+          </div>
         </div>
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-names`}>Exact names (one per line)</label>
-        <textarea
-          id={`${id}-names`}
-          name="names"
-          rows={2}
-          value={form.names}
-          onChange={(e) => setForm({ ...form, names: e.target.value })}
+        <div className="field">
+          <label htmlFor={`${id}-names`}>{t("filter.names")}</label>
+          <textarea
+            id={`${id}-names`}
+            name="names"
+            rows={2}
+            value={form.names}
+            onChange={(e) => setForm({ ...form, names: e.target.value })}
+          />
+          {names > 0 && <div className="hint">{t("filter.namesCount", { count: names })}</div>}
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-ids`}>{t("filter.taskIds")}</label>
+          <textarea
+            id={`${id}-ids`}
+            name="taskIds"
+            rows={2}
+            value={form.taskIds}
+            placeholder={t("filter.taskIdsPlaceholder")}
+            onChange={(e) => setForm({ ...form, taskIds: e.target.value })}
+          />
+          {ids > 0 && <div className="hint">{t("filter.idsCount", { count: ids })}</div>}
+        </div>
+        <KeyValueRows
+          legend={t("filter.data")}
+          keyLabel={(n) => t("filter.dataKeyN", { n })}
+          valueLabel={(n) => t("filter.dataValueN", { n })}
+          addLabel={t("filter.addData")}
+          rows={form.data}
+          errors={errors}
+          errorPrefix="data"
+          onChange={(rows) => setForm({ ...form, data: rows })}
         />
-        {names > 0 && <div className="hint">{names} name(s)</div>}
-      </div>
-      <div className="field">
-        <label htmlFor={`${id}-ids`}>Task ids (paste a list)</label>
-        <textarea
-          id={`${id}-ids`}
-          name="taskIds"
-          rows={2}
-          value={form.taskIds}
-          placeholder="Separated by new lines, commas or spaces"
-          onChange={(e) => setForm({ ...form, taskIds: e.target.value })}
+        <KeyValueRows
+          legend={t("filter.properties")}
+          keyLabel={(n) => t("filter.propertyKeyN", { n })}
+          valueLabel={(n) => t("filter.propertyValueN", { n })}
+          addLabel={t("filter.addProperty")}
+          rows={form.properties}
+          errors={errors}
+          errorPrefix="properties"
+          onChange={(rows) => setForm({ ...form, properties: rows })}
+          placeholder={t("filter.propertyPlaceholder")}
         />
-        {ids > 0 && <div className="hint">{ids} id(s)</div>}
+        <DateRange
+          legend={t("filter.created")}
+          name="created"
+          from={form.createdFrom}
+          to={form.createdTo}
+          errors={errors}
+          onChange={(from, to) => setForm({ ...form, createdFrom: from, createdTo: to })}
+        />
+        <DateRange
+          legend={t("filter.updated")}
+          name="updated"
+          from={form.updatedFrom}
+          to={form.updatedTo}
+          errors={errors}
+          onChange={(from, to) => setForm({ ...form, updatedFrom: from, updatedTo: to })}
+        />
+        <fieldset className="checks">
+          <legend>{t("filter.alsoLoad")}</legend>
+          {OPTIONAL_FIELDS.map((f) => (
+            <label key={f}>
+              <input
+                type="checkbox"
+                name="optionalField"
+                value={f}
+                checked={form.optionalFields.includes(f)}
+                onChange={() => setForm({ ...form, optionalFields: toggle(form.optionalFields, f) })}
+              />
+              {t(OPTIONAL_FIELD_LABELS[f])}
+            </label>
+          ))}
+        </fieldset>
       </div>
-      <KeyValueRows
-        legend="Data values"
-        keyLabel="Data key"
-        rows={form.data}
-        errors={errors}
-        errorPrefix="data"
-        onChange={(rows) => setForm({ ...form, data: rows })}
-      />
-      <KeyValueRows
-        legend="Property values"
-        keyLabel="Property"
-        rows={form.properties}
-        errors={errors}
-        errorPrefix="properties"
-        onChange={(rows) => setForm({ ...form, properties: rows })}
-        placeholder="score or custom.team"
-      />
-      <DateRange
-        legend="Created"
-        name="created"
-        from={form.createdFrom}
-        to={form.createdTo}
-        errors={errors}
-        onChange={(from, to) => setForm({ ...form, createdFrom: from, createdTo: to })}
-      />
-      <DateRange
-        legend="Last updated"
-        name="updated"
-        from={form.updatedFrom}
-        to={form.updatedTo}
-        errors={errors}
-        onChange={(from, to) => setForm({ ...form, updatedFrom: from, updatedTo: to })}
-      />
-      <fieldset className="checks">
-        <legend>Also load</legend>
-        {OPTIONAL_FIELDS.map((f) => (
-          <label key={f}>
-            <input
-              type="checkbox"
-              name="optionalField"
-              value={f}
-              checked={form.optionalFields.includes(f)}
-              onChange={() => setForm({ ...form, optionalFields: toggle(form.optionalFields, f) })}
-            />
-            {OPTIONAL_FIELD_LABELS[f]}
-          </label>
-        ))}
-      </fieldset>
       <div className="actions row">
         <button type="submit" className="primary" disabled={hasErrors} data-testid="apply-filter">
-          {loading ? "Search again" : "Search"}
+          {loading ? t("filter.searchAgain") : t("filter.search")}
         </button>
         <button type="button" onClick={onReset}>
-          Clear filters
+          {t("filter.clear")}
         </button>
       </div>
     </form>
@@ -180,6 +188,8 @@ export function FilterPanel({
 function KeyValueRows({
   legend,
   keyLabel,
+  valueLabel,
+  addLabel,
   rows,
   errors,
   errorPrefix,
@@ -187,13 +197,16 @@ function KeyValueRows({
   placeholder,
 }: {
   legend: string;
-  keyLabel: string;
+  keyLabel: (n: number) => string;
+  valueLabel: (n: number) => string;
+  addLabel: string;
   rows: KeyValue[];
   errors: Record<string, string>;
   errorPrefix: string;
   onChange: (rows: KeyValue[]) => void;
   placeholder?: string;
 }) {
+  const t = useT();
   const set = (i: number, patch: Partial<KeyValue>) =>
     onChange(rows.map((r, j) => (j === i ? { ...r, ...patch } : r)));
   return (
@@ -204,21 +217,21 @@ function KeyValueRows({
           <div className="kv">
             <input
               type="text"
-              aria-label={`${keyLabel} ${i + 1}`}
+              aria-label={keyLabel(i + 1)}
               name={`${errorPrefix}-key`}
-              placeholder={placeholder ?? "key"}
+              placeholder={placeholder ?? t("filter.keyPlaceholder")}
               value={r.key}
               onChange={(e) => set(i, { key: e.target.value })}
             />
             <input
               type="text"
-              aria-label={`Value ${i + 1} of ${legend.toLowerCase()}`}
+              aria-label={valueLabel(i + 1)}
               name={`${errorPrefix}-value`}
-              placeholder="value"
+              placeholder={t("filter.valuePlaceholder")}
               value={r.value}
               onChange={(e) => set(i, { value: e.target.value })}
             />
-            <button type="button" aria-label={`Remove row ${i + 1}`} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
+            <button type="button" aria-label={t("filter.removeRowN", { n: i + 1 })} title={t("filter.removeRowN", { n: i + 1 })} onClick={() => onChange(rows.filter((_, j) => j !== i))}>
               ✕
             </button>
           </div>
@@ -226,7 +239,7 @@ function KeyValueRows({
         </div>
       ))}
       <button type="button" className="link" onClick={() => onChange([...rows, { key: "", value: "" }])}>
-        + Add a {keyLabel.toLowerCase()}
+        {addLabel}
       </button>
     </fieldset>
   );
@@ -247,24 +260,25 @@ function DateRange({
   errors: Record<string, string>;
   onChange: (from: DateBound, to: DateBound) => void;
 }) {
+  const t = useT();
   return (
     <fieldset>
       <legend>{legend}</legend>
       <div className="daterow">
         <select
-          aria-label={`${legend}: from (after or on)`}
+          aria-label={t("filter.fromOp", { legend })}
           name={`${name}-from-op`}
           value={from.op}
           onChange={(e) => onChange({ ...from, op: e.target.value as DateBound["op"] }, to)}
         >
-          <option value=">=">from</option>
-          <option value=">">after</option>
+          <option value=">=">{t("filter.opFrom")}</option>
+          <option value=">">{t("filter.opAfter")}</option>
         </select>
         <input
           type="datetime-local"
           step={1}
           name={`${name}-from`}
-          aria-label={`${legend} from`}
+          aria-label={t("filter.fromDate", { legend })}
           value={from.value}
           aria-invalid={errors[`${name}From`] ? true : undefined}
           onChange={(e) => onChange({ ...from, value: e.target.value }, to)}
@@ -273,19 +287,19 @@ function DateRange({
       {errors[`${name}From`] && <div className="error small">{errors[`${name}From`]}</div>}
       <div className="daterow">
         <select
-          aria-label={`${legend}: until (before or on)`}
+          aria-label={t("filter.toOp", { legend })}
           name={`${name}-to-op`}
           value={to.op}
           onChange={(e) => onChange(from, { ...to, op: e.target.value as DateBound["op"] })}
         >
-          <option value="<=">until</option>
-          <option value="<">before</option>
+          <option value="<=">{t("filter.opUntil")}</option>
+          <option value="<">{t("filter.opBefore")}</option>
         </select>
         <input
           type="datetime-local"
           step={1}
           name={`${name}-to`}
-          aria-label={`${legend} until`}
+          aria-label={t("filter.toDate", { legend })}
           value={to.value}
           aria-invalid={errors[`${name}To`] ? true : undefined}
           onChange={(e) => onChange(from, { ...to, value: e.target.value })}

@@ -3,14 +3,28 @@ import { useEffect, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { ProjectOverview } from "../bindings/ProjectOverview";
 import { ErrorBanner, formatDate, statusLabel } from "../components/ui";
-import { TASK_STATUSES } from "../lib/filterForm";
+import { TASK_STATUSES, emptyForm, toTaskFilter } from "../lib/filterForm";
+import type { ExportRecipe } from "../bindings/ExportRecipe";
+import { ExportDialog, ExportHistory } from "./ExportDialog";
 import { api } from "../ipc";
-import { typeLabel } from "./Projects";
+import { formatNumber, useT } from "../i18n";
+import { projectStatusLabel, typeLabel } from "./Projects";
 
-export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBrowse: (batchId?: string) => void }) {
+export function ProjectScreen({
+  projectId,
+  onBrowse,
+  onCreate,
+}: {
+  projectId: string;
+  onBrowse: (batchId?: string) => void;
+  onCreate?: () => void;
+}) {
   const [ov, setOv] = useState<ProjectOverview | null>(null);
   const [error, setError] = useState<AppError | null>(null);
   const [attempt, setAttempt] = useState(0);
+  const [exportOpen, setExportOpen] = useState<{ again?: ExportRecipe } | null>(null);
+  const [exports, setExports] = useState(0);
+  const t = useT();
 
   useEffect(() => {
     let live = true;
@@ -24,7 +38,7 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
   }, [projectId, attempt]);
 
   if (error) return <ErrorBanner error={error} onRetry={() => setAttempt((a) => a + 1)} />;
-  if (!ov) return <p className="muted">Loading the project…</p>;
+  if (!ov) return <p className="muted" role="status">{t("project.loading")}</p>;
 
   const totals = TASK_STATUSES.map((s) => ov.batches.reduce((n, b) => n + (b.counts.find((c) => c.status === s)?.count ?? 0), 0));
   const total = ov.batches.reduce((n, b) => n + b.total, 0);
@@ -35,30 +49,38 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
       <div className="row">
         <h1 style={{ margin: 0 }}>{ov.project.name}</h1>
         <span className="spacer" />
-        <button className="primary" onClick={() => onBrowse()} autoFocus>
-          Browse all tasks
+        <button className="primary" onClick={() => onBrowse()} autoFocus data-testid="browse-all">
+          {t("project.browseAll")}
         </button>
+        <button onClick={() => setExportOpen({})} data-testid="open-export-project">
+          {t("export.actionProject")}
+        </button>
+        {onCreate && (
+          <button onClick={onCreate} data-testid="open-create">
+            {t("create.open")}
+          </button>
+        )}
       </div>
       <section className="card" aria-labelledby="cfg-h">
         <h2 id="cfg-h" style={{ marginTop: 0 }}>
-          Configuration
+          {t("project.configuration")}
         </h2>
         <dl className="props">
-          <dt>Type</dt>
+          <dt>{t("projects.type")}</dt>
           <dd data-testid="project-type">{typeLabel(ov.summary.projectType)}</dd>
-          <dt>Status</dt>
-          <dd>{ov.project.status}</dd>
-          <dt>Sequences</dt>
-          <dd>{ov.summary.sequence ? "Yes (video-like sequences of images)" : "No"}</dd>
-          <dt>Created</dt>
+          <dt>{t("projects.status")}</dt>
+          <dd>{projectStatusLabel(ov.project.status)}</dd>
+          <dt>{t("project.sequences")}</dt>
+          <dd>{ov.summary.sequence ? t("project.sequencesYes") : t("project.sequencesNo")}</dd>
+          <dt>{t("project.created")}</dt>
           <dd>{formatDate(ov.project.createdAt)}</dd>
         </dl>
         {ov.summary.labels.length === 0 ? (
-          <p className="muted">This project has no labels.</p>
+          <p className="muted">{t("project.noLabels")}</p>
         ) : (
           lists.map((list) => (
             <div key={list}>
-              <h3>Labels{lists.length > 1 ? `: ${list}` : ""}</h3>
+              <h3>{lists.length > 1 ? t("project.labelsOf", { list }) : t("project.labels")}</h3>
               <div>
                 {ov.summary.labels
                   .filter((l) => l.list === list)
@@ -74,24 +96,24 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
         )}
       </section>
       <section aria-labelledby="batches-h">
-        <h2 id="batches-h">Batches</h2>
+        <h2 id="batches-h">{t("project.batches")}</h2>
         {ov.batches.length === 0 ? (
-          <p className="muted">No batch yet.</p>
+          <p className="muted">{t("project.noBatch")}</p>
         ) : (
           <table className="simple" data-testid="batches">
             <thead>
               <tr>
-                <th scope="col">Batch</th>
+                <th scope="col">{t("project.batch")}</th>
                 {TASK_STATUSES.map((s) => (
                   <th key={s} scope="col" className="num">
                     {statusLabel(s)}
                   </th>
                 ))}
                 <th scope="col" className="num">
-                  Total
+                  {t("project.total")}
                 </th>
                 <th scope="col">
-                  <span className="sr-only">Actions</span>
+                  <span className="sr-only">{t("project.actions")}</span>
                 </th>
               </tr>
             </thead>
@@ -103,15 +125,15 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
                   </th>
                   {TASK_STATUSES.map((s) => (
                     <td key={s} className="num">
-                      {b.counts.find((c) => c.status === s)?.count ?? 0}
+                      {formatNumber(b.counts.find((c) => c.status === s)?.count ?? 0)}
                     </td>
                   ))}
                   <td className="num">
-                    <strong>{b.total}</strong>
+                    <strong>{formatNumber(b.total)}</strong>
                   </td>
                   <td>
-                    <button onClick={() => onBrowse(b.batch.id)} aria-label={`Browse tasks of ${b.batch.name}`}>
-                      Browse
+                    <button onClick={() => onBrowse(b.batch.id)} aria-label={t("project.browseBatch", { name: b.batch.name })}>
+                      {t("project.browse")}
                     </button>
                   </td>
                 </tr>
@@ -119,14 +141,14 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
             </tbody>
             <tfoot>
               <tr>
-                <th scope="row">All batches</th>
+                <th scope="row">{t("project.allBatches")}</th>
                 {totals.map((n, i) => (
                   <td key={TASK_STATUSES[i]} className="num">
-                    {n}
+                    {formatNumber(n)}
                   </td>
                 ))}
                 <td className="num">
-                  <strong>{total}</strong>
+                  <strong>{formatNumber(total)}</strong>
                 </td>
                 <td />
               </tr>
@@ -134,6 +156,17 @@ export function ProjectScreen({ projectId, onBrowse }: { projectId: string; onBr
           </table>
         )}
       </section>
+      <ExportHistory projectId={projectId} refresh={exports} onAgain={(e) => setExportOpen({ again: e.recipe })} />
+      {exportOpen && (
+        <ExportDialog
+          projectId={projectId}
+          filter={toTaskFilter(projectId, emptyForm())}
+          wholeProject
+          again={exportOpen.again}
+          onExported={() => setExports((n) => n + 1)}
+          onClose={() => setExportOpen(null)}
+        />
+      )}
     </div>
   );
 }

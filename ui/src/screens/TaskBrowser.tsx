@@ -10,9 +10,11 @@ import { ErrorBanner } from "../components/ui";
 import type { ActionKind } from "../lib/bulk";
 import { emptyForm, toTaskFilter, validateForm, type FilterForm } from "../lib/filterForm";
 import { sortRows, type SortSpec } from "../lib/sort";
+import { useT } from "../i18n";
 import { api, newJobId } from "../ipc";
 import { BulkDialog } from "./BulkDialog";
 import { DetailDrawer } from "./DetailDrawer";
+import { ExportDialog } from "./ExportDialog";
 import { FilterPanel } from "./FilterPanel";
 import { COLUMNS, TaskTable } from "./TaskTable";
 
@@ -42,10 +44,13 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
   const [viewName, setViewName] = useState("");
   const [currentView, setCurrentView] = useState("");
   const [bulk, setBulk] = useState<ActionKind | null>(null);
+  const [exporting, setExporting] = useState(false);
   const job = useRef<string | null>(null);
   const frame = useRef<number | null>(null);
 
-  const errors = useMemo(() => validateForm(form), [form]);
+  const t = useT();
+  // recomputed on every render so that its messages follow a language switch
+  const errors = validateForm(form);
 
   useEffect(() => {
     api.listBatches(projectId).then(setBatches, (e: AppError) => setError(e));
@@ -204,9 +209,9 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
         onReset={() => setForm(emptyForm())}
         loading={loading}
       />
-      <section className="results" aria-label="Tasks found">
+      <section className="results" aria-label={t("tasks.found")}>
         <div className="toolbar">
-          <label htmlFor="view-mode">View</label>
+          <label htmlFor="view-mode">{t("tasks.view")}</label>
           <select
             id="view-mode"
             value={view}
@@ -216,9 +221,9 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
               void search(applied, v);
             }}
           >
-            <option value="lab">Lab</option>
-            <option value="raw">Raw (as stored)</option>
-            <option value="kili">Kili</option>
+            <option value="lab">{t("tasks.viewLab")}</option>
+            <option value="raw">{t("tasks.viewRaw")}</option>
+            <option value="kili">{t("tasks.viewKili")}</option>
           </select>
           <span
             role="status"
@@ -228,8 +233,8 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
             data-loading={loading ? "true" : "false"}
             className="small"
           >
-            {count ? `${count.loaded} of ${count.total} loaded` : loading ? "Loading…" : ""}
-            {selected.size > 0 ? ` · ${selected.size} selected` : ""}
+            {count ? t("tasks.loaded", { loaded: count.loaded, total: count.total }) : loading ? t("tasks.loading") : ""}
+            {selected.size > 0 ? ` · ${t("tasks.selected", { count: selected.size })}` : ""}
           </span>
           {loading && count && count.total > 0 && (
             <div className="progress" aria-hidden="true">
@@ -237,19 +242,20 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
             </div>
           )}
           {loading && (
-            <button onClick={() => job.current && void api.cancelJob(job.current)}>Stop loading</button>
+            <button onClick={() => job.current && void api.cancelJob(job.current)}>{t("tasks.stopLoading")}</button>
           )}
           <span className="spacer" />
           <div style={{ position: "relative" }}>
-            <button aria-expanded={chooser} aria-haspopup="true" onClick={() => setChooser((c) => !c)}>
-              Columns
+            <button aria-expanded={chooser} aria-controls={chooser ? "column-chooser" : undefined} onClick={() => setChooser((c) => !c)}>
+              {t("tasks.columns")}
             </button>
             {chooser && (
               <div
                 className="popover"
                 style={{ right: 0, top: "2.2rem" }}
+                id="column-chooser"
                 role="group"
-                aria-label="Visible columns"
+                aria-label={t("tasks.visibleColumns")}
                 onKeyDown={(e) => e.key === "Escape" && setChooser(false)}
               >
                 {COLUMNS.map((c) => (
@@ -269,10 +275,10 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
             )}
           </div>
           <label className="sr-only" htmlFor="saved-views">
-            Saved views
+            {t("tasks.savedViews")}
           </label>
           <select id="saved-views" value={currentView} onChange={(e) => applyView(e.target.value)}>
-            <option value="">Saved views…</option>
+            <option value="">{t("tasks.savedViewsPick")}</option>
             {views.map((v) => (
               <option key={v.name} value={v.name}>
                 {v.name}
@@ -281,14 +287,14 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
           </select>
           <input
             type="text"
-            aria-label="Name for a new saved view"
-            placeholder="View name"
+            aria-label={t("tasks.viewNameLabel")}
+            placeholder={t("tasks.viewNamePlaceholder")}
             value={viewName}
             onChange={(e) => setViewName(e.target.value)}
             style={{ width: 120 }}
           />
           <button onClick={() => void saveView()} disabled={!viewName.trim()}>
-            Save view
+            {t("tasks.saveView")}
           </button>
           {currentView && views.some((v) => v.name === currentView) && (
             <button
@@ -301,17 +307,20 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
                 }
               }}
             >
-              Delete view “{currentView}”
+              {t("tasks.deleteView", { name: currentView })}
             </button>
           )}
         </div>
-        <div className="toolbar" role="toolbar" aria-label="Bulk actions">
+        <div className="toolbar" role="group" aria-label={t("tasks.bulkActions")}>
           <span className="small muted">
-            Act on {selected.size > 0 ? `${selected.size} selected task(s)` : "every task matching the filter"}:
+            {selected.size > 0 ? t("tasks.actOnSelected", { count: selected.size }) : t("tasks.actOnFilter")}
           </span>
-          <button onClick={() => setBulk("properties")}>Update properties…</button>
-          <button onClick={() => setBulk("redo")}>Send to redo…</button>
-          <button onClick={() => setBulk("review")}>Send to review…</button>
+          <button onClick={() => setBulk("properties")} data-testid="bulk-properties">{t("tasks.updateProperties")}</button>
+          <button onClick={() => setBulk("redo")} data-testid="bulk-redo">{t("tasks.sendToRedo")}</button>
+          <button onClick={() => setBulk("review")} data-testid="bulk-review">{t("tasks.sendToReview")}</button>
+          <button onClick={() => setExporting(true)} data-testid="open-export">
+            {t("export.action")}
+          </button>
         </div>
         <ErrorBanner error={error} onRetry={apply} />
         <div style={{ display: "flex", flex: 1, minHeight: 0 }}>
@@ -327,11 +336,15 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
             onActivate={setActive}
             onOpen={(i) => setOpenId(rows[i]?.id ?? null)}
             batchName={batchName}
-            emptyText={loading ? "Loading tasks…" : "No task matches this filter."}
+            emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
+            onEscape={() => setOpenId(null)}
           />
           {openRow && <DetailDrawer row={openRow} batchName={batchName} onClose={() => setOpenId(null)} />}
         </div>
       </section>
+      {exporting && (
+        <ExportDialog projectId={projectId} filter={applied} selectedIds={[...selected]} onClose={() => setExporting(false)} />
+      )}
       {bulk && (
         <BulkDialog
           kind={bulk}

@@ -1,7 +1,8 @@
 // Virtualized task table: only the rows on screen are in the DOM, so 100k rows stay smooth.
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import type { TaskRow } from "../bindings/TaskRow";
 import { StatusBadge, formatDate } from "../components/ui";
+import { formatNumber, t, useT, type MessageKey } from "../i18n";
 import type { SortSpec } from "../lib/sort";
 import { scrollToRow, visibleRange } from "../lib/virtual";
 
@@ -9,20 +10,32 @@ export const ROW_HEIGHT = 32;
 
 export interface Column {
   key: keyof TaskRow;
-  label: string;
+  /** The column title in the current language. */
+  readonly label: string;
   width: number;
   render?: (r: TaskRow, batchName: (id: string) => string) => React.ReactNode;
 }
 
+function column(key: keyof TaskRow, labelKey: MessageKey, width: number, render?: Column["render"]): Column {
+  return {
+    key,
+    width,
+    render,
+    get label() {
+      return t(labelKey);
+    },
+  };
+}
+
 export const COLUMNS: Column[] = [
-  { key: "name", label: "Name", width: 220 },
-  { key: "status", label: "Status", width: 110, render: (r) => <StatusBadge status={r.status} /> },
-  { key: "batchId", label: "Batch", width: 140, render: (r, b) => b(r.batchId) },
-  { key: "lastAnnotator", label: "Last annotator", width: 190, render: (r) => r.lastAnnotator ?? "" },
-  { key: "score", label: "Score", width: 70, render: (r) => (r.score === null ? "" : String(r.score)) },
-  { key: "createdAt", label: "Created", width: 160, render: (r) => formatDate(r.createdAt) },
-  { key: "updatedAt", label: "Updated", width: 160, render: (r) => formatDate(r.updatedAt) },
-  { key: "id", label: "Task id", width: 230, render: (r) => <span className="mono">{r.id}</span> },
+  column("name", "table.col.name", 220),
+  column("status", "table.col.status", 110, (r) => <StatusBadge status={r.status} />),
+  column("batchId", "table.col.batch", 140, (r, b) => b(r.batchId)),
+  column("lastAnnotator", "table.col.lastAnnotator", 190, (r) => r.lastAnnotator ?? ""),
+  column("score", "table.col.score", 70, (r) => (r.score === null ? "" : formatNumber(r.score))),
+  column("createdAt", "table.col.created", 185, (r) => formatDate(r.createdAt)),
+  column("updatedAt", "table.col.updated", 185, (r) => formatDate(r.updatedAt)),
+  column("id", "table.col.id", 230, (r) => <span className="mono">{r.id}</span>),
 ];
 
 export function TaskTable({
@@ -38,6 +51,7 @@ export function TaskTable({
   onOpen,
   batchName,
   emptyText,
+  onEscape,
 }: {
   rows: TaskRow[];
   columns: Column[];
@@ -51,8 +65,12 @@ export function TaskTable({
   onOpen: (i: number) => void;
   batchName: (id: string) => string;
   emptyText: string;
+  /** Escape pressed in the table (closes the details). */
+  onEscape?: () => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
+  const tr = useT();
+  const helpId = useId();
   const [scroll, setScroll] = useState({ top: 0, height: 600 });
 
   useLayoutEffect(() => {
@@ -75,6 +93,10 @@ export function TaskTable({
 
   const onKey = useCallback(
     (e: React.KeyboardEvent) => {
+      if (e.key === "Escape" && onEscape) {
+        onEscape();
+        return;
+      }
       if (rows.length === 0) return;
       const page = Math.max(1, Math.floor((ref.current?.clientHeight ?? 320) / ROW_HEIGHT) - 2);
       const move = (i: number) => {
@@ -112,7 +134,7 @@ export function TaskTable({
           return;
       }
     },
-    [rows, active, onActivate, onToggle, onOpen, onToggleAll],
+    [rows, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
   );
 
   const range = visibleRange(rows.length, ROW_HEIGHT, scroll.top, scroll.height);
@@ -121,86 +143,96 @@ export function TaskTable({
   const activeRow = rows[active];
 
   return (
-    <div
-      ref={ref}
-      className="grid"
-      role="grid"
-      aria-label="Tasks"
-      aria-rowcount={rows.length + 1}
-      aria-multiselectable="true"
-      aria-activedescendant={activeRow ? `row-${activeRow.id}` : undefined}
-      tabIndex={0}
-      onKeyDown={onKey}
-      onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
-      data-testid="task-grid"
-    >
-      <div className="grid-head" role="row" aria-rowindex={1} style={{ width }}>
-        <div className="cell check" role="columnheader" style={{ width: 44 }}>
-          <input
-            type="checkbox"
-            aria-label="Select every loaded task"
-            checked={allSelected}
-            onChange={onToggleAll}
-            tabIndex={-1}
-          />
-        </div>
-        {columns.map((c) => (
-          <div
-            key={c.key}
-            className="cell"
-            role="columnheader"
-            style={{ width: c.width }}
-            aria-sort={sort?.column === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none"}
-          >
-            <button onClick={() => onSort(c.key)} data-col={c.key}>
-              {c.label}
-              {sort?.column === c.key ? (sort.dir === "asc" ? " ▲" : " ▼") : ""}
-            </button>
+    <>
+      <div
+        ref={ref}
+        className="grid"
+        role="grid"
+        aria-label={tr("table.label")}
+        aria-describedby={helpId}
+        aria-rowcount={rows.length + 1}
+        aria-multiselectable="true"
+        aria-activedescendant={activeRow ? `row-${activeRow.id}` : undefined}
+        tabIndex={0}
+        onKeyDown={onKey}
+        onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
+        data-testid="task-grid"
+      >
+        <div className="grid-head" role="row" aria-rowindex={1} style={{ width }}>
+          <div className="cell check" role="columnheader" style={{ width: 44 }}>
+            <input
+              type="checkbox"
+              aria-label={tr("table.selectAll")}
+              checked={allSelected}
+              onChange={onToggleAll}
+              tabIndex={-1}
+            />
           </div>
-        ))}
-      </div>
-      {rows.length === 0 ? (
-        <div className="empty">{emptyText}</div>
-      ) : (
-        <div style={{ height: range.totalHeight, position: "relative", width }}>
-          {rows.slice(range.start, range.end).map((r, k) => {
-            const i = range.start + k;
-            const sel = selected.has(r.id);
-            return (
-              <div
-                key={r.id}
-                id={`row-${r.id}`}
-                role="row"
-                aria-rowindex={i + 2}
-                aria-selected={sel}
-                data-task-name={r.name}
-                className={`grid-row${sel ? " selected" : ""}${i === active ? " active" : ""}`}
-                style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT, width }}
-                onClick={() => {
-                  onActivate(i);
-                  onOpen(i);
-                }}
-              >
-                <div className="cell" role="gridcell" style={{ width: 44 }}>
-                  <input
-                    type="checkbox"
-                    aria-label={`Select ${r.name}`}
-                    checked={sel}
-                    tabIndex={-1}
-                    onClick={(e) => e.stopPropagation()}
-                    onChange={() => onToggle(r.id)}
-                  />
-                </div>
-                {columns.map((c) => (
-                  <div key={c.key} className="cell" role="gridcell" style={{ width: c.width }} data-col={c.key}>
-                    {c.render ? c.render(r, batchName) : String(r[c.key] ?? "")}
-                  </div>
-                ))}
-              </div>
-            );
-          })}
+          {columns.map((c) => (
+            <div
+              key={c.key}
+              className="cell"
+              role="columnheader"
+              style={{ width: c.width }}
+              aria-sort={sort?.column === c.key ? (sort.dir === "asc" ? "ascending" : "descending") : "none"}
+            >
+              <button onClick={() => onSort(c.key)} data-col={c.key}>
+                {c.label}
+                {sort?.column === c.key ? (sort.dir === "asc" ? " ▲" : " ▼") : ""}
+              </button>
+            </div>
+          ))}
         </div>
-      )}
-    </div>
+        {rows.length === 0 ? (
+          <div role="row" aria-rowindex={2}>
+            <div className="empty" role="gridcell">
+              {emptyText}
+            </div>
+          </div>
+        ) : (
+          <div style={{ height: range.totalHeight, position: "relative", width }}>
+            {rows.slice(range.start, range.end).map((r, k) => {
+              const i = range.start + k;
+              const sel = selected.has(r.id);
+              return (
+                <div
+                  key={r.id}
+                  id={`row-${r.id}`}
+                  role="row"
+                  aria-rowindex={i + 2}
+                  aria-selected={sel}
+                  data-task-name={r.name}
+                  className={`grid-row${sel ? " selected" : ""}${i === active ? " active" : ""}`}
+                  style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT, width }}
+                  onClick={() => {
+                    onActivate(i);
+                    onOpen(i);
+                  }}
+                >
+                  <div className="cell" role="gridcell" style={{ width: 44 }}>
+                    <input
+                      type="checkbox"
+                      aria-label={tr("table.select", { name: r.name })}
+                      checked={sel}
+                      tabIndex={-1}
+                      onClick={(e) => e.stopPropagation()}
+                      onChange={() => onToggle(r.id)}
+                    />
+                  </div>
+                  {columns.map((c) => (
+                    <div key={c.key} className="cell" role="gridcell" style={{ width: c.width }} data-col={c.key}>
+                      {c.render ? c.render(r, batchName) : String(r[c.key] ?? "")}
+                    </div>
+                  ))}
+                </div>
+              );
+            })}
+          </div>
+        )}
+      </div>
+      <span id={helpId} className="sr-only">
+        {tr("table.keyboardHelp")}
+      </span>
+    </>
   );
 }

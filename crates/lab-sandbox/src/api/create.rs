@@ -7,7 +7,6 @@ use axum::http::StatusCode;
 use rusqlite::{OptionalExtension, params};
 use serde_json::{Value, json};
 
-use super::batches::find_batch;
 use super::tasks::{Fields, load_task};
 use super::{Caller, JsonBody, PathId};
 use crate::error::{ApiError, ApiResult};
@@ -17,9 +16,11 @@ use crate::store::{
 };
 
 fn batch_project(c: &rusqlite::Connection, batch_id: &str) -> ApiResult<String> {
-    let b = find_batch(c, batch_id)?
-        .ok_or_else(|| ApiError::not_found(format!("batch {batch_id} not found")))?;
-    Ok(b["projectId"].as_str().unwrap_or_default().to_string())
+    // A cached statement reading the one column needed (hot: every upload and create).
+    c.prepare_cached("SELECT project_id FROM batches WHERE id = ?1")?
+        .query_row([batch_id], |r| r.get::<_, String>(0))
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(format!("batch {batch_id} not found")))
 }
 
 pub(crate) async fn duplicates(
@@ -112,27 +113,33 @@ pub(crate) async fn upload(
             .essence_str()
             .to_string(),
     };
-    let bid = batch_id.clone();
-    s.db(move |c| batch_project(c, &bid).map(|_| ())).await?;
     let storage = uuid::Uuid::new_v4().simple().to_string();
     let path = s.files_dir().join(&storage);
-    tokio::fs::write(&path, &data)
-        .await
-        .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))?;
-    let id = new_id();
     let size = data.len() as i64;
+    // `Bytes` moves to the blocking pool without a copy (tokio::fs::write would copy it).
+    let to = path.clone();
+    let id = new_id();
     let now = now_iso();
     let doc = json!({
         "_id": id, "name": name, "path": folder, "batchId": batch_id,
         "mimetype": mimetype, "size": size, "createdAt": now,
     });
+    // One trip to the blocking pool per upload: the file is written (without the database
+    // lock), then the batch is checked and the file recorded.
+    let store = move || {
+        std::fs::write(&to, &data)
+            .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))
+    };
     let res = s
-        .db(move |c| {
-            c.execute(
+        .blocking_then_db(store, move |c| {
+            batch_project(c, &batch_id)?;
+            c.prepare_cached(
                 "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![id, name, folder, batch_id, mimetype, size, storage, now],
-            )?;
+            )?
+            .execute(params![
+                id, name, folder, batch_id, mimetype, size, storage, now
+            ])?;
             Ok(())
         })
         .await;
@@ -171,9 +178,8 @@ pub(crate) async fn grant(
         .db(move |c| {
             for id in &ids {
                 let exists = c
-                    .query_row("SELECT 1 FROM files WHERE id = ?1", [id], |_| Ok(()))
-                    .optional()?
-                    .is_some();
+                    .prepare_cached("SELECT 1 FROM files WHERE id = ?1")?
+                    .exists([id])?;
                 if !exists {
                     return Err(ApiError::not_found(format!("file {id} not found")));
                 }
@@ -331,7 +337,8 @@ pub(crate) async fn create_task(
                         )));
                     }
                     let fname: Option<String> = tx
-                        .query_row("SELECT name FROM files WHERE id = ?1", [id], |r| r.get(0))
+                        .prepare_cached("SELECT name FROM files WHERE id = ?1")?
+                        .query_row([id], |r| r.get(0))
                         .optional()?;
                     let Some(fname) = fname else {
                         return Err(ApiError::not_found(format!("file {id} not found")));

@@ -10,7 +10,7 @@ use axum::routing::{get, patch, post};
 use serde_json::{Value, json};
 
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Sandbox, TOKEN_ACCESS, check_token};
+use crate::store::Sandbox;
 
 mod auth;
 pub(crate) use batches::BATCH_STATUSES;
@@ -151,11 +151,8 @@ async fn require_token(State(s): State<Sandbox>, mut req: Request, next: Next) -
             }
         },
     };
-    let found = s
-        .db(move |c| Ok(check_token(c, TOKEN_ACCESS, &token)?))
-        .await;
-    match found {
-        Ok(Some((subject, _))) => {
+    match s.access_subject(token).await {
+        Ok(Some(subject)) => {
             req.extensions_mut().insert(Caller(subject));
             next.run(req).await
         }

@@ -121,12 +121,9 @@ fn task_doc(r: &rusqlite::Row<'_>, f: Fields) -> rusqlite::Result<Value> {
 
 /// Loads one task document.
 pub(crate) fn load_task(c: &Connection, id: &str, f: Fields) -> rusqlite::Result<Option<Value>> {
-    c.query_row(
-        &format!("SELECT {} FROM tasks WHERE id = ?1", f.columns()),
-        [id],
-        |r| task_doc(r, f),
-    )
-    .optional()
+    c.prepare_cached(&format!("SELECT {} FROM tasks WHERE id = ?1", f.columns()))?
+        .query_row([id], |r| task_doc(r, f))
+        .optional()
 }
 
 /// A JSON path (`$."a"."b"`) for a dotted key; refuses keys SQLite paths cannot hold.

@@ -1,0 +1,893 @@
+//! "Create tasks" (issue 6, create half): dropped / picked files and task lists become a
+//! pre-flight table kept here per window session, checked against the batch, then created by a
+//! journaled job (lab-jobs) that survives the app being closed or killed.
+//!
+//! Plain functions over [`CreateState`] hold the logic (tests below); the Tauri commands at the
+//! end of the file are one-line adapters.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lab_client::{DuplicatePolicy, LabClient};
+use lab_jobs::{
+    Check, Item, ItemStatus, Job, JobProgress, JobReport, JobState, Journal, Kind, Preflight,
+    RowSource, RunOptions, ScanOptions, Summary,
+};
+use serde::{Deserialize, Serialize};
+use tauri::ipc::Channel;
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::client_errors::{Stage, map};
+use crate::core::Core;
+use crate::error::{AppError, AppResult, ErrorKind};
+
+/// Tasks created at once by a job.
+pub const CONCURRENCY: usize = 8;
+const LABELS_FILE: &str = "labels.json";
+
+/// One row of the pre-flight table as the window shows it.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RowView {
+    /// Position in the table (stable for the session).
+    pub idx: usize,
+    pub source: RowSource,
+    /// The local file, as a path the user recognises.
+    pub path: Option<String>,
+    pub name: String,
+    pub size: Option<u64>,
+    pub kind: Kind,
+    pub format: Option<String>,
+    pub checks: Vec<Check>,
+    pub skip: bool,
+    /// Resources of the task (files, URLs).
+    pub resources: usize,
+    /// Whether the task carries initial data.
+    pub has_data: bool,
+}
+
+/// The whole pre-flight table.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct PreflightView {
+    pub rows: Vec<RowView>,
+    pub summary: Summary,
+    pub warnings: Vec<String>,
+    pub hidden_skipped: u64,
+    /// Some names were never checked against the chosen batch (check again before creating).
+    pub needs_batch_check: bool,
+}
+
+/// Where the tasks go.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum BatchTarget {
+    Existing {
+        #[serde(rename = "batchId")]
+        batch_id: String,
+    },
+    New {
+        name: String,
+    },
+}
+
+/// "Create" pressed on the pre-flight screen.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct StartRequest {
+    pub session: String,
+    pub project_id: String,
+    pub project_name: String,
+    pub target: BatchTarget,
+    pub policy: DuplicatePolicy,
+}
+
+/// A thumbnail of a row (`url` is a `data:` URL; none for rows without a local image).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct Thumb {
+    pub idx: usize,
+    pub url: Option<String>,
+}
+
+/// What a job was, in words (stored beside the journal).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JobLabel {
+    pub profile_id: String,
+    pub profile_name: String,
+    pub project_name: String,
+    pub batch_name: String,
+}
+
+/// A job with its label, for the resume prompt and the upload screen.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct JobInfo {
+    pub job: Job,
+    pub label: JobLabel,
+}
+
+/// The per-task outcome of a job (without the task payload).
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemView {
+    pub idx: u64,
+    pub name: String,
+    pub status: ItemStatus,
+    pub task_id: Option<String>,
+    pub error: Option<String>,
+    pub attempts: u64,
+}
+
+impl From<Item> for ItemView {
+    fn from(i: Item) -> Self {
+        Self {
+            idx: i.idx,
+            name: i.name,
+            status: i.status,
+            task_id: i.task_id,
+            error: i.error,
+            attempts: i.attempts,
+        }
+    }
+}
+
+/// How a run of a job ended.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct RunResult {
+    pub info: JobInfo,
+    pub finished_now: u64,
+    /// Why the run stopped before the end (connection lost…); the job can be resumed.
+    pub stopped: Option<AppError>,
+}
+
+struct RunHandles {
+    cancel: CancellationToken,
+    pause: CancellationToken,
+}
+
+/// State of the create screens: pre-flight tables per window session, the journal, running jobs.
+pub struct CreateState {
+    dir: PathBuf,
+    sessions: Mutex<HashMap<String, Preflight>>,
+    journal: Mutex<Option<Journal>>,
+    runs: Mutex<HashMap<String, RunHandles>>,
+    labels: Mutex<()>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A lab-jobs error as the window shows it.
+pub fn app_error(e: lab_jobs::Error, endpoint: &str) -> AppError {
+    match e {
+        lab_jobs::Error::Client(c) => map(&c, Stage::Session, endpoint),
+        lab_jobs::Error::Stopped(info) => {
+            let host = url::Url::parse(endpoint)
+                .ok()
+                .and_then(|u| u.host_str().map(str::to_owned))
+                .unwrap_or_else(|| endpoint.to_owned());
+            crate::client_errors::map_kind(info.kind, &info.message, Stage::Session, &host)
+        }
+        lab_jobs::Error::Input(m) | lab_jobs::Error::State(m) => AppError::bad_input(m),
+        lab_jobs::Error::NotFound(m) => AppError::new(ErrorKind::NotFound, m),
+        e @ lab_jobs::Error::Io { .. } => AppError::internal(format!(
+            "A local file could not be read: {e}. Check that it still exists and that you may read it."
+        )),
+        e @ lab_jobs::Error::Journal(_) => AppError::internal(format!(
+            "The job journal could not be written ({e}). Check the free disk space, then try again."
+        )),
+    }
+}
+
+fn blocking_failed(e: tokio::task::JoinError) -> AppError {
+    AppError::internal(format!(
+        "Lab Desk stopped reading the files unexpectedly: {e}"
+    ))
+}
+
+/// The table as the window shows it.
+pub fn view(pf: &Preflight) -> PreflightView {
+    PreflightView {
+        rows: pf
+            .rows
+            .iter()
+            .enumerate()
+            .map(|(idx, r)| RowView {
+                idx,
+                source: r.source.clone(),
+                path: r.path.as_ref().map(|p| p.display().to_string()),
+                name: r.name.clone(),
+                size: r.size,
+                kind: r.kind,
+                format: r.format.clone(),
+                checks: r.checks.clone(),
+                skip: r.skip,
+                resources: r.task.resources.as_ref().map_or(0, Vec::len),
+                has_data: r.task.data.as_ref().is_some_and(|d| !d.is_null()),
+            })
+            .collect(),
+        summary: pf.summary(),
+        warnings: pf.warnings.clone(),
+        hidden_skipped: pf.hidden_skipped as u64,
+        needs_batch_check: pf.needs_batch_check(),
+    }
+}
+
+/// Loads a task list: `.csv` as CSV, anything else as the SDK's JSON list.
+pub fn load_list(path: &Path) -> AppResult<Preflight> {
+    let is_csv = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    let r = if is_csv {
+        Preflight::from_csv_file(path)
+    } else {
+        Preflight::from_json_file(path)
+    };
+    r.map_err(|e| app_error(e, ""))
+}
+
+/// Leaves out (skip = true) every row with a problem that blocks it, or puts them back.
+pub fn skip_invalid(pf: &mut Preflight) -> usize {
+    let idxs: Vec<usize> = pf
+        .rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.skip && r.checks.iter().any(Check::is_blocking))
+        .map(|(i, _)| i)
+        .collect();
+    for &i in &idxs {
+        pf.rows[i].skip = true;
+    }
+    pf.recheck_names();
+    idxs.len()
+}
+
+/// The batch name must be usable before anything is created.
+pub fn check_batch_name(name: &str) -> AppResult<String> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(AppError::bad_input(
+            "Type a name for the new batch, or choose an existing batch.",
+        ));
+    }
+    if n.chars().count() > 255 || n.chars().any(char::is_control) {
+        return Err(AppError::bad_input(
+            "The batch name is too long or has control characters: shorten it.",
+        ));
+    }
+    Ok(n.to_owned())
+}
+
+impl CreateState {
+    /// State keeping its journal in `data_dir/jobs`.
+    pub fn new(data_dir: &Path) -> Self {
+        Self {
+            dir: data_dir.join("jobs"),
+            sessions: Mutex::new(HashMap::new()),
+            journal: Mutex::new(None),
+            runs: Mutex::new(HashMap::new()),
+            labels: Mutex::new(()),
+        }
+    }
+
+    /// The journal (opened on first use).
+    pub fn journal(&self) -> AppResult<Journal> {
+        let mut j = lock(&self.journal);
+        if let Some(j) = j.as_ref() {
+            return Ok(j.clone());
+        }
+        let opened = Journal::open(&self.dir).map_err(|e| app_error(e, ""))?;
+        *j = Some(opened.clone());
+        Ok(opened)
+    }
+
+    fn with_session<T>(
+        &self,
+        session: &str,
+        f: impl FnOnce(&mut Preflight) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let mut s = lock(&self.sessions);
+        let pf = s.get_mut(session).ok_or_else(|| {
+            AppError::bad_input(
+                "This list of files is gone (the app restarted?): add the files again.",
+            )
+        })?;
+        f(pf)
+    }
+
+    fn snapshot(&self, session: &str) -> AppResult<Preflight> {
+        self.with_session(session, |pf| Ok(pf.clone()))
+    }
+
+    /// Puts `pf` in the session: replaces its rows, or appends them (a second drop).
+    pub fn merge(&self, session: &str, pf: Preflight, append: bool) -> PreflightView {
+        let mut s = lock(&self.sessions);
+        let cur = s.entry(session.to_owned()).or_default();
+        if append {
+            let (existing, checked) = (cur.existing.clone(), cur.checked_names.clone());
+            cur.extend(pf);
+            cur.existing = existing;
+            cur.checked_names = checked;
+            cur.recheck_names();
+        } else {
+            *cur = pf;
+        }
+        view(cur)
+    }
+
+    /// Files and folders dropped or picked.
+    pub async fn scan(
+        &self,
+        session: &str,
+        paths: Vec<String>,
+        append: bool,
+    ) -> AppResult<PreflightView> {
+        if paths.is_empty() {
+            return Err(AppError::bad_input(
+                "Nothing was dropped: drop image files or folders of images.",
+            ));
+        }
+        let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
+        let pf = tokio::task::spawn_blocking(move || {
+            Preflight::from_paths(&paths, &ScanOptions::default())
+        })
+        .await
+        .map_err(blocking_failed)?;
+        Ok(self.merge(session, pf, append))
+    }
+
+    /// A JSON or CSV task list.
+    pub async fn load(
+        &self,
+        session: &str,
+        path: String,
+        append: bool,
+    ) -> AppResult<PreflightView> {
+        let p = PathBuf::from(path);
+        let pf = tokio::task::spawn_blocking(move || load_list(&p))
+            .await
+            .map_err(blocking_failed)??;
+        Ok(self.merge(session, pf, append))
+    }
+
+    pub fn view(&self, session: &str) -> AppResult<PreflightView> {
+        self.with_session(session, |pf| Ok(view(pf)))
+    }
+
+    pub fn rename(&self, session: &str, idx: usize, name: &str) -> AppResult<PreflightView> {
+        self.with_session(session, |pf| {
+            pf.rename(idx, name).map_err(|e| app_error(e, ""))?;
+            Ok(view(pf))
+        })
+    }
+
+    pub fn set_skip(&self, session: &str, idxs: &[usize], skip: bool) -> AppResult<PreflightView> {
+        self.with_session(session, |pf| {
+            for &i in idxs {
+                if i >= pf.rows.len() {
+                    return Err(AppError::bad_input(format!(
+                        "There is no row {i} in the list: reload the files."
+                    )));
+                }
+                pf.rows[i].skip = skip;
+            }
+            pf.recheck_names();
+            Ok(view(pf))
+        })
+    }
+
+    pub fn skip_invalid(&self, session: &str) -> AppResult<PreflightView> {
+        self.with_session(session, |pf| {
+            skip_invalid(pf);
+            Ok(view(pf))
+        })
+    }
+
+    /// Forgets the session's table.
+    pub fn close(&self, session: &str) {
+        lock(&self.sessions).remove(session);
+    }
+
+    /// Checks names against `batch_id` (none = a new batch) and data against the project.
+    pub async fn check(
+        &self,
+        client: &LabClient,
+        session: &str,
+        project_id: &str,
+        batch_id: Option<&str>,
+    ) -> AppResult<PreflightView> {
+        let mut pf = self.snapshot(session)?;
+        lab_jobs::check_against_batch(client, project_id, batch_id, &mut pf)
+            .await
+            .map_err(|e| app_error(e, client.endpoint()))?;
+        // Keep the user's edits made meanwhile: copy the check results onto the current table.
+        self.with_session(session, |cur| {
+            cur.existing = pf.existing;
+            cur.checked_names = pf.checked_names;
+            if cur.rows.len() == pf.rows.len() {
+                for (c, p) in cur.rows.iter_mut().zip(pf.rows) {
+                    c.checks.retain(|k| !matches!(k, Check::DataInvalid { .. }));
+                    c.checks.extend(
+                        p.checks
+                            .into_iter()
+                            .filter(|k| matches!(k, Check::DataInvalid { .. })),
+                    );
+                }
+            }
+            cur.recheck_names();
+            Ok(view(cur))
+        })
+    }
+
+    /// Thumbnails of the rows `idxs` (made on two threads).
+    pub async fn thumbnails(&self, session: &str, idxs: Vec<usize>) -> AppResult<Vec<Thumb>> {
+        let jobs: Vec<(usize, Option<PathBuf>)> = self.with_session(session, |pf| {
+            Ok(idxs
+                .iter()
+                .filter_map(|&i| pf.rows.get(i).map(|r| (i, r)))
+                .map(|(i, r)| {
+                    let p = match (&r.path, r.kind) {
+                        (Some(p), Kind::Image) => Some(p.clone()),
+                        _ => None,
+                    };
+                    (i, p)
+                })
+                .collect())
+        })?;
+        tokio::task::spawn_blocking(move || {
+            let make = |chunk: &[(usize, Option<PathBuf>)]| -> Vec<Thumb> {
+                chunk
+                    .iter()
+                    .map(|(i, p)| Thumb {
+                        idx: *i,
+                        url: p.as_ref().and_then(|p| {
+                            lab_jobs::thumbnail(p, lab_jobs::preflight::THUMBNAIL_MAX_PX).ok()
+                        }),
+                    })
+                    .collect()
+            };
+            let mid = jobs.len().div_ceil(2);
+            let (a, b) = jobs.split_at(mid);
+            std::thread::scope(|s| {
+                let h = s.spawn(|| make(b));
+                let mut out = make(a);
+                out.extend(h.join().unwrap_or_default());
+                out
+            })
+        })
+        .await
+        .map_err(blocking_failed)
+    }
+
+    // ---------- jobs ----------
+
+    fn labels_path(&self) -> PathBuf {
+        self.dir.join(LABELS_FILE)
+    }
+
+    fn read_labels(&self) -> HashMap<String, JobLabel> {
+        std::fs::read_to_string(self.labels_path())
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_default()
+    }
+
+    fn save_label(&self, job_id: &str, label: JobLabel) -> AppResult<()> {
+        let _g = lock(&self.labels);
+        let mut all = self.read_labels();
+        all.insert(job_id.to_owned(), label);
+        let text = serde_json::to_string_pretty(&all)
+            .map_err(|e| AppError::internal(format!("job labels: {e}")))?;
+        std::fs::create_dir_all(&self.dir)?;
+        let tmp = self.dir.join(format!("{LABELS_FILE}.tmp"));
+        std::fs::write(&tmp, text)?;
+        std::fs::rename(&tmp, self.labels_path())?;
+        Ok(())
+    }
+
+    pub fn info(&self, job: Job) -> JobInfo {
+        let label = self.read_labels().remove(&job.id).unwrap_or_default();
+        JobInfo { job, label }
+    }
+
+    /// Jobs left unfinished (app closed or killed mid-batch, paused): "resume?".
+    pub fn unfinished(&self) -> AppResult<Vec<JobInfo>> {
+        let running: Vec<String> = lock(&self.runs).keys().cloned().collect();
+        let jobs = self
+            .journal()?
+            .unfinished_jobs()
+            .map_err(|e| app_error(e, ""))?;
+        let labels = self.read_labels();
+        Ok(jobs
+            .into_iter()
+            .filter(|j| !running.contains(&j.id))
+            .map(|job| JobInfo {
+                label: labels.get(&job.id).cloned().unwrap_or_default(),
+                job,
+            })
+            .collect())
+    }
+
+    pub fn job(&self, job_id: &str) -> AppResult<JobInfo> {
+        let job = self.journal()?.job(job_id).map_err(|e| app_error(e, ""))?;
+        Ok(self.info(job))
+    }
+
+    pub fn items(&self, job_id: &str) -> AppResult<Vec<ItemView>> {
+        Ok(self
+            .journal()?
+            .items(job_id)
+            .map_err(|e| app_error(e, ""))?
+            .into_iter()
+            .map(ItemView::from)
+            .collect())
+    }
+
+    /// "Don't resume": the job is closed (its tasks created so far stay).
+    pub fn discard(&self, job_id: &str) -> AppResult<()> {
+        if lock(&self.runs).contains_key(job_id) {
+            return Err(AppError::bad_input("This job is running: cancel it first."));
+        }
+        self.journal()?
+            .cancel_job(job_id)
+            .map_err(|e| app_error(e, ""))
+    }
+
+    pub fn pause(&self, job_id: &str) -> bool {
+        lock(&self.runs).get(job_id).is_some_and(|h| {
+            h.pause.cancel();
+            true
+        })
+    }
+
+    pub fn cancel(&self, job_id: &str) -> bool {
+        lock(&self.runs).get(job_id).is_some_and(|h| {
+            h.cancel.cancel();
+            true
+        })
+    }
+
+    /// Records the job of a start request: the batch (created when new) and the journal entry.
+    pub async fn prepare(
+        &self,
+        client: &LabClient,
+        profile: (&str, &str),
+        req: &StartRequest,
+    ) -> AppResult<Job> {
+        let e = |x| app_error(x, client.endpoint());
+        let mut pf = self.snapshot(&req.session)?;
+        let existing_id = match &req.target {
+            BatchTarget::Existing { batch_id } => Some(batch_id.as_str()),
+            BatchTarget::New { .. } => None,
+        };
+        if pf.needs_batch_check() {
+            lab_jobs::check_against_batch(client, &req.project_id, existing_id, &mut pf)
+                .await
+                .map_err(e)?;
+            self.with_session(&req.session, |cur| {
+                cur.existing = pf.existing.clone();
+                cur.checked_names = pf.checked_names.clone();
+                cur.recheck_names();
+                Ok(())
+            })?;
+        }
+        let tasks = pf.tasks_to_create(req.policy).map_err(e)?;
+        let (batch_id, batch_name) = match &req.target {
+            BatchTarget::Existing { batch_id } => {
+                let b = client
+                    .batch(batch_id)
+                    .await
+                    .map_err(|x| map(&x, Stage::Session, client.endpoint()))?;
+                (b.id, b.name)
+            }
+            BatchTarget::New { name } => {
+                let name = check_batch_name(name)?;
+                let b = client
+                    .create_batch(&req.project_id, &name)
+                    .await
+                    .map_err(|x| map(&x, Stage::Session, client.endpoint()))?;
+                (b.id, b.name)
+            }
+        };
+        let journal = self.journal()?;
+        let job = journal
+            .create_job(&req.project_id, &batch_id, req.policy, &tasks)
+            .map_err(e)?;
+        self.save_label(
+            &job.id,
+            JobLabel {
+                profile_id: profile.0.to_owned(),
+                profile_name: profile.1.to_owned(),
+                project_name: req.project_name.clone(),
+                batch_name,
+            },
+        )?;
+        Ok(job)
+    }
+
+    /// Runs (or resumes) a job until it ends, is paused / cancelled, or the connection stops it.
+    pub async fn run(
+        &self,
+        client: &LabClient,
+        job_id: &str,
+        on_progress: impl Fn(JobProgress) + Send + 'static,
+    ) -> AppResult<RunResult> {
+        let journal = self.journal()?;
+        let (cancel, pause) = (CancellationToken::new(), CancellationToken::new());
+        {
+            let mut runs = lock(&self.runs);
+            if runs.contains_key(job_id) {
+                return Err(AppError::bad_input("This job is already running."));
+            }
+            runs.insert(
+                job_id.to_owned(),
+                RunHandles {
+                    cancel: cancel.clone(),
+                    pause: pause.clone(),
+                },
+            );
+        }
+        struct Unregister<'a>(&'a CreateState, &'a str);
+        impl Drop for Unregister<'_> {
+            fn drop(&mut self) {
+                lock(&self.0.runs).remove(self.1);
+            }
+        }
+        let _unregister = Unregister(self, job_id);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<JobProgress>();
+        let fwd = tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                on_progress(p);
+            }
+        });
+        let opts = RunOptions {
+            concurrency: CONCURRENCY,
+            validate_data: true,
+        };
+        let r =
+            lab_jobs::run_create_job(client, &journal, job_id, Some(tx), cancel, pause, opts).await;
+        let _ = fwd.await;
+        match r {
+            Ok(JobReport { job, finished_now }) => Ok(RunResult {
+                info: self.info(job),
+                finished_now,
+                stopped: None,
+            }),
+            Err(err) => {
+                let app = app_error(err, client.endpoint());
+                // A job that could not go on (refused, connection lost) stays resumable.
+                let job = journal.job(job_id).map_err(|e| app_error(e, ""))?;
+                if job.counts.done + job.counts.failed + job.counts.skipped == 0
+                    && job.state == JobState::Paused
+                    && app.kind == ErrorKind::BadInput
+                {
+                    // Refused before anything was created: nothing to resume.
+                    let _ = journal.delete_job(job_id);
+                    return Err(app);
+                }
+                Ok(RunResult {
+                    info: self.info(job),
+                    finished_now: 0,
+                    stopped: Some(app),
+                })
+            }
+        }
+    }
+
+    /// "Retry failed only": failed items back to pending, then run.
+    pub fn reopen_failed(&self, job_id: &str) -> AppResult<u64> {
+        let n = self
+            .journal()?
+            .retry_failed(job_id)
+            .map_err(|e| app_error(e, ""))?;
+        if n == 0 {
+            return Err(AppError::bad_input(
+                "No task failed in this job: nothing to retry.",
+            ));
+        }
+        Ok(n)
+    }
+}
+
+/// The connected client and profile; a job started with another profile is not resumed with
+/// this one.
+async fn connected(
+    core: &Core,
+    label: Option<&JobLabel>,
+) -> AppResult<(LabClient, String, String)> {
+    let info = core
+        .connection()
+        .await
+        .ok_or_else(AppError::not_connected)?;
+    if let Some(l) = label
+        && !l.profile_id.is_empty()
+        && l.profile_id != info.profile.id
+    {
+        return Err(AppError::bad_input(format!(
+            "This job was started with the profile \u{201c}{}\u{201d}: connect with it (Profiles…), then resume.",
+            l.profile_name
+        )));
+    }
+    Ok((core.client().await?, info.profile.id, info.profile.name))
+}
+
+/// Start: check, record, create the batch if new, then run.
+pub async fn start(
+    core: &Core,
+    state: &CreateState,
+    req: StartRequest,
+    on_progress: Channel<JobProgress>,
+) -> AppResult<RunResult> {
+    let (client, pid, pname) = connected(core, None).await?;
+    let job = state.prepare(&client, (&pid, &pname), &req).await?;
+    state
+        .run(&client, &job.id, move |p| drop(on_progress.send(p)))
+        .await
+}
+
+/// Resume a job (after a restart, a pause or a stop), or retry its failed tasks.
+pub async fn resume(
+    core: &Core,
+    state: &CreateState,
+    job_id: String,
+    failed_only: bool,
+    on_progress: Channel<JobProgress>,
+) -> AppResult<RunResult> {
+    let info = state.job(&job_id)?;
+    let (client, _, _) = connected(core, Some(&info.label)).await?;
+    if failed_only {
+        state.reopen_failed(&job_id)?;
+    }
+    state
+        .run(&client, &job_id, move |p| drop(on_progress.send(p)))
+        .await
+}
+
+pub async fn check(
+    core: &Core,
+    state: &CreateState,
+    session: String,
+    project_id: String,
+    batch_id: Option<String>,
+) -> AppResult<PreflightView> {
+    let client = core.client().await?;
+    state
+        .check(&client, &session, &project_id, batch_id.as_deref())
+        .await
+}
+
+// ---------- commands (one-line adapters) ----------
+
+type C<'a> = tauri::State<'a, Core>;
+type S<'a> = tauri::State<'a, CreateState>;
+
+#[tauri::command]
+pub async fn create_scan(
+    st: S<'_>,
+    session: String,
+    paths: Vec<String>,
+    append: bool,
+) -> AppResult<PreflightView> {
+    st.scan(&session, paths, append).await
+}
+
+#[tauri::command]
+pub async fn create_load_list(
+    st: S<'_>,
+    session: String,
+    path: String,
+    append: bool,
+) -> AppResult<PreflightView> {
+    st.load(&session, path, append).await
+}
+
+#[tauri::command]
+pub fn create_rename(
+    st: S<'_>,
+    session: String,
+    idx: usize,
+    name: String,
+) -> AppResult<PreflightView> {
+    st.rename(&session, idx, &name)
+}
+
+#[tauri::command]
+pub fn create_set_skip(
+    st: S<'_>,
+    session: String,
+    idxs: Vec<usize>,
+    skip: bool,
+) -> AppResult<PreflightView> {
+    st.set_skip(&session, &idxs, skip)
+}
+
+#[tauri::command]
+pub fn create_skip_invalid(st: S<'_>, session: String) -> AppResult<PreflightView> {
+    st.skip_invalid(&session)
+}
+
+#[tauri::command]
+pub fn create_close(st: S<'_>, session: String) {
+    st.close(&session)
+}
+
+#[tauri::command]
+pub async fn create_check(
+    core: C<'_>,
+    st: S<'_>,
+    session: String,
+    project_id: String,
+    batch_id: Option<String>,
+) -> AppResult<PreflightView> {
+    check(&core, &st, session, project_id, batch_id).await
+}
+
+#[tauri::command]
+pub async fn create_thumbnails(
+    st: S<'_>,
+    session: String,
+    idxs: Vec<usize>,
+) -> AppResult<Vec<Thumb>> {
+    st.thumbnails(&session, idxs).await
+}
+
+#[tauri::command]
+pub async fn create_start(
+    core: C<'_>,
+    st: S<'_>,
+    request: StartRequest,
+    on_progress: Channel<JobProgress>,
+) -> AppResult<RunResult> {
+    start(&core, &st, request, on_progress).await
+}
+
+#[tauri::command]
+pub async fn create_resume(
+    core: C<'_>,
+    st: S<'_>,
+    job_id: String,
+    failed_only: bool,
+    on_progress: Channel<JobProgress>,
+) -> AppResult<RunResult> {
+    resume(&core, &st, job_id, failed_only, on_progress).await
+}
+
+#[tauri::command]
+pub fn create_pause(st: S<'_>, job_id: String) -> bool {
+    st.pause(&job_id)
+}
+
+#[tauri::command]
+pub fn create_cancel(st: S<'_>, job_id: String) -> bool {
+    st.cancel(&job_id)
+}
+
+#[tauri::command]
+pub fn create_unfinished(st: S<'_>) -> AppResult<Vec<JobInfo>> {
+    st.unfinished()
+}
+
+#[tauri::command]
+pub fn create_job(st: S<'_>, job_id: String) -> AppResult<JobInfo> {
+    st.job(&job_id)
+}
+
+#[tauri::command]
+pub fn create_job_items(st: S<'_>, job_id: String) -> AppResult<Vec<ItemView>> {
+    st.items(&job_id)
+}
+
+#[tauri::command]
+pub fn create_discard(st: S<'_>, job_id: String) -> AppResult<()> {
+    st.discard(&job_id)
+}
+
+#[cfg(test)]
+mod tests;

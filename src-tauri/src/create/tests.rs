@@ -1,0 +1,341 @@
+//! Create logic against the app's real in-process lab-sandbox (demo workspace).
+
+use super::*;
+use crate::core::Core;
+use crate::keychain::MemoryStore;
+use crate::profiles::LOCAL_SANDBOX_ID;
+use futures::StreamExt;
+use lab_client::TaskFilter;
+
+const PNG: &[u8] = include_bytes!("../../../icons/32x32.png");
+const PROJECT: &str = "demo-rectangle";
+const BATCH: &str = "demo-rectangle-b1";
+
+struct Fx {
+    dir: tempfile::TempDir,
+    core: Core,
+    st: CreateState,
+}
+
+async fn fixture() -> Fx {
+    let dir = tempfile::tempdir().unwrap();
+    let core = Core::new(
+        dir.path().join("config"),
+        dir.path().join("data"),
+        Box::new(MemoryStore::default()),
+    );
+    core.connect(LOCAL_SANDBOX_ID.into()).await.unwrap();
+    let st = CreateState::new(core.data_dir());
+    Fx { dir, core, st }
+}
+
+/// good: a.png b.png c.png; sub/a.png repeats a name; empty.png (0 bytes); notes.txt; .hidden.png
+fn drop_folder(root: &Path) -> PathBuf {
+    let d = root.join("drop");
+    std::fs::create_dir_all(d.join("sub")).unwrap();
+    for n in ["a.png", "b.png", "c.png", "sub/a.png", ".hidden.png"] {
+        std::fs::write(d.join(n), PNG).unwrap();
+    }
+    std::fs::write(d.join("empty.png"), b"").unwrap();
+    std::fs::write(d.join("notes.txt"), b"hello").unwrap();
+    d
+}
+
+fn summary(n: usize, d: usize, i: usize, s: usize) -> Summary {
+    Summary {
+        new: n,
+        duplicates: d,
+        invalid: i,
+        skipped: s,
+    }
+}
+
+async fn names_in(core: &Core, batch: &str) -> Vec<String> {
+    let client = core.client().await.unwrap();
+    let mut f = TaskFilter::new(PROJECT);
+    f.batch_ids = vec![batch.to_owned()];
+    let mut out = Vec::new();
+    let mut pages = Box::pin(client.task_pages(f));
+    while let Some(p) = pages.next().await {
+        for t in p.unwrap().tasks {
+            out.push(t["name"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_dropped_folder_is_listed_with_its_problems() {
+    let fx = fixture().await;
+    let d = drop_folder(fx.dir.path());
+    let v = fx
+        .st
+        .scan("s", vec![d.display().to_string()], false)
+        .await
+        .unwrap();
+    let names: Vec<&str> = v.rows.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["a.png", "b.png", "c.png", "empty.png", "notes.txt", "a.png"]
+    );
+    assert_eq!(v.hidden_skipped, 1);
+    assert_eq!(v.rows[3].checks, [Check::Empty]);
+    assert!(matches!(v.rows[4].checks[0], Check::Unsupported { .. }));
+    assert_eq!(v.rows[4].kind, Kind::NonImage);
+    assert!(v.rows[0].checks.contains(&Check::NameRepeatedInDrop));
+    assert_eq!(v.summary, summary(2, 0, 4, 0));
+    // fixing: rename the repeated one, skip the invalid files
+    let v = fx.st.rename("s", 5, "a-sub.png").unwrap();
+    assert_eq!(v.summary, summary(4, 0, 2, 0));
+    let v = fx.st.skip_invalid("s").unwrap();
+    assert_eq!(v.summary, summary(4, 0, 0, 2));
+    assert!(v.rows[3].skip && v.rows[4].skip);
+    // a second drop appends and rechecks names
+    let v = fx
+        .st
+        .scan("s", vec![d.join("b.png").display().to_string()], true)
+        .await
+        .unwrap();
+    assert_eq!(v.rows.len(), 7);
+    assert_eq!(v.summary, summary(3, 0, 2, 2));
+    assert!(fx.st.rename("s", 99, "x").is_err());
+    assert!(fx.st.set_skip("s", &[99], true).is_err());
+    fx.st.close("s");
+    assert_eq!(fx.st.view("s").unwrap_err().kind, ErrorKind::BadInput);
+}
+
+#[tokio::test]
+async fn thumbnails_only_for_local_images() {
+    let fx = fixture().await;
+    let d = drop_folder(fx.dir.path());
+    fx.st
+        .scan("s", vec![d.display().to_string()], false)
+        .await
+        .unwrap();
+    let th = fx.st.thumbnails("s", vec![0, 3, 4, 42]).await.unwrap();
+    let by: HashMap<usize, Option<String>> = th.into_iter().map(|t| (t.idx, t.url)).collect();
+    assert!(
+        by[&0]
+            .as_deref()
+            .unwrap()
+            .starts_with("data:image/png;base64,")
+    );
+    assert_eq!(by[&3], None);
+    assert_eq!(by[&4], None);
+    assert!(!by.contains_key(&42));
+}
+
+#[tokio::test]
+async fn task_lists_load_and_bad_ones_say_where() {
+    let fx = fixture().await;
+    let root = fx.dir.path();
+    std::fs::write(root.join("img.png"), PNG).unwrap();
+    std::fs::write(
+        root.join("list.csv"),
+        "name,resource,score\none,img.png,3\ntwo,https://example.invalid/x.png,\n",
+    )
+    .unwrap();
+    let v = fx
+        .st
+        .load("s", root.join("list.csv").display().to_string(), false)
+        .await
+        .unwrap();
+    assert_eq!(v.rows.len(), 2);
+    assert_eq!(v.rows[0].kind, Kind::Image);
+    assert_eq!(v.rows[1].kind, Kind::Remote);
+    assert_eq!(v.summary, summary(2, 0, 0, 0));
+    std::fs::write(root.join("list.json"), r#"[{"name": "j", "resources": 3}]"#).unwrap();
+    let e = fx
+        .st
+        .load("s", root.join("list.json").display().to_string(), true)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert!(e.message.contains("list.json"), "{}", e.message);
+    // the table is unchanged by a refused list
+    assert_eq!(fx.st.view("s").unwrap().rows.len(), 2);
+}
+
+#[tokio::test]
+async fn duplicates_follow_the_policy_and_the_job_creates_exactly_the_new_tasks() {
+    let fx = fixture().await;
+    let existing = names_in(&fx.core, BATCH).await;
+    let taken = existing[0].clone();
+    let d = fx.dir.path().join("imgs");
+    std::fs::create_dir_all(&d).unwrap();
+    for n in ["n1.png", "n2.png", "n3.png"] {
+        std::fs::write(d.join(n), PNG).unwrap();
+    }
+    std::fs::write(d.join(&taken), PNG).unwrap();
+    fx.st
+        .scan("s", vec![d.display().to_string()], false)
+        .await
+        .unwrap();
+    let v = check(
+        &fx.core,
+        &fx.st,
+        "s".into(),
+        PROJECT.into(),
+        Some(BATCH.into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(v.summary, summary(3, 1, 0, 0));
+    assert!(!v.needs_batch_check);
+    let client = fx.core.client().await.unwrap();
+    let mut req = StartRequest {
+        session: "s".into(),
+        project_id: PROJECT.into(),
+        project_name: "Demo".into(),
+        target: BatchTarget::Existing {
+            batch_id: BATCH.into(),
+        },
+        policy: DuplicatePolicy::Refuse,
+    };
+    let e = fx
+        .st
+        .prepare(&client, ("local-sandbox", "Local"), &req)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert!(e.message.contains("skip existing"), "{}", e.message);
+    assert!(fx.st.journal().unwrap().jobs().unwrap().is_empty());
+
+    req.policy = DuplicatePolicy::SkipExisting;
+    let job = fx
+        .st
+        .prepare(&client, ("local-sandbox", "Local"), &req)
+        .await
+        .unwrap();
+    assert_eq!(job.counts.total, 3);
+    assert_eq!(fx.st.unfinished().unwrap().len(), 1);
+    let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let r = fx
+        .st
+        .run(&client, &job.id, move |p| ev.lock().unwrap().push(p))
+        .await
+        .unwrap();
+    assert!(r.stopped.is_none());
+    assert_eq!(r.info.job.state, JobState::Done);
+    assert_eq!(r.info.job.counts.done, 3);
+    assert_eq!(r.info.label.project_name, "Demo");
+    assert!(!r.info.label.batch_name.is_empty());
+    {
+        let events = events.lock().unwrap();
+        assert!(events.iter().filter(|p| p.item.is_some()).count() == 3);
+        assert_eq!(events.last().unwrap().message.as_deref(), Some("Finished"));
+    }
+    let after = names_in(&fx.core, BATCH).await;
+    assert_eq!(after.len(), existing.len() + 3);
+    assert_eq!(after.iter().filter(|n| **n == taken).count(), 1);
+    let items = fx.st.items(&job.id).unwrap();
+    assert!(
+        items
+            .iter()
+            .all(|i| i.status == ItemStatus::Done && i.task_id.is_some())
+    );
+    assert!(fx.st.unfinished().unwrap().is_empty());
+    // nothing failed: "retry failed only" says so
+    assert_eq!(
+        fx.st.reopen_failed(&job.id).unwrap_err().kind,
+        ErrorKind::BadInput
+    );
+}
+
+#[tokio::test]
+async fn a_new_batch_is_created_and_named_on_the_same_screen() {
+    let fx = fixture().await;
+    let d = fx.dir.path().join("imgs");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("x.png"), PNG).unwrap();
+    fx.st
+        .scan("s", vec![d.display().to_string()], false)
+        .await
+        .unwrap();
+    let client = fx.core.client().await.unwrap();
+    let mut req = StartRequest {
+        session: "s".into(),
+        project_id: PROJECT.into(),
+        project_name: "Demo".into(),
+        target: BatchTarget::New { name: "  ".into() },
+        policy: DuplicatePolicy::Refuse,
+    };
+    let e = fx.st.prepare(&client, ("p", "P"), &req).await.unwrap_err();
+    assert!(
+        e.message.contains("name for the new batch"),
+        "{}",
+        e.message
+    );
+    req.target = BatchTarget::New {
+        name: "Created from tests".into(),
+    };
+    let job = fx.st.prepare(&client, ("p", "P"), &req).await.unwrap();
+    let r = fx.st.run(&client, &job.id, |_| {}).await.unwrap();
+    assert_eq!(r.info.label.batch_name, "Created from tests");
+    assert_eq!(names_in(&fx.core, &job.batch_id).await, ["x.png"]);
+}
+
+#[tokio::test]
+async fn unfinished_jobs_are_offered_and_can_be_discarded_or_resumed_with_their_profile() {
+    let fx = fixture().await;
+    let d = fx.dir.path().join("imgs");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::write(d.join("r1.png"), PNG).unwrap();
+    std::fs::write(d.join("r2.png"), PNG).unwrap();
+    fx.st
+        .scan("s", vec![d.display().to_string()], false)
+        .await
+        .unwrap();
+    let client = fx.core.client().await.unwrap();
+    let req = StartRequest {
+        session: "s".into(),
+        project_id: PROJECT.into(),
+        project_name: "Demo".into(),
+        target: BatchTarget::New { name: "R".into() },
+        policy: DuplicatePolicy::SkipExisting,
+    };
+    let a = fx
+        .st
+        .prepare(&client, ("other", "Other"), &req)
+        .await
+        .unwrap();
+    let b = fx
+        .st
+        .prepare(&client, (LOCAL_SANDBOX_ID, "Local"), &req)
+        .await
+        .unwrap();
+    let list = fx.st.unfinished().unwrap();
+    assert_eq!(list.len(), 2);
+    // a job of another profile is not resumed with this connection
+    let e = connected(&fx.core, Some(&fx.st.job(&a.id).unwrap().label))
+        .await
+        .unwrap_err();
+    assert!(e.message.contains("Other"), "{}", e.message);
+    fx.st.discard(&a.id).unwrap();
+    let list = fx.st.unfinished().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].job.id, b.id);
+    assert_eq!(list[0].label.profile_name, "Local");
+    assert_eq!(list[0].job.counts.total, 2);
+    // a fresh state (app restart) finds the same journal
+    let again = CreateState::new(fx.core.data_dir());
+    assert_eq!(again.unfinished().unwrap().len(), 1);
+    let (c, _, _) = connected(&fx.core, Some(&list[0].label)).await.unwrap();
+    let r = again.run(&c, &b.id, |_| {}).await.unwrap();
+    assert_eq!(r.info.job.counts.done, 2);
+    assert!(again.unfinished().unwrap().is_empty());
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    let e = app_error(lab_jobs::Error::Input("fix row 3".into()), "");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::BadInput, "fix row 3")
+    );
+    let e = app_error(lab_jobs::Error::NotFound("no job".into()), "");
+    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(check_batch_name(" Week 3 ").unwrap(), "Week 3");
+    assert!(check_batch_name(&"x".repeat(300)).is_err());
+}

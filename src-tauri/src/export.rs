@@ -1,0 +1,705 @@
+//! The window's export flow (owner: export): which formats fit the project, how many tasks the
+//! scope holds, where the file goes, the export job itself (lab-export, progress + cancel) and
+//! the per-project export history (`export-history.json` in the app config dir).
+//!
+//! Commands at the bottom are one-line adapters.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use lab_client::{LabClient, Label, ProjectConfiguration, TaskFilter};
+use lab_export::{ExportError, ExportFormat, ExportOptions, ExportRequest};
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use ts_rs::TS;
+
+use crate::client_errors::{Stage, map};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::store::{read_json, write_json};
+
+/// Export formats as the UI names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+#[ts(rename = "ExportFormatId")]
+pub enum Format {
+    Lab,
+    Kili,
+    Yolo,
+    Mask,
+}
+
+impl Format {
+    pub const ALL: [Format; 4] = [Format::Lab, Format::Kili, Format::Yolo, Format::Mask];
+
+    pub fn lib(self) -> ExportFormat {
+        match self {
+            Format::Lab => ExportFormat::Lab,
+            Format::Kili => ExportFormat::Kili,
+            Format::Yolo => ExportFormat::Yolo,
+            Format::Mask => ExportFormat::Mask,
+        }
+    }
+
+    fn from_lib(f: ExportFormat) -> Format {
+        match f {
+            ExportFormat::Lab => Format::Lab,
+            ExportFormat::Kili => Format::Kili,
+            ExportFormat::Yolo => Format::Yolo,
+            ExportFormat::Mask => Format::Mask,
+        }
+    }
+
+    /// ".json", ".zip", or `None` for the mask export (a folder of PNGs).
+    pub fn extension(self) -> Option<&'static str> {
+        self.lib().required_extension()
+    }
+}
+
+/// Which tasks to export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum ExportScope {
+    /// Every task matching the task browser's filter.
+    Filter { filter: Box<TaskFilter> },
+    /// The rows the user selected.
+    Selection { ids: Vec<String> },
+}
+
+impl ExportScope {
+    /// The task filter the export runs with (the project always from `project_id`).
+    pub fn to_filter(&self, project_id: &str) -> TaskFilter {
+        let mut f = match self {
+            ExportScope::Filter { filter } => (**filter).clone(),
+            ExportScope::Selection { ids } => {
+                let mut f = TaskFilter::new(project_id);
+                f.task_ids = crate::core::dedup(ids.clone());
+                f
+            }
+        };
+        f.project_id = project_id.to_owned();
+        f.optional_fields.clear();
+        f
+    }
+}
+
+/// One label → colour of the mask export's semantic mapping (label id, RGB).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct SemanticColor {
+    pub label: String,
+    #[ts(type = "[number, number, number]")]
+    pub color: [u8; 3],
+}
+
+/// Everything needed to run (and run again) an export.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportRecipe {
+    pub project_id: String,
+    pub scope: ExportScope,
+    pub format: Format,
+    /// Destination folder.
+    pub folder: String,
+    /// File name (.json / .zip) or, for masks, the folder name.
+    pub file_name: String,
+    /// Mask: drop the task name's extension ("a.jpg" → "a.png").
+    #[serde(default)]
+    pub replace_extension: bool,
+    /// Mask: recolour these labels (empty = the original colours).
+    #[serde(default)]
+    pub semantic_mapping: Vec<SemanticColor>,
+    /// Form projects with several image inputs: which one.
+    #[serde(default)]
+    pub input_id: Option<String>,
+}
+
+/// A format and whether it fits the project.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct FormatChoice {
+    pub format: Format,
+    pub available: bool,
+    /// Why it does not fit (when not available).
+    pub reason: Option<String>,
+    /// ".json" / ".zip", or null: the mask export writes a folder.
+    pub extension: Option<String>,
+    pub default_name: String,
+}
+
+/// What the Export dialog shows first.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportPlan {
+    pub project_id: String,
+    /// Tasks in the scope.
+    pub count: u64,
+    pub formats: Vec<FormatChoice>,
+    /// The folder used last for this project.
+    pub last_folder: Option<String>,
+    /// Labels with a blue channel (for the mask's semantic mapping).
+    pub mask_labels: Vec<Label>,
+    /// Image inputs of a form project.
+    pub iat_input_ids: Vec<String>,
+}
+
+/// Where the export would write and whether something is there already.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct TargetCheck {
+    pub path: String,
+    pub exists: bool,
+}
+
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportProgress {
+    pub done: u64,
+    pub total: u64,
+}
+
+/// One export done, as kept in the history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryEntry {
+    pub id: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+    pub recipe: ExportRecipe,
+    /// Tasks exported.
+    pub count: u64,
+    /// File (or mask folder) written.
+    pub path: String,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportOutcome {
+    pub entry: HistoryEntry,
+    /// Files written (label files, PNGs; tasks for JSON).
+    pub files: u64,
+    /// Task names written under another file name: (task name, file name).
+    pub renamed: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+    pub warning_count: u64,
+}
+
+// ---------- history ----------
+
+pub const HISTORY_VERSION: u32 = 1;
+/// Entries kept per project (newest first).
+pub const HISTORY_MAX: usize = 50;
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HistoryFile {
+    #[serde(default)]
+    version: u32,
+    #[serde(default)]
+    projects: BTreeMap<String, ProjectHistory>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProjectHistory {
+    #[serde(default)]
+    last_folder: Option<String>,
+    #[serde(default)]
+    entries: Vec<HistoryEntry>,
+}
+
+/// The export history file, one writer at a time.
+pub struct HistoryStore {
+    path: PathBuf,
+    lock: Mutex<()>,
+}
+
+impl HistoryStore {
+    pub fn new(config_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            path: config_dir.into().join("export-history.json"),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn read(&self) -> AppResult<HistoryFile> {
+        let f: HistoryFile = read_json(&self.path)?;
+        if f.version > HISTORY_VERSION {
+            return Err(AppError::internal(format!(
+                "The export history {} was written by a newer Lab Desk. Update Lab Desk, or move \
+                 the file away to start a new history.",
+                self.path.display()
+            )));
+        }
+        Ok(f)
+    }
+
+    fn update<T>(&self, f: impl FnOnce(&mut HistoryFile) -> T) -> AppResult<T> {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut file = self.read()?;
+        let out = f(&mut file);
+        file.version = HISTORY_VERSION;
+        write_json(&self.path, &file)?;
+        Ok(out)
+    }
+
+    /// The project's exports, newest first.
+    pub fn list(&self, project_id: &str) -> AppResult<Vec<HistoryEntry>> {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(self
+            .read()?
+            .projects
+            .get(project_id)
+            .map(|p| p.entries.clone())
+            .unwrap_or_default())
+    }
+
+    pub fn last_folder(&self, project_id: &str) -> AppResult<Option<String>> {
+        let _g = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(self
+            .read()?
+            .projects
+            .get(project_id)
+            .and_then(|p| p.last_folder.clone()))
+    }
+
+    /// Remembers the folder chosen for the project.
+    pub fn remember_folder(&self, project_id: &str, folder: &str) -> AppResult<()> {
+        self.update(|f| {
+            f.projects
+                .entry(project_id.to_owned())
+                .or_default()
+                .last_folder = Some(folder.to_owned());
+        })
+    }
+
+    /// Adds an export (newest first, at most [`HISTORY_MAX`]) and remembers its folder.
+    pub fn record(&self, entry: HistoryEntry) -> AppResult<Vec<HistoryEntry>> {
+        self.update(|f| {
+            let p = f
+                .projects
+                .entry(entry.recipe.project_id.clone())
+                .or_default();
+            p.last_folder = Some(entry.recipe.folder.clone());
+            p.entries.insert(0, entry);
+            p.entries.truncate(HISTORY_MAX);
+            p.entries.clone()
+        })
+    }
+
+    pub fn get(&self, project_id: &str, id: &str) -> AppResult<HistoryEntry> {
+        self.list(project_id)?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| {
+                AppError::new(
+                    ErrorKind::NotFound,
+                    "This export is no longer in the history. Start a new export.",
+                )
+            })
+    }
+}
+
+/// The export module's app state (`app.manage(ExportState::new(config_dir))`).
+pub struct ExportState {
+    pub history: HistoryStore,
+}
+
+impl ExportState {
+    pub fn new(config_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            history: HistoryStore::new(config_dir),
+        }
+    }
+}
+
+// ---------- plain logic ----------
+
+/// Default file (or mask folder) name: the SDK's, with '-' for ':' so it is valid everywhere.
+pub fn default_name(
+    format: Format,
+    project_id: &str,
+    now: chrono::DateTime<chrono::Local>,
+) -> String {
+    lab_export::default_filename(format.lib(), project_id, now).replace(':', "-")
+}
+
+/// Every format with whether it fits this project and why not.
+pub fn format_choices(
+    cfg: &ProjectConfiguration,
+    project_id: &str,
+    now: chrono::DateTime<chrono::Local>,
+) -> Vec<FormatChoice> {
+    lab_export::supported_formats(&cfg.project_type, &cfg.raw)
+        .into_iter()
+        .map(|(f, ok)| {
+            let format = Format::from_lib(f);
+            FormatChoice {
+                format,
+                available: ok.is_ok(),
+                reason: ok.err().map(|r| sentence(&r)),
+                extension: format.extension().map(str::to_owned),
+                default_name: default_name(format, project_id, now),
+            }
+        })
+        .collect()
+}
+
+/// First letter upper case, final full stop.
+fn sentence(s: &str) -> String {
+    let s = s.trim();
+    let mut c = s.chars();
+    let mut out = match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect::<String>(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// The lab-export request for a recipe.
+pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportRequest> {
+    let folder = recipe.folder.trim();
+    if folder.is_empty() {
+        return Err(AppError::bad_input(
+            "Choose the folder to export to (\"Choose folder…\").",
+        ));
+    }
+    let name = recipe.file_name.trim();
+    if name.is_empty() {
+        return Err(AppError::bad_input("Give the export a file name."));
+    }
+    let semantic_mapping = if recipe.format == Format::Mask && !recipe.semantic_mapping.is_empty() {
+        Some(
+            recipe
+                .semantic_mapping
+                .iter()
+                .map(|m| (m.label.clone(), m.color))
+                .collect(),
+        )
+    } else {
+        None
+    };
+    Ok(ExportRequest {
+        project_id: recipe.project_id.clone(),
+        filter: recipe.scope.to_filter(&recipe.project_id),
+        format: recipe.format.lib(),
+        output_folder: Some(PathBuf::from(folder)),
+        output_filename: Some(name.to_owned()),
+        options: ExportOptions {
+            input_id: recipe.input_id.clone().filter(|s| !s.is_empty()),
+            replace_extension: recipe.format == Format::Mask && recipe.replace_extension,
+            semantic_mapping,
+        },
+        overwrite,
+    })
+}
+
+/// Where the recipe writes, whether that exists already; a bad name or folder is an error
+/// saying what to fix.
+pub fn check_target(recipe: &ExportRecipe) -> AppResult<TargetCheck> {
+    let req = to_request(recipe, false)?;
+    let folder = Path::new(recipe.folder.trim());
+    if !folder.is_dir() {
+        return Err(AppError::bad_input(format!(
+            "The folder {} does not exist. Choose another folder.",
+            folder.display()
+        )));
+    }
+    let path = lab_export::destination(&req.spec(), chrono::Local::now())
+        .map_err(|e| map_export(e, ""))?;
+    Ok(TargetCheck {
+        exists: path.exists() || path.is_symlink(),
+        path: path.display().to_string(),
+    })
+}
+
+/// An I/O failure on `path` as a message saying what to do.
+pub fn io_error(path: &Path, e: &std::io::Error) -> AppError {
+    use std::io::ErrorKind as K;
+    let p = path.display();
+    let msg = match e.kind() {
+        K::PermissionDenied | K::ReadOnlyFilesystem => format!(
+            "Lab Desk may not write in {p}: the folder is not writable. Choose another folder."
+        ),
+        K::StorageFull | K::QuotaExceeded => format!(
+            "The disk is full while writing {p}. Free some space or choose a folder on another disk."
+        ),
+        K::NotFound => {
+            format!("The folder of {p} does not exist (any more). Choose another folder.")
+        }
+        K::IsADirectory => format!("{p} is a folder. Give a file name."),
+        _ => format!("Could not write {p}: {e}. Choose another folder or try again."),
+    };
+    AppError::bad_input(msg)
+}
+
+/// A lab-export error as the window shows it.
+pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
+    match e {
+        ExportError::Cancelled => AppError::new(
+            ErrorKind::Cancelled,
+            "Export cancelled; nothing was written.",
+        ),
+        ExportError::NothingToExport => AppError::bad_input(
+            "No task matches: nothing to export. Change the filter or the selection.",
+        ),
+        ExportError::AlreadyExists(p) => AppError::bad_input(format!(
+            "{} already exists. Choose another name, or confirm to replace it.",
+            p.display()
+        )),
+        ExportError::Io { path, source } => io_error(&path, &source),
+        ExportError::Client(c) => map(&c, Stage::Session, endpoint),
+        ExportError::Unsupported(m) | ExportError::InvalidFilename(m) => {
+            AppError::bad_input(sentence(&m))
+        }
+        e @ ExportError::InvalidOption(_) => AppError::bad_input(sentence(&e.to_string())),
+    }
+}
+
+/// Counts the scope and lists the formats for the Export dialog.
+pub async fn prepare(
+    client: &LabClient,
+    history: &HistoryStore,
+    project_id: &str,
+    scope: &ExportScope,
+) -> AppResult<ExportPlan> {
+    let e = |err: lab_client::Error| map(&err, Stage::Session, client.endpoint());
+    let cfg = client.project_configuration(project_id).await.map_err(e)?;
+    let count = match scope {
+        ExportScope::Selection { ids } => crate::core::dedup(ids.clone()).len() as u64,
+        ExportScope::Filter { .. } => client
+            .count_tasks(&scope.to_filter(project_id))
+            .await
+            .map_err(e)?,
+    };
+    let summary = cfg.summary();
+    Ok(ExportPlan {
+        project_id: project_id.to_owned(),
+        count,
+        formats: format_choices(&cfg, project_id, chrono::Local::now()),
+        last_folder: history.last_folder(project_id)?,
+        mask_labels: summary
+            .labels
+            .into_iter()
+            .filter(|l| l.b_channel.is_some())
+            .collect(),
+        iat_input_ids: summary.iat_input_ids,
+    })
+}
+
+/// Runs the export, sending progress; records it in the history when it succeeded.
+pub async fn run(
+    client: &LabClient,
+    history: &HistoryStore,
+    recipe: ExportRecipe,
+    overwrite: bool,
+    on_progress: impl Fn(ExportProgress) + Send + 'static,
+    cancel: CancellationToken,
+) -> AppResult<ExportOutcome> {
+    let req = to_request(&recipe, overwrite)?;
+    let folder = PathBuf::from(recipe.folder.trim());
+    if !folder.is_dir() {
+        return Err(AppError::bad_input(format!(
+            "The folder {} does not exist. Choose another folder.",
+            folder.display()
+        )));
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
+    let fwd = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            on_progress(ExportProgress {
+                done: p.done,
+                total: p.total,
+            });
+        }
+    });
+    let result = lab_export::export(client, req, Some(tx), cancel).await;
+    let _ = fwd.await;
+    let report = result.map_err(|e| map_export(e, client.endpoint()))?;
+    let entry = HistoryEntry {
+        id: uuid::Uuid::new_v4().to_string(),
+        at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        count: report.tasks,
+        path: report.path.display().to_string(),
+        recipe,
+    };
+    if let Err(e) = history.record(entry.clone()) {
+        tracing::warn!("the export worked but could not be added to the history: {e}");
+    }
+    Ok(ExportOutcome {
+        entry,
+        files: report.files,
+        renamed: report.renamed,
+        warnings: report.warnings,
+        warning_count: report.warning_count,
+    })
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place:
+/// a failure never leaves a half-written file.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> AppResult<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".labdesk-")
+        .suffix(".partial")
+        .tempfile_in(dir)
+        .map_err(|e| io_error(path, &e))?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .map_err(|e| io_error(path, &e))?;
+    tmp.persist(path).map_err(|e| io_error(path, &e.error))?;
+    Ok(())
+}
+
+/// "Save as" through the native dialog, then an atomic write. `None` when the user cancelled;
+/// returns the path written.
+pub async fn save_text_as(
+    title: &str,
+    default_name: &str,
+    extension: &str,
+    content: &str,
+    start: Option<&Path>,
+) -> AppResult<Option<String>> {
+    let Some(path) = crate::dialogs::save_file(title, default_name, Some(extension), start).await
+    else {
+        return Ok(None);
+    };
+    write_atomic(&path, content.as_bytes())?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// "Save as CSV": the native save dialog (starting in Downloads) proposing `{stem}-{date}.csv`,
+/// then an atomic write; `None` when cancelled.
+pub async fn save_csv_dialog<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    title: &str,
+    stem: &str,
+    content: &str,
+) -> AppResult<Option<String>> {
+    use tauri::Manager;
+    let start = app.path().download_dir().ok();
+    let name = csv_default_name(stem, chrono::Local::now());
+    save_text_as(title, &name, "csv", content, start.as_deref()).await
+}
+
+/// `{stem}-{YYYY-mm-dd_HH-MM-SS}.csv` with the stem reduced to letters, digits, '-' and '_'.
+pub fn csv_default_name(stem: &str, now: chrono::DateTime<chrono::Local>) -> String {
+    let safe: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let safe = if safe.trim_matches('-').is_empty() {
+        "labdesk".to_owned()
+    } else {
+        safe
+    };
+    format!("{safe}-{}.csv", now.format("%Y-%m-%d_%H-%M-%S"))
+}
+
+/// The folder to show for a path: itself when a folder, else its parent.
+pub fn folder_of(path: &Path) -> AppResult<PathBuf> {
+    let dir = if path.is_dir() {
+        path.to_path_buf()
+    } else {
+        path.parent().map(Path::to_path_buf).unwrap_or_default()
+    };
+    if dir.as_os_str().is_empty() || !dir.is_dir() {
+        return Err(AppError::new(
+            ErrorKind::NotFound,
+            format!(
+                "The folder of {} no longer exists. It may have been moved or deleted.",
+                path.display()
+            ),
+        ));
+    }
+    Ok(dir)
+}
+
+/// Opens the folder holding `path` in the OS file manager.
+pub fn open_folder_of(path: &Path) -> AppResult<()> {
+    let dir = folder_of(path)?;
+    opener::open(&dir).map_err(|e| {
+        AppError::internal(format!(
+            "Could not open the file manager ({e}). The folder is {}.",
+            dir.display()
+        ))
+    })
+}
+
+// ---------- commands (one-line adapters) ----------
+
+type CoreState<'a> = tauri::State<'a, crate::core::Core>;
+type ExportS<'a> = tauri::State<'a, ExportState>;
+
+#[tauri::command]
+pub async fn export_prepare(
+    core: CoreState<'_>,
+    state: ExportS<'_>,
+    project_id: String,
+    scope: ExportScope,
+) -> AppResult<ExportPlan> {
+    prepare(&core.client().await?, &state.history, &project_id, &scope).await
+}
+
+#[tauri::command]
+pub fn export_check(recipe: ExportRecipe) -> AppResult<TargetCheck> {
+    check_target(&recipe)
+}
+
+#[tauri::command]
+pub fn export_remember_folder(
+    state: ExportS<'_>,
+    project_id: String,
+    folder: String,
+) -> AppResult<()> {
+    state.history.remember_folder(&project_id, &folder)
+}
+
+#[tauri::command]
+pub async fn run_export(
+    core: CoreState<'_>,
+    state: ExportS<'_>,
+    job_id: String,
+    recipe: ExportRecipe,
+    overwrite: bool,
+    on_progress: tauri::ipc::Channel<ExportProgress>,
+) -> AppResult<ExportOutcome> {
+    let job = core.jobs.start(&job_id);
+    let progress = move |p| drop(on_progress.send(p));
+    run(
+        &core.client().await?,
+        &state.history,
+        recipe,
+        overwrite,
+        progress,
+        job.token.clone(),
+    )
+    .await
+}
+
+#[tauri::command]
+pub fn export_history(state: ExportS<'_>, project_id: String) -> AppResult<Vec<HistoryEntry>> {
+    state.history.list(&project_id)
+}
+
+#[tauri::command]
+pub fn open_folder(path: String) -> AppResult<()> {
+    open_folder_of(Path::new(&path))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,733 @@
+//! "Create tasks" in the real window: a drop (the drag-drop event with paths, and one real X
+//! drop from a GTK drag source driven by xdotool) → pre-flight with duplicates and invalid
+//! rows → create → the tasks in the task browser; the app SIGKILLed mid-batch, restarted and
+//! resumed → exact count, no duplicate; create throughput compared with `lab create-tasks`.
+//!
+//! Each test has its own lab-sandbox (in this process) and its own XDG dirs (fresh journal).
+//! Run with `tests/e2e/run --test create`. Ignored in plain `cargo test`.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail, ensure};
+use futures::StreamExt;
+use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
+use labdesk_e2e::{App, Launch, STEP, parse_loaded};
+use serde_json::{Value, json};
+
+const ACCESS_ID: &str = "create-access";
+const SECRET: &str = "create-secret-5d81f07b";
+const PROJECT: &str = "5e3000000000000000000001";
+const B_EXISTING: &str = "5e3000000000000000000b01";
+const PNG: &[u8] = include_bytes!("../../../icons/32x32.png");
+
+fn seed() -> Value {
+    json!({
+        "credentials": [{ "access_id": ACCESS_ID, "secret_key": SECRET }],
+        "projects": [{
+            "_id": PROJECT,
+            "name": "E2E create",
+            "status": "pending",
+            "projectType": "iat-rectangle",
+            "configuration": { "metadata": { "labelOptions": {
+                "mainLists": [{ "name": "Objects", "keys": ["objects"] }],
+                "availableLabels": { "objects": [
+                    { "id": "car", "name": "car", "color": "#e6194b", "bChannel": 1 }
+                ] }
+            }, "toolOptions": { "sequence": false } } },
+            "batches": [
+                { "_id": B_EXISTING, "name": "Existing", "tasks": [
+                    { "name": "taken.png", "resources": ["https://example.invalid/taken.png"] }
+                ] }
+            ]
+        }]
+    })
+}
+
+struct Server {
+    _dir: tempfile::TempDir,
+    running: lab_sandbox::Running,
+    client: LabClient,
+}
+
+async fn server(faults: &str) -> Result<Server> {
+    let dir = tempfile::tempdir()?;
+    let mut cfg = lab_sandbox::Config::new(dir.path());
+    if !faults.is_empty() {
+        cfg.faults = faults
+            .parse()
+            .map_err(|e| anyhow::anyhow!("faults: {e:?}"))?;
+    }
+    let sandbox = lab_sandbox::Sandbox::open(cfg)?;
+    let seed: lab_sandbox::seed::Seed = serde_json::from_value(seed())?;
+    sandbox.apply_seed(&seed)?;
+    let running = lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?;
+    let client = LabClient::new(
+        &running.base_url,
+        Credentials {
+            access_id: ACCESS_ID.into(),
+            secret_key: SECRET.into(),
+        },
+        ClientOptions::default(),
+    )?;
+    Ok(Server {
+        _dir: dir,
+        running,
+        client,
+    })
+}
+
+/// Names of the tasks of a batch, by the API (the oracle).
+async fn batch_names(client: &LabClient, batch_id: &str) -> Result<Vec<String>> {
+    let mut f = TaskFilter::new(PROJECT);
+    f.batch_ids = vec![batch_id.to_owned()];
+    let mut out = Vec::new();
+    let mut pages = Box::pin(client.task_pages(f));
+    while let Some(p) = pages.next().await {
+        for t in p?.tasks {
+            out.push(t["name"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+    Ok(out)
+}
+
+async fn batch_id_by_name(client: &LabClient, name: &str) -> Result<String> {
+    let batches = client
+        .batches(PROJECT, &lab_client::BatchFilter::default())
+        .await?;
+    batches
+        .into_iter()
+        .find(|b| b.name == name)
+        .map(|b| b.id)
+        .with_context(|| format!("no batch named {name}"))
+}
+
+/// The app with its own XDG dirs (fresh profiles and journal), in English.
+fn isolated(root: &Path) -> Result<Launch> {
+    let (mut launch, _) = Launch::isolated(root)?;
+    launch.env.push(("LANG".into(), "C.UTF-8".into()));
+    Ok(launch)
+}
+
+/// Adds a profile for `endpoint` through the connection screen and connects with it.
+async fn connect_profile(app: &App, endpoint: &str) -> Result<()> {
+    app.wait_text("[data-testid=connected-as]", "a connection", |t| {
+        !t.is_empty()
+    })
+    .await?;
+    app.click_button("Profiles…").await?;
+    app.click_button("Add a profile…").await?;
+    app.set_value("input[name=name]", "Create server").await?;
+    app.set_value("input[name=endpoint]", endpoint).await?;
+    app.set_value("input[name=accessId]", ACCESS_ID).await?;
+    app.set_value("input[name=secretKey]", SECRET).await?;
+    app.click_button("Save and connect").await?;
+    app.wait_text("[data-testid=connected-as]", "Create server", |t| {
+        t.contains("Create server")
+    })
+    .await?;
+    Ok(())
+}
+
+async fn open_create(app: &App) -> Result<()> {
+    app.click(&format!("button[data-project-id='{PROJECT}']"))
+        .await?;
+    app.click("[data-testid=open-create]").await?;
+    app.el("[data-testid=create-dropzone]").await?;
+    Ok(())
+}
+
+/// Emits a webview drag-drop event as the OS would (`kind`: drag-enter, drag-drop, drag-leave).
+async fn emit_drag(app: &App, kind: &str, paths: &[PathBuf]) -> Result<()> {
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    app.js(
+        r#"const [event, paths] = arguments;
+           const payload = event === 'tauri://drag-leave' ? null : { paths, position: { x: 400, y: 300 } };
+           return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload }).then(() => true);"#,
+        vec![json!(format!("tauri://{kind}")), json!(paths)],
+    )
+    .await
+    .with_context(|| format!("emitting tauri://{kind}"))?;
+    Ok(())
+}
+
+/// Waits until the screen listens to drops: a drag-enter shows the highlight.
+async fn wait_drop_ready(app: &App, paths: &[PathBuf]) -> Result<()> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        emit_drag(app, "drag-enter", paths).await?;
+        if app
+            .el_within(".create-drop-overlay", Duration::from_millis(500))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the create screen never reacted to a drag-enter");
+        }
+    }
+}
+
+async fn summary(app: &App, want: &str) -> Result<String> {
+    app.wait_text("[data-testid=create-summary]", want, |t| t == want)
+        .await
+}
+
+/// Waits until the upload view says the job is `state` (done, paused, cancelled).
+async fn wait_job_state(app: &App, state: &str, wait: Duration) -> Result<String> {
+    let deadline = Instant::now() + wait;
+    loop {
+        let v = app
+            .js(
+                "const e = document.querySelector('[data-testid=create-progress]'); return e ? [e.dataset.state, document.querySelector('[data-testid=create-counts]').textContent] : null;",
+                vec![],
+            )
+            .await?;
+        if let Some(a) = v.as_array()
+            && a[0] == state
+        {
+            return Ok(a[1].as_str().unwrap_or_default().to_owned());
+        }
+        if Instant::now() > deadline {
+            let err = app.text("[role=alert]").await.unwrap_or_default();
+            bail!("the job never reached {state} (last {v}, alert {err:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// "12 created · 0 skipped · 0 failed" → 12
+fn created_count(text: &str) -> u64 {
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.replace([',', '\u{202f}', '\u{a0}'], "").parse().ok())
+        .unwrap_or(0)
+}
+
+fn write_pngs(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for n in names {
+        std::fs::write(dir.join(n), PNG)?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn a_drop_preflight_create_then_browse() -> Result<()> {
+    let srv = server("").await?;
+    let root = tempfile::tempdir()?;
+    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
+    let _reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    app.screenshot("create-01-empty").await?;
+
+    // good1..5.png, an empty file, a .txt, a name already in the batch, a name repeated (sub/)
+    let d = root.path().join("drop");
+    write_pngs(&d, (1..=5).map(|i| format!("good{i}.png")))?;
+    write_pngs(&d.join("sub"), ["good1.png".to_owned()])?;
+    write_pngs(&d, ["taken.png".to_owned(), ".hidden.png".to_owned()])?;
+    std::fs::write(d.join("empty.png"), b"")?;
+    std::fs::write(d.join("notes.txt"), b"not an image")?;
+
+    wait_drop_ready(&app, std::slice::from_ref(&d)).await?;
+    app.screenshot("create-02-drag-over").await?;
+    emit_drag(&app, "drag-drop", std::slice::from_ref(&d)).await?;
+    app.el("[data-testid=create-grid]").await?;
+    ensure!(
+        app.el_within(".create-drop-overlay", Duration::from_millis(300))
+            .await
+            .is_err(),
+        "the drop highlight stayed after the drop"
+    );
+    // before a batch is chosen: names repeated in the drop and bad files already show
+    summary(&app, "5 new · 0 duplicates · 4 invalid").await?;
+    app.set_value("[data-testid=create-batch]", B_EXISTING)
+        .await?;
+    summary(&app, "4 new · 1 duplicate · 4 invalid").await?;
+    let states = app
+        .js(
+            "return Object.fromEntries([...document.querySelectorAll('[data-row-name]')].map((e, i) => [i + ':' + e.dataset.rowName, e.dataset.rowState]));",
+            vec![],
+        )
+        .await?;
+    let states: HashMap<String, String> = serde_json::from_value(states)?;
+    let state_of = |name: &str| -> Vec<&str> {
+        let mut v: Vec<(&String, &String)> = states
+            .iter()
+            .filter(|(k, _)| k.split_once(':').map(|x| x.1) == Some(name))
+            .collect();
+        v.sort();
+        v.into_iter().map(|(_, s)| s.as_str()).collect()
+    };
+    ensure!(state_of("taken.png") == ["duplicate"], "{states:?}");
+    ensure!(state_of("empty.png") == ["invalid"], "{states:?}");
+    ensure!(state_of("notes.txt") == ["invalid"], "{states:?}");
+    ensure!(
+        state_of("good1.png") == ["invalid", "invalid"],
+        "{states:?}"
+    );
+    ensure!(state_of("good2.png") == ["new"], "{states:?}");
+    ensure!(
+        !states.keys().any(|k| k.ends_with(".hidden.png")),
+        "hidden file listed"
+    );
+    // thumbnails of the visible image rows arrive lazily
+    app.el(".create-row .c-thumb img").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.screenshot("create-03-preflight-problems").await?;
+    let blocker = app.text("[data-testid=create-blocker]").await?;
+    ensure!(blocker.contains("invalid"), "blocker: {blocker:?}");
+
+    // fix: rename the repeated name (the sub-folder's row), skip the bad files
+    app.js(
+        r#"const rows = [...document.querySelectorAll('[data-row-name="good1.png"]')];
+           const input = rows[rows.length - 1].querySelector('input[type=text]');
+           const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
+           set.call(input, 'good1-sub.png');
+           input.dispatchEvent(new Event('input', { bubbles: true }));
+           return new Promise((ok) => setTimeout(() => {
+             input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+             ok(true);
+           }, 200));"#,
+        vec![],
+    )
+    .await?;
+    summary(&app, "6 new · 1 duplicate · 2 invalid").await?;
+    app.click("[data-testid=create-skip-invalid]").await?;
+    summary(&app, "6 new · 1 duplicate · 0 invalid · 2 skipped").await?;
+    // Refuse (the default) with a duplicate: nothing can be sent, and the screen says why
+    let blocker = app
+        .wait_text("[data-testid=create-blocker]", "refuse explanation", |t| {
+            t.contains("Skip existing")
+        })
+        .await?;
+    ensure!(
+        !app.el("[data-testid=create-start]")
+            .await?
+            .is_enabled()
+            .await?,
+        "Create is enabled under Refuse with a duplicate ({blocker})"
+    );
+    app.screenshot("create-04-refuse-explained").await?;
+    ensure!(
+        batch_names(&srv.client, B_EXISTING).await?.len() == 1,
+        "something was sent before confirming"
+    );
+    app.set_value("[data-testid=create-policy]", "skipExisting")
+        .await?;
+    app.wait_text("[data-testid=create-start]", "Create 6 tasks", |t| {
+        t == "Create 6 tasks"
+    })
+    .await?;
+    app.click("[data-testid=create-start]").await?;
+    let counts = wait_job_state(&app, "done", STEP).await?;
+    ensure!(
+        counts == "6 created · 0 skipped · 0 failed",
+        "counts {counts:?}"
+    );
+    app.screenshot("create-05-done").await?;
+
+    // oracle: exactly the six new names were added, no duplicate
+    let names = batch_names(&srv.client, B_EXISTING).await?;
+    let mut sorted = names.clone();
+    sorted.sort();
+    ensure!(
+        sorted
+            == [
+                "good1-sub.png",
+                "good1.png",
+                "good2.png",
+                "good3.png",
+                "good4.png",
+                "good5.png",
+                "taken.png"
+            ],
+        "batch has {sorted:?}"
+    );
+
+    app.click("[data-testid=create-open-tasks]").await?;
+    let deadline = Instant::now() + STEP;
+    loop {
+        let st = app.text("[data-testid=load-status]").await?;
+        if parse_loaded(&st) == Some((7, 7)) {
+            break;
+        }
+        if Instant::now() > deadline {
+            bail!("the task browser shows {st:?}, want 7 of 7");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let shown: Vec<String> = serde_json::from_value(
+        app.js(
+            "return [...document.querySelectorAll('[data-testid=task-grid] [data-task-name]')].map(e => e.dataset.taskName);",
+            vec![],
+        )
+        .await?,
+    )?;
+    let shown: HashSet<String> = shown.into_iter().collect();
+    ensure!(
+        shown.contains("good1-sub.png") && shown.len() == 7,
+        "browser shows {shown:?}"
+    );
+    app.screenshot("create-06-task-browser").await?;
+    app.quit().await
+}
+
+const DRAG_SOURCE: &str = r#"
+import sys, gi
+gi.require_version("Gtk", "3.0")
+from gi.repository import Gtk, Gdk, GLib
+uris = sys.argv[1:]
+w = Gtk.Window(title="e2e-drag-source")
+w.set_default_size(160, 120)
+w.move(20, 640)
+b = Gtk.Button(label="drag me")
+w.add(b)
+b.drag_source_set(Gdk.ModifierType.BUTTON1_MASK, [], Gdk.DragAction.COPY)
+b.drag_source_add_uri_targets()
+b.connect("drag-data-get", lambda wd, ctx, data, info, t: data.set_uris(uris))
+w.connect("destroy", Gtk.main_quit)
+w.show_all()
+GLib.timeout_add_seconds(120, Gtk.main_quit)
+Gtk.main()
+"#;
+
+fn xdotool(args: &[&str]) -> Result<String> {
+    let out = std::process::Command::new("xdotool").args(args).output()?;
+    ensure!(
+        out.status.success(),
+        "xdotool {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+struct KillOnDrop(std::process::Child);
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn b_real_x_drop_lists_the_files() -> Result<()> {
+    let srv = server("").await?;
+    let root = tempfile::tempdir()?;
+    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
+    let _reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    let d = root.path().join("real");
+    write_pngs(&d, ["real-one.png".to_owned(), "real-two.png".to_owned()])?;
+    let uris: Vec<String> = ["real-one.png", "real-two.png"]
+        .iter()
+        .map(|n| format!("file://{}", d.join(n).display()))
+        .collect();
+    let script = root.path().join("drag_source.py");
+    std::fs::write(&script, DRAG_SOURCE)?;
+    let _source = KillOnDrop(
+        std::process::Command::new("/usr/bin/python3")
+            .arg(&script)
+            .args(&uris)
+            .spawn()
+            .context("python3-gi is needed (scripts/setup installs it)")?,
+    );
+    let deadline = Instant::now() + STEP;
+    let win = loop {
+        if let Ok(w) = xdotool(&["search", "--onlyvisible", "--name", "e2e-drag-source"])
+            && !w.is_empty()
+        {
+            break w.lines().next().unwrap_or_default().to_owned();
+        }
+        if Instant::now() > deadline {
+            bail!("the GTK drag source window did not show");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let geo = xdotool(&["getwindowgeometry", "--shell", &win])?;
+    let val = |k: &str| -> i64 {
+        geo.lines()
+            .find_map(|l| l.strip_prefix(&format!("{k}=")))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    let (sx, sy) = (val("X") + val("WIDTH") / 2, val("Y") + val("HEIGHT") / 2);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    xdotool(&["mousemove", "--sync", &sx.to_string(), &sy.to_string()])?;
+    xdotool(&["mousedown", "1"])?;
+    let (tx, ty) = (700i64, 420i64);
+    for i in 1..=12 {
+        let x = sx + (tx - sx) * i / 12;
+        let y = sy + (ty - sy) * i / 12;
+        xdotool(&["mousemove", &x.to_string(), &y.to_string()])?;
+        tokio::time::sleep(Duration::from_millis(60)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let over = app
+        .el_within(".create-drop-overlay", Duration::from_secs(2))
+        .await
+        .is_ok();
+    if over {
+        app.screenshot("create-07-real-drag-over").await?;
+    }
+    xdotool(&["mouseup", "1"])?;
+    summary(&app, "2 new · 0 duplicates · 0 invalid").await?;
+    let names: Vec<String> = serde_json::from_value(
+        app.js(
+            "return [...document.querySelectorAll('[data-row-name]')].map(e => e.dataset.rowName);",
+            vec![],
+        )
+        .await?,
+    )?;
+    ensure!(
+        names == ["real-one.png", "real-two.png"],
+        "rows after the real drop: {names:?}"
+    );
+    ensure!(
+        over,
+        "no drop highlight while the real drag was over the window"
+    );
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    app.screenshot("create-08-real-drop").await?;
+    app.quit().await
+}
+
+/// Kills the app left behind by a failed test (tauri-driver does not always take it down).
+struct Reaper(u32);
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        if let Ok(bin) = labdesk_e2e::app_binary() {
+            for pid in descendants_running(self.0, &bin) {
+                let _ = std::process::Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
+/// Process ids below `root` (children, grandchildren…) whose executable is `exe`.
+fn descendants_running(root: u32, exe: &Path) -> Vec<u32> {
+    let mut parent: HashMap<u32, u32> = HashMap::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+                continue;
+            };
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                && let Some(rest) = stat.rsplit_once(") ").map(|x| x.1)
+                && let Some(ppid) = rest.split_whitespace().nth(1).and_then(|p| p.parse().ok())
+            {
+                parent.insert(pid, ppid);
+            }
+        }
+    }
+    let exe = std::fs::canonicalize(exe).unwrap_or_else(|_| exe.to_path_buf());
+    parent
+        .keys()
+        .copied()
+        .filter(|&pid| {
+            let mut p = pid;
+            for _ in 0..16 {
+                match parent.get(&p) {
+                    Some(&pp) if pp == root => return true,
+                    Some(&pp) if pp > 1 => p = pp,
+                    _ => return false,
+                }
+            }
+            false
+        })
+        .filter(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|e| e == exe))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
+    const N: usize = 300;
+    let srv = server("latency=25ms").await?;
+    let root = tempfile::tempdir()?;
+    let launch = isolated(&root.path().join("xdg"))?;
+    let app = App::launch_with(launch.clone()).await?;
+    let _reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    let d = root.path().join("many");
+    write_pngs(&d, (0..N).map(|i| format!("img-{i:04}.png")))?;
+    wait_drop_ready(&app, std::slice::from_ref(&d)).await?;
+    emit_drag(&app, "drag-drop", std::slice::from_ref(&d)).await?;
+    app.el("[data-testid=create-grid]").await?;
+    app.js(
+        "document.querySelectorAll('input[name=create-target]')[1].click(); return true;",
+        vec![],
+    )
+    .await?;
+    app.set_value("[data-testid=create-batch-name]", "Killed batch")
+        .await?;
+    summary(&app, "300 new · 0 duplicates · 0 invalid").await?;
+    app.click("[data-testid=create-start]").await?;
+
+    // kill the app once part of the batch is created
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done_at_kill = loop {
+        let c = app
+            .text("[data-testid=create-counts]")
+            .await
+            .unwrap_or_default();
+        let n = created_count(&c);
+        if n >= 40 {
+            break n;
+        }
+        if Instant::now() > deadline {
+            app.screenshot("create-09-no-progress").await?;
+            let alert = app.text("[role=alert]").await.unwrap_or_default();
+            let state = app
+                .text("[data-testid=create-state]")
+                .await
+                .unwrap_or_default();
+            bail!("the job did not progress (counts {c:?}, state {state:?}, alert {alert:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    app.screenshot("create-09-before-kill").await?;
+    let bin = labdesk_e2e::app_binary()?;
+    let pids = descendants_running(app.driver_pid(), &bin);
+    ensure!(
+        pids.len() == 1,
+        "expected one labdesk process, found {pids:?}"
+    );
+    let st = std::process::Command::new("kill")
+        .args(["-KILL", &pids[0].to_string()])
+        .status()?;
+    ensure!(st.success(), "kill -KILL {} failed", pids[0]);
+    drop(app);
+    let batch = batch_id_by_name(&srv.client, "Killed batch").await?;
+    let at_kill = batch_names(&srv.client, &batch).await?.len();
+    println!("measure: killed with {done_at_kill} shown created, {at_kill} in the batch, of {N}");
+    ensure!(
+        at_kill < N,
+        "the job finished before the kill: nothing to resume"
+    );
+
+    // restart: the journal offers to resume
+    let app = App::launch_with(launch).await?;
+    let _reaper = Reaper(app.driver_pid());
+    if app.el("[data-testid=create-resume]").await.is_err() {
+        app.screenshot("create-10-no-resume-prompt").await?;
+    }
+    let banner = app
+        .wait_text("[data-testid=create-resume]", "the resume prompt", |t| {
+            t.contains("Killed batch") && t.contains("300 tasks")
+        })
+        .await?;
+    println!("resume prompt: {banner}");
+    app.screenshot("create-10-resume-prompt").await?;
+    app.click("[data-testid=create-resume] button.primary")
+        .await?;
+    let counts = wait_job_state(&app, "done", Duration::from_secs(180)).await?;
+    app.screenshot("create-11-resumed-done").await?;
+    let names = batch_names(&srv.client, &batch).await?;
+    let unique: HashSet<&String> = names.iter().collect();
+    ensure!(
+        names.len() == N && unique.len() == N,
+        "batch has {} tasks ({} distinct names), want exactly {N}; window says {counts:?}",
+        names.len(),
+        unique.len()
+    );
+    ensure!(
+        counts.starts_with(&format!("{N} created")),
+        "window counts {counts:?}"
+    );
+    app.quit().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn d_throughput_window_vs_cli() -> Result<()> {
+    const N: usize = 500;
+    let srv = server("").await?;
+    let root = tempfile::tempdir()?;
+    let d = root.path().join("five-hundred");
+    write_pngs(&d, (0..N).map(|i| format!("t-{i:04}.png")))?;
+
+    // the CLI on the same sandbox and files, into its own new batch
+    let lab = std::env::var("LAB_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            labdesk_e2e::app_binary()
+                .map(|b| b.with_file_name("lab"))
+                .unwrap_or_default()
+        });
+    let cli_batch = srv.client.create_batch(PROJECT, "CLI 500").await?;
+    let t0 = Instant::now();
+    let mut cmd = std::process::Command::new(&lab);
+    cmd.args([
+        "create-tasks",
+        "--project",
+        PROJECT,
+        "--batch",
+        &cli_batch.id,
+        "--endpoint",
+        &srv.running.base_url,
+        "--access-id",
+        ACCESS_ID,
+        "--secret-key",
+        SECRET,
+    ])
+    .arg(&d);
+    // off the runtime: the sandbox answering the CLI runs on it
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await?
+        .with_context(|| {
+            format!(
+                "running {} (build it: cargo build -p lab-cli)",
+                lab.display()
+            )
+        })?;
+    let cli = t0.elapsed();
+    ensure!(
+        out.status.success(),
+        "lab create-tasks failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    ensure!(batch_names(&srv.client, &cli_batch.id).await?.len() == N);
+
+    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
+    let _reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    wait_drop_ready(&app, std::slice::from_ref(&d)).await?;
+    emit_drag(&app, "drag-drop", std::slice::from_ref(&d)).await?;
+    app.el("[data-testid=create-grid]").await?;
+    app.js(
+        "document.querySelectorAll('input[name=create-target]')[1].click(); return true;",
+        vec![],
+    )
+    .await?;
+    app.set_value("[data-testid=create-batch-name]", "Window 500")
+        .await?;
+    summary(&app, "500 new · 0 duplicates · 0 invalid").await?;
+    let t1 = Instant::now();
+    app.click("[data-testid=create-start]").await?;
+    let counts = wait_job_state(&app, "done", Duration::from_secs(300)).await?;
+    let window = t1.elapsed();
+    let batch = batch_id_by_name(&srv.client, "Window 500").await?;
+    ensure!(
+        batch_names(&srv.client, &batch).await?.len() == N,
+        "{counts}"
+    );
+    println!(
+        "measure: create {N} PNG tasks on the same sandbox: window {:.2} s ({:.0} tasks/s), lab create-tasks {:.2} s ({:.0} tasks/s)",
+        window.as_secs_f64(),
+        N as f64 / window.as_secs_f64(),
+        cli.as_secs_f64(),
+        N as f64 / cli.as_secs_f64()
+    );
+    app.quit().await
+}

@@ -1,0 +1,58 @@
+// Top bar, navigation, language menu (App.tsx) — owner: a11y.
+import type { Area } from "../index";
+
+const en = {
+  "app.name": "Lab Desk",
+  "app.windowTitle": "{page} · Lab Desk",
+  "app.skipToContent": "Skip to content",
+  "app.whereYouAre": "Where you are",
+  "app.projects": "Projects",
+  "app.tasks": "Tasks",
+  "app.connection": "Connection",
+  "app.starting": "Starting",
+  "app.backToProjects": "Back to projects",
+  "app.connectedAs": "Connected:",
+  "app.profiles": "Profiles…",
+  "app.connecting": "Connecting…",
+  "app.language": "Language",
+  "app.languageSystem": "System ({name})",
+  "app.languageEnglish": "English",
+  "app.languageFrench": "Français",
+  "app.languageSaveFailed": "The language is used now but could not be saved for next time: {message}",
+  "app.display": "Display",
+  "app.theme": "Theme",
+  "app.themeSystem": "System theme",
+  "app.themeLight": "Light",
+  "app.themeDark": "Dark",
+  "app.themeSaveFailed": "The theme is used now but could not be saved for next time: {message}",
+} satisfies Area<string>["en"];
+
+export const app: Area<keyof typeof en> = {
+  en,
+  fr: {
+    "app.name": "Lab Desk",
+    "app.windowTitle": "{page} · Lab Desk",
+    "app.skipToContent": "Aller au contenu",
+    "app.whereYouAre": "Vous êtes ici",
+    "app.projects": "Projets",
+    "app.tasks": "Tâches",
+    "app.connection": "Connexion",
+    "app.starting": "Démarrage",
+    "app.backToProjects": "Retour aux projets",
+    "app.connectedAs": "Connecté\u00a0:",
+    "app.profiles": "Profils…",
+    "app.connecting": "Connexion…",
+    "app.language": "Langue",
+    "app.languageSystem": "Système ({name})",
+    "app.languageEnglish": "English",
+    "app.languageFrench": "Français",
+    "app.languageSaveFailed":
+      "La langue est appliquée mais n’a pas pu être enregistrée pour la prochaine fois\u00a0: {message}",
+    "app.display": "Affichage",
+    "app.theme": "Thème",
+    "app.themeSystem": "Thème système",
+    "app.themeLight": "Clair",
+    "app.themeDark": "Sombre",
+    "app.themeSaveFailed": "Le thème est appliqué mais n’a pas pu être enregistré pour la prochaine fois\u00a0: {message}",
+  },
+};

@@ -1,0 +1,143 @@
+import { describe, expect, it } from "vitest";
+import type { JobProgress } from "../bindings/JobProgress";
+import type { PreflightView } from "../bindings/PreflightView";
+import type { RowView } from "../bindings/RowView";
+import { setLocale, t } from "../i18n";
+import {
+  checkMessage,
+  cleanPaths,
+  createBlocker,
+  filterRows,
+  progressFigures,
+  rowState,
+  tasksToCreate,
+  thumbsToFetch,
+  worthNotifying,
+} from "./create";
+
+function row(idx: number, over: Partial<RowView> = {}): RowView {
+  return {
+    idx,
+    source: { from: "file" },
+    path: `/drop/img${idx}.png`,
+    name: `img${idx}.png`,
+    size: 100,
+    kind: "image",
+    format: "png",
+    checks: [],
+    skip: false,
+    resources: 1,
+    hasData: false,
+    ...over,
+  };
+}
+
+function view(rows: RowView[]): PreflightView {
+  return {
+    rows,
+    summary: { new: 0, duplicates: 0, invalid: 0, skipped: 0 },
+    warnings: [],
+    hiddenSkipped: 0,
+    needsBatchCheck: false,
+  };
+}
+
+const dup = (i: number) => row(i, { checks: [{ check: "nameExistsInBatch" }] });
+const empty = (i: number) => row(i, { kind: "empty", checks: [{ check: "empty" }], size: 0 });
+const repeated = (i: number) => row(i, { checks: [{ check: "nameRepeatedInDrop" }] });
+const existing = { kind: "existing", batchId: "b1" } as const;
+
+describe("create: row states", () => {
+  it("puts each row in exactly one state, like the Rust summary", () => {
+    expect(rowState(row(0))).toBe("new");
+    expect(rowState(dup(1))).toBe("duplicate");
+    expect(rowState(empty(2))).toBe("invalid");
+    expect(rowState(repeated(3))).toBe("invalid");
+    expect(rowState({ ...empty(4), skip: true })).toBe("skipped");
+    const rows = [row(0), dup(1), empty(2), { ...row(3), skip: true }];
+    expect(filterRows(rows, "problems").map((r) => r.idx)).toEqual([1, 2]);
+    expect(filterRows(rows, "skipped").map((r) => r.idx)).toEqual([3]);
+    expect(filterRows(rows, "all")).toHaveLength(4);
+  });
+
+  it("turns every check into a message naming the detail", () => {
+    setLocale("en");
+    const m = checkMessage({ check: "dataInvalid", path: "data/annotations/0", message: "bad" });
+    expect(t(m.key, m.vars)).toBe("Data invalid at data/annotations/0: bad");
+    expect(t(checkMessage({ check: "empty" }).key)).toContain("0 bytes");
+  });
+});
+
+describe("create: what blocks Create", () => {
+  it("asks for files, a batch and fixes first", () => {
+    expect(createBlocker(null, "refuse", existing)).toBe("create.block.empty");
+    expect(createBlocker(view([row(0)]), "refuse", { kind: "existing", batchId: "" })).toBe("create.block.noBatch");
+    expect(createBlocker(view([row(0)]), "refuse", { kind: "new", name: "  " })).toBe("create.block.noBatchName");
+    expect(createBlocker(view([row(0), empty(1)]), "refuse", existing)).toBe("create.block.invalid");
+    expect(createBlocker(view([row(0), { ...empty(1), skip: true }]), "refuse", existing)).toBeNull();
+  });
+
+  it("follows the duplicate policy", () => {
+    const v = view([row(0), dup(1)]);
+    expect(createBlocker(v, "refuse", existing)).toBe("create.block.refuse");
+    expect(createBlocker(v, "skipExisting", existing)).toBeNull();
+    expect(tasksToCreate(v, "skipExisting")).toBe(1);
+    expect(tasksToCreate(v, "insertAnyway")).toBe(2);
+    expect(createBlocker(view([dup(0)]), "skipExisting", existing)).toBe("create.block.nothing");
+    // a name repeated in the drop only blocks when duplicates are refused or skipped
+    const r = view([repeated(0), repeated(1)]);
+    expect(createBlocker(r, "skipExisting", existing)).toBe("create.block.invalid");
+    expect(createBlocker(r, "insertAnyway", existing)).toBeNull();
+  });
+
+  it("explains the refuse policy with what to do", () => {
+    setLocale("en");
+    expect(t("create.block.refuse")).toMatch(/Skip existing/);
+    setLocale("fr");
+    expect(t("create.block.refuse")).toMatch(/Ignorer les existants/);
+    expect(t("create.summary", { new: 2, duplicates: 1, invalid: 0, skipped: 0 })).toBe(
+      "2 nouvelles · 1 doublon · 0 invalide",
+    );
+    setLocale("en");
+    expect(t("create.summary", { new: 5, duplicates: 1, invalid: 2, skipped: 1 })).toBe(
+      "5 new · 1 duplicate · 2 invalid · 1 skipped",
+    );
+  });
+});
+
+describe("create: progress", () => {
+  const p = (over: Partial<JobProgress["counts"]>, etaMs: number | null): JobProgress => ({
+    jobId: "j",
+    counts: { total: 10, pending: 10, done: 0, failed: 0, skipped: 0, bytesTotal: 0, bytesDone: 0, ...over },
+    elapsedMs: 1000,
+    etaMs,
+    item: null,
+    message: null,
+  });
+
+  it("counts finished tasks and prefers bytes for the bar", () => {
+    const f = progressFigures(p({ done: 3, failed: 1, skipped: 1, pending: 5 }, 4000));
+    expect(f).toMatchObject({ finished: 5, total: 10, percent: 50, etaSeconds: 4 });
+    const b = progressFigures(p({ done: 1, pending: 9, bytesTotal: 1000, bytesDone: 250 }, null));
+    expect(b.percent).toBe(25);
+    expect(b.etaSeconds).toBeNull();
+  });
+
+  it("notifies only after long jobs", () => {
+    expect(worthNotifying(4999)).toBe(false);
+    expect(worthNotifying(5000)).toBe(true);
+  });
+});
+
+describe("create: lazy thumbnails and paths", () => {
+  it("fetches only visible local images not known or in flight", () => {
+    const rows = [row(0), row(1), row(2, { kind: "remote", path: null }), row(3), row(4)];
+    const known = new Map<number, string | null>([[0, "data:"]]);
+    expect(thumbsToFetch(rows, 0, 4, known, new Set([1]))).toEqual([3]);
+    expect(thumbsToFetch(rows, 3, 5, known, new Set())).toEqual([3, 4]);
+  });
+
+  it("drops blank and repeated paths", () => {
+    expect(cleanPaths([" /a ", "/b", "", "/a"])).toEqual(["/a", "/b"]);
+  });
+});

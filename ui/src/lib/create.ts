@@ -1,0 +1,142 @@
+// Pure logic of the "Create tasks" screens: row states, what blocks "Create", progress figures,
+// which thumbnails to fetch. No Tauri, no React: unit-tested in create.test.ts.
+import type { RowCheck as Check } from "../bindings/RowCheck";
+import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
+import type { JobProgress } from "../bindings/JobProgress";
+import type { PreflightView } from "../bindings/PreflightView";
+import type { RowView } from "../bindings/RowView";
+import type { MessageKey, Vars } from "../i18n";
+
+/** Where a row stands, in the order of the summary line. */
+export type RowState = "new" | "duplicate" | "invalid" | "skipped";
+
+export function isBlocking(c: Check, policy: DuplicatePolicy): boolean {
+  if (c.check === "nameExistsInBatch") return false;
+  if (c.check === "nameRepeatedInDrop") return policy !== "insertAnyway";
+  return true;
+}
+
+/** Same rule as the summary computed in Rust (Refuse counts repeated names as invalid). */
+export function rowState(r: RowView): RowState {
+  if (r.skip) return "skipped";
+  if (r.checks.some((c) => isBlocking(c, "refuse"))) return "invalid";
+  if (r.checks.some((c) => c.check === "nameExistsInBatch")) return "duplicate";
+  return "new";
+}
+
+/** A check as a message key with its values. */
+export function checkMessage(c: Check): { key: MessageKey; vars: Vars } {
+  switch (c.check) {
+    case "unreadable":
+      return { key: "create.check.unreadable", vars: { detail: c.message } };
+    case "empty":
+      return { key: "create.check.empty", vars: {} };
+    case "unsupported":
+      return { key: "create.check.unsupported", vars: { detail: c.message } };
+    case "nameRepeatedInDrop":
+      return { key: "create.check.repeated", vars: {} };
+    case "nameExistsInBatch":
+      return { key: "create.check.exists", vars: {} };
+    case "dataInvalid":
+      return { key: "create.check.dataInvalid", vars: { path: c.path, detail: c.message } };
+    case "nameInvalid":
+      return { key: "create.check.nameInvalid", vars: { detail: c.message } };
+  }
+}
+
+export type RowFilter = "all" | "problems" | RowState;
+
+export function filterRows(rows: RowView[], f: RowFilter): RowView[] {
+  if (f === "all") return rows;
+  if (f === "problems") return rows.filter((r) => rowState(r) === "invalid" || rowState(r) === "duplicate");
+  return rows.filter((r) => rowState(r) === f);
+}
+
+export type Target = { kind: "existing"; batchId: string } | { kind: "new"; name: string };
+
+/** Why "Create" cannot be pressed yet (a message key), or null when it can. */
+export function createBlocker(view: PreflightView | null, policy: DuplicatePolicy, target: Target): MessageKey | null {
+  if (!view || view.rows.length === 0) return "create.block.empty";
+  if (target.kind === "existing" && !target.batchId) return "create.block.noBatch";
+  if (target.kind === "new" && !target.name.trim()) return "create.block.noBatchName";
+  const live = view.rows.filter((r) => !r.skip);
+  if (live.some((r) => r.checks.some((c) => isBlocking(c, policy)))) return "create.block.invalid";
+  const dupes = live.filter((r) => r.checks.some((c) => c.check === "nameExistsInBatch")).length;
+  if (policy === "refuse" && dupes > 0) return "create.block.refuse";
+  const toCreate = policy === "skipExisting" ? live.length - dupes : live.length;
+  if (toCreate === 0) return "create.block.nothing";
+  return null;
+}
+
+/** How many tasks "Create" will send under `policy`. */
+export function tasksToCreate(view: PreflightView | null, policy: DuplicatePolicy): number {
+  if (!view) return 0;
+  const live = view.rows.filter((r) => !r.skip);
+  if (policy !== "skipExisting") return live.length;
+  return live.filter((r) => !r.checks.some((c) => c.check === "nameExistsInBatch")).length;
+}
+
+export interface ProgressFigures {
+  finished: number;
+  total: number;
+  percent: number;
+  bytesDone: number;
+  bytesTotal: number;
+  etaSeconds: number | null;
+}
+
+export function progressFigures(p: JobProgress): ProgressFigures {
+  const c = p.counts;
+  const finished = c.done + c.failed + c.skipped;
+  const percent =
+    c.bytesTotal > 0
+      ? Math.floor((100 * c.bytesDone) / c.bytesTotal)
+      : c.total > 0
+        ? Math.floor((100 * finished) / c.total)
+        : 100;
+  return {
+    finished,
+    total: c.total,
+    percent: Math.max(0, Math.min(100, percent)),
+    bytesDone: c.bytesDone,
+    bytesTotal: c.bytesTotal,
+    etaSeconds: p.etaMs === null ? null : Math.round(p.etaMs / 1000),
+  };
+}
+
+/** A long job that ends deserves an OS notification (sent only when the window is not focused). */
+export const NOTIFY_AFTER_MS = 5000;
+export function worthNotifying(elapsedMs: number): boolean {
+  return elapsedMs >= NOTIFY_AFTER_MS;
+}
+
+/** Rows in `start..end` (of the shown list) whose thumbnail is neither known nor being fetched. */
+export function thumbsToFetch(
+  shown: RowView[],
+  start: number,
+  end: number,
+  known: ReadonlyMap<number, string | null>,
+  inFlight: ReadonlySet<number>,
+): number[] {
+  const out: number[] = [];
+  for (const r of shown.slice(start, end)) {
+    if (r.kind !== "image" || r.path === null) continue;
+    if (known.has(r.idx) || inFlight.has(r.idx)) continue;
+    out.push(r.idx);
+  }
+  return out;
+}
+
+/** Paths from a file dialog or a drop, without blanks and repeats. */
+export function cleanPaths(paths: readonly string[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const p of paths) {
+    const s = p.trim();
+    if (s && !seen.has(s)) {
+      seen.add(s);
+      out.push(s);
+    }
+  }
+  return out;
+}
