@@ -481,7 +481,12 @@ pub async fn prepare(
         project_id: project_id.to_owned(),
         count,
         formats: format_choices(&cfg, project_id, chrono::Local::now()),
-        last_folder: history.last_folder(project_id)?,
+        // A damaged history file must not keep the user from exporting: only the remembered
+        // folder is lost (the history screen reports the problem itself).
+        last_folder: history.last_folder(project_id).unwrap_or_else(|e| {
+            tracing::warn!("export history unreadable, no remembered folder: {e}");
+            None
+        }),
         mask_labels: summary
             .labels
             .into_iter()

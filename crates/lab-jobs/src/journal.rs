@@ -907,8 +907,13 @@ pub async fn run_create_job(
                 }
                 OutcomeStatus::Failed => match err {
                     Some(e) if stops_the_job(e.kind) => {
-                        // Its creation may have happened: attempts > 0, resolved at the next run.
-                        journal.clear_in_flight(job_id, it.idx)?;
+                        // Its creation may have happened: attempts > 0, resolved by name at the
+                        // next run. Under "insert anyway" there is no name check: the item stays
+                        // in flight so the next run reports it as in doubt instead of sending it
+                        // again (which could create a duplicate).
+                        if job.policy != DuplicatePolicy::InsertAnyway {
+                            journal.clear_in_flight(job_id, it.idx)?;
+                        }
                         if stop_error.is_none() {
                             stop_error = Some(Error::Stopped(e));
                         }

@@ -3,7 +3,7 @@
 //
 // Drag-and-drop arrives as the webview's drag-drop events (onDragDropEvent: listen + unlisten).
 // The window tests deliver "tauri://drag-drop" with file paths the way the OS does.
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel } from "@tauri-apps/api/core";
 import { getCurrentWebview } from "@tauri-apps/api/webview";
 import type { BatchTarget } from "../bindings/BatchTarget";
 import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
@@ -14,17 +14,9 @@ import type { PreflightView } from "../bindings/PreflightView";
 import type { RunResult } from "../bindings/RunResult";
 import type { StartRequest } from "../bindings/StartRequest";
 import type { Thumb } from "../bindings/Thumb";
-import { toAppError } from "./index";
+import { call } from "./index";
 
 export type { BatchTarget, DuplicatePolicy, ItemView, JobInfo, JobProgress, PreflightView, RunResult, StartRequest, Thumb };
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toAppError(e);
-  }
-}
 
 export const createApi = {
   scan: (session: string, paths: string[], append: boolean) =>

@@ -1,16 +1,7 @@
 // Native dialogs and OS notifications (owner: export). Titles are translated by the caller;
 // window tests find the GTK dialog by its title.
-import { invoke } from "@tauri-apps/api/core";
 import type { DialogFilter } from "../bindings/DialogFilter";
-import { toAppError } from "./index";
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toAppError(e);
-  }
-}
+import { call } from "./index";
 
 export const dialogs = {
   /** A folder, or null when the user cancelled. */

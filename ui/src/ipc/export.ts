@@ -1,5 +1,5 @@
 // Export commands (owner: export).
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel } from "@tauri-apps/api/core";
 import type { ExportOutcome } from "../bindings/ExportOutcome";
 import type { ExportPlan } from "../bindings/ExportPlan";
 import type { ExportProgress } from "../bindings/ExportProgress";
@@ -7,15 +7,7 @@ import type { ExportRecipe } from "../bindings/ExportRecipe";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
 import type { TargetCheck } from "../bindings/TargetCheck";
-import { toAppError } from "./index";
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toAppError(e);
-  }
-}
+import { call } from "./index";
 
 export const exportApi = {
   /** Task count of the scope, formats (with the reason when one does not fit), last folder. */

@@ -31,7 +31,8 @@ export function toAppError(e: unknown): AppError {
   return { kind: "internal", message };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** Invokes a command; failures are noted (recent errors, offline banner) and rethrown as AppError. */
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     const out = await invoke<T>(cmd, args);
     noteCallOk(cmd);

@@ -1,19 +1,10 @@
 // Settings and state kept in settings.json in the app config dir (owner: ship).
 // get/update go to the Rust SettingsStore; `update` sends only the keys that change.
-import { invoke } from "@tauri-apps/api/core";
 import type { Settings } from "../bindings/Settings";
-import { toAppError } from "./index";
+import { call } from "./index";
 
 /** What the window may change (the window geometry is written by the app itself). */
 export type SettingsPatch = Partial<Omit<Settings, "window" | "startupNotice">>;
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toAppError(e);
-  }
-}
 
 export const settingsApi = {
   get: () => call<Settings>("get_settings"),

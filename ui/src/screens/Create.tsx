@@ -628,7 +628,9 @@ function UploadPanel({
       started.current = true;
       if (request) {
         const run = createApi.start(request, onProgress);
-        void run.finally(() => createApi.close(request.session).catch(() => undefined)).catch(() => undefined);
+        // The pre-flight session is only dropped once the job exists: a start refused (duplicates,
+        // offline, bad batch name) keeps the user's files, names and skips for another try.
+        void run.then(() => createApi.close(request.session).catch(() => undefined)).catch(() => undefined);
         void finish(run, Date.now());
       } else if (initialJobId) {
         createApi.job(initialJobId).then(
