@@ -310,6 +310,42 @@ pub async fn wait_x_window(title: &str, wait: Duration) -> Result<String> {
     }
 }
 
+/// Drives a GTK *save* dialog titled `title`: types the absolute `path` into its name field
+/// (GTK accepts a full path there) and confirms.
+pub async fn save_in_native_dialog(title: &str, path: &Path) -> Result<()> {
+    let w = wait_x_window(title, STEP).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let xdo = |args: &[&str]| -> Result<()> {
+        let st = Command::new("xdotool").args(args).status()?;
+        if !st.success() {
+            bail!("xdotool {args:?} failed");
+        }
+        Ok(())
+    };
+    xdo(&["windowfocus", "--sync", &w])?;
+    xdo(&["key", "ctrl+a"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdo(&["key", "Return"])?;
+    let deadline = Instant::now() + STEP;
+    loop {
+        let out = Command::new("xdotool")
+            .args(["search", "--onlyvisible", "--name", title])
+            .output()?;
+        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "the save dialog {title:?} did not accept {}",
+                path.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Drives a native GTK file chooser titled `title` to `path` with real key presses
 /// (see /work/shared/gui-testing.md): focus it, leave "Recent", type the path, Return.
 /// Works for folder, open and save dialogs. (export)

@@ -604,8 +604,11 @@ async fn window_end_to_end() -> Result<()> {
         rows.len() == 2 && rows.iter().all(|r| r.contains("done")),
         "results: {rows:?}"
     );
-    // results saved as CSV
+    // results saved as CSV, where the user says in the native save dialog
+    let csv_dir = tempfile::tempdir()?;
+    let csv_target = csv_dir.path().join("bulk-results.csv");
     app.click_button("Save as CSV").await?;
+    labdesk_e2e::save_in_native_dialog("Save the results as CSV", &csv_target).await?;
     let notice = app
         .wait_text("[data-testid=bulk-dialog] .banner.ok", "saved", |t| {
             t.contains("Saved as")
@@ -616,6 +619,11 @@ async fn window_end_to_end() -> Result<()> {
         .trim_start_matches("Saved as")
         .trim()
         .to_owned();
+    ensure!(
+        Path::new(&csv_path) == csv_target,
+        "saved to {csv_path}, not where the dialog said ({})",
+        csv_target.display()
+    );
     let csv = std::fs::read_to_string(&csv_path).with_context(|| format!("reading {csv_path}"))?;
     ensure!(
         csv.starts_with("task_id,task_name,result,message") && csv.lines().count() == 3,
