@@ -215,7 +215,9 @@ impl App {
 
     /// Sets an input/textarea/select value the way React notices (native setter + events).
     pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
-        self.el(css).await?;
+        // An input enabled by the previous step may still be disabled until React re-renders.
+        let e = self.el(css).await?;
+        self.wait_enabled(&e).await?;
         self.client
             .execute(
                 r#"const [sel, v] = arguments;

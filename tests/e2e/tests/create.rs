@@ -568,8 +568,7 @@ async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
         vec![],
     )
     .await?;
-    app.set_value("[data-testid=create-batch-name]", "Killed batch")
-        .await?;
+    set_new_batch_name(&app, "Killed batch").await?;
     summary(&app, "300 new · 0 duplicates · 0 invalid").await?;
     app.click("[data-testid=create-start]").await?;
 
@@ -710,8 +709,7 @@ async fn d_throughput_window_vs_cli() -> Result<()> {
         vec![],
     )
     .await?;
-    app.set_value("[data-testid=create-batch-name]", "Window 500")
-        .await?;
+    set_new_batch_name(&app, "Window 500").await?;
     summary(&app, "500 new · 0 duplicates · 0 invalid").await?;
     let t1 = Instant::now();
     app.click("[data-testid=create-start]").await?;
@@ -730,4 +728,25 @@ async fn d_throughput_window_vs_cli() -> Result<()> {
         N as f64 / cli.as_secs_f64()
     );
     app.quit().await
+}
+
+/// Types the new batch's name and waits until the screen took it (the blocker no longer asks
+/// for a name); types it again if a re-render of the target radio swallowed the first value.
+async fn set_new_batch_name(app: &App, name: &str) -> Result<()> {
+    for _ in 0..5 {
+        app.set_value("[data-testid=create-batch-name]", name)
+            .await?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let typed = app
+            .js(
+                "const e = document.querySelector('[data-testid=create-batch-name]'); return e ? e.value : '';",
+                vec![],
+            )
+            .await?;
+        let blocker = app.text("[data-testid=create-blocker]").await?;
+        if typed.as_str() == Some(name) && !blocker.contains("Type a name for the new batch") {
+            return Ok(());
+        }
+    }
+    bail!("the new batch name {name:?} did not stick in the Create screen")
 }
