@@ -166,8 +166,15 @@ async fn settings_about_diagnostics_offline() -> Result<()> {
     app.el("[data-testid=batches]").await?;
     app.set_value("[data-testid=language]", "fr").await?;
     wait_lang(&app, "fr").await?;
-    let win = wait_x_window("Lab Desk", labdesk_e2e::STEP).await?;
-    run("xdotool", &["windowsize", &win, "1040", "720"])?;
+    wait_x_window("Lab Desk", labdesk_e2e::STEP).await?;
+    // Resize every visible "Lab Desk" window: a window left by an earlier test may be listed first.
+    let wins = run(
+        "xdotool",
+        &["search", "--onlyvisible", "--name", "Lab Desk"],
+    )?;
+    for win in wins.lines().map(str::trim).filter(|w| !w.is_empty()) {
+        let _ = run("xdotool", &["windowsize", win, "1040", "720"]);
+    }
     // the size is saved (debounced) once the window reports it
     let sf = settings_file(&config);
     let deadline = std::time::Instant::now() + labdesk_e2e::STEP;
