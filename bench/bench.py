@@ -22,7 +22,13 @@ import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ACCESS_ID, SECRET_KEY = "bench", "bench-secret"
-P_CREATE, B_CREATE_SDK, B_CREATE_LAB = "6b0000000000000000000001", "6b00000000000000000000a1", "6b00000000000000000000a2"
+P_CREATE = "6b0000000000000000000001"
+MAX_REPS = 9  # create batches per side (one fresh batch per repetition)
+
+
+def create_batch(side: str, rep: int) -> str:
+    """The empty batch that repetition `rep` of `side` ("sdk" or "lab") creates into."""
+    return f"6b00000000000000000000{'a' if side == 'sdk' else 'b'}{rep}"
 P_BIG, B_BIG = "6b0000000000000000000002", "6b00000000000000000000b1"
 P_SMALL, B_SMALL = "6b0000000000000000000003", "6b00000000000000000000c1"
 EXPORT_FIELDS = "data,data.mask,jobs,metrics"  # what lab-export asks for
@@ -74,8 +80,8 @@ def make_seed(n_big: int, n_small: int):
     return {
         "credentials": [{"access_id": ACCESS_ID, "secret_key": SECRET_KEY}],
         "projects": [
-            project(P_CREATE, "bench create", [{"_id": B_CREATE_SDK, "name": "sdk"},
-                                               {"_id": B_CREATE_LAB, "name": "lab"}]),
+            project(P_CREATE, "bench create", [{"_id": create_batch(side, r), "name": f"{side} {r}"}
+                                               for side in ("sdk", "lab") for r in range(MAX_REPS)]),
             project(P_BIG, f"bench {n_big}", [{"_id": B_BIG, "name": "big", "tasks": seed_tasks(n_big, "big", rng)}]),
             project(P_SMALL, f"bench {n_small}",
                     [{"_id": B_SMALL, "name": "small", "tasks": seed_tasks(n_small, "small", rng)}]),
@@ -147,6 +153,8 @@ def main():
     a = ap.parse_args()
     n_create, n_big, n_small = (40, 600, 120) if a.quick else (1000, 20000, 2000)
     reps = a.reps or (1 if a.quick else 3)
+    if reps > MAX_REPS:
+        raise SystemExit(f"--reps: at most {MAX_REPS}")
     sandbox_bin, lab_bin, raw_bin = os.environ["LAB_SANDBOX_BIN"], os.environ["LAB_BIN"], os.environ["LAB_RAW_BIN"]
     sdk = [sys.executable, str(HERE / "sdk_bench.py")]
 
@@ -185,17 +193,29 @@ def main():
 
     try:
         # --- create: 1 image each, separate batches, each side with its defaults ---------------
-        s, rss, wall = sdk_run("create-sdk", "create", P_CREATE, B_CREATE_SDK, str(work / "images"))
-        add("create", "SDK", n_create, s, rss)
-        wall, rss, _ = timed([lab_bin, "create-tasks", "--project", P_CREATE, "--batch", B_CREATE_LAB,
-                              str(work / "images")], env, logs, "create-lab")
-        add("create", "lab", n_create, wall, rss)
-        for side, batch in (("SDK", B_CREATE_SDK), ("lab", B_CREATE_LAB)):
-            out = subprocess.run([lab_bin, "tasks", "--project", P_CREATE, "--batch", batch, "--raw-data", "-q"],
-                                 env=env, capture_output=True, text=True, check=True).stdout
-            got = len(out.splitlines())
-            if got != n_create:
-                raise SystemExit(f"create by {side}: {got} tasks in its batch, expected {n_create} (see {logs})")
+        # both sides `reps` times, alternating, each run into a fresh batch; medians reported
+        sdk_s, lab_s, sdk_rss, lab_rss = [], [], 0.0, 0.0
+        for r in range(reps):
+            s, rss, _ = sdk_run(f"create-sdk-{r}", "create", P_CREATE, create_batch("sdk", r), str(work / "images"))
+            sdk_s.append(s)
+            sdk_rss = max(sdk_rss, rss)
+            wall, rss, _ = timed([lab_bin, "create-tasks", "--project", P_CREATE, "--batch", create_batch("lab", r),
+                                  str(work / "images")], env, logs, f"create-lab-{r}")
+            lab_s.append(wall)
+            lab_rss = max(lab_rss, rss)
+        add("create", "SDK", n_create, statistics.median(sdk_s), sdk_rss,
+            "runs: " + ", ".join(f"{x:.2f}" for x in sdk_s))
+        add("create", "lab", n_create, statistics.median(lab_s), lab_rss,
+            "runs: " + ", ".join(f"{x:.2f}" for x in lab_s))
+        for side in ("sdk", "lab"):
+            for r in range(reps):
+                batch = create_batch(side, r)
+                out = subprocess.run([lab_bin, "tasks", "--project", P_CREATE, "--batch", batch, "--raw-data", "-q"],
+                                     env=env, capture_output=True, text=True, check=True).stdout
+                got = len(out.splitlines())
+                if got != n_create:
+                    raise SystemExit(f"create by {side} (run {r}): {got} tasks in its batch, expected {n_create}"
+                                     f" (see {logs})")
 
         # --- raw ceiling (tight reqwest loop, same page requests, client's concurrency 4) -------
         def raw(project, name, fields="data"):
@@ -286,9 +306,11 @@ def render(rows, n_create, n_big, n_small, img_kb, seed_s, reps, quick, sanity):
         "",
         f"Machine: {os.cpu_count()} cores, shared (load {os.getloadavg()[0]:.1f} at the end); release builds; "
         f"lab-sandbox on loopback, fresh data dir, seeded with {n_big} + {n_small} tasks in {seed_s:.1f} s.",
-        f"SDK isahitlab 0.17.0 time = the SDK call only (imports excluded), run once; `lab` time = whole process "
-        f"(login, configuration, paging, output), median of {reps}; raw = tight reqwest loop (bench/raw), median of {reps}.",
-        f"Create: {n_create} PNGs of {img_kb:.0f} KB each, one task per image, each side into its own batch.",
+        f"SDK isahitlab 0.17.0 time = the SDK call only (imports excluded), run once (create: median of {reps}); "
+        f"`lab` time = whole process (login, configuration, paging, output), median of {reps}; "
+        f"raw = tight reqwest loop (bench/raw), median of {reps}.",
+        f"Create: {n_create} PNGs of {img_kb:.0f} KB each, one task per image; the two sides alternate, each run "
+        f"into a fresh batch.",
         "",
         "| Scenario | Side | Tasks | Time (s) | Tasks/s | Peak RSS (MiB) | Ratio |",
         "|---|---|---:|---:|---:|---:|---|",

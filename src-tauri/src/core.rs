@@ -812,5 +812,25 @@ pub fn dedup(ids: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// A Core in `dir` (config/ and data/ inside) with an in-memory keychain (tests).
+#[cfg(test)]
+pub(crate) fn test_core(dir: &std::path::Path) -> Core {
+    Core::new(
+        dir.join("config"),
+        dir.join("data"),
+        Box::new(crate::keychain::MemoryStore::default()),
+    )
+}
+
+/// [`test_core`] connected to its local demo sandbox (tests).
+#[cfg(test)]
+pub(crate) async fn test_core_on_demo(dir: &std::path::Path) -> Core {
+    let core = test_core(dir);
+    core.connect(crate::profiles::LOCAL_SANDBOX_ID.into())
+        .await
+        .expect("the local demo sandbox starts");
+    core
+}
+
 #[cfg(test)]
 mod tests;

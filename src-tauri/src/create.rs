@@ -370,12 +370,13 @@ impl CreateState {
 
     pub fn set_skip(&self, session: &str, idxs: &[usize], skip: bool) -> AppResult<PreflightView> {
         self.with_session(session, |pf| {
+            // all rows checked before any is changed: a bad index changes nothing
+            if let Some(i) = idxs.iter().find(|&&i| i >= pf.rows.len()) {
+                return Err(AppError::bad_input(format!(
+                    "There is no row {i} in the list: reload the files."
+                )));
+            }
             for &i in idxs {
-                if i >= pf.rows.len() {
-                    return Err(AppError::bad_input(format!(
-                        "There is no row {i} in the list: reload the files."
-                    )));
-                }
                 pf.rows[i].skip = skip;
             }
             pf.recheck_names();
@@ -472,24 +473,17 @@ impl CreateState {
         self.dir.join(LABELS_FILE)
     }
 
+    /// The display labels of jobs. They are cosmetic: a damaged file reads as none rather
+    /// than blocking the resume of a job.
     fn read_labels(&self) -> HashMap<String, JobLabel> {
-        std::fs::read_to_string(self.labels_path())
-            .ok()
-            .and_then(|t| serde_json::from_str(&t).ok())
-            .unwrap_or_default()
+        crate::store::read_json(&self.labels_path()).unwrap_or_default()
     }
 
     fn save_label(&self, job_id: &str, label: JobLabel) -> AppResult<()> {
         let _g = lock(&self.labels);
         let mut all = self.read_labels();
         all.insert(job_id.to_owned(), label);
-        let text = serde_json::to_string_pretty(&all)
-            .map_err(|e| AppError::internal(format!("job labels: {e}")))?;
-        std::fs::create_dir_all(&self.dir)?;
-        let tmp = self.dir.join(format!("{LABELS_FILE}.tmp"));
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, self.labels_path())?;
-        Ok(())
+        crate::store::write_json(&self.labels_path(), &all)
     }
 
     pub fn info(&self, job: Job) -> JobInfo {

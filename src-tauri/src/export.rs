@@ -149,6 +149,8 @@ pub struct ExportPlan {
 pub struct TargetCheck {
     pub path: String,
     pub exists: bool,
+    /// When what exists is a folder (masks): the files in it (replacing deletes them all).
+    pub folder_files: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -398,23 +400,50 @@ pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportReq
     })
 }
 
-/// Where the recipe writes, whether that exists already; a bad name or folder is an error
-/// saying what to fix.
-pub fn check_target(recipe: &ExportRecipe) -> AppResult<TargetCheck> {
-    let req = to_request(recipe, false)?;
-    let folder = Path::new(recipe.folder.trim());
+/// The recipe's output folder, which must exist.
+fn existing_folder(recipe: &ExportRecipe) -> AppResult<PathBuf> {
+    let folder = PathBuf::from(recipe.folder.trim());
     if !folder.is_dir() {
         return Err(AppError::bad_input(format!(
             "The folder {} does not exist. Choose another folder.",
             folder.display()
         )));
     }
+    Ok(folder)
+}
+
+/// Where the recipe writes, whether that exists already; a bad name or folder is an error
+/// saying what to fix.
+pub fn check_target(recipe: &ExportRecipe) -> AppResult<TargetCheck> {
+    let req = to_request(recipe, false)?;
+    existing_folder(recipe)?;
     let path = lab_export::destination(&req.spec(), chrono::Local::now())
         .map_err(|e| map_export(e, ""))?;
+    let folder_files = (path.is_dir() && !path.is_symlink()).then(|| count_files(&path));
     Ok(TargetCheck {
         exists: path.exists() || path.is_symlink(),
         path: path.display().to_string(),
+        folder_files,
     })
+}
+
+/// Files (not folders) under `dir`, links not followed.
+fn count_files(dir: &Path) -> u64 {
+    let mut n = 0;
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            match e.file_type() {
+                Ok(t) if t.is_dir() => todo.push(e.path()),
+                Ok(_) => n += 1,
+                Err(_) => {}
+            }
+        }
+    }
+    n
 }
 
 /// An I/O failure on `path` as a message saying what to do.
@@ -457,6 +486,9 @@ pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
             AppError::bad_input(sentence(&m))
         }
         e @ ExportError::InvalidOption(_) => AppError::bad_input(sentence(&e.to_string())),
+        e @ ExportError::ListingStopped(_) => {
+            AppError::new(ErrorKind::Internal, sentence(&e.to_string()))
+        }
     }
 }
 
@@ -506,13 +538,7 @@ pub async fn run(
     cancel: CancellationToken,
 ) -> AppResult<ExportOutcome> {
     let req = to_request(&recipe, overwrite)?;
-    let folder = PathBuf::from(recipe.folder.trim());
-    if !folder.is_dir() {
-        return Err(AppError::bad_input(format!(
-            "The folder {} does not exist. Choose another folder.",
-            folder.display()
-        )));
-    }
+    existing_folder(&recipe)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
     let fwd = tokio::spawn(async move {
         while let Some(p) = rx.recv().await {

@@ -651,7 +651,7 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     // Diagnostics on stderr only when asked (RUST_LOG=debug…); secrets are never logged.
     if std::env::var_os("RUST_LOG").is_some() {

@@ -62,26 +62,9 @@ pub async fn export(
     // (on the blocking pool): listing and writing overlap, with at most PAGES_AHEAD decoded
     // pages waiting.
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Page>>(PAGES_AHEAD);
-    let mut listing = Box::pin(client.raw_task_pages(filter));
-    let producer = AbortOnDrop(tokio::spawn(async move {
-        while let Some(r) = listing.next().await {
-            let failed = r.is_err();
-            let page = r
-                .map(|p| Page {
-                    tasks: Vec::new(),
-                    raw: p.tasks,
-                    loaded: p.loaded,
-                    total: p.total,
-                })
-                .map_err(ExportError::from);
-            if tx.send(page).await.is_err() || failed {
-                break;
-            }
-        }
-    }));
-    let pages = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|page| (page, rx))
-    });
+    let listing = client.raw_task_pages(filter);
+    let producer = AbortOnDrop(tokio::spawn(list_pages(listing, tx)));
+    let pages = ended_pages(rx, producer);
     let sink = move |done: u64, total: u64| {
         if let Some(tx) = &progress {
             let _ = tx.send(lab_client::Progress {
@@ -94,9 +77,47 @@ pub async fn export(
             });
         }
     };
-    let report = export_pages(&config, &req.spec(), pages, sink, cancel).await;
-    drop(producer);
-    report
+    export_pages(&config, &req.spec(), pages, sink, cancel).await
+}
+
+/// Sends the listed pages to the writer; returns once the last page (or an error) is sent.
+async fn list_pages(
+    listing: impl futures::Stream<Item = lab_client::Result<lab_client::RawTaskPage>> + Send,
+    tx: tokio::sync::mpsc::Sender<Result<Page>>,
+) {
+    let mut listing = std::pin::pin!(listing);
+    while let Some(r) = listing.next().await {
+        let failed = r.is_err();
+        let page = r
+            .map(|p| Page {
+                tasks: Vec::new(),
+                raw: p.tasks,
+                loaded: p.loaded,
+                total: p.total,
+            })
+            .map_err(ExportError::from);
+        if tx.send(page).await.is_err() || failed {
+            break;
+        }
+    }
+}
+
+/// The pages received from the listing task. When the channel closes, the task is checked:
+/// a listing that did not end normally (it panicked) is an error, not a shorter export.
+fn ended_pages(
+    rx: tokio::sync::mpsc::Receiver<Result<Page>>,
+    producer: AbortOnDrop,
+) -> impl futures::Stream<Item = Result<Page>> {
+    futures::stream::unfold(Some((rx, producer)), |state| async move {
+        let (mut rx, mut producer) = state?;
+        match rx.recv().await {
+            Some(page) => Some((page, Some((rx, producer)))),
+            None => match (&mut producer.0).await {
+                Ok(()) => None,
+                Err(e) => Some((Err(ExportError::ListingStopped(e.to_string())), None)),
+            },
+        }
+    })
 }
 
 /// Decoded pages waiting for the writer.
@@ -108,5 +129,65 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(n: u64) -> lab_client::Result<lab_client::RawTaskPage> {
+        Ok(lab_client::RawTaskPage {
+            tasks: vec![
+                serde_json::value::RawValue::from_string(format!("{{\"n\":{n}}}")).unwrap(),
+            ],
+            loaded: n,
+            total: 3,
+        })
+    }
+
+    async fn collect(
+        listing: impl futures::Stream<Item = lab_client::Result<lab_client::RawTaskPage>>
+        + Send
+        + 'static,
+    ) -> Vec<Result<Page>> {
+        let (tx, rx) = tokio::sync::mpsc::channel(PAGES_AHEAD);
+        let producer = AbortOnDrop(tokio::spawn(list_pages(listing, tx)));
+        ended_pages(rx, producer).collect().await
+    }
+
+    #[tokio::test]
+    async fn every_page_then_the_end() {
+        let got = collect(futures::stream::iter([page(1), page(2), page(3)])).await;
+        let loaded: Vec<u64> = got.iter().map(|p| p.as_ref().unwrap().loaded).collect();
+        assert_eq!(loaded, [1, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_listing_that_dies_is_an_error_not_a_shorter_export() {
+        let dying = futures::stream::iter([1, 2]).map(|n| {
+            if n == 2 {
+                panic!("listing bug");
+            }
+            page(n)
+        });
+        let got = collect(dying).await;
+        assert_eq!(got.len(), 2, "one page, then the error");
+        assert_eq!(got[0].as_ref().unwrap().loaded, 1);
+        let err = got[1].as_ref().unwrap_err();
+        assert!(matches!(err, ExportError::ListingStopped(_)), "{err:?}");
+        assert!(err.to_string().contains("export again"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_failed_page_ends_the_listing_with_its_error() {
+        let failing = futures::stream::iter([
+            page(1),
+            Err(lab_client::Error::Timeout("page 2".into())),
+            page(3),
+        ]);
+        let got = collect(failing).await;
+        assert_eq!(got.len(), 2);
+        assert!(matches!(got[1], Err(ExportError::Client(_))));
     }
 }

@@ -27,6 +27,11 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Client(#[from] lab_client::Error),
+    /// The listing of tasks ended without reaching the last page (its task failed).
+    #[error(
+        "the task listing stopped before the last page ({0}); nothing was written: export again"
+    )]
+    ListingStopped(String),
 }
 
 /// Kinds of errors as the UI sees them.
@@ -59,7 +64,7 @@ impl ExportError {
             ExportError::AlreadyExists(_) => ErrorKind::AlreadyExists,
             ExportError::Cancelled => ErrorKind::Cancelled,
             ExportError::Io { .. } => ErrorKind::Io,
-            ExportError::Client(_) => ErrorKind::Client,
+            ExportError::Client(_) | ExportError::ListingStopped(_) => ErrorKind::Client,
         }
     }
 

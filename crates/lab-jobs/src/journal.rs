@@ -519,6 +519,17 @@ impl Journal {
         )?;
         Ok(())
     }
+
+    /// Undoes [`Journal::mark_started`] for an item whose creation was never sent (its chunk
+    /// was refused before any request, or it was cancelled first): it is not an attempt, so a
+    /// later run does not take a same-named task in the batch for one it created.
+    pub(crate) fn unmark_started(&self, id: &str, idx: u64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE items SET in_flight = 0, attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2",
+            params![id, idx as i64],
+        )?;
+        Ok(())
+    }
 }
 
 /// Where job progress events go.
@@ -686,16 +697,8 @@ pub async fn run_create_job(
         }
     };
     let emit = |item: Option<ItemUpdate>, message: Option<String>| -> Result<()> {
-        if let Some(tx) = &progress {
-            let counts = journal.job(job_id)?.counts;
-            let _ = tx.send(JobProgress {
-                job_id: job_id.to_string(),
-                eta_ms: estimate(&counts, &start_counts, started.elapsed()),
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                counts,
-                item,
-                message,
-            });
+        if progress.is_some() {
+            send(journal.job(job_id)?.counts, item, message);
         }
         Ok(())
     };
@@ -806,22 +809,13 @@ pub async fn run_create_job(
         // progress inside the chunk (tasks and bytes), before the journal records the chunk
         let forward = async {
             while let Some(p) = prx.recv().await {
-                if let Some(tx) = &progress {
-                    // tasks are counted when the journal records them (after the chunk);
-                    // bytes move on as files are uploaded
-                    let counts = JobCounts {
-                        bytes_done: (base.bytes_done + p.bytes_sent).min(base.bytes_total),
-                        ..base
-                    };
-                    let _ = tx.send(JobProgress {
-                        job_id: job_id.to_string(),
-                        eta_ms: estimate(&counts, &start_counts, started.elapsed()),
-                        elapsed_ms: started.elapsed().as_millis() as u64,
-                        counts,
-                        item: None,
-                        message: None,
-                    });
-                }
+                // tasks are counted when the journal records them (after the chunk);
+                // bytes move on as files are uploaded
+                let counts = JobCounts {
+                    bytes_done: (base.bytes_done + p.bytes_sent).min(base.bytes_total),
+                    ..base
+                };
+                send(counts, None, None);
             }
         };
         let (res, (), ()) = futures::join!(create, watch, forward);
@@ -836,8 +830,9 @@ pub async fn run_create_job(
                 .map(|_| (OutcomeStatus::Failed, None, None))
                 .collect(),
             Err(e) if stops_the_job(e.kind()) => {
+                // refused before any creation was sent
                 for it in chunk {
-                    journal.clear_in_flight(job_id, it.idx)?;
+                    journal.unmark_started(job_id, it.idx)?;
                 }
                 stop_error = Some(e.into());
                 break;
@@ -901,8 +896,8 @@ pub async fn run_create_job(
                     Some("A task with this name is already in the batch".to_string()),
                 ),
                 OutcomeStatus::Cancelled => {
-                    // Never sent: stays pending.
-                    journal.clear_in_flight(job_id, it.idx)?;
+                    // Never sent: stays pending, not an attempt.
+                    journal.unmark_started(job_id, it.idx)?;
                     continue;
                 }
                 OutcomeStatus::Failed => match err {
@@ -1210,6 +1205,77 @@ mod tests {
         assert_eq!(
             journal.items(&job.id).unwrap()[0].task_id.as_deref(),
             Some(pre_id.as_str())
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_stopped_before_sending_leaves_no_attempt_behind() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 2);
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        // offline: the chunk is refused before any creation is sent
+        let offline = LabClient::new(
+            "http://127.0.0.1:9/",
+            lab_client::Credentials {
+                access_id: "id".into(),
+                secret_key: "secret".into(),
+            },
+            lab_client::ClientOptions {
+                max_retries: 0,
+                ..lab_client::ClientOptions::default()
+            },
+        )
+        .unwrap();
+        let stopped = run_create_job(
+            &offline,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await;
+        assert!(
+            journal
+                .items(&job.id)
+                .unwrap()
+                .iter()
+                .all(|i| i.attempts == 0),
+            "{stopped:?}"
+        );
+        // meanwhile someone creates a task with the first name: the job, never sent, is still
+        // refused as a whole (not taken as having created it)
+        create_tasks(
+            &lab.client,
+            PROJECT,
+            EMPTY_BATCH,
+            vec![tasks[0].clone()],
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let e = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("already exist"), "{e}");
+        assert_eq!(
+            test_support::batch_names(&lab.client, EMPTY_BATCH).await,
+            ["img-0000.png"]
         );
     }
 

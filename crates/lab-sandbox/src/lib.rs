@@ -19,6 +19,7 @@ mod api;
 pub mod demo;
 mod error;
 mod fault;
+mod packs;
 mod reqlog;
 pub mod seed;
 mod store;

@@ -13,6 +13,7 @@ use serde_json::Value;
 
 use crate::Config;
 use crate::error::{ApiError, ApiResult, Error};
+use crate::packs::Packs;
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -31,7 +32,8 @@ CREATE TABLE IF NOT EXISTS batches (
 CREATE INDEX IF NOT EXISTS batches_project ON batches (project_id, seq);
 CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY, name TEXT NOT NULL, folder TEXT, batch_id TEXT, mimetype TEXT NOT NULL,
-    size INTEGER NOT NULL, storage TEXT NOT NULL, created_at TEXT NOT NULL);
+    size INTEGER NOT NULL, storage TEXT NOT NULL, created_at TEXT NOT NULL,
+    pack_offset INTEGER);
 CREATE TABLE IF NOT EXISTS initial_data (
     id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, name TEXT NOT NULL, body TEXT NOT NULL,
     configuration_overwrite TEXT, created_at TEXT NOT NULL);
@@ -54,6 +56,8 @@ CREATE INDEX IF NOT EXISTS tasks_updated ON tasks (project_id, updated_at);
 pub(crate) struct Inner {
     pub(crate) conn: Mutex<Connection>,
     pub(crate) files_dir: PathBuf,
+    /// Uploaded bytes (files with a `pack_offset`; others are whole files named `storage`).
+    pub(crate) packs: Packs,
     pub(crate) config: Config,
     pub(crate) fault_rng: Mutex<ChaCha8Rng>,
     pub(crate) request_log: Option<Mutex<std::fs::File>>,
@@ -89,6 +93,7 @@ impl Sandbox {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         register_functions(&conn)?;
         let request_log = match &config.request_log {
             Some(p) => {
@@ -108,6 +113,7 @@ impl Sandbox {
         Ok(Sandbox {
             inner: Arc::new(Inner {
                 conn: Mutex::new(conn),
+                packs: Packs::new(&files_dir),
                 files_dir,
                 config,
                 fault_rng,
@@ -164,23 +170,37 @@ impl Sandbox {
 }
 
 impl Sandbox {
-    /// Runs `first` (without the database lock) then `f` with the connection, in one trip to
-    /// the blocking pool; `f` is skipped when `first` fails.
-    pub(crate) async fn blocking_then_db<T, P, F>(&self, first: P, f: F) -> ApiResult<T>
+    /// Runs `first` (without the database lock) then `f` with the connection and what `first`
+    /// returned, in one trip to the blocking pool; `f` is skipped when `first` fails.
+    pub(crate) async fn blocking_then_db<A, T, P, F>(&self, first: P, f: F) -> ApiResult<T>
     where
         T: Send + 'static,
-        P: FnOnce() -> ApiResult<()> + Send + 'static,
-        F: FnOnce(&mut Connection) -> ApiResult<T> + Send + 'static,
+        P: FnOnce(&Sandbox) -> ApiResult<A> + Send + 'static,
+        F: FnOnce(&mut Connection, A) -> ApiResult<T> + Send + 'static,
     {
         let s = self.clone();
         tokio::task::spawn_blocking(move || {
-            first()?;
+            let a = first(&s)?;
             let mut c = s.inner.conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut c)
+            f(&mut c, a)
         })
         .await
         .map_err(|e| ApiError::internal(format!("database task failed: {e}")))?
     }
+}
+
+/// Brings a data folder made by an earlier sandbox up to the current schema.
+fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let has_pack_offset: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('files') WHERE name = 'pack_offset'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_pack_offset {
+        // Files stored before packs existed stay whole files (a NULL offset).
+        conn.execute_batch("ALTER TABLE files ADD COLUMN pack_offset INTEGER")?;
+    }
+    Ok(())
 }
 
 fn register_functions(conn: &Connection) -> rusqlite::Result<()> {

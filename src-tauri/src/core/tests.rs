@@ -1,7 +1,6 @@
 //! Core logic against a real in-process lab-sandbox with the demo workspace.
 
 use super::*;
-use crate::keychain::MemoryStore;
 
 struct Fixture {
     _dir: tempfile::TempDir,
@@ -10,11 +9,7 @@ struct Fixture {
 
 fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::new(
-        dir.path().join("config"),
-        dir.path().join("data"),
-        Box::new(MemoryStore::default()),
-    );
+    let core = test_core(dir.path());
     Fixture { _dir: dir, core }
 }
 

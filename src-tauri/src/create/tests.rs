@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::core::Core;
-use crate::keychain::MemoryStore;
 use crate::profiles::LOCAL_SANDBOX_ID;
 use futures::StreamExt;
 use lab_client::TaskFilter;
@@ -19,12 +18,7 @@ struct Fx {
 
 async fn fixture() -> Fx {
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::new(
-        dir.path().join("config"),
-        dir.path().join("data"),
-        Box::new(MemoryStore::default()),
-    );
-    core.connect(LOCAL_SANDBOX_ID.into()).await.unwrap();
+    let core = crate::core::test_core_on_demo(dir.path()).await;
     let st = CreateState::new(core.data_dir());
     Fx { dir, core, st }
 }
@@ -100,6 +94,9 @@ async fn a_dropped_folder_is_listed_with_its_problems() {
     assert_eq!(v.summary, summary(3, 0, 2, 2));
     assert!(fx.st.rename("s", 99, "x").is_err());
     assert!(fx.st.set_skip("s", &[99], true).is_err());
+    // a list with one bad row changes none of them
+    assert!(fx.st.set_skip("s", &[0, 99], true).is_err());
+    assert!(!fx.st.view("s").unwrap().rows[0].skip);
     fx.st.close("s");
     assert_eq!(fx.st.view("s").unwrap_err().kind, ErrorKind::BadInput);
 }

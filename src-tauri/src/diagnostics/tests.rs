@@ -1,6 +1,4 @@
 use super::*;
-use crate::core::Core;
-use crate::keychain::MemoryStore;
 use crate::profiles::ProfileDraft;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -82,11 +80,7 @@ async fn full_flow_log_has_no_secret() {
         .await
         .unwrap();
 
-    let core = Core::new(
-        tmp.path().join("config"),
-        tmp.path().join("data"),
-        Box::new(MemoryStore::default()),
-    );
+    let core = crate::core::test_core(tmp.path());
     let draft = |secret: &str| ProfileDraft {
         name: "Support".into(),
         endpoint: running.base_url.clone(),

@@ -2,8 +2,6 @@
 
 use super::*;
 use crate::core::Core;
-use crate::keychain::MemoryStore;
-use crate::profiles::LOCAL_SANDBOX_ID;
 
 struct Fixture {
     dir: tempfile::TempDir,
@@ -21,12 +19,7 @@ impl Fixture {
 
 async fn connected() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
-    let core = Core::new(
-        dir.path().join("config"),
-        dir.path().join("data"),
-        Box::new(MemoryStore::default()),
-    );
-    core.connect(LOCAL_SANDBOX_ID.into()).await.unwrap();
+    let core = crate::core::test_core_on_demo(dir.path()).await;
     let history = HistoryStore::new(dir.path().join("config"));
     Fixture { dir, core, history }
 }
@@ -202,6 +195,7 @@ async fn existing_file_is_reported_and_only_replaced_when_confirmed() {
     std::fs::write(dir.join("tasks.json"), b"keep me").unwrap();
     let c = check_target(&r).unwrap();
     assert!(c.exists);
+    assert_eq!(c.folder_files, None, "a file, not a folder");
     assert_eq!(c.path, dir.join("tasks.json").display().to_string());
     let e = run(
         &client,
@@ -537,4 +531,21 @@ fn scope_and_recipe_use_the_ui_shape() {
     let s = serde_json::to_value(status_scope("p", "complete")).unwrap();
     assert_eq!(s["kind"], "filter");
     assert_eq!(s["filter"]["statuses"][0], "complete");
+}
+
+#[test]
+fn a_folder_in_the_way_counts_the_files_replacing_would_delete() {
+    let t = tempfile::tempdir().unwrap();
+    let d = t.path().join("masks");
+    std::fs::create_dir_all(d.join("sub/deeper")).unwrap();
+    for p in ["a.png", "b.png", "sub/c.png", "sub/deeper/d.png"] {
+        std::fs::write(d.join(p), b"x").unwrap();
+    }
+    std::os::unix::fs::symlink(t.path(), d.join("loop")).unwrap();
+    assert_eq!(
+        super::count_files(&d),
+        5,
+        "4 files and a link (not followed)"
+    );
+    assert_eq!(super::count_files(&t.path().join("missing")), 0);
 }

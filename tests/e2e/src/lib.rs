@@ -312,65 +312,20 @@ pub async fn wait_x_window(title: &str, wait: Duration) -> Result<String> {
     }
 }
 
-/// Drives a GTK *save* dialog titled `title`: types the absolute `path` into its name field
-/// (GTK accepts a full path there) and confirms.
-pub async fn save_in_native_dialog(title: &str, path: &Path) -> Result<()> {
-    let w = wait_x_window(title, STEP).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let xdo = |args: &[&str]| -> Result<()> {
-        let st = Command::new("xdotool").args(args).status()?;
-        if !st.success() {
-            bail!("xdotool {args:?} failed");
-        }
-        Ok(())
-    };
-    xdo(&["windowfocus", "--sync", &w])?;
-    xdo(&["key", "ctrl+a"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    xdo(&["key", "Return"])?;
-    let deadline = Instant::now() + STEP;
-    loop {
-        let out = Command::new("xdotool")
-            .args(["search", "--onlyvisible", "--name", title])
-            .output()?;
-        if String::from_utf8_lossy(&out.stdout).trim().is_empty() {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!(
-                "the save dialog {title:?} did not accept {}",
-                path.display()
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
+/// Runs xdotool with `args`; fails when it does.
+fn xdo(args: &[&str]) -> Result<()> {
+    let st = Command::new("xdotool")
+        .args(args)
+        .status()
+        .context("xdotool is missing: run scripts/setup")?;
+    if !st.success() {
+        bail!("xdotool {args:?} failed");
     }
+    Ok(())
 }
 
-/// Drives a native GTK file chooser titled `title` to `path` with real key presses
-/// (see /work/shared/gui-testing.md): focus it, leave "Recent", type the path, Return.
-/// Works for folder, open and save dialogs. (export)
-pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
-    let w = wait_x_window(title, STEP).await?;
-    // let GTK finish mapping the dialog before typing
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let xdo = |args: &[&str]| -> Result<()> {
-        let st = Command::new("xdotool").args(args).status()?;
-        if !st.success() {
-            bail!("xdotool {args:?} failed");
-        }
-        Ok(())
-    };
-    xdo(&["windowfocus", "--sync", &w])?;
-    xdo(&["key", "alt+Home"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    xdo(&["key", "ctrl+l"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    xdo(&["key", "Return"])?;
-    // the dialog goes away once it accepted the path
+/// Waits until no visible window is titled `title` (a dialog that accepted its input).
+async fn wait_dialog_gone(title: &str, path: &Path) -> Result<()> {
     let deadline = Instant::now() + STEP;
     loop {
         let out = Command::new("xdotool")
@@ -384,6 +339,126 @@ pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// Drives a GTK *save* dialog titled `title`: types the absolute `path` into its name field
+/// (GTK accepts a full path there) and confirms.
+pub async fn save_in_native_dialog(title: &str, path: &Path) -> Result<()> {
+    let w = wait_x_window(title, STEP).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    xdo(&["windowfocus", "--sync", &w])?;
+    xdo(&["key", "ctrl+a"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdo(&["key", "Return"])?;
+    wait_dialog_gone(title, path).await
+}
+
+/// Drives a native GTK file chooser titled `title` to `path` with real key presses
+/// (see /work/shared/gui-testing.md): focus it, leave "Recent", type the path, Return.
+/// Works for folder, open and save dialogs. (export)
+pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
+    let w = wait_x_window(title, STEP).await?;
+    // let GTK finish mapping the dialog before typing
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    xdo(&["windowfocus", "--sync", &w])?;
+    xdo(&["key", "alt+Home"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["key", "ctrl+l"])?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    xdo(&["key", "Return"])?;
+    wait_dialog_gone(title, path).await
+}
+
+/// Every regular file under `dir` (links not followed) whose bytes contain `needle`;
+/// `seen` counts the files read.
+pub fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>, seen: &mut usize) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        let Ok(ft) = e.file_type() else { continue };
+        if ft.is_dir() {
+            files_containing(&p, needle, out, seen);
+        } else if ft.is_file() {
+            *seen += 1;
+            if let Ok(bytes) = std::fs::read(&p)
+                && bytes.windows(needle.len()).any(|w| w == needle)
+            {
+                out.push(p);
+            }
+        }
+    }
+}
+
+/// Adds a profile named `name` for `endpoint` through the profile form (the secret goes to
+/// the keychain) and connects with it.
+pub async fn connect_profile(
+    app: &App,
+    name: &str,
+    endpoint: &str,
+    access_id: &str,
+    secret: &str,
+) -> Result<()> {
+    app.wait_text("[data-testid=connected-as]", "a connection", |t| {
+        !t.is_empty()
+    })
+    .await?;
+    app.click_button("Profiles…").await?;
+    app.click_button("Add a profile…").await?;
+    app.set_value("input[name=name]", name).await?;
+    app.set_value("input[name=endpoint]", endpoint).await?;
+    app.set_value("input[name=accessId]", access_id).await?;
+    app.set_value("input[name=secretKey]", secret).await?;
+    app.click_button("Save and connect").await?;
+    app.wait_text("[data-testid=connected-as]", name, |t| t.contains(name))
+        .await?;
+    Ok(())
+}
+
+/// Waits until the task browser's search numbered above `after_seq` has loaded; returns
+/// (loaded, total).
+pub async fn wait_loaded(app: &App, after_seq: u64) -> Result<(u64, u64)> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let st = app.el("[data-testid=load-status]").await?;
+        let seq: u64 = st
+            .attr("data-seq")
+            .await?
+            .unwrap_or_default()
+            .parse()
+            .unwrap_or(0);
+        let loading = st.attr("data-loading").await?.unwrap_or_default();
+        let text = st.text().await?;
+        if seq > after_seq
+            && loading == "false"
+            && let Some((l, t)) = parse_loaded(&text)
+            && l == t
+        {
+            return Ok((l, t));
+        }
+        if Instant::now() > deadline {
+            let err = app.text("[role=alert]").await.unwrap_or_default();
+            bail!("the task search never finished (status {text:?}, error {err:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+/// The current search number of the task browser (see [`wait_loaded`]).
+pub async fn load_seq(app: &App) -> Result<u64> {
+    Ok(app
+        .el("[data-testid=load-status]")
+        .await?
+        .attr("data-seq")
+        .await?
+        .unwrap_or_default()
+        .parse()
+        .unwrap_or(0))
 }
 
 /// Quotes `s` as an XPath string literal.

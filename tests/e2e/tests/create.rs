@@ -110,24 +110,9 @@ fn isolated(root: &Path) -> Result<Launch> {
     Ok(launch)
 }
 
-/// Adds a profile for `endpoint` through the connection screen and connects with it.
+/// Connects the window to the test sandbox with a new profile.
 async fn connect_profile(app: &App, endpoint: &str) -> Result<()> {
-    app.wait_text("[data-testid=connected-as]", "a connection", |t| {
-        !t.is_empty()
-    })
-    .await?;
-    app.click_button("Profiles…").await?;
-    app.click_button("Add a profile…").await?;
-    app.set_value("input[name=name]", "Create server").await?;
-    app.set_value("input[name=endpoint]", endpoint).await?;
-    app.set_value("input[name=accessId]", ACCESS_ID).await?;
-    app.set_value("input[name=secretKey]", SECRET).await?;
-    app.click_button("Save and connect").await?;
-    app.wait_text("[data-testid=connected-as]", "Create server", |t| {
-        t.contains("Create server")
-    })
-    .await?;
-    Ok(())
+    labdesk_e2e::connect_profile(app, "Create server", endpoint, ACCESS_ID, SECRET).await
 }
 
 async fn open_create(app: &App) -> Result<()> {
@@ -547,54 +532,23 @@ fn descendants_running(root: u32, exe: &Path) -> Vec<u32> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
-async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
-    const N: usize = 300;
-    let srv = server("latency=25ms").await?;
-    let root = tempfile::tempdir()?;
-    let launch = isolated(&root.path().join("xdg"))?;
-    let app = App::launch_with(launch.clone()).await?;
-    let _reaper = Reaper(app.driver_pid());
-    connect_profile(&app, &srv.running.base_url).await?;
-    open_create(&app).await?;
-    let d = root.path().join("many");
-    write_pngs(&d, (0..N).map(|i| format!("img-{i:04}.png")))?;
-    wait_drop_ready(&app, std::slice::from_ref(&d)).await?;
-    emit_drag(&app, "drag-drop", std::slice::from_ref(&d)).await?;
-    app.el("[data-testid=create-grid]").await?;
-    app.js(
-        "document.querySelectorAll('input[name=create-target]')[1].click(); return true;",
-        vec![],
-    )
-    .await?;
-    set_new_batch_name(&app, "Killed batch").await?;
-    summary(&app, "300 new · 0 duplicates · 0 invalid").await?;
-    app.click("[data-testid=create-start]").await?;
+/// A small deterministic generator for the kill points (printed seed → reproducible run).
+struct SplitMix(u64);
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
 
-    // kill the app once part of the batch is created
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let done_at_kill = loop {
-        let c = app
-            .text("[data-testid=create-counts]")
-            .await
-            .unwrap_or_default();
-        let n = created_count(&c);
-        if n >= 40 {
-            break n;
-        }
-        if Instant::now() > deadline {
-            app.screenshot("create-09-no-progress").await?;
-            let alert = app.text("[role=alert]").await.unwrap_or_default();
-            let state = app
-                .text("[data-testid=create-state]")
-                .await
-                .unwrap_or_default();
-            bail!("the job did not progress (counts {c:?}, state {state:?}, alert {alert:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    app.screenshot("create-09-before-kill").await?;
+/// SIGKILLs the one labdesk process under the driver.
+fn kill_app(app: &App) -> Result<()> {
     let bin = labdesk_e2e::app_binary()?;
     let pids = descendants_running(app.driver_pid(), &bin);
     ensure!(
@@ -605,44 +559,198 @@ async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
         .args(["-KILL", &pids[0].to_string()])
         .status()?;
     ensure!(st.success(), "kill -KILL {} failed", pids[0]);
-    drop(app);
-    let batch = batch_id_by_name(&srv.client, "Killed batch").await?;
-    let at_kill = batch_names(&srv.client, &batch).await?.len();
-    println!("measure: killed with {done_at_kill} shown created, {at_kill} in the batch, of {N}");
-    ensure!(
-        at_kill < N,
-        "the job finished before the kill: nothing to resume"
-    );
+    Ok(())
+}
 
-    // restart: the journal offers to resume
-    let app = App::launch_with(launch).await?;
-    let _reaper = Reaper(app.driver_pid());
-    if app.el("[data-testid=create-resume]").await.is_err() {
-        app.screenshot("create-10-no-resume-prompt").await?;
-    }
-    let banner = app
-        .wait_text("[data-testid=create-resume]", "the resume prompt", |t| {
-            t.contains("Killed batch") && t.contains("300 tasks")
-        })
-        .await?;
-    println!("resume prompt: {banner}");
-    app.screenshot("create-10-resume-prompt").await?;
-    app.click("[data-testid=create-resume] button.primary")
-        .await?;
-    let counts = wait_job_state(&app, "done", Duration::from_secs(180)).await?;
-    app.screenshot("create-11-resumed-done").await?;
-    let names = batch_names(&srv.client, &batch).await?;
+/// The batch's task names, checked for duplicates.
+async fn distinct_names(client: &LabClient, batch: &str) -> Result<usize> {
+    let names = batch_names(client, batch).await?;
     let unique: HashSet<&String> = names.iter().collect();
     ensure!(
-        names.len() == N && unique.len() == N,
-        "batch has {} tasks ({} distinct names), want exactly {N}; window says {counts:?}",
+        unique.len() == names.len(),
+        "the batch holds {} tasks but only {} distinct names: a task was created twice",
         names.len(),
         unique.len()
     );
+    Ok(names.len())
+}
+
+/// Restarts the app and resumes the killed job from the prompt.
+async fn launch_and_resume(launch: &Launch) -> Result<(App, Reaper)> {
+    let app = App::launch_with(launch.clone()).await?;
+    let reaper = Reaper(app.driver_pid());
+    app.wait_text("[data-testid=create-resume]", "the resume prompt", |t| {
+        t.contains("Killed batch") && t.contains("000 tasks")
+    })
+    .await?;
+    app.click("[data-testid=create-resume] button.primary")
+        .await?;
+    Ok((app, reaper))
+}
+
+/// Drops `dir` on the Create screen, targets a new batch `name` and starts the job.
+async fn create_into_new_batch(app: &App, dir: &Path, name: &str, want: &str) -> Result<()> {
+    wait_drop_ready(app, &[dir.to_path_buf()]).await?;
+    emit_drag(app, "drag-drop", &[dir.to_path_buf()]).await?;
+    app.el("[data-testid=create-grid]").await?;
+    app.js(
+        "document.querySelectorAll('input[name=create-target]')[1].click(); return true;",
+        vec![],
+    )
+    .await?;
+    set_new_batch_name(app, name).await?;
+    summary(app, want).await?;
+    app.click("[data-testid=create-start]").await
+}
+
+/// The app SIGKILLed at random points of one create job (`E2E_KILLS` times, 10 by default; the
+/// points come from `E2E_KILL_SEED` or the clock, printed), each restart resuming it from the
+/// journal; then: exactly N tasks with N distinct names, and a later create is unaffected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
+    const N: usize = 1000;
+    let kills: usize = std::env::var("E2E_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10);
+    let seed: u64 = std::env::var("E2E_KILL_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(1)
+        });
+    println!("kill points: E2E_KILL_SEED={seed} E2E_KILLS={kills}");
+    let mut rng = SplitMix(seed);
+    let srv = server("latency=25ms").await?;
+    let root = tempfile::tempdir()?;
+    let launch = isolated(&root.path().join("xdg"))?;
+    let d = root.path().join("many");
+    write_pngs(&d, (0..N).map(|i| format!("img-{i:04}.png")))?;
+
+    let app = App::launch_with(launch.clone()).await?;
+    let reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    create_into_new_batch(
+        &app,
+        &d,
+        "Killed batch",
+        "1,000 new · 0 duplicates · 0 invalid",
+    )
+    .await?;
+    // The first kill comes once the job has created something (the batch exists); each later
+    // one at a random time after Resume is clicked: from at once (the job starting up from its
+    // journal) to 0.8 s in (~90 tasks at this latency, so 10 kills leave work to resume).
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while created_count(
+        &app.text("[data-testid=create-counts]")
+            .await
+            .unwrap_or_default(),
+    ) == 0
+    {
+        if Instant::now() > deadline {
+            app.screenshot("create-09-no-progress").await?;
+            let alert = app.text("[role=alert]").await.unwrap_or_default();
+            bail!("the job did not progress (alert {alert:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut running = Some((app, reaper));
+    let mut batch = None;
+    let mut log = Vec::new();
+    for k in 1..=kills {
+        let (app, reaper) = match running.take() {
+            Some(r) => r,
+            None => {
+                let (app, reaper) = launch_and_resume(&launch).await?;
+                if k == 2 {
+                    app.screenshot("create-10-resumed-after-kill").await?;
+                }
+                (app, reaper)
+            }
+        };
+        let wait = rng.below(800);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        if k == 1 {
+            app.screenshot("create-09-before-kill").await?;
+        }
+        kill_app(&app)?;
+        drop(app);
+        drop(reaper);
+        let id = match &batch {
+            Some(id) => id,
+            None => batch.insert(batch_id_by_name(&srv.client, "Killed batch").await?),
+        };
+        let n = distinct_names(&srv.client, id).await?;
+        println!("measure: kill {k} at {wait} ms: {n} of {N} in the batch");
+        ensure!(
+            n < N,
+            "the job finished before kill {k} (E2E_KILL_SEED={seed}): nothing left to resume"
+        );
+        log.push(n);
+    }
+    let batch = batch.context("no kill happened (E2E_KILLS=0)")?;
+
+    // the last restart: resume to the end
+    let (app, _reaper) = match running.take() {
+        Some(r) => r,
+        None => launch_and_resume(&launch).await?,
+    };
+    let counts = wait_job_state(&app, "done", Duration::from_secs(240)).await?;
+    app.screenshot("create-11-resumed-done").await?;
+    let n = distinct_names(&srv.client, &batch).await?;
+    println!(
+        "measure: {kills} kills (batch at {log:?}), resumed to {n} of {N}; window says {counts:?}"
+    );
     ensure!(
-        counts.starts_with(&format!("{N} created")),
+        n == N,
+        "batch has {n} tasks, want exactly {N}; window says {counts:?}"
+    );
+    ensure!(
+        counts.starts_with("1,000 created") || counts.starts_with("1000 created"),
         "window counts {counts:?}"
     );
+
+    // a later create in the same app is unaffected, and nothing is left to resume
+    app.click_button("Create more tasks").await?;
+    let later = root.path().join("later");
+    write_pngs(&later, (0..20).map(|i| format!("later-{i:02}.png")))?;
+    create_into_new_batch(
+        &app,
+        &later,
+        "After the kills",
+        "20 new · 0 duplicates · 0 invalid",
+    )
+    .await?;
+    let counts = wait_job_state(&app, "done", Duration::from_secs(60)).await?;
+    let after = batch_id_by_name(&srv.client, "After the kills").await?;
+    ensure!(
+        distinct_names(&srv.client, &after).await? == 20,
+        "the later create made a different count; window says {counts:?}"
+    );
+    ensure!(
+        distinct_names(&srv.client, &batch).await? == N,
+        "the later create changed the killed batch"
+    );
+    app.quit().await?;
+    let app = App::launch_with(launch).await?;
+    let reaper = Reaper(app.driver_pid());
+    app.wait_text("[data-testid=connected-as]", "a connection", |t| {
+        !t.is_empty()
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    ensure!(
+        app.el_within("[data-testid=create-resume]", Duration::from_millis(300))
+            .await
+            .is_err(),
+        "a finished job is still offered for resuming"
+    );
+    drop(reaper);
     app.quit().await
 }
 

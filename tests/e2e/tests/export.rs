@@ -13,7 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use labdesk_e2e::{App, Launch, STEP, choose_in_native_dialog, screens_dir, wait_x_window};
+use labdesk_e2e::{
+    App, Launch, STEP, choose_in_native_dialog, connect_profile, load_seq, screens_dir,
+    wait_loaded, wait_x_window,
+};
 
 const FOLDER_DIALOG: &str = "Choose the export folder";
 const RECT: &str = "demo-rectangle";
@@ -246,23 +249,6 @@ where
     }
 }
 
-/// Connects the window to our sandbox through the profile form (secret in the keychain).
-async fn connect(app: &App, endpoint: &str) -> Result<()> {
-    app.el("[data-testid=connected-as]").await?;
-    app.click_button("Profiles…").await?;
-    app.click_button("Add a profile…").await?;
-    app.set_value("input[name=name]", "Export sandbox").await?;
-    app.set_value("input[name=endpoint]", endpoint).await?;
-    app.set_value("input[name=accessId]", "demo").await?;
-    app.set_value("input[name=secretKey]", "demo").await?;
-    app.click_button("Save and connect").await?;
-    app.wait_text("[data-testid=connected-as]", "the export profile", |t| {
-        t.contains("Export sandbox")
-    })
-    .await?;
-    Ok(())
-}
-
 /// Opens the project's task browser with the status filter applied; returns the task count.
 async fn browse_filtered(app: &App, project: &str, status: &str) -> Result<u64> {
     app.click(".crumbs button").await?; // Projects
@@ -274,38 +260,9 @@ async fn browse_filtered(app: &App, project: &str, status: &str) -> Result<u64> 
         .await?;
     app.click(&format!("input[name=status][value={status}]"))
         .await?;
-    let before: u64 = app
-        .el("[data-testid=load-status]")
-        .await?
-        .attr("data-seq")
-        .await?
-        .unwrap_or_default()
-        .parse()
-        .unwrap_or(0);
+    let before = load_seq(app).await?;
     app.click("[data-testid=apply-filter]").await?;
-    let deadline = Instant::now() + STEP;
-    loop {
-        let st = app.el("[data-testid=load-status]").await?;
-        let seq: u64 = st
-            .attr("data-seq")
-            .await?
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(0);
-        let loading = st.attr("data-loading").await?.unwrap_or_default();
-        let text = st.text().await?;
-        if seq > before
-            && loading == "false"
-            && let Some((l, t)) = labdesk_e2e::parse_loaded(&text)
-            && l == t
-        {
-            return Ok(t);
-        }
-        if Instant::now() > deadline {
-            bail!("the filtered task list never loaded (status {text:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
+    Ok(wait_loaded(app, before).await?.1)
 }
 
 /// Opens the Export dialog and waits for the task count; returns it.
@@ -419,7 +376,7 @@ async fn export_end_to_end() -> Result<()> {
         .env
         .push(("PATH".into(), format!("{}:{path}", fake_bin.display())));
     let app = App::launch_with(launch).await?;
-    connect(&app, &endpoint).await?;
+    connect_profile(&app, "Export sandbox", &endpoint, "demo", "demo").await?;
 
     let out = root.path().join("out");
     let cli = root.path().join("cli");

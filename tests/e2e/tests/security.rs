@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use labdesk_e2e::{App, Launch};
+use labdesk_e2e::{App, Launch, files_containing};
 use serde_json::{Value, json};
 
 const ACCESS_ID: &str = "sec-access";
@@ -76,27 +76,6 @@ fn spy_server() -> Result<(u16, Arc<AtomicUsize>)> {
         }
     });
     Ok((port, hits))
-}
-
-/// Every regular file under `dir` whose bytes contain `needle`.
-fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>, seen: &mut usize) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        let Ok(ft) = e.file_type() else { continue };
-        if ft.is_dir() {
-            files_containing(&p, needle, out, seen);
-        } else if ft.is_file() {
-            *seen += 1;
-            if let Ok(bytes) = std::fs::read(&p)
-                && bytes.windows(needle.len()).any(|w| w == needle)
-            {
-                out.push(p);
-            }
-        }
-    }
 }
 
 fn issued_tokens(sandbox_dir: &Path) -> Result<Vec<String>> {

@@ -10,28 +10,12 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail, ensure};
-use labdesk_e2e::{App, Launch, wait_x_window};
+use labdesk_e2e::{App, Launch, files_containing, wait_x_window};
 use serde_json::{Value, json};
 
 const ACCESS_ID: &str = "ship-e2e";
 const SECRET: &str = "ship-E2E-secret-9f3c2a71";
 const PROFILE_ID: &str = "ship-e2e-profile";
-
-fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_containing(&p, needle, out);
-        } else if let Ok(bytes) = std::fs::read(&p)
-            && bytes.windows(needle.len()).any(|w| w == needle)
-        {
-            out.push(p);
-        }
-    }
-}
 
 fn run(cmd: &str, args: &[&str]) -> Result<String> {
     let out = Command::new(cmd)
@@ -330,7 +314,7 @@ async fn settings_about_diagnostics_offline() -> Result<()> {
     ensure!(n_logs >= 1, "no log file in {}", logs.display());
     let mut leaks = Vec::new();
     for d in [&config, &data, &cache] {
-        files_containing(d, SECRET.as_bytes(), &mut leaks);
+        files_containing(d, SECRET.as_bytes(), &mut leaks, &mut 0);
     }
     ensure!(leaks.is_empty(), "the secret key was written to {leaks:?}");
     Ok(())

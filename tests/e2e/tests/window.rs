@@ -12,7 +12,7 @@ use fantoccini::Locator;
 use fantoccini::key::Key;
 use futures::StreamExt;
 use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
-use labdesk_e2e::{App, STEP, parse_loaded};
+use labdesk_e2e::{App, STEP, files_containing, load_seq, wait_loaded};
 use serde_json::{Value, json};
 
 const ACCESS_ID: &str = "e2e-access";
@@ -93,22 +93,6 @@ fn env_dirs() -> Result<Env> {
     })
 }
 
-fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_containing(&p, needle, out);
-        } else if let Ok(bytes) = std::fs::read(&p)
-            && bytes.windows(needle.len()).any(|w| w == needle)
-        {
-            out.push(p);
-        }
-    }
-}
-
 async fn oracle_count(client: &LabClient, f: &TaskFilter) -> Result<u64> {
     Ok(client.count_tasks(f).await?)
 }
@@ -124,43 +108,9 @@ async fn oracle_tasks(client: &LabClient, f: TaskFilter) -> Result<Vec<Value>> {
 
 /// Clicks Search and waits until this search has loaded everything; returns (loaded, total).
 async fn search(app: &App) -> Result<(u64, u64)> {
-    let before: u64 = app
-        .el("[data-testid=load-status]")
-        .await?
-        .attr("data-seq")
-        .await?
-        .unwrap_or_default()
-        .parse()
-        .unwrap_or(0);
+    let before = load_seq(app).await?;
     app.click("[data-testid=apply-filter]").await?;
     wait_loaded(app, before).await
-}
-
-async fn wait_loaded(app: &App, after_seq: u64) -> Result<(u64, u64)> {
-    let deadline = std::time::Instant::now() + STEP;
-    loop {
-        let st = app.el("[data-testid=load-status]").await?;
-        let seq: u64 = st
-            .attr("data-seq")
-            .await?
-            .unwrap_or_default()
-            .parse()
-            .unwrap_or(0);
-        let loading = st.attr("data-loading").await?.unwrap_or_default();
-        let text = st.text().await?;
-        if seq > after_seq
-            && loading == "false"
-            && let Some((l, t)) = parse_loaded(&text)
-        {
-            ensure!(l == t, "loaded {l} of {t}");
-            return Ok((l, t));
-        }
-        if std::time::Instant::now() > deadline {
-            let err = app.text("[role=alert]").await.unwrap_or_default();
-            bail!("the task search never finished (status {text:?}, error {err:?})");
-        }
-        tokio::time::sleep(Duration::from_millis(150)).await;
-    }
 }
 
 /// Names of the rows in the table (all fit on screen in the filter project).
@@ -402,7 +352,7 @@ async fn window_end_to_end() -> Result<()> {
     );
     let mut leaks = Vec::new();
     for d in [&dirs.config, &dirs.data, &dirs.cache] {
-        files_containing(d, SECRET.as_bytes(), &mut leaks);
+        files_containing(d, SECRET.as_bytes(), &mut leaks, &mut 0);
     }
     ensure!(leaks.is_empty(), "the secret key was written to {leaks:?}");
 

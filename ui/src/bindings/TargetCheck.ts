@@ -3,4 +3,8 @@
 /**
  * Where the export would write and whether something is there already.
  */
-export type TargetCheck = { path: string, exists: boolean, };
+export type TargetCheck = { path: string, exists: boolean, 
+/**
+ * When what exists is a folder (masks): the files in it (replacing deletes them all).
+ */
+folderFiles: number | null, };

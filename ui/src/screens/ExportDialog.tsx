@@ -384,7 +384,9 @@ function ExportForm({
                   )}
                   {target?.exists && (
                     <div className="banner warn" role="alert" data-testid="export-exists">
-                      {t("export.exists", { path: target.path })}{" "}
+                      {target.folderFiles != null
+                        ? t("export.existsFolder", { path: target.path, count: target.folderFiles })
+                        : t("export.exists", { path: target.path })}{" "}
                       <label className="inline">
                         <input
                           type="checkbox"

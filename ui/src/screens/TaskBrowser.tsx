@@ -200,6 +200,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
 
   return (
     <div className="browser">
+      <h1 className="sr-only">{t("tasks.heading")}</h1>
       <FilterPanel
         form={form}
         setForm={setForm}

@@ -113,40 +113,34 @@ pub(crate) async fn upload(
             .essence_str()
             .to_string(),
     };
-    let storage = uuid::Uuid::new_v4().simple().to_string();
-    let path = s.files_dir().join(&storage);
     let size = data.len() as i64;
-    // `Bytes` moves to the blocking pool without a copy (tokio::fs::write would copy it).
-    let to = path.clone();
     let id = new_id();
     let now = now_iso();
     let doc = json!({
         "_id": id, "name": name, "path": folder, "batchId": batch_id,
         "mimetype": mimetype, "size": size, "createdAt": now,
     });
-    // One trip to the blocking pool per upload: the file is written (without the database
-    // lock), then the batch is checked and the file recorded.
-    let store = move || {
-        std::fs::write(&to, &data)
+    // One trip to the blocking pool per upload: the bytes are appended to a pack (without
+    // the database lock), then the batch is checked and the file recorded. A refused upload
+    // leaves its bytes unreferenced in the pack.
+    let store = move |s: &Sandbox| {
+        s.inner
+            .packs
+            .append(&data)
             .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))
     };
-    let res = s
-        .blocking_then_db(store, move |c| {
-            batch_project(c, &batch_id)?;
-            c.prepare_cached(
-                "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                id, name, folder, batch_id, mimetype, size, storage, now
-            ])?;
-            Ok(())
-        })
-        .await;
-    if let Err(e) = res {
-        let _ = tokio::fs::remove_file(&path).await;
-        return Err(e);
-    }
+    s.blocking_then_db(store, move |c, blob| {
+        batch_project(c, &batch_id)?;
+        c.prepare_cached(
+            "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at, pack_offset)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![
+            id, name, folder, batch_id, mimetype, size, blob.pack, now, blob.offset as i64
+        ])?;
+        Ok(())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(doc)))
 }
 

@@ -31,6 +31,8 @@ const en = {
   "export.fixExtension": "Use {name}",
   "export.writesTo": "Writes {path}",
   "export.exists": "{path} already exists.",
+  "export.existsFolder": (v) =>
+    plural(Number(v.count), "The folder {path} already exists and holds # file: replacing it deletes it.", "The folder {path} already exists and holds # files: replacing it deletes them all.").replace("{path}", String(v.path)),
   "export.replace": "Replace it",
   "export.options": "Mask options",
   "export.replaceExtension": "Drop the task name's extension (\"scene.jpg\" → \"scene.png\")",
@@ -106,6 +108,8 @@ export const exportArea: Area<keyof typeof en> = {
     "export.fixExtension": "Utiliser {name}",
     "export.writesTo": "Écrit {path}",
     "export.exists": "{path} existe déjà.",
+    "export.existsFolder": (v) =>
+      plural(Number(v.count), "Le dossier {path} existe déjà et contient # fichier : le remplacer le supprime.", "Le dossier {path} existe déjà et contient # fichiers : le remplacer les supprime tous.").replace("{path}", String(v.path)),
     "export.replace": "Le remplacer",
     "export.options": "Options des masques",
     "export.replaceExtension": "Retirer l'extension du nom de la tâche (« scene.jpg » → « scene.png »)",

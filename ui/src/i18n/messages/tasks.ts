@@ -4,6 +4,7 @@ import { plural, type Area } from "../index";
 
 const en = {
   "tasks.found": "Tasks found",
+  "tasks.heading": "Find and fix tasks",
   "tasks.view": "View",
   "tasks.viewLab": "Lab",
   "tasks.viewRaw": "Raw (as stored)",
@@ -97,6 +98,7 @@ export const tasks: Area<keyof typeof en> = {
   en,
   fr: {
     "tasks.found": "Tâches trouvées",
+    "tasks.heading": "Rechercher et corriger des tâches",
     "tasks.view": "Vue",
     "tasks.viewLab": "Lab",
     "tasks.viewRaw": "Brute (telle qu’enregistrée)",
