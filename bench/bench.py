@@ -28,7 +28,9 @@ MAX_REPS = 9  # create batches per side (one fresh batch per repetition)
 
 def create_batch(side: str, rep: int) -> str:
     """The empty batch that repetition `rep` of `side` ("sdk" or "lab") creates into."""
-    return f"6b00000000000000000000{'a' if side == 'sdk' else 'b'}{rep}"
+    return f"6b00000000000000000000{'d' if side == 'sdk' else 'e'}{rep}"
+
+
 P_BIG, B_BIG = "6b0000000000000000000002", "6b00000000000000000000b1"
 P_SMALL, B_SMALL = "6b0000000000000000000003", "6b00000000000000000000c1"
 EXPORT_FIELDS = "data,data.mask,jobs,metrics"  # what lab-export asks for

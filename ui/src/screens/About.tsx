@@ -110,7 +110,7 @@ export function AboutDialog({ onClose }: { onClose: () => void }) {
             {shown.length === 0 ? (
               <p>{t("ship.licenceNone")}</p>
             ) : (
-              <div className="ship-licences" tabIndex={0} role="region" aria-label={t("ship.licences")}>
+              <div className="ship-licences" tabIndex={0} role="region" aria-label={t("ship.licenceList")}>
                 <table data-testid="licence-table">
                   <thead>
                     <tr>
