@@ -967,3 +967,56 @@ async fn projects_and_batches_filter_and_404() {
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
+
+/// A data folder from before pack files: its files table has no `pack_offset` and its files
+/// are whole files. Opening it migrates the table; old and new uploads are both served.
+#[tokio::test]
+async fn a_data_folder_from_before_packs_is_migrated_and_still_served() {
+    let e = env_with(|cfg| {
+        let files = cfg.data_dir.join("files");
+        std::fs::create_dir_all(&files).unwrap();
+        std::fs::write(files.join("0123abcd"), b"old bytes").unwrap();
+        let c = rusqlite::Connection::open(cfg.data_dir.join("sandbox.sqlite3")).unwrap();
+        c.execute_batch(
+            "CREATE TABLE files (
+                id TEXT PRIMARY KEY, name TEXT NOT NULL, folder TEXT, batch_id TEXT,
+                mimetype TEXT NOT NULL, size INTEGER NOT NULL, storage TEXT NOT NULL,
+                created_at TEXT NOT NULL);
+             INSERT INTO files VALUES ('legacy', 'old.png', NULL, 'b1', 'image/png', 9,
+                '0123abcd', '2024-01-01T00:00:00.000Z');",
+        )
+        .unwrap();
+    })
+    .await;
+    let get = |id: String| {
+        let app = e.app.clone();
+        let token = e.token.clone();
+        async move {
+            let resp = app
+                .oneshot(
+                    Request::get(format!("/api/file-manager/files/{id}/content"))
+                        .header("authorization", format!("Bearer {token}"))
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let status = resp.status();
+            let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, bytes.to_vec())
+        }
+    };
+    assert_eq!(
+        get("legacy".into()).await,
+        (StatusCode::OK, b"old bytes".to_vec())
+    );
+    let (s, file) = e.upload("new.png", b"\x89PNG new bytes", "b1").await;
+    assert_eq!(s, StatusCode::CREATED, "{file}");
+    let id = file["_id"].as_str().unwrap().to_string();
+    assert_eq!(
+        get(id).await,
+        (StatusCode::OK, b"\x89PNG new bytes".to_vec())
+    );
+}
