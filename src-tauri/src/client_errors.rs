@@ -25,21 +25,25 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
         (ClientKind::Auth, Stage::SignIn) => AppError::new(
             ErrorKind::WrongCredentials,
             "The access id or the secret key is wrong. Check both in the profile and try again.",
-        ),
+        )
+        .keyed("err.wrongCredentials", &[]),
         (ClientKind::Auth, Stage::Session) => AppError::new(
             ErrorKind::Expired,
             "Your session has expired or your key was revoked. Connect again from the connection screen.",
-        ),
+        )
+        .keyed("err.expired", &[]),
         (ClientKind::Offline | ClientKind::Timeout, _) => AppError::new(
             ErrorKind::Unreachable,
             format!(
                 "Lab Desk could not reach {host}. Check the endpoint address and your network, then try again."
             ),
-        ),
+        )
+        .keyed("err.unreachable", &[("host", host)]),
         (ClientKind::Forbidden, _) => AppError::new(
             ErrorKind::Forbidden,
             "Your account is not allowed to do this. Ask the project owner for access.",
-        ),
+        )
+        .keyed("err.forbidden", &[]),
         (ClientKind::NotFound, _) => {
             AppError::new(ErrorKind::NotFound, format!("Not found: {detail}"))
         }
@@ -49,8 +53,11 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
         (ClientKind::Server | ClientKind::RateLimited, _) => AppError::new(
             ErrorKind::Server,
             format!("The server had a problem ({detail}). Try again in a moment."),
-        ),
-        (ClientKind::Cancelled, _) => AppError::new(ErrorKind::Cancelled, "Cancelled."),
+        )
+        .keyed("err.server", &[("detail", detail)]),
+        (ClientKind::Cancelled, _) => {
+            AppError::new(ErrorKind::Cancelled, "Cancelled.").keyed("err.cancelled", &[])
+        }
         _ => AppError::internal(detail.to_owned()),
     }
 }

@@ -1,5 +1,7 @@
 //! Errors as the window shows them: a stable `kind` the UI can branch on and a plain message.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -32,12 +34,21 @@ pub enum ErrorKind {
     Internal,
 }
 
-/// The error every command returns: `{ kind, message }` on the wire.
+/// The error every command returns: `{ kind, message }` on the wire, plus `key` and `params`
+/// when the window's catalogue (ui/src/i18n/messages/errors.ts) has this message: the window
+/// then shows it in the user's language; `message` (English) is the fallback and what the
+/// logs and diagnostics keep.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS, thiserror::Error)]
 #[error("{message}")]
 pub struct AppError {
     pub kind: ErrorKind,
     pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub params: Option<BTreeMap<String, String>>,
 }
 
 impl AppError {
@@ -45,7 +56,22 @@ impl AppError {
         Self {
             kind,
             message: message.into(),
+            key: None,
+            params: None,
         }
+    }
+
+    /// Names the catalogue message (`err.…`) the window shows instead of `message`, with the
+    /// values of its `{placeholders}`.
+    pub fn keyed(mut self, key: &str, params: &[(&str, &str)]) -> Self {
+        self.key = Some(key.to_owned());
+        self.params = (!params.is_empty()).then(|| {
+            params
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        });
+        self
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
@@ -61,6 +87,7 @@ impl AppError {
             ErrorKind::NotConnected,
             "You are not connected. Choose a profile on the connection screen.",
         )
+        .keyed("err.notConnected", &[])
     }
 }
 
@@ -86,6 +113,18 @@ mod tests {
         assert_eq!(
             v,
             serde_json::json!({"kind": "wrongCredentials", "message": "Wrong access id or secret key."})
+        );
+    }
+
+    #[test]
+    fn a_keyed_error_carries_its_key_and_values() {
+        let e = AppError::new(ErrorKind::Unreachable, "Lab Desk could not reach h.")
+            .keyed("err.unreachable", &[("host", "h")]);
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"kind": "unreachable", "message": "Lab Desk could not reach h.",
+                "key": "err.unreachable", "params": {"host": "h"}})
         );
     }
 }

@@ -404,10 +404,11 @@ pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportReq
 fn existing_folder(recipe: &ExportRecipe) -> AppResult<PathBuf> {
     let folder = PathBuf::from(recipe.folder.trim());
     if !folder.is_dir() {
+        let f = folder.display().to_string();
         return Err(AppError::bad_input(format!(
-            "The folder {} does not exist. Choose another folder.",
-            folder.display()
-        )));
+            "The folder {f} does not exist. Choose another folder."
+        ))
+        .keyed("err.folderMissing", &[("folder", &f)]));
     }
     Ok(folder)
 }
@@ -449,21 +450,39 @@ fn count_files(dir: &Path) -> u64 {
 /// An I/O failure on `path` as a message saying what to do.
 pub fn io_error(path: &Path, e: &std::io::Error) -> AppError {
     use std::io::ErrorKind as K;
-    let p = path.display();
-    let msg = match e.kind() {
-        K::PermissionDenied | K::ReadOnlyFilesystem => format!(
-            "Lab Desk may not write in {p}: the folder is not writable. Choose another folder."
+    let p = path.display().to_string();
+    let (key, msg) = match e.kind() {
+        K::PermissionDenied | K::ReadOnlyFilesystem => (
+            "err.folderNotWritable",
+            format!(
+                "Lab Desk may not write in {p}: the folder is not writable. Choose another folder."
+            ),
         ),
-        K::StorageFull | K::QuotaExceeded => format!(
-            "The disk is full while writing {p}. Free some space or choose a folder on another disk."
+        K::StorageFull | K::QuotaExceeded => (
+            "err.diskFull",
+            format!(
+                "The disk is full while writing {p}. Free some space or choose a folder on another disk."
+            ),
         ),
-        K::NotFound => {
-            format!("The folder of {p} does not exist (any more). Choose another folder.")
+        K::NotFound => (
+            "err.folderGone",
+            format!("The folder of {p} does not exist (any more). Choose another folder."),
+        ),
+        K::IsADirectory => (
+            "err.isFolder",
+            format!("{p} is a folder. Give a file name."),
+        ),
+        _ => {
+            return AppError::bad_input(format!(
+                "Could not write {p}: {e}. Choose another folder or try again."
+            ))
+            .keyed(
+                "err.cannotWrite",
+                &[("path", &p), ("detail", &e.to_string())],
+            );
         }
-        K::IsADirectory => format!("{p} is a folder. Give a file name."),
-        _ => format!("Could not write {p}: {e}. Choose another folder or try again."),
     };
-    AppError::bad_input(msg)
+    AppError::bad_input(msg).keyed(key, &[("path", &p)])
 }
 
 /// A lab-export error as the window shows it.
@@ -472,14 +491,17 @@ pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
         ExportError::Cancelled => AppError::new(
             ErrorKind::Cancelled,
             "Export cancelled; nothing was written.",
-        ),
+        )
+        .keyed("err.exportCancelled", &[]),
         ExportError::NothingToExport => AppError::bad_input(
             "No task matches: nothing to export. Change the filter or the selection.",
-        ),
+        )
+        .keyed("err.nothingToExport", &[]),
         ExportError::AlreadyExists(p) => AppError::bad_input(format!(
             "{} already exists. Choose another name, or confirm to replace it.",
             p.display()
-        )),
+        ))
+        .keyed("err.alreadyExists", &[("path", &p.display().to_string())]),
         ExportError::Io { path, source } => io_error(&path, &source),
         ExportError::Client(c) => map(&c, Stage::Session, endpoint),
         ExportError::Unsupported(m) | ExportError::InvalidFilename(m) => {
@@ -686,9 +708,12 @@ pub async fn export_prepare(
     prepare(&core.client().await?, &state.history, &project_id, &scope).await
 }
 
+/// Off the main thread: it may count the files of a large folder in the way.
 #[tauri::command]
-pub fn export_check(recipe: ExportRecipe) -> AppResult<TargetCheck> {
-    check_target(&recipe)
+pub async fn export_check(recipe: ExportRecipe) -> AppResult<TargetCheck> {
+    tauri::async_runtime::spawn_blocking(move || check_target(&recipe))
+        .await
+        .map_err(|e| AppError::internal(format!("the folder check failed: {e}")))?
 }
 
 #[tauri::command]

@@ -563,6 +563,39 @@ async fn a11y_french_locale() -> Result<()> {
         t == "Rechercher"
     })
     .await?;
+    // an error composed by the backend is shown in French too (a profile whose server is down)
+    app.click_button("Profils…").await?;
+    app.click_button("Ajouter un profil…").await?;
+    app.set_value("input[name=name]", "Serveur arrêté").await?;
+    app.set_value("input[name=endpoint]", "http://127.0.0.1:9/")
+        .await?;
+    app.set_value("input[name=accessId]", "quelqu-un").await?;
+    app.set_value("input[name=secretKey]", "pas-un-secret")
+        .await?;
+    app.click_button("Tester la connexion").await?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let alert = loop {
+        let v = app
+            .js(
+                "return [...document.querySelectorAll('[role=alert]')].map(e => e.textContent).join(' | ');",
+                vec![],
+            )
+            .await?;
+        let text = v.as_str().unwrap_or_default().to_owned();
+        if text.contains("n’a pas pu joindre 127.0.0.1") {
+            break text;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "no French error for a server that does not answer; alerts: {text:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    ensure!(
+        !alert.contains("could not reach"),
+        "the English message is shown too: {alert:?}"
+    );
+    app.screenshot("a11y-fr-10-backend-error").await?;
     app.quit().await?;
     report(&found)
 }

@@ -2,6 +2,9 @@
 import type { AppErrorKind } from "./AppErrorKind";
 
 /**
- * The error every command returns: `{ kind, message }` on the wire.
+ * The error every command returns: `{ kind, message }` on the wire, plus `key` and `params`
+ * when the window's catalogue (ui/src/i18n/messages/errors.ts) has this message: the window
+ * then shows it in the user's language; `message` (English) is the fallback and what the
+ * logs and diagnostics keep.
  */
-export type AppError = { kind: AppErrorKind, message: string, };
+export type AppError = { kind: AppErrorKind, message: string, key?: string, params?: { [key in string]: string }, };

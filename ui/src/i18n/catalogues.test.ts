@@ -79,7 +79,7 @@ describe("catalogues", () => {
 
   // French typography in the catalogues of the screens a11y translated (other areas may opt in
   // by adding their file here).
-  const TYPOGRAPHY = ["app", "ui", "connection", "projects", "tasks", "detail", "bulk"].map((a) => `./messages/${a}.ts`);
+  const TYPOGRAPHY = ["app", "ui", "connection", "projects", "tasks", "detail", "bulk", "errors"].map((a) => `./messages/${a}.ts`);
   it("French uses the non-breaking space before a colon, question or exclamation mark", () => {
     const bad: string[] = [];
     for (const { file, area } of areas) {

@@ -17,6 +17,7 @@ import { bulk } from "./messages/bulk";
 import { ship } from "./messages/ship";
 import { create } from "./messages/create";
 import { exportArea } from "./messages/export";
+import { errors } from "./messages/errors";
 
 export type Locale = "en" | "fr";
 export const LOCALES: readonly Locale[] = ["en", "fr"];
@@ -28,7 +29,7 @@ export type Message = string | ((v: Vars) => string);
 export type Area<K extends string> = { en: Record<K, Message>; fr: Record<K, Message> };
 
 // Add one line here per catalogue module.
-const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea] as const;
+const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea, errors] as const;
 
 type KeysOf<A> = A extends Area<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof areas)[number]>;
@@ -89,6 +90,12 @@ export function t(key: MessageKey, vars: Vars = {}): string {
     if (v === undefined) return whole;
     return typeof v === "number" ? formatNumber(v) : v;
   });
+}
+
+/** The message `key` (a key that comes from outside the UI's code, e.g. an error key sent by the
+ *  backend) in the current locale, or null when no catalogue has it. */
+export function translateKnown(key: string, vars: Vars = {}): string | null {
+  return catalogues.en.has(key) ? t(key as MessageKey, vars) : null;
 }
 
 /** `one` or `other` by the current locale's plural rules (French: 0 and 1 are singular). */

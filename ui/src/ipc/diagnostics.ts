@@ -74,13 +74,14 @@ export async function checkNow(userAsked = true): Promise<boolean> {
 const QUIET = new Set(["record_error", "check_endpoint", "cancel_job"]);
 const ABOUT_A_DRAFT = new Set(["test_connection", "add_profile", "update_profile"]);
 
-/** Called by the IPC layer with every failed command: notes it and detects "offline". */
+/** Called by the IPC layer with every failed command: notes it (in English, for support) and
+ *  detects "offline" (the banner in the user's language). */
 export function noteCallError(cmd: string, err: AppError): void {
   if (QUIET.has(cmd) || err.kind === "cancelled") return;
   void invoke("record_error", { kind: err.kind, message: `${cmd}: ${err.message}` }).catch(() => undefined);
   // A profile being tested or edited names its own endpoint: its failure says nothing about the
   // connection the app is using (and going "offline" would reset the form showing the error).
-  if (err.kind === "unreachable" && !ABOUT_A_DRAFT.has(cmd)) goOffline(err.message);
+  if (err.kind === "unreachable" && !ABOUT_A_DRAFT.has(cmd)) goOffline(toAppError(err).message);
 }
 
 /** Called by the IPC layer with every command that worked. */

@@ -18,15 +18,24 @@ import type { ProjectOverview } from "../bindings/ProjectOverview";
 import type { SavedView } from "../bindings/SavedView";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
+import { translateKnown } from "../i18n";
 import { noteCallError, noteCallOk } from "./diagnostics";
+
+/** The error with its message in the current language when the catalogue knows its key. */
+function localized(e: AppError): AppError {
+  if (!e.key) return e;
+  const text = translateKnown(e.key, e.params ?? {});
+  return text === null ? e : { ...e, message: text };
+}
 
 export function isAppError(e: unknown): e is AppError {
   return typeof e === "object" && e !== null && "kind" in e && "message" in e;
 }
 
-/** Any thrown value as an AppError with a plain message. */
+/** Any thrown value as an AppError with a plain message, in the user's language when the
+ *  backend named a catalogue message (`key`, `params`). */
 export function toAppError(e: unknown): AppError {
-  if (isAppError(e)) return e;
+  if (isAppError(e)) return localized(e);
   const message = e instanceof Error ? e.message : String(e);
   return { kind: "internal", message };
 }
@@ -38,9 +47,9 @@ export async function call<T>(cmd: string, args?: Record<string, unknown>): Prom
     noteCallOk(cmd);
     return out;
   } catch (e) {
-    const err = toAppError(e);
-    noteCallError(cmd, err); // ship: recent-errors log + offline banner
-    throw err;
+    // the recent-errors log keeps the English message (for support); the window shows its own
+    noteCallError(cmd, isAppError(e) ? e : toAppError(e)); // ship: recent-errors log + offline banner
+    throw toAppError(e);
   }
 }
 

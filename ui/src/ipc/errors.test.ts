@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { setLocale } from "../i18n";
+
+const invoke = vi.fn();
+vi.mock("@tauri-apps/api/core", () => ({ invoke, Channel: vi.fn() }));
+
+const { call, toAppError } = await import("./index");
+
+afterEach(() => setLocale("en"));
+
+describe("errors from the backend", () => {
+  const unreachable = {
+    kind: "unreachable",
+    message: "Lab Desk could not reach lab.example. Check the endpoint address and your network, then try again.",
+    key: "err.unreachable",
+    params: { host: "lab.example" },
+  };
+
+  it("are shown in the user's language when the catalogue knows their key", () => {
+    setLocale("fr");
+    const e = toAppError(unreachable);
+    expect(e.kind).toBe("unreachable");
+    expect(e.message).toBe(
+      "Lab Desk n’a pas pu joindre lab.example. Vérifiez l’adresse du serveur et votre réseau, puis réessayez.",
+    );
+    setLocale("en");
+    expect(toAppError(unreachable).message).toBe(unreachable.message);
+  });
+
+  it("keep the backend's message for a key the catalogue does not have, or no key", () => {
+    setLocale("fr");
+    expect(toAppError({ kind: "server", message: "as sent", key: "err.fromTheFuture" }).message).toBe("as sent");
+    expect(toAppError({ kind: "badInput", message: "plain" }).message).toBe("plain");
+    expect(toAppError(new Error("boom"))).toEqual({ kind: "internal", message: "boom" });
+  });
+
+  it("reach the caller and the offline banner translated, the recent-errors log in English", async () => {
+    setLocale("fr");
+    invoke.mockImplementation((cmd: string) =>
+      cmd === "list_projects" ? Promise.reject(unreachable) : Promise.resolve(null),
+    );
+    await expect(call("list_projects")).rejects.toMatchObject({
+      kind: "unreachable",
+      message: expect.stringContaining("n’a pas pu joindre lab.example") as unknown,
+    });
+    expect(invoke).toHaveBeenCalledWith("record_error", {
+      kind: "unreachable",
+      message: `list_projects: ${unreachable.message}`,
+    });
+    const { connectivity } = await import("./diagnostics");
+    expect(connectivity().offline).toBe(true);
+    expect(connectivity().message).toContain("n’a pas pu joindre lab.example");
+  });
+});
