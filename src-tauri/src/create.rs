@@ -481,9 +481,19 @@ impl CreateState {
 
     fn save_label(&self, job_id: &str, label: JobLabel) -> AppResult<()> {
         let _g = lock(&self.labels);
-        let mut all = self.read_labels();
+        let path = self.labels_path();
+        let mut all: HashMap<String, JobLabel> = match crate::store::read_json(&path) {
+            Ok(all) => all,
+            Err(e) => {
+                // keep the damaged file for a look rather than overwrite the other labels
+                let aside = path.with_extension("json.damaged");
+                tracing::warn!("job labels unreadable ({e}); kept as {}", aside.display());
+                std::fs::rename(&path, &aside)?;
+                HashMap::new()
+            }
+        };
         all.insert(job_id.to_owned(), label);
-        crate::store::write_json(&self.labels_path(), &all)
+        crate::store::write_json(&path, &all)
     }
 
     pub fn info(&self, job: Job) -> JobInfo {

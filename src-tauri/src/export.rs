@@ -400,8 +400,8 @@ pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportReq
     })
 }
 
-/// The recipe's output folder, which must exist.
-fn existing_folder(recipe: &ExportRecipe) -> AppResult<PathBuf> {
+/// The recipe's output folder must exist.
+fn existing_folder(recipe: &ExportRecipe) -> AppResult<()> {
     let folder = PathBuf::from(recipe.folder.trim());
     if !folder.is_dir() {
         let f = folder.display().to_string();
@@ -410,7 +410,7 @@ fn existing_folder(recipe: &ExportRecipe) -> AppResult<PathBuf> {
         ))
         .keyed("err.folderMissing", &[("folder", &f)]));
     }
-    Ok(folder)
+    Ok(())
 }
 
 /// Where the recipe writes, whether that exists already; a bad name or folder is an error
@@ -420,7 +420,16 @@ pub fn check_target(recipe: &ExportRecipe) -> AppResult<TargetCheck> {
     existing_folder(recipe)?;
     let path = lab_export::destination(&req.spec(), chrono::Local::now())
         .map_err(|e| map_export(e, ""))?;
-    let folder_files = (path.is_dir() && !path.is_symlink()).then(|| count_files(&path));
+    let is_folder = path.is_dir() && !path.is_symlink();
+    if is_folder && recipe.format != Format::Mask {
+        // a JSON or zip file cannot replace a folder: say so now, not after the download
+        let p = path.display().to_string();
+        return Err(
+            AppError::bad_input(format!("{p} is a folder. Give a file name."))
+                .keyed("err.isFolder", &[("path", &p)]),
+        );
+    }
+    let folder_files = is_folder.then(|| count_files(&path)).filter(|&n| n > 0);
     Ok(TargetCheck {
         exists: path.exists() || path.is_symlink(),
         path: path.display().to_string(),

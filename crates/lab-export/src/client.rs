@@ -176,7 +176,7 @@ mod tests {
         assert_eq!(got[0].as_ref().unwrap().loaded, 1);
         let err = got[1].as_ref().unwrap_err();
         assert!(matches!(err, ExportError::ListingStopped(_)), "{err:?}");
-        assert!(err.to_string().contains("export again"), "{err}");
+        assert!(err.to_string().contains("Try again"), "{err}");
     }
 
     #[tokio::test]

@@ -27,9 +27,9 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Client(#[from] lab_client::Error),
-    /// The listing of tasks ended without reaching the last page (its task failed).
+    /// The listing of tasks ended without reaching the last page (its task failed: a bug).
     #[error(
-        "the task listing stopped before the last page ({0}); nothing was written: export again"
+        "the task listing stopped before the last page because of an internal error ({0}); nothing was written. Try again; if it happens again, report it with the diagnostics (About, Copy diagnostics)"
     )]
     ListingStopped(String),
 }

@@ -713,7 +713,10 @@ pub async fn run_create_job(
     }
 
     // Refuse: a job not started yet is refused if a name already exists (nothing created).
-    if job.policy == DuplicatePolicy::Refuse && items.iter().all(|i| i.attempts == 0) {
+    if job.policy == DuplicatePolicy::Refuse
+        && job.counts.pending == job.counts.total
+        && items.iter().all(|i| i.attempts == 0)
+    {
         let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
         let existing = lab_client::ops::existing_names(client, &job.batch_id, &names).await?;
         if !existing.is_empty() {
@@ -1215,9 +1218,9 @@ mod tests {
         let journal = Journal::open(t.path()).unwrap();
         let tasks = file_tasks(&t.path().join("imgs"), 2);
         let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::SkipExisting, &tasks)
             .unwrap();
-        // offline: the chunk is refused before any creation is sent
+        // offline: the first chunk is marked started, then refused before any creation is sent
         let offline = LabClient::new(
             "http://127.0.0.1:9/",
             lab_client::Credentials {
@@ -1240,17 +1243,19 @@ mod tests {
             RunOptions::default(),
         )
         .await;
+        assert!(stopped.is_err(), "{stopped:?}");
         assert!(
             journal
                 .items(&job.id)
                 .unwrap()
                 .iter()
-                .all(|i| i.attempts == 0),
-            "{stopped:?}"
+                .all(|i| i.attempts == 0 && i.status == ItemStatus::Pending),
+            "{:?}",
+            journal.items(&job.id).unwrap()
         );
-        // meanwhile someone creates a task with the first name: the job, never sent, is still
-        // refused as a whole (not taken as having created it)
-        create_tasks(
+        // meanwhile someone else creates a task with the first name: the job, which never sent
+        // it, skips it as "already in the batch" (it does not take that task for its own)
+        let theirs = create_tasks(
             &lab.client,
             PROJECT,
             EMPTY_BATCH,
@@ -1261,7 +1266,8 @@ mod tests {
         )
         .await
         .unwrap();
-        let e = run_create_job(
+        assert_eq!(theirs.created, 1);
+        run_create_job(
             &lab.client,
             &journal,
             &job.id,
@@ -1271,11 +1277,69 @@ mod tests {
             RunOptions::default(),
         )
         .await
-        .unwrap_err();
-        assert!(e.to_string().contains("already exist"), "{e}");
+        .unwrap();
+        let items = journal.items(&job.id).unwrap();
+        assert_eq!(items[0].status, ItemStatus::Skipped, "{:?}", items[0]);
+        assert_eq!(items[0].task_id, None);
+        assert_eq!(items[1].status, ItemStatus::Done);
+    }
+
+    #[tokio::test]
+    async fn a_started_job_under_refuse_is_not_refused_as_a_whole_on_resume() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), 2);
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        // item 0 created by this job, then it stopped; someone creates item 1's name meanwhile
+        let first = create_tasks(
+            &lab.client,
+            PROJECT,
+            EMPTY_BATCH,
+            vec![tasks[0].clone()],
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        journal
+            .finish(
+                &job.id,
+                0,
+                ItemStatus::Done,
+                first.outcomes[0].id.as_deref(),
+                None,
+            )
+            .unwrap();
+        create_tasks(
+            &lab.client,
+            PROJECT,
+            EMPTY_BATCH,
+            vec![tasks[1].clone()],
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let r = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.job.state, JobState::Done);
         assert_eq!(
-            test_support::batch_names(&lab.client, EMPTY_BATCH).await,
-            ["img-0000.png"]
+            journal.items(&job.id).unwrap()[1].status,
+            ItemStatus::Skipped
         );
     }
 

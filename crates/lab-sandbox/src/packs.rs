@@ -65,30 +65,40 @@ impl Packs {
         }
     }
 
-    /// Opens the pack to append to: the newest one in the folder, or pack 1.
+    /// Creates the pack this store appends to: the first number after every pack in the folder
+    /// (a new file, never one another process or an earlier run wrote to).
     fn open_current(&self) -> io::Result<Current> {
-        let mut number = 1;
+        let mut number = 0;
         for entry in std::fs::read_dir(&self.dir)? {
             if let Some(n) = pack_number(&entry?.file_name().to_string_lossy()) {
                 number = number.max(n);
             }
         }
-        self.open_pack(number)
+        self.new_pack(number + 1)
     }
 
-    fn open_pack(&self, number: u32) -> io::Result<Current> {
-        let file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .write(true)
-            .truncate(false)
-            .open(self.dir.join(pack_name(number)))?;
-        let len = file.metadata()?.len();
-        Ok(Current {
-            number,
-            file: Arc::new(file),
-            len,
-        })
+    /// Creates pack `number`, or the next free number after it.
+    fn new_pack(&self, mut number: u32) -> io::Result<Current> {
+        loop {
+            match OpenOptions::new()
+                .create_new(true)
+                .read(true)
+                .write(true)
+                .open(self.dir.join(pack_name(number)))
+            {
+                Ok(file) => {
+                    return Ok(Current {
+                        number,
+                        file: Arc::new(file),
+                        len: 0,
+                    });
+                }
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && number < 999_999 => {
+                    number += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        }
     }
 
     /// Stores `bytes`, returning where they are. Blocking (call it off the async workers).
@@ -101,7 +111,7 @@ impl Packs {
                 None => self.open_current()?,
             };
             let cur = if cur.len > 0 && cur.len + n > self.limit {
-                self.open_pack(cur.number + 1)?
+                self.new_pack(cur.number + 1)?
             } else {
                 cur
             };
@@ -161,15 +171,31 @@ mod tests {
     }
 
     #[test]
-    fn a_reopened_store_appends_after_what_is_there() {
+    fn a_reopened_store_never_writes_into_an_existing_pack() {
         let dir = tempfile::tempdir().unwrap();
         let first = Packs::with_limit(dir.path(), 100);
         let a = first.append(b"abc").unwrap();
         drop(first);
+        // as after a power failure: the pack lost its bytes, the record of `a` survived
+        std::fs::write(dir.path().join(&a.pack), b"").unwrap();
         let again = Packs::with_limit(dir.path(), 100);
         let b = again.append(b"def").unwrap();
-        assert_eq!((b.pack.as_str(), b.offset), ("pack-000001", 3));
-        assert_eq!(again.read(&a.pack, 0, 6).unwrap(), b"abcdef");
+        assert_eq!((b.pack.as_str(), b.offset), ("pack-000002", 0));
+        // `a` is missing (an error), not served with `b`'s bytes
+        assert!(again.read(&a.pack, a.offset, 3).is_err());
+        assert_eq!(again.read(&b.pack, 0, 3).unwrap(), b"def");
+    }
+
+    #[test]
+    fn two_stores_on_one_folder_write_to_different_packs() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = Packs::with_limit(dir.path(), 100);
+        let two = Packs::with_limit(dir.path(), 100);
+        let a = one.append(b"one").unwrap();
+        let b = two.append(b"two").unwrap();
+        assert_ne!(a.pack, b.pack);
+        assert_eq!(one.read(&a.pack, 0, 3).unwrap(), b"one");
+        assert_eq!(two.read(&b.pack, 0, 3).unwrap(), b"two");
     }
 
     #[test]

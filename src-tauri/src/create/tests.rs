@@ -336,3 +336,29 @@ fn errors_say_what_to_do() {
     assert_eq!(check_batch_name(" Week 3 ").unwrap(), "Week 3");
     assert!(check_batch_name(&"x".repeat(300)).is_err());
 }
+
+#[tokio::test]
+async fn a_damaged_labels_file_is_kept_aside_not_overwritten() {
+    let fx = fixture().await;
+    let path = fx.st.labels_path();
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, b"{ not json").unwrap();
+    assert!(
+        fx.st.read_labels().is_empty(),
+        "a damaged file reads as no labels"
+    );
+    fx.st
+        .save_label(
+            "job-1",
+            JobLabel {
+                batch_name: "Week 1".into(),
+                ..JobLabel::default()
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        std::fs::read(path.with_extension("json.damaged")).unwrap(),
+        b"{ not json"
+    );
+    assert_eq!(fx.st.read_labels()["job-1"].batch_name, "Week 1");
+}

@@ -549,3 +549,21 @@ fn a_folder_in_the_way_counts_the_files_replacing_would_delete() {
     );
     assert_eq!(super::count_files(&t.path().join("missing")), 0);
 }
+
+#[tokio::test]
+async fn a_folder_in_the_way_of_a_file_export_is_refused_before_anything_runs() {
+    let f = connected().await;
+    let dir = f.out("o");
+    std::fs::create_dir_all(dir.join("tasks.json")).unwrap();
+    let r = recipe(
+        "demo-rectangle",
+        status_scope("demo-rectangle", "complete"),
+        Format::Lab,
+        &dir,
+        "tasks.json",
+    );
+    let e = check_target(&r).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert_eq!(e.key.as_deref(), Some("err.isFolder"));
+    assert!(e.message.contains("is a folder"), "{}", e.message);
+}

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, bail, ensure};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
@@ -373,8 +373,8 @@ pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
     wait_dialog_gone(title, path).await
 }
 
-/// Every regular file under `dir` (links not followed) whose bytes contain `needle`;
-/// `seen` counts the files read.
+/// Every file under `dir` whose bytes contain `needle` (links to files are read, links to
+/// folders not followed, so a loop cannot trap the scan); `seen` counts the files read.
 pub fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>, seen: &mut usize) {
     let Ok(rd) = std::fs::read_dir(dir) else {
         return;
@@ -384,7 +384,7 @@ pub fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>, seen:
         let Ok(ft) = e.file_type() else { continue };
         if ft.is_dir() {
             files_containing(&p, needle, out, seen);
-        } else if ft.is_file() {
+        } else if ft.is_file() || (ft.is_symlink() && p.is_file()) {
             *seen += 1;
             if let Ok(bytes) = std::fs::read(&p)
                 && bytes.windows(needle.len()).any(|w| w == needle)
@@ -437,8 +437,8 @@ pub async fn wait_loaded(app: &App, after_seq: u64) -> Result<(u64, u64)> {
         if seq > after_seq
             && loading == "false"
             && let Some((l, t)) = parse_loaded(&text)
-            && l == t
         {
+            ensure!(l == t, "the search finished with {l} of {t} tasks loaded");
             return Ok((l, t));
         }
         if Instant::now() > deadline {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
-use labdesk_e2e::{App, Launch, files_containing};
+use labdesk_e2e::{App, Launch, connect_profile, files_containing};
 use serde_json::{Value, json};
 
 const ACCESS_ID: &str = "sec-access";
@@ -181,17 +181,7 @@ async fn csp_and_no_secret_or_token_leaks() -> Result<()> {
     app.screenshot("security-01-after-csp-probe").await?;
 
     // ---- a session with a real secret, token expiry and every kind of call ----
-    app.click_button("Profiles…").await?;
-    app.click_button("Add a profile…").await?;
-    app.set_value("input[name=name]", "Security server").await?;
-    app.set_value("input[name=endpoint]", &endpoint).await?;
-    app.set_value("input[name=accessId]", ACCESS_ID).await?;
-    app.set_value("input[name=secretKey]", SECRET).await?;
-    app.click_button("Save and connect").await?;
-    app.wait_text("[data-testid=connected-as]", "Security server", |t| {
-        t.contains("Security server")
-    })
-    .await?;
+    connect_profile(&app, "Security server", &endpoint, ACCESS_ID, SECRET).await?;
     // The server drops expired tokens at the next login: collect them while the session runs.
     let mut tokens = std::collections::BTreeSet::new();
     for round in 0..3 {

@@ -14,7 +14,7 @@ import type { PreflightView } from "../bindings/PreflightView";
 import type { RunResult } from "../bindings/RunResult";
 import type { StartRequest } from "../bindings/StartRequest";
 import type { Thumb } from "../bindings/Thumb";
-import { call } from "./index";
+import { call, toAppError } from "./index";
 
 export type { BatchTarget, DuplicatePolicy, ItemView, JobInfo, JobProgress, PreflightView, RunResult, StartRequest, Thumb };
 
@@ -42,16 +42,21 @@ export const createApi = {
   start(request: StartRequest, onProgress: (p: JobProgress) => void): Promise<RunResult> {
     const ch = new Channel<JobProgress>();
     ch.onmessage = onProgress;
-    return call<RunResult>("create_start", { request, onProgress: ch });
+    return call<RunResult>("create_start", { request, onProgress: ch }).then(localizedStop);
   },
 
   /** Resumes a job (or retries its failed tasks only). */
   resume(jobId: string, failedOnly: boolean, onProgress: (p: JobProgress) => void): Promise<RunResult> {
     const ch = new Channel<JobProgress>();
     ch.onmessage = onProgress;
-    return call<RunResult>("create_resume", { jobId, failedOnly, onProgress: ch });
+    return call<RunResult>("create_resume", { jobId, failedOnly, onProgress: ch }).then(localizedStop);
   },
 };
+
+/** Why the run stopped, in the user's language (it arrives inside a result, not as a failure). */
+export function localizedStop(r: RunResult): RunResult {
+  return r.stopped ? { ...r, stopped: toAppError(r.stopped) } : r;
+}
 
 export type DropEvent = { type: "enter" } | { type: "over" } | { type: "leave" } | { type: "drop"; paths: string[] };
 

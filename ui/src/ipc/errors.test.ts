@@ -52,3 +52,16 @@ describe("errors from the backend", () => {
     expect(connectivity().message).toContain("n’a pas pu joindre lab.example");
   });
 });
+
+describe("a create job stopped by a backend error", () => {
+  it("says why in the user's language", async () => {
+    const { localizedStop } = await import("./create");
+    setLocale("fr");
+    const r = localizedStop({
+      stopped: { kind: "expired", message: "Your session has expired.", key: "err.expired" },
+    } as Parameters<typeof localizedStop>[0]);
+    expect(r.stopped?.message).toBe(
+      "Votre session a expiré ou votre clé a été révoquée. Reconnectez-vous depuis l’écran de connexion.",
+    );
+  });
+});

@@ -120,10 +120,15 @@ pub(crate) async fn upload(
         "_id": id, "name": name, "path": folder, "batchId": batch_id,
         "mimetype": mimetype, "size": size, "createdAt": now,
     });
-    // One trip to the blocking pool per upload: the bytes are appended to a pack (without
-    // the database lock), then the batch is checked and the file recorded. A refused upload
-    // leaves its bytes unreferenced in the pack.
+    // One trip to the blocking pool per upload: the batch is checked (so an upload to an
+    // unknown batch stores nothing), the bytes are appended to a pack without the database
+    // lock, then the file is recorded (the batch checked again, in the same transaction).
+    let batch = batch_id.clone();
     let store = move |s: &Sandbox| {
+        batch_project(
+            &s.inner.conn.lock().unwrap_or_else(|p| p.into_inner()),
+            &batch,
+        )?;
         s.inner
             .packs
             .append(&data)

@@ -32,8 +32,13 @@ pub(crate) async fn content(State(s): State<Sandbox>, PathId(id): PathId) -> Api
     {
         return Err(ApiError::internal("corrupt storage name"));
     }
-    let missing =
-        |e: std::io::Error| ApiError::not_found(format!("content of file {id} is missing: {e}"));
+    let missing = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::InvalidData {
+            ApiError::internal(format!("the record of file {id} is damaged: {e}"))
+        } else {
+            ApiError::not_found(format!("content of file {id} is missing: {e}"))
+        }
+    };
     let bytes = match pack_offset {
         Some(offset) => {
             let s = s.clone();

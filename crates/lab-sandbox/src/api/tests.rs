@@ -1020,3 +1020,16 @@ async fn a_data_folder_from_before_packs_is_migrated_and_still_served() {
         (StatusCode::OK, b"\x89PNG new bytes".to_vec())
     );
 }
+
+#[tokio::test]
+async fn an_upload_to_an_unknown_batch_stores_nothing() {
+    let e = env().await;
+    let (s, v) = e.upload("a.png", b"\x89PNG bytes", "no-such-batch").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    let stored: Vec<_> = std::fs::read_dir(e.sandbox.files_dir())
+        .unwrap()
+        .flatten()
+        .filter(|f| f.metadata().unwrap().len() > 0)
+        .collect();
+    assert!(stored.is_empty(), "{stored:?}");
+}

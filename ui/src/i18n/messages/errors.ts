@@ -25,7 +25,7 @@ const en = {
 export const errors: Area<keyof typeof en> = {
   en,
   fr: {
-    "err.wrongCredentials": "L’identifiant d’accès ou la clé secrète est incorrect. Vérifiez-les dans le profil, puis réessayez.",
+    "err.wrongCredentials": "L’identifiant d’accès ou la clé secrète n’est pas valide. Vérifiez-les dans le profil, puis réessayez.",
     "err.expired": "Votre session a expiré ou votre clé a été révoquée. Reconnectez-vous depuis l’écran de connexion.",
     "err.unreachable": "Lab Desk n’a pas pu joindre {host}. Vérifiez l’adresse du serveur et votre réseau, puis réessayez.",
     "err.forbidden": "Votre compte n’a pas le droit de faire cela. Demandez l’accès au propriétaire du projet.",
@@ -33,7 +33,7 @@ export const errors: Area<keyof typeof en> = {
     "err.cancelled": "Annulé.",
     "err.notConnected": "Vous n’êtes pas connecté. Choisissez un profil sur l’écran de connexion.",
     "err.folderNotWritable": "Lab Desk ne peut pas écrire dans {path}\u00a0: le dossier n’est pas accessible en écriture. Choisissez un autre dossier.",
-    "err.diskFull": "Le disque est plein pendant l’écriture de {path}. Libérez de la place ou choisissez un dossier sur un autre disque.",
+    "err.diskFull": "Le disque est plein\u00a0: impossible d’écrire {path}. Libérez de la place ou choisissez un dossier sur un autre disque.",
     "err.folderGone": "Le dossier de {path} n’existe pas (ou plus). Choisissez un autre dossier.",
     "err.isFolder": "{path} est un dossier. Donnez un nom de fichier.",
     "err.cannotWrite": "Impossible d’écrire {path}\u00a0: {detail}. Choisissez un autre dossier ou réessayez.",

@@ -32,7 +32,7 @@ const en = {
   "export.writesTo": "Writes {path}",
   "export.exists": "{path} already exists.",
   "export.existsFolder": (v) =>
-    plural(Number(v.count), "The folder {path} already exists and holds # file: replacing it deletes it.", "The folder {path} already exists and holds # files: replacing it deletes them all.").replace("{path}", String(v.path)),
+    plural(Number(v.count), "The folder {path} already exists and holds # file: replacing the folder deletes that file.", "The folder {path} already exists and holds # files: replacing the folder deletes all of them.").replace("{path}", () => String(v.path)),
   "export.replace": "Replace it",
   "export.options": "Mask options",
   "export.replaceExtension": "Drop the task name's extension (\"scene.jpg\" → \"scene.png\")",
@@ -44,7 +44,7 @@ const en = {
   "export.progress": (v) => `${v.done} / ${plural(Number(v.total), "# task", "# tasks")}`,
   "export.cancel": "Cancel export",
   "export.cancelled": "Export cancelled; nothing was written.",
-  "export.done": (v) => plural(Number(v.count), "Exported # task to {path}", "Exported # tasks to {path}").replace("{path}", String(v.path)),
+  "export.done": (v) => plural(Number(v.count), "Exported # task to {path}", "Exported # tasks to {path}").replace("{path}", () => String(v.path)),
   "export.renamed": (v) => plural(Number(v.count), "# task name was changed to make a valid file name.", "# task names were changed to make valid file names."),
   "export.warnings": (v) => plural(Number(v.count), "# annotation was skipped:", "# annotations were skipped:"),
   "export.openFolder": "Open folder",
@@ -71,7 +71,7 @@ const en = {
   "export.scope.properties": "properties {value}",
   "export.scope.ids": (v) => plural(Number(v.count), "# task id", "# task ids"),
   "export.notifyTitle": "Export finished",
-  "export.notifyBody": (v) => plural(Number(v.count), "# task exported to {path}", "# tasks exported to {path}").replace("{path}", String(v.path)),
+  "export.notifyBody": (v) => plural(Number(v.count), "# task exported to {path}", "# tasks exported to {path}").replace("{path}", () => String(v.path)),
   "export.notifyFailedTitle": "Export failed",
   "export.saveCsvTitle": "Save the results as CSV",
 } satisfies Area<string>["en"];
@@ -109,7 +109,7 @@ export const exportArea: Area<keyof typeof en> = {
     "export.writesTo": "Écrit {path}",
     "export.exists": "{path} existe déjà.",
     "export.existsFolder": (v) =>
-      plural(Number(v.count), "Le dossier {path} existe déjà et contient # fichier : le remplacer le supprime.", "Le dossier {path} existe déjà et contient # fichiers : le remplacer les supprime tous.").replace("{path}", String(v.path)),
+      plural(Number(v.count), "Le dossier {path} existe déjà et contient # fichier\u00a0: le remplacer supprimera ce fichier.", "Le dossier {path} existe déjà et contient # fichiers\u00a0: le remplacer les supprimera tous.").replace("{path}", () => String(v.path)),
     "export.replace": "Le remplacer",
     "export.options": "Options des masques",
     "export.replaceExtension": "Retirer l'extension du nom de la tâche (« scene.jpg » → « scene.png »)",
@@ -122,7 +122,7 @@ export const exportArea: Area<keyof typeof en> = {
     "export.cancel": "Annuler l'export",
     "export.cancelled": "Export annulé ; rien n'a été écrit.",
     "export.done": (v) =>
-      plural(Number(v.count), "# tâche exportée vers {path}", "# tâches exportées vers {path}").replace("{path}", String(v.path)),
+      plural(Number(v.count), "# tâche exportée vers {path}", "# tâches exportées vers {path}").replace("{path}", () => String(v.path)),
     "export.renamed": (v) =>
       plural(
         Number(v.count),
@@ -155,7 +155,7 @@ export const exportArea: Area<keyof typeof en> = {
     "export.scope.ids": (v) => plural(Number(v.count), "# identifiant de tâche", "# identifiants de tâches"),
     "export.notifyTitle": "Export terminé",
     "export.notifyBody": (v) =>
-      plural(Number(v.count), "# tâche exportée vers {path}", "# tâches exportées vers {path}").replace("{path}", String(v.path)),
+      plural(Number(v.count), "# tâche exportée vers {path}", "# tâches exportées vers {path}").replace("{path}", () => String(v.path)),
     "export.notifyFailedTitle": "Échec de l'export",
     "export.saveCsvTitle": "Enregistrer les résultats en CSV",
   },
