@@ -590,6 +590,17 @@ async fn launch_and_resume(launch: &Launch) -> Result<(App, Reaper)> {
 
 /// Drops `dir` on the Create screen, targets a new batch `name` and starts the job.
 async fn create_into_new_batch(app: &App, dir: &Path, name: &str, want: &str) -> Result<()> {
+    create_into_new_batch_prepared(app, dir, name, want).await?;
+    app.click("[data-testid=create-start]").await
+}
+
+/// Drops `dir` on the Create screen and targets a new batch `name`, ready to start.
+async fn create_into_new_batch_prepared(
+    app: &App,
+    dir: &Path,
+    name: &str,
+    want: &str,
+) -> Result<()> {
     wait_drop_ready(app, &[dir.to_path_buf()]).await?;
     emit_drag(app, "drag-drop", &[dir.to_path_buf()]).await?;
     app.el("[data-testid=create-grid]").await?;
@@ -600,7 +611,7 @@ async fn create_into_new_batch(app: &App, dir: &Path, name: &str, want: &str) ->
     .await?;
     set_new_batch_name(app, name).await?;
     summary(app, want).await?;
-    app.click("[data-testid=create-start]").await
+    Ok(())
 }
 
 /// The app SIGKILLed at random points of one create job (`E2E_KILLS` times, 10 by default; the
@@ -857,4 +868,81 @@ async fn set_new_batch_name(app: &App, name: &str) -> Result<()> {
         }
     }
     bail!("the new batch name {name:?} did not stick in the Create screen")
+}
+
+/// A file that disappears between the pre-flight and the upload fails alone; once it is back,
+/// "Retry the failed task" creates just that one: the batch ends with every task once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn e_retry_failed_only() -> Result<()> {
+    let srv = server("").await?;
+    let root = tempfile::tempdir()?;
+    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
+    let _reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    let d = root.path().join("six");
+    write_pngs(&d, (0..6).map(|i| format!("shot-{i}.png")))?;
+    create_into_new_batch_prepared(&app, &d, "Retry batch", "6 new · 0 duplicates · 0 invalid")
+        .await?;
+    // the file goes away after the pre-flight, before the upload
+    let gone = root.path().join("shot-3.png.away");
+    std::fs::rename(d.join("shot-3.png"), &gone)?;
+    app.click("[data-testid=create-start]").await?;
+    let counts = wait_job_state(&app, "done", Duration::from_secs(60)).await?;
+    ensure!(
+        counts.starts_with("5 created") && counts.contains("1 failed"),
+        "after the first run the window says {counts:?}"
+    );
+    let outcomes = app.text("[data-testid=create-outcomes]").await?;
+    ensure!(
+        outcomes.contains("shot-3.png"),
+        "the failed task is not listed: {outcomes:?}"
+    );
+    app.screenshot("create-12-one-failed").await?;
+    let batch = batch_id_by_name(&srv.client, "Retry batch").await?;
+    ensure!(
+        distinct_names(&srv.client, &batch).await? == 5,
+        "5 tasks expected before the retry"
+    );
+
+    // back in place: retry the failed one only
+    std::fs::rename(&gone, d.join("shot-3.png"))?;
+    let retry = app.text("[data-testid=create-retry-failed]").await?;
+    ensure!(
+        retry == "Retry the failed task",
+        "retry button says {retry:?}"
+    );
+    app.click("[data-testid=create-retry-failed]").await?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let names = batch_names(&srv.client, &batch).await?;
+        if names.len() >= 6 {
+            break;
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the retry created {} of 6",
+            names.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let counts = wait_job_state(&app, "done", Duration::from_secs(60)).await?;
+    app.screenshot("create-13-retried").await?;
+    let mut names = batch_names(&srv.client, &batch).await?;
+    names.sort();
+    ensure!(
+        names == (0..6).map(|i| format!("shot-{i}.png")).collect::<Vec<_>>(),
+        "batch after the retry: {names:?}; window says {counts:?}"
+    );
+    ensure!(
+        app.el_within(
+            "[data-testid=create-retry-failed]",
+            Duration::from_millis(300)
+        )
+        .await
+        .is_err(),
+        "the retry button is still offered after everything was created"
+    );
+    app.quit().await
 }
