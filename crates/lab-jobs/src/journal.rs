@@ -969,6 +969,35 @@ mod tests {
     use crate::test_support::{self, BATCH, EMPTY_BATCH, PROJECT};
     use std::collections::HashSet;
 
+    /// Runs the job with no progress, cancel or pause, and the default options.
+    async fn run_job(client: &LabClient, journal: &Journal, id: &str) -> Result<JobReport> {
+        run_create_job(
+            client,
+            journal,
+            id,
+            None,
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+    }
+
+    /// Creates `task` in the empty batch outside the job (as another user or app would).
+    async fn create_elsewhere(client: &LabClient, task: TaskInput) -> lab_client::CreateReport {
+        create_tasks(
+            client,
+            PROJECT,
+            EMPTY_BATCH,
+            vec![task],
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap()
+    }
+
     fn file_tasks(dir: &Path, n: usize) -> Vec<TaskInput> {
         test_support::png_files(dir, n)
             .into_iter()
@@ -1044,17 +1073,7 @@ mod tests {
         );
         assert!(journal.unfinished_jobs().unwrap().is_empty());
         // running a finished job again creates nothing
-        let again = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let again = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(again.finished_now, 0);
         assert_eq!(
             test_support::batch_names(&lab.client, EMPTY_BATCH)
@@ -1074,17 +1093,7 @@ mod tests {
         let job = journal
             .create_job(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks)
             .unwrap();
-        let e = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap_err();
+        let e = run_job(&lab.client, &journal, &job.id).await.unwrap_err();
         assert!(e.to_string().contains("alpha.png"), "{e}");
         assert_eq!(
             test_support::batch_names(&lab.client, BATCH).await,
@@ -1095,17 +1104,7 @@ mod tests {
         let job = journal
             .create_job(PROJECT, BATCH, DuplicatePolicy::SkipExisting, &tasks)
             .unwrap();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.skipped), (1, 1));
         let items = journal.items(&job.id).unwrap();
         assert_eq!(items[0].status, ItemStatus::Skipped);
@@ -1127,17 +1126,7 @@ mod tests {
         let missing = tasks[2].resources.as_ref().unwrap()[0].clone();
         let keep = std::fs::read(&missing).unwrap();
         std::fs::remove_file(&missing).unwrap();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(
             (r.job.counts.done, r.job.counts.failed, r.job.state),
             (3, 1, JobState::Done)
@@ -1151,17 +1140,7 @@ mod tests {
         std::fs::write(&missing, keep).unwrap();
         assert_eq!(journal.retry_failed(&job.id).unwrap(), 1);
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.finished_now, 1);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 4).await;
     }
@@ -1179,30 +1158,10 @@ mod tests {
         journal.mark_started(&job.id, 0).unwrap();
         journal.mark_started(&job.id, 1).unwrap();
         journal.set_state(&job.id, JobState::Running).unwrap();
-        let pre = create_tasks(
-            &lab.client,
-            PROJECT,
-            EMPTY_BATCH,
-            vec![tasks[0].clone()],
-            CreateOptions::default(),
-            None,
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let pre = create_elsewhere(&lab.client, tasks[0].clone()).await;
         let pre_id = pre.outcomes[0].id.clone().unwrap();
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 3).await;
         assert_eq!(
@@ -1233,16 +1192,7 @@ mod tests {
             },
         )
         .unwrap();
-        let stopped = run_create_job(
-            &offline,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await;
+        let stopped = run_job(&offline, &journal, &job.id).await;
         assert!(stopped.is_err(), "{stopped:?}");
         assert!(
             journal
@@ -1255,29 +1205,9 @@ mod tests {
         );
         // meanwhile someone else creates a task with the first name: the job, which never sent
         // it, skips it as "already in the batch" (it does not take that task for its own)
-        let theirs = create_tasks(
-            &lab.client,
-            PROJECT,
-            EMPTY_BATCH,
-            vec![tasks[0].clone()],
-            CreateOptions::default(),
-            None,
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let theirs = create_elsewhere(&lab.client, tasks[0].clone()).await;
         assert_eq!(theirs.created, 1);
-        run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        run_job(&lab.client, &journal, &job.id).await.unwrap();
         let items = journal.items(&job.id).unwrap();
         assert_eq!(items[0].status, ItemStatus::Skipped, "{:?}", items[0]);
         assert_eq!(items[0].task_id, None);
@@ -1294,17 +1224,7 @@ mod tests {
             .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
             .unwrap();
         // item 0 created by this job, then it stopped; someone creates item 1's name meanwhile
-        let first = create_tasks(
-            &lab.client,
-            PROJECT,
-            EMPTY_BATCH,
-            vec![tasks[0].clone()],
-            CreateOptions::default(),
-            None,
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let first = create_elsewhere(&lab.client, tasks[0].clone()).await;
         journal
             .finish(
                 &job.id,
@@ -1314,28 +1234,8 @@ mod tests {
                 None,
             )
             .unwrap();
-        create_tasks(
-            &lab.client,
-            PROJECT,
-            EMPTY_BATCH,
-            vec![tasks[1].clone()],
-            CreateOptions::default(),
-            None,
-            CancellationToken::new(),
-        )
-        .await
-        .unwrap();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        create_elsewhere(&lab.client, tasks[1].clone()).await;
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_eq!(
             journal.items(&job.id).unwrap()[1].status,
@@ -1353,17 +1253,7 @@ mod tests {
             .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::InsertAnyway, &tasks)
             .unwrap();
         journal.mark_started(&job.id, 0).unwrap();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.failed), (1, 1));
         let it = &journal.items(&job.id).unwrap()[0];
         assert!(
@@ -1454,16 +1344,7 @@ mod tests {
         assert_eq!(r.job.state, JobState::Cancelled);
         assert!(journal.unfinished_jobs().unwrap().is_empty());
         assert!(matches!(
-            run_create_job(
-                &lab.client,
-                &journal,
-                &job.id,
-                None,
-                CancellationToken::new(),
-                CancellationToken::new(),
-                RunOptions::default()
-            )
-            .await,
+            run_job(&lab.client, &journal, &job.id).await,
             Err(Error::State(_))
         ));
     }
@@ -1489,18 +1370,7 @@ mod tests {
             .unwrap();
         let run = {
             let (c, j, id) = (lab.client.clone(), journal.clone(), job.id.clone());
-            tokio::spawn(async move {
-                run_create_job(
-                    &c,
-                    &j,
-                    &id,
-                    None,
-                    CancellationToken::new(),
-                    CancellationToken::new(),
-                    RunOptions::default(),
-                )
-                .await
-            })
+            tokio::spawn(async move { run_job(&c, &j, &id).await })
         };
         wait_until("a creation held", || {
             gate.created.load(std::sync::atomic::Ordering::SeqCst) > 5
@@ -1517,17 +1387,7 @@ mod tests {
         );
         assert_eq!(journal.unfinished_jobs().unwrap()[0].id, job.id);
         gate.release();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 20).await;
     }
@@ -1551,17 +1411,7 @@ mod tests {
         rt.block_on(async {
             let client = test_support::client(url);
             let journal = Journal::open(Path::new(dir)).unwrap();
-            run_create_job(
-                &client,
-                &journal,
-                job,
-                None,
-                CancellationToken::new(),
-                CancellationToken::new(),
-                RunOptions::default(),
-            )
-            .await
-            .unwrap();
+            run_job(&client, &journal, job).await.unwrap();
         });
     }
 
@@ -1611,17 +1461,7 @@ mod tests {
         // "resume?" at the next start, from a fresh journal connection
         gate.release();
         let journal = Journal::open(&dir).unwrap();
-        let r = run_create_job(
-            &lab.client,
-            &journal,
-            &job.id,
-            None,
-            CancellationToken::new(),
-            CancellationToken::new(),
-            RunOptions::default(),
-        )
-        .await
-        .unwrap();
+        let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_eq!(r.job.counts.done, 30);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 30).await;

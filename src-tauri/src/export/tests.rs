@@ -10,6 +10,24 @@ struct Fixture {
 }
 
 impl Fixture {
+    /// Runs `recipe` with no progress and no cancel.
+    async fn export(
+        &self,
+        client: &LabClient,
+        recipe: ExportRecipe,
+        overwrite: bool,
+    ) -> AppResult<ExportOutcome> {
+        run(
+            client,
+            &self.history,
+            recipe,
+            overwrite,
+            |_| {},
+            CancellationToken::new(),
+        )
+        .await
+    }
+
     fn out(&self, name: &str) -> PathBuf {
         let p = self.dir.path().join(name);
         std::fs::create_dir_all(&p).unwrap();
@@ -197,30 +215,12 @@ async fn existing_file_is_reported_and_only_replaced_when_confirmed() {
     assert!(c.exists);
     assert_eq!(c.folder_files, None, "a file, not a folder");
     assert_eq!(c.path, dir.join("tasks.json").display().to_string());
-    let e = run(
-        &client,
-        &f.history,
-        r.clone(),
-        false,
-        |_| {},
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let e = f.export(&client, r.clone(), false).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadInput);
     assert!(e.message.contains("already exists"), "{}", e.message);
     assert_eq!(std::fs::read(dir.join("tasks.json")).unwrap(), b"keep me");
     assert!(f.history.list("demo-rectangle").unwrap().is_empty());
-    run(
-        &client,
-        &f.history,
-        r,
-        true,
-        |_| {},
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    f.export(&client, r, true).await.unwrap();
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("tasks.json")).unwrap()).unwrap();
     assert!(!v.as_array().unwrap().is_empty());
@@ -258,16 +258,7 @@ async fn cancel_and_empty_results_leave_nothing() {
         &dir,
         "l.json",
     );
-    let e = run(
-        &client,
-        &f.history,
-        r,
-        false,
-        |_| {},
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap_err();
+    let e = f.export(&client, r, false).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadInput);
     assert!(e.message.contains("nothing to export"), "{}", e.message);
     assert!(entries(&dir).is_empty());
@@ -300,16 +291,7 @@ async fn mask_export_writes_a_folder_with_the_options() {
         label,
         color: [255, 0, 0],
     }];
-    let out = run(
-        &client,
-        &f.history,
-        r,
-        false,
-        |_| {},
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let out = f.export(&client, r, false).await.unwrap();
     assert_eq!(out.entry.path, dir.join("masks").display().to_string());
     let pngs = entries(&dir.join("masks"));
     assert!(!pngs.is_empty());

@@ -115,6 +115,17 @@ async fn connect_profile(app: &App, endpoint: &str) -> Result<()> {
     labdesk_e2e::connect_profile(app, "Create server", endpoint, ACCESS_ID, SECRET).await
 }
 
+/// A fresh test sandbox and the app (its own dirs) connected to it, on the Create screen.
+async fn on_create_screen() -> Result<(Server, tempfile::TempDir, App, Reaper)> {
+    let srv = server("").await?;
+    let root = tempfile::tempdir()?;
+    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
+    let reaper = Reaper(app.driver_pid());
+    connect_profile(&app, &srv.running.base_url).await?;
+    open_create(&app).await?;
+    Ok((srv, root, app, reaper))
+}
+
 async fn open_create(app: &App) -> Result<()> {
     app.click(&format!("button[data-project-id='{PROJECT}']"))
         .await?;
@@ -202,12 +213,7 @@ fn write_pngs(dir: &Path, names: impl IntoIterator<Item = String>) -> Result<()>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
 async fn a_drop_preflight_create_then_browse() -> Result<()> {
-    let srv = server("").await?;
-    let root = tempfile::tempdir()?;
-    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
-    let _reaper = Reaper(app.driver_pid());
-    connect_profile(&app, &srv.running.base_url).await?;
-    open_create(&app).await?;
+    let (srv, root, app, _reaper) = on_create_screen().await?;
     app.screenshot("create-01-empty").await?;
 
     // good1..5.png, an empty file, a .txt, a name already in the batch, a name repeated (sub/)
@@ -402,12 +408,7 @@ impl Drop for KillOnDrop {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
 async fn b_real_x_drop_lists_the_files() -> Result<()> {
-    let srv = server("").await?;
-    let root = tempfile::tempdir()?;
-    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
-    let _reaper = Reaper(app.driver_pid());
-    connect_profile(&app, &srv.running.base_url).await?;
-    open_create(&app).await?;
+    let (_srv, root, app, _reaper) = on_create_screen().await?;
     let d = root.path().join("real");
     write_pngs(&d, ["real-one.png".to_owned(), "real-two.png".to_owned()])?;
     let uris: Vec<String> = ["real-one.png", "real-two.png"]
@@ -875,12 +876,7 @@ async fn set_new_batch_name(app: &App, name: &str) -> Result<()> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
 async fn e_retry_failed_only() -> Result<()> {
-    let srv = server("").await?;
-    let root = tempfile::tempdir()?;
-    let app = App::launch_with(isolated(&root.path().join("xdg"))?).await?;
-    let _reaper = Reaper(app.driver_pid());
-    connect_profile(&app, &srv.running.base_url).await?;
-    open_create(&app).await?;
+    let (srv, root, app, _reaper) = on_create_screen().await?;
     let d = root.path().join("six");
     write_pngs(&d, (0..6).map(|i| format!("shot-{i}.png")))?;
     create_into_new_batch_prepared(&app, &d, "Retry batch", "6 new · 0 duplicates · 0 invalid")

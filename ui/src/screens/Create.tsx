@@ -6,7 +6,7 @@ import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
 import type { RowView } from "../bindings/RowView";
 import { ErrorBanner } from "../components/ui";
-import { formatBytes, formatDuration, useT } from "../i18n";
+import { formatBytes, formatDuration, useT, type MessageKey } from "../i18n";
 import { api, newJobId, toAppError } from "../ipc";
 import {
   createApi,
@@ -36,6 +36,15 @@ import {
 import { visibleRange } from "../lib/virtual";
 
 const ROW_HEIGHT = 56;
+/** The pre-flight table's columns: cell class and header text. */
+const GRID_COLUMNS: readonly (readonly [string, MessageKey])[] = [
+  ["c-thumb", "create.col.preview"],
+  ["c-name", "create.col.name"],
+  ["c-file", "create.col.file"],
+  ["c-size", "create.col.size"],
+  ["c-checks", "create.col.problems"],
+  ["c-skip", "create.col.skip"],
+];
 const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"];
 
 export interface CreateProps {
@@ -417,24 +426,11 @@ function PreflightPanel({
             onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
           >
             <div className="grid-head" role="row" aria-rowindex={1}>
-              <div className="cell c-thumb" role="columnheader">
-                {t("create.col.preview")}
-              </div>
-              <div className="cell c-name" role="columnheader">
-                {t("create.col.name")}
-              </div>
-              <div className="cell c-file" role="columnheader">
-                {t("create.col.file")}
-              </div>
-              <div className="cell c-size" role="columnheader">
-                {t("create.col.size")}
-              </div>
-              <div className="cell c-checks" role="columnheader">
-                {t("create.col.problems")}
-              </div>
-              <div className="cell c-skip" role="columnheader">
-                {t("create.col.skip")}
-              </div>
+              {GRID_COLUMNS.map(([cls, key]) => (
+                <div key={cls} className={`cell ${cls}`} role="columnheader">
+                  {t(key)}
+                </div>
+              ))}
             </div>
             <div style={{ height: range.totalHeight, position: "relative" }}>
               {shown.slice(range.start, range.end).map((r, k) => (
