@@ -64,6 +64,44 @@ impl Launch {
     }
 }
 
+/// Stops a tauri-driver with SIGTERM (not SIGKILL, so it also stops WebKitWebDriver and the
+/// app), then SIGKILL if it is still there after 5 s.
+fn stop_child(driver: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &driver.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = driver.try_wait() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let _ = driver.kill();
+    let _ = driver.wait();
+}
+
+/// A tauri-driver whose session is not open yet: stopped if the launch fails.
+struct Starting(Option<Child>);
+
+impl Starting {
+    fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.0.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    fn take(&mut self) -> Child {
+        self.0.take().expect("the driver is taken once")
+    }
+}
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        if let Some(child) = self.0.as_mut() {
+            stop_child(child);
+        }
+    }
+}
+
 /// A running app window driven over WebDriver. Dropping it ends the app and tauri-driver.
 pub struct App {
     pub client: Client,
@@ -79,12 +117,42 @@ impl App {
     /// Like [`App::launch`] with extra environment for the app (e.g. its own XDG dirs, LANG,
     /// LABDESK_LOG) and, optionally, the app's stderr (and tauri-driver's) written to a file.
     pub async fn launch_with(opts: Launch) -> Result<App> {
+        // A session can fail to open for reasons outside the app: a port picked by
+        // `free_port` taken by another process before the driver binds it, or the driver
+        // dropping the first request while WebKitWebDriver starts. Such a launch is retried on
+        // fresh ports; an app that really cannot start fails every attempt.
+        const ATTEMPTS: u32 = 3;
+        let mut attempt = 1;
+        loop {
+            match App::try_launch(&opts, attempt > 1).await {
+                Ok(app) => return Ok(app),
+                Err(e) if attempt < ATTEMPTS => {
+                    eprintln!(
+                        "e2e: launch attempt {attempt} failed ({e:#}); trying again on new ports"
+                    );
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(e) => return Err(e.context(format!("after {ATTEMPTS} launch attempts"))),
+            }
+        }
+    }
+
+    async fn try_launch(opts: &Launch, append_log: bool) -> Result<App> {
         let bin = app_binary()?;
         let port = free_port()?;
-        let native = free_port()?;
+        let mut native = free_port()?;
+        while native == port {
+            native = free_port()?;
+        }
         let stderr = match &opts.stderr {
             Some(path) => Stdio::from(
-                std::fs::File::create(path)
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .write(true)
+                    .append(append_log)
+                    .truncate(!append_log)
+                    .open(path)
                     .with_context(|| format!("creating {}", path.display()))?,
             ),
             None => Stdio::inherit(),
@@ -105,10 +173,15 @@ impl App {
         .context(
             "could not start tauri-driver (cargo install tauri-driver --version '^2' --locked)",
         )?;
+        // From here on, a failure must not leave the driver (and the app under it) running.
+        let mut starting = Starting(Some(driver));
         let deadline = Instant::now() + Duration::from_secs(20);
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
                 bail!("tauri-driver did not open port {port}");
+            }
+            if let Some(status) = starting.exited() {
+                bail!("tauri-driver exited ({status}) before opening port {port}");
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -123,7 +196,10 @@ impl App {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .context("could not open a WebDriver session on the app")?;
-        Ok(App { client, driver })
+        Ok(App {
+            client,
+            driver: starting.take(),
+        })
     }
 
     /// Process id of tauri-driver (the app runs below it: tauri-driver → WebKitWebDriver → app).
@@ -140,19 +216,7 @@ impl App {
     }
 
     fn stop_driver(&mut self) {
-        // SIGTERM (not SIGKILL) so tauri-driver also stops WebKitWebDriver.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.driver.id().to_string()])
-            .status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.driver.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        stop_child(&mut self.driver);
     }
 
     /// Waits for an element matching `css` (visible or not).
