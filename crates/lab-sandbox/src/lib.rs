@@ -19,6 +19,7 @@ mod api;
 pub mod demo;
 mod error;
 mod fault;
+mod grants;
 mod packs;
 mod reqlog;
 pub mod seed;
@@ -73,8 +74,12 @@ pub struct Running {
     pub addr: SocketAddr,
     /// `http://127.0.0.1:PORT/`, with the trailing slash the SDK needs.
     pub base_url: String,
+    /// Asks for a graceful stop (in-flight requests finish).
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<()>>,
+    /// Stops at once (what is in flight is dropped).
+    abort: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Completes when the server's thread has stopped serving.
+    done: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
 impl Running {
@@ -83,21 +88,22 @@ impl Running {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        if let Some(task) = self.task.take() {
-            let abort = task.abort_handle();
-            if tokio::time::timeout(Duration::from_secs(5), task)
+        if let Some(mut done) = self.done.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut done)
                 .await
                 .is_err()
-            {
-                abort.abort();
+        {
+            if let Some(abort) = self.abort.take() {
+                let _ = abort.send(());
             }
+            let _ = done.await;
         }
     }
 
     /// Waits until the server stops (it only stops through `shutdown`/drop or an error).
     pub async fn wait(mut self) {
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
+        if let Some(done) = self.done.take() {
+            let _ = done.await;
         }
     }
 }
@@ -110,33 +116,69 @@ impl Drop for Running {
     }
 }
 
-/// Binds `addr` (port 0 = any free port) and serves the sandbox on a spawned task.
+/// Binds `addr` (port 0 = any free port) and serves the sandbox from a thread of its own.
+///
+/// The server runs on a single-threaded runtime on that thread, whatever runtime the caller
+/// uses (the app's, a test's): its database calls are short and run inline (see
+/// `Sandbox::db`), so one thread serves more requests per second than a pool that hands
+/// every call from thread to thread, and the caller's runtime is never blocked by them.
 pub async fn start(sandbox: Sandbox, addr: SocketAddr) -> Result<Running, Error> {
     if !addr.ip().is_loopback() && !sandbox.config().allow_remote {
         return Err(Error::RemoteNotAllowed(addr));
     }
-    let listener = tokio::net::TcpListener::bind(addr)
+    let bind = |source| Error::Bind { addr, source };
+    let listener = std::net::TcpListener::bind(addr).map_err(bind)?;
+    listener.set_nonblocking(true).map_err(bind)?;
+    let local = listener.local_addr().map_err(bind)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(bind)?;
+    let (shutdown_tx, shutdown_rx) = tokio::sync::oneshot::channel::<()>();
+    let (abort_tx, abort_rx) = tokio::sync::oneshot::channel::<()>();
+    let (done_tx, done_rx) = tokio::sync::oneshot::channel::<()>();
+    let (ready_tx, ready_rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+    std::thread::Builder::new()
+        .name("lab-sandbox".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::from_std(listener) {
+                    Ok(l) => {
+                        let _ = ready_tx.send(Ok(()));
+                        l
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let serve =
+                    axum::serve(listener, app(sandbox)).with_graceful_shutdown(async move {
+                        let _ = shutdown_rx.await;
+                    });
+                tokio::select! {
+                    result = serve => {
+                        if let Err(e) = result {
+                            tracing::error!("sandbox server stopped: {e}");
+                        }
+                    }
+                    _ = abort_rx => {}
+                }
+            });
+            // the runtime (and any request still in it) is dropped before `done` is sent
+            drop(runtime);
+            let _ = done_tx.send(());
+        })
+        .map_err(bind)?;
+    ready_rx
         .await
-        .map_err(|source| Error::Bind { addr, source })?;
-    let local = listener
-        .local_addr()
-        .map_err(|source| Error::Bind { addr, source })?;
-    let router = app(sandbox);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        let result = axum::serve(listener, router)
-            .with_graceful_shutdown(async move {
-                let _ = rx.await;
-            })
-            .await;
-        if let Err(e) = result {
-            tracing::error!("sandbox server stopped: {e}");
-        }
-    });
+        .unwrap_or_else(|_| Err(std::io::Error::other("the server thread ended")))
+        .map_err(bind)?;
     Ok(Running {
         addr: local,
         base_url: format!("http://{local}/"),
-        shutdown: Some(tx),
-        task: Some(task),
+        shutdown: Some(shutdown_tx),
+        abort: Some(abort_tx),
+        done: Some(done_rx),
     })
 }

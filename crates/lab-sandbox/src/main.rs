@@ -105,7 +105,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .load_demo()
             .map_err(|e| format!("cannot load the demo: {e}"))?;
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the runtime: {e}"))?;

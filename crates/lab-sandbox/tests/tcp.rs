@@ -360,3 +360,28 @@ async fn create_pipeline_and_request_log_over_tcp() {
     assert!(!raw.contains("\"pw\""), "secret leaked into the log");
     assert!(!raw.contains(&token), "token leaked into the log");
 }
+
+/// The server runs on a thread of its own: a caller that blocks its (single-threaded) runtime
+/// is still answered, and shutdown frees the port.
+#[tokio::test(flavor = "current_thread")]
+async fn serves_from_its_own_thread_even_when_the_caller_blocks() {
+    use std::io::{Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (_, running) = serve(Config::new(dir.path())).await;
+    let addr = running.addr;
+    // A blocking request from the runtime's only thread: on the caller's runtime this would
+    // never be answered.
+    let mut conn = std::net::TcpStream::connect(addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    conn.write_all(
+        b"GET /api/task-manager/projects HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+    running.shutdown().await;
+    // the port is free again once shutdown returns
+    std::net::TcpListener::bind(addr).expect("the port is released after shutdown");
+}

@@ -151,7 +151,6 @@ async fn secrets_and_tokens_never_printed() {
 
     // the tokens the sandbox issued during these runs
     let tokens = issued_tokens(&w);
-    assert!(!tokens.is_empty(), "tokens were issued");
     for needle in [SECRET, "flag-secret-9d8e7f"]
         .iter()
         .map(|s| s.to_string())
@@ -163,6 +162,8 @@ async fn secrets_and_tokens_never_printed() {
             needle.len()
         );
     }
+    // every grant token starts with `g1.` and its claims `{"k"` in base64url: none at all
+    assert!(!everything.contains("g1.eyJr"), "lab printed a grant token");
     assert!(
         !everything.to_lowercase().contains("bearer "),
         "no Authorization header printed"
@@ -191,9 +192,23 @@ async fn secrets_and_tokens_never_printed() {
     );
 }
 
-/// Every token the sandbox issued (access and grant tokens), read from its database.
+/// Every token the sandbox issued: access tokens from its database, grant tokens (signed, never
+/// stored) from the create requests that carried them (`grantResources`, `grantData`).
 fn issued_tokens(w: &World) -> Vec<String> {
-    issued_tokens_of(w, "%")
+    let mut tokens = issued_tokens_of(w, "access");
+    let grants: std::collections::BTreeSet<String> = w
+        .requests()
+        .iter()
+        .filter_map(|r| r.get("body"))
+        .flat_map(|b| ["grantResources", "grantData"].map(|k| b.get(k).cloned()))
+        .filter_map(|v| v.and_then(|v| v.as_str().map(String::from)))
+        .collect();
+    assert!(
+        grants.iter().all(|g| g.starts_with("g1.")) && !grants.is_empty(),
+        "grant tokens were used: {grants:?}"
+    );
+    tokens.extend(grants);
+    tokens
 }
 
 fn issued_tokens_of(w: &World, kind: &str) -> Vec<String> {

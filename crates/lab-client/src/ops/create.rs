@@ -122,10 +122,32 @@ impl Shared {
     }
 }
 
-async fn upload(s: &Shared, path: &str) -> Result<Value> {
-    let bytes = tokio::fs::read(path)
+/// Files up to this size are read on the calling task; larger ones on the blocking pool.
+const INLINE_READ_MAX: u64 = 1024 * 1024;
+
+/// Reads a file to upload. A typical image (~100 KB, usually in the page cache) is read
+/// inline: that takes less than handing the read to the blocking pool and waking the task
+/// again (1,000 uploads of 100 KB: 0.235 → 0.218 s with `lab`, bench/README.md). Larger
+/// files go to the blocking pool, so one big read does not hold up the other uploads.
+async fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > INLINE_READ_MAX {
+        return tokio::task::spawn_blocking(move || {
+            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            file.read_to_end(&mut buf).map(|_| buf)
+        })
         .await
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(std::io::Error::other)?;
+    }
+    let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+async fn upload(s: &Shared, path: &str) -> Result<Value> {
+    let bytes = read_file(path).await.map_err(|e| Error::io(path, e))?;
     let len = bytes.len() as u64;
     let file_name = Path::new(path)
         .file_name()
@@ -486,4 +508,27 @@ pub async fn create_tasks(
         "Finished".into()
     }));
     Ok(report)
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::{INLINE_READ_MAX, read_file};
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn small_and_large_files_are_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let small: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let large: Vec<u8> = (0..INLINE_READ_MAX as u32 + 7)
+            .map(|i| (i % 253) as u8)
+            .collect();
+        for (name, bytes) in [("small.png", &small), ("large.png", &large)] {
+            let p = dir.path().join(name);
+            std::fs::write(&p, bytes).unwrap();
+            let got = read_file(p.to_str().unwrap()).await.unwrap();
+            assert_eq!(&got, bytes, "{name}");
+        }
+        let missing = dir.path().join("missing.png");
+        let err = read_file(missing.to_str().unwrap()).await.unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
+    }
 }

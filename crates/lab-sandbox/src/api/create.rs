@@ -11,8 +11,8 @@ use super::tasks::{Fields, load_task};
 use super::{Caller, JsonBody, PathId};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{
-    Sandbox, TOKEN_DATA, TOKEN_FILES, TaskRow, api_user, check_token, insert_task, issue_token,
-    new_id, now_iso, project_type_of,
+    Sandbox, TOKEN_DATA, TOKEN_FILES, TaskRow, api_user, insert_task, new_id, now_iso,
+    project_type_of,
 };
 
 fn batch_project(c: &rusqlite::Connection, batch_id: &str) -> ApiResult<String> {
@@ -120,29 +120,25 @@ pub(crate) async fn upload(
         "_id": id, "name": name, "path": folder, "batchId": batch_id,
         "mimetype": mimetype, "size": size, "createdAt": now,
     });
-    // One trip to the blocking pool per upload: the batch is checked (so an upload to an
-    // unknown batch stores nothing), the bytes are appended to a pack without the database
-    // lock, then the file is recorded (the batch checked again, in the same transaction).
-    let batch = batch_id.clone();
-    let store = move |s: &Sandbox| {
-        batch_project(
-            &s.inner.conn.lock().unwrap_or_else(|p| p.into_inner()),
-            &batch,
-        )?;
-        s.inner
+    // The batch is checked first (an upload to an unknown batch stores nothing), then the
+    // bytes are appended to a pack and the file recorded, in one transaction.
+    let sb = s.clone();
+    s.db(move |c| {
+        let tx = c.transaction()?;
+        batch_project(&tx, &batch_id)?;
+        let blob = sb
+            .inner
             .packs
             .append(&data)
-            .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))
-    };
-    s.blocking_then_db(store, move |c, blob| {
-        batch_project(c, &batch_id)?;
-        c.prepare_cached(
+            .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))?;
+        tx.prepare_cached(
             "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at, pack_offset)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         )?
         .execute(params![
             id, name, folder, batch_id, mimetype, size, blob.pack, now, blob.offset as i64
         ])?;
+        tx.commit()?;
         Ok(())
     })
     .await?;
@@ -172,8 +168,7 @@ pub(crate) async fn grant(
         .filter(|a| !a.is_empty())
         .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect())
         .ok_or_else(|| ApiError::validation("ids is required: a non-empty list of file ids"))?;
-    let ttl = s.config().token_ttl;
-    let token = s
+    let ids = s
         .db(move |c| {
             for id in &ids {
                 let exists = c
@@ -183,9 +178,10 @@ pub(crate) async fn grant(
                     return Err(ApiError::not_found(format!("file {id} not found")));
                 }
             }
-            Ok(issue_token(c, TOKEN_FILES, &caller.0, &json!(ids), ttl)?)
+            Ok(ids)
         })
         .await?;
+    let token = s.issue_grant(TOKEN_FILES, &caller.0, ids);
     Ok((StatusCode::CREATED, Json(json!({ "accessToken": token }))))
 }
 
@@ -214,8 +210,7 @@ pub(crate) async fn import_data(
     let overwrite = data
         .remove("__project_configuration_overwrite__")
         .filter(|v| !v.is_null());
-    let ttl = s.config().token_ttl;
-    let (id, token) = s
+    let id = s
         .db(move |c| {
             batch_project(c, &batch_id)?;
             let id = new_id();
@@ -231,20 +226,14 @@ pub(crate) async fn import_data(
                     now_iso()
                 ],
             )?;
-            let token = issue_token(c, TOKEN_DATA, &caller.0, &json!([id]), ttl)?;
-            Ok((id, token))
+            Ok(id)
         })
         .await?;
+    let token = s.issue_grant(TOKEN_DATA, &caller.0, vec![id.clone()]);
     Ok((
         StatusCode::CREATED,
         Json(json!({ "initialDataId": id, "accessToken": token })),
     ))
-}
-
-fn granted(payload: &Value, id: &str) -> bool {
-    payload
-        .as_array()
-        .is_some_and(|a| a.iter().any(|v| v.as_str() == Some(id)))
 }
 
 fn opt_str<'a>(body: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
@@ -307,30 +296,47 @@ pub(crate) async fn create_task(
             }
         }
     }
+    // Grants are signed tokens: checked here, without the database.
+    let files_grant = if resources.iter().any(Value::is_object) {
+        let token = grant_resources.as_deref().ok_or_else(|| {
+            ApiError::forbidden(
+                "grantResources is required to use uploaded files: call POST api/file-manager/grant/files",
+            )
+        })?;
+        Some(
+            s.check_grant(TOKEN_FILES, token)
+                .ok_or_else(|| ApiError::forbidden("grantResources token is invalid or expired"))?,
+        )
+    } else {
+        None
+    };
+    let data_grant = match &data_id {
+        Some(_) => {
+            let token = grant_data.as_deref().ok_or_else(|| {
+                ApiError::forbidden(
+                    "grantData is required with dataId: use the accessToken of import-data",
+                )
+            })?;
+            Some(
+                s.check_grant(TOKEN_DATA, token)
+                    .ok_or_else(|| ApiError::forbidden("grantData token is invalid or expired"))?,
+            )
+        }
+        None => None,
+    };
     let doc = s
         .db(move |c| {
             let tx = c.transaction()?;
             let project_id = batch_project(&tx, &batch_id)?;
             let project_type = project_type_of(&tx, &project_id)?.unwrap_or_default();
             let mut stored_resources = Vec::with_capacity(resources.len());
-            let file_refs: Vec<&Value> = resources.iter().filter(|r| r.is_object()).collect();
-            let files_grant = if file_refs.is_empty() {
-                None
-            } else {
-                let token = grant_resources.as_deref().ok_or_else(|| {
-                    ApiError::forbidden(
-                        "grantResources is required to use uploaded files: call POST api/file-manager/grant/files",
-                    )
-                })?;
-                Some(check_token(&tx, TOKEN_FILES, token)?.ok_or_else(|| {
-                    ApiError::forbidden("grantResources token is invalid or expired")
-                })?)
-            };
             for r in &resources {
                 if let Value::Object(m) = r {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
-                    let (_, payload) = files_grant.as_ref().expect("checked above");
-                    if !granted(payload, id) {
+                    let grant = files_grant
+                        .as_ref()
+                        .expect("checked before the transaction");
+                    if !grant.covers(id) {
                         return Err(ApiError::forbidden(format!(
                             "file {id} is not granted by grantResources"
                         )));
@@ -354,12 +360,8 @@ pub(crate) async fn create_task(
             }
             let mut initial = json!({});
             if let Some(data_id) = &data_id {
-                let token = grant_data.as_deref().ok_or_else(|| {
-                    ApiError::forbidden("grantData is required with dataId: use the accessToken of import-data")
-                })?;
-                let (_, payload) = check_token(&tx, TOKEN_DATA, token)?
-                    .ok_or_else(|| ApiError::forbidden("grantData token is invalid or expired"))?;
-                if !granted(&payload, data_id) {
+                let grant = data_grant.as_ref().expect("checked before the transaction");
+                if !grant.covers(data_id) {
                     return Err(ApiError::forbidden(format!(
                         "data {data_id} is not granted by grantData"
                     )));
@@ -371,8 +373,8 @@ pub(crate) async fn create_task(
                         |r| r.get(0),
                     )
                     .optional()?;
-                let body = body
-                    .ok_or_else(|| ApiError::not_found(format!("data {data_id} not found")))?;
+                let body =
+                    body.ok_or_else(|| ApiError::not_found(format!("data {data_id} not found")))?;
                 initial = serde_json::from_str(&body).unwrap_or_else(|_| json!({}));
             }
             let now = now_iso();
