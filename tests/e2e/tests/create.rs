@@ -942,3 +942,120 @@ async fn e_retry_failed_only() -> Result<()> {
     );
     app.quit().await
 }
+
+/// The English sentences of the create screens (ui/src/i18n/messages/create.ts, plain strings
+/// of 12 characters or more, without placeholders): none may show in the French window.
+fn english_create_sentences() -> Result<Vec<String>> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/i18n/messages/create.ts");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
+    let en = text
+        .split("export const create")
+        .next()
+        .context("create.ts has no English part")?;
+    let re = regex::Regex::new(r#"(?m)^\s*"create\.[^"]+":\s*"([^"{]{12,})",?\s*$"#)?;
+    let found: Vec<String> = re.captures_iter(en).map(|c| c[1].to_owned()).collect();
+    ensure!(
+        found.len() > 30,
+        "only {} English sentences found in {}: the check would be vacuous",
+        found.len(),
+        path.display()
+    );
+    Ok(found)
+}
+
+async fn no_english_on_screen(app: &App, english: &[String], stage: &str) -> Result<()> {
+    let shown = app
+        .js("return document.body.innerText;", vec![])
+        .await?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let leaks: Vec<&String> = english
+        .iter()
+        .filter(|s| shown.contains(s.as_str()))
+        .collect();
+    ensure!(
+        leaks.is_empty(),
+        "{stage}: English text in the French window: {leaks:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs a display, a keychain and the built app: run tests/e2e/run --test create"]
+async fn f_create_screens_in_french() -> Result<()> {
+    let english = english_create_sentences()?;
+    let (srv, root, app, _reaper) = on_create_screen().await?;
+    app.set_value("[data-testid=language]", "fr").await?;
+    app.wait_text(
+        "[data-testid=create-dropzone]",
+        "the French drop zone",
+        |t| t.contains("Déposez ici des images ou des dossiers"),
+    )
+    .await?;
+    no_english_on_screen(&app, &english, "empty screen").await?;
+
+    // 3 new images, one name already in the batch, an empty file
+    let d = root.path().join("drop-fr");
+    write_pngs(&d, (1..=3).map(|i| format!("photo{i}.png")))?;
+    write_pngs(&d, ["taken.png".to_owned()])?;
+    std::fs::write(d.join("vide.png"), b"")?;
+    wait_drop_ready(&app, std::slice::from_ref(&d)).await?;
+    emit_drag(&app, "drag-drop", std::slice::from_ref(&d)).await?;
+    app.el("[data-testid=create-grid]").await?;
+    app.set_value("[data-testid=create-batch]", B_EXISTING)
+        .await?;
+    summary(&app, "3 nouvelles · 1 doublon · 1 invalide").await?;
+    let problems = app.text("[data-row-name='vide.png']").await?;
+    ensure!(
+        problems.contains("Fichier vide (0 octet)"),
+        "the empty file's row says {problems:?}"
+    );
+    let taken = app.text("[data-row-name='taken.png']").await?;
+    ensure!(
+        taken.contains("Une tâche du lot porte déjà ce nom"),
+        "the duplicate's row says {taken:?}"
+    );
+    app.click("[data-testid=create-skip-invalid]").await?;
+    summary(&app, "3 nouvelles · 1 doublon · 0 invalide · 1 ignorée").await?;
+    let blocker = app
+        .wait_text(
+            "[data-testid=create-blocker]",
+            "the refuse explanation",
+            |t| t.contains("Ignorer les existants"),
+        )
+        .await?;
+    ensure!(blocker.contains("Refuser"), "blocker: {blocker:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await; // thumbnails
+    app.screenshot("create-fr-01-preflight").await?;
+    no_english_on_screen(&app, &english, "pre-flight").await?;
+
+    app.set_value("[data-testid=create-policy]", "skipExisting")
+        .await?;
+    app.wait_text("[data-testid=create-start]", "Créer 3 tâches", |t| {
+        t == "Créer 3 tâches"
+    })
+    .await?;
+    app.click("[data-testid=create-start]").await?;
+    let counts = wait_job_state(&app, "done", STEP).await?;
+    ensure!(
+        counts == "3 créées · 0 ignorée · 0 en échec",
+        "counts {counts:?}"
+    );
+    let state = app.text("[data-testid=create-state]").await?;
+    ensure!(state == "Terminé.", "the job's state says {state:?}");
+    let progress = app.text("[data-testid=create-progress]").await?;
+    ensure!(
+        progress.contains("ko sur ") && progress.contains("3 / 3 tâches"),
+        "sizes and counts in French: {progress:?}"
+    );
+    app.screenshot("create-fr-02-done").await?;
+    no_english_on_screen(&app, &english, "done").await?;
+    let mut names = batch_names(&srv.client, B_EXISTING).await?;
+    names.sort();
+    ensure!(
+        names == ["photo1.png", "photo2.png", "photo3.png", "taken.png"],
+        "batch has {names:?}"
+    );
+    app.quit().await
+}

@@ -27,7 +27,9 @@ describe("i18n", () => {
     expect(formatBytes(1_500_000)).toBe("1.5 MB");
     setLocale("fr");
     expect(formatNumber(1234.5).replace(/\s/g, " ")).toBe("1 234,5");
-    expect(formatBytes(1_500_000)).toBe("1,5 MB");
+    expect(formatBytes(1_500_000)).toBe("1,5\u00a0Mo");
+    expect(formatBytes(0)).toBe("0\u00a0o");
+    expect(formatBytes(5_900)).toBe("5,9\u00a0ko");
     expect(formatDuration(200)).toBe("3 min 20 s");
     expect(formatDuration(3900)).toBe("1 h 05 min");
   });

@@ -123,7 +123,9 @@ export function formatDate(d: Date | string | number): string {
 
 /** Bytes in B / kB / MB / GB with the locale's decimal separator. */
 export function formatBytes(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
+  // French writes octets: o, ko, Mo… with a no-break space before the unit.
+  const [units, space] =
+    current === "fr" ? [["o", "ko", "Mo", "Go", "To"], "\u00a0"] : [["B", "kB", "MB", "GB", "TB"], " "];
   let v = bytes;
   let i = 0;
   while (Math.abs(v) >= 1000 && i < units.length - 1) {
@@ -131,7 +133,7 @@ export function formatBytes(bytes: number): string {
     i += 1;
   }
   const digits = i === 0 || v >= 100 ? 0 : 1;
-  return `${formatNumber(v, { maximumFractionDigits: digits })} ${units[i]}`;
+  return `${formatNumber(v, { maximumFractionDigits: digits })}${space}${units[i]}`;
 }
 
 /** A duration in seconds as "1 h 05 min", "3 min 20 s" or "12 s". */
