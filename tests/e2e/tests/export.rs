@@ -344,6 +344,33 @@ async fn run_export(app: &App, format: &str, name: &str, shot: &str) -> Result<P
     Ok(PathBuf::from(path))
 }
 
+/// One export in the window (see [`run_export`]) compared with `lab export` of the same project,
+/// format and status filter: same bytes (lab, kili), same zip entries (yolo), same PNGs (mask).
+/// Formats with one item per task must hold `count` items. Returns the path the window wrote.
+#[allow(clippy::too_many_arguments)]
+async fn export_like_cli(
+    app: &App,
+    endpoint: &str,
+    project: &str,
+    format: &str,
+    name: &str,
+    shot: &str,
+    cli_dir: &Path,
+    count: u64,
+) -> Result<PathBuf> {
+    let ours = run_export(app, format, name, shot).await?;
+    let theirs = lab_export(endpoint, project, format, "complete", cli_dir, name)?;
+    let n = same_export(format, &ours, &theirs)?;
+    eprintln!("export {format}: {n} items, identical to lab export");
+    if format != "yolo" {
+        ensure!(
+            n as u64 == count,
+            "{format}: {n} items written, {count} expected"
+        );
+    }
+    Ok(ours)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "window test: needs Xvfb, a keychain and the built app; run tests/e2e/run --test export"]
 async fn export_end_to_end() -> Result<()> {
@@ -413,17 +440,19 @@ async fn export_end_to_end() -> Result<()> {
             app.el("[data-testid=export-dialog][data-step=setup]")
                 .await?;
         }
-        let ours = run_export(&app, format, name, &format!("{:02}-{format}", i + 3)).await?;
+        let shot = format!("{:02}-{format}", i + 3);
+        let ours = export_like_cli(
+            &app,
+            &endpoint,
+            RECT,
+            format,
+            name,
+            &shot,
+            &cli.join("rect"),
+            count,
+        )
+        .await?;
         ensure!(ours == rect_dir.join(name), "wrote {}", ours.display());
-        let theirs = lab_export(&endpoint, RECT, format, "complete", &cli.join("rect"), name)?;
-        let n = same_export(format, &ours, &theirs)?;
-        eprintln!("export {format}: {n} items, identical to lab export");
-        if format != "yolo" {
-            ensure!(
-                n as u64 == count,
-                "{format}: {n} tasks written, {count} expected"
-            );
-        }
         if i == 0 {
             // "Open folder" opens the destination folder in the file manager
             app.click("[data-testid=export-open-folder]").await?;
@@ -506,18 +535,17 @@ async fn export_end_to_end() -> Result<()> {
     let seg_dir = out.join("seg");
     std::fs::create_dir_all(&seg_dir)?;
     choose_folder(&app, &seg_dir, None).await?;
-    let ours = run_export(&app, "mask", "e2e-masks", "09-mask").await?;
-    let theirs = lab_export(
+    export_like_cli(
+        &app,
         &endpoint,
         SEG,
         "mask",
-        "complete",
-        &cli.join("seg"),
         "e2e-masks",
-    )?;
-    let n = same_export("mask", &ours, &theirs)?;
-    ensure!(n as u64 == count, "mask: {n} PNGs for {count} tasks");
-    eprintln!("export mask: {n} PNGs, identical to lab export");
+        "09-mask",
+        &cli.join("seg"),
+        count,
+    )
+    .await?;
 
     // ---- OS notification when the window is not focused ----
     app.click_button("Export again").await?;
