@@ -1,17 +1,29 @@
 // Reading the colour palette (CSS custom properties) out of styles.css and WCAG contrast
 // ratios — used by the contrast test (owner: a11y).
 
-/** Custom properties of the theme blocks: light (`:root`), dark by the OS, dark by the app. */
-export function paletteBlocks(css: string): Record<string, Record<string, string>> {
+/**
+ * The palette of each theme: `:root` defines every colour as `light-dark(light, dark)`; a plain
+ * value serves both themes.
+ */
+export function paletteBlocks(css: string): Record<"light" | "dark", Record<string, string>> {
   const text = css.replace(/\/\*[\s\S]*?\*\//g, "");
-  const out: Record<string, Record<string, string>> = {};
-  const light = /(^|\n):root\s*\{([^}]*)\}/.exec(text);
-  if (light?.[2]) out.light = vars(light[2]);
-  const media = /@media\s*\(prefers-color-scheme:\s*dark\)\s*\{\s*:root[^{]*\{([^}]*)\}/.exec(text);
-  if (media?.[1]) out["dark (prefers-color-scheme)"] = { ...out.light, ...vars(media[1]) };
-  const attr = /:root\[data-theme="dark"\]\s*\{([^}]*)\}/.exec(text);
-  if (attr?.[1]) out["dark (data-theme)"] = { ...out.light, ...vars(attr[1]) };
+  const out = { light: {} as Record<string, string>, dark: {} as Record<string, string> };
+  const root = /(^|\n):root\s*\{([^}]*)\}/.exec(text);
+  for (const [name, value] of Object.entries(vars(root?.[2] ?? ""))) {
+    const pair = /^light-dark\(\s*([^,]+?)\s*,\s*([^)]+?)\s*\)$/.exec(value);
+    out.light[name] = pair?.[1] ?? value;
+    out.dark[name] = pair?.[2] ?? value;
+  }
   return out;
+}
+
+/** Custom properties of `:root` whose value is not a light-dark() pair. */
+export function singleThemeColours(css: string): string[] {
+  const text = css.replace(/\/\*[\s\S]*?\*\//g, "");
+  const root = /(^|\n):root\s*\{([^}]*)\}/.exec(text);
+  return Object.entries(vars(root?.[2] ?? ""))
+    .filter(([, v]) => v.startsWith("#") || v.startsWith("rgb"))
+    .map(([k]) => k);
 }
 
 function vars(block: string): Record<string, string> {
