@@ -64,7 +64,7 @@ pub(crate) struct Inner {
     pub(crate) request_log: Option<Mutex<std::fs::File>>,
     /// Access tokens seen valid: token → (subject, expiry in ms). Tokens are only ever deleted
     /// once expired, so a remembered token stays valid until its expiry; this saves a database
-    /// round trip (on the blocking pool) per request.
+    /// query per request.
     pub(crate) access_tokens: Mutex<HashMap<String, (String, i64)>>,
     /// Signs and checks grant tokens (never stored: see `grants`).
     pub(crate) grant_key: GrantKey,
@@ -224,8 +224,8 @@ impl Sandbox {
     /// The server runs on one thread of its own (see [`crate::start`]) and every call here
     /// holds the connection for well under a millisecond. Handing each call to the blocking
     /// pool instead cost more than the calls: during a 1,000-task create, thread wake-ups
-    /// (futex, scheduler) were the largest item of the sandbox's CPU profile (~17 %), and the
-    /// create took 0.31 s instead of 0.24 s (bench/README.md, session 4).
+    /// (futex calls: ~16–18 % of the sandbox's CPU samples) were the largest item of its
+    /// profile, and the create took 0.32 s instead of 0.25 s (bench/README.md, session 4).
     pub(crate) async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut Connection) -> ApiResult<T>,
