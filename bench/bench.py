@@ -136,6 +136,8 @@ def timed(cmd, env, log_dir, name, stdout=subprocess.DEVNULL):
     err_file = log_dir / f"{name}.stderr"
     out_file = log_dir / f"{name}.stdout"
     full = ["/usr/bin/time", "-f", "%M", "-o", str(rss_file), *cmd]
+    # Dirty pages of the previous run (uploads, exports) are written back now, not during this one.
+    os.sync()
     t0 = time.perf_counter()
     with open(err_file, "wb") as err, open(out_file, "wb") if stdout is None else open(os.devnull, "wb") as out:
         rc = subprocess.run(full, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL).returncode
