@@ -44,11 +44,15 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
             "Your account is not allowed to do this. Ask the project owner for access.",
         )
         .keyed("err.forbidden", &[]),
+        // the client's message already says "Not found: …"
+        (ClientKind::NotFound, _) if detail.starts_with("Not found: ") => {
+            AppError::from_library(ErrorKind::NotFound, detail)
+        }
         (ClientKind::NotFound, _) => {
-            AppError::new(ErrorKind::NotFound, format!("Not found: {detail}"))
+            AppError::from_library(ErrorKind::NotFound, format!("Not found: {detail}"))
         }
         (ClientKind::BadRequest | ClientKind::Validation, _) => {
-            AppError::new(ErrorKind::BadInput, detail.to_owned())
+            AppError::from_library(ErrorKind::BadInput, detail)
         }
         (ClientKind::Server | ClientKind::RateLimited, _) => AppError::new(
             ErrorKind::Server,
@@ -58,7 +62,7 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
         (ClientKind::Cancelled, _) => {
             AppError::new(ErrorKind::Cancelled, "Cancelled.").keyed("err.cancelled", &[])
         }
-        _ => AppError::internal(detail.to_owned()),
+        _ => AppError::from_library(ErrorKind::Internal, detail),
     }
 }
 

@@ -354,11 +354,7 @@ impl Core {
             let secret = match secret {
                 Some(s) if !s.is_empty() => s,
                 _ => self.secrets.get(&profile.id)?.ok_or_else(|| {
-                    AppError::new(
-                        ErrorKind::Keychain,
-                        "The secret key for this profile is not in the system keychain. Edit the \
-                         profile and enter the secret key again.",
-                    )
+                    AppError::msg(ErrorKind::Keychain, "err.secretNotInKeychain", &[])
                 })?,
             };
             (
@@ -590,9 +586,7 @@ impl Core {
             .map_err(Self::err(&c))?;
         let mime = sniff_mime(&bytes);
         if !mime.starts_with("image/") {
-            return Err(AppError::bad_input(
-                "This resource is not an image Lab Desk can show.",
-            ));
+            return Err(AppError::msg(ErrorKind::BadInput, "err.notAnImage", &[]));
         }
         Ok(format!(
             "data:{mime};base64,{}",
@@ -650,9 +644,7 @@ impl Core {
             && score.is_none()
             && custom.as_ref().is_none_or(|m| m.is_empty())
         {
-            return Err(AppError::bad_input(
-                "Enter a score or at least one custom property to set.",
-            ));
+            return Err(AppError::msg(ErrorKind::BadInput, "err.nothingToSet", &[]));
         }
         let job = self.jobs.start(job_id);
         let cancel = job.token.clone();
@@ -684,7 +676,11 @@ impl Core {
             }
         };
         if ids.is_empty() {
-            return Err(AppError::bad_input("No task matches: nothing to change."));
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.nothingToChange",
+                &[],
+            ));
         }
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ops::Progress>();
         let fwd = {
@@ -790,8 +786,10 @@ pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) ->
             Err(e) => return Err(e.into()),
         }
     }
-    Err(AppError::internal(
-        "Too many files with the same name; clean up the folder.",
+    Err(AppError::msg(
+        ErrorKind::Internal,
+        "err.tooManySameName",
+        &[],
     ))
 }
 

@@ -174,14 +174,20 @@ pub fn app_error(e: lab_jobs::Error, endpoint: &str) -> AppError {
                 .unwrap_or_else(|| endpoint.to_owned());
             crate::client_errors::map_kind(info.kind, &info.message, Stage::Session, &host)
         }
-        lab_jobs::Error::Input(m) | lab_jobs::Error::State(m) => AppError::bad_input(m),
-        lab_jobs::Error::NotFound(m) => AppError::new(ErrorKind::NotFound, m),
-        e @ lab_jobs::Error::Io { .. } => AppError::internal(format!(
-            "A local file could not be read: {e}. Check that it still exists and that you may read it."
-        )),
-        e @ lab_jobs::Error::Journal(_) => AppError::internal(format!(
-            "The job journal could not be written ({e}). Check the free disk space, then try again."
-        )),
+        lab_jobs::Error::Input(m) | lab_jobs::Error::State(m) => {
+            AppError::from_library(ErrorKind::BadInput, m)
+        }
+        lab_jobs::Error::NotFound(m) => AppError::from_library(ErrorKind::NotFound, m),
+        e @ lab_jobs::Error::Io { .. } => AppError::msg(
+            ErrorKind::Internal,
+            "err.localFileUnreadable",
+            &[("detail", &e.to_string())],
+        ),
+        e @ lab_jobs::Error::Journal(_) => AppError::msg(
+            ErrorKind::Internal,
+            "err.journalUnwritable",
+            &[("detail", &e.to_string())],
+        ),
     }
 }
 
@@ -253,13 +259,17 @@ pub fn skip_invalid(pf: &mut Preflight) -> usize {
 pub fn check_batch_name(name: &str) -> AppResult<String> {
     let n = name.trim();
     if n.is_empty() {
-        return Err(AppError::bad_input(
-            "Type a name for the new batch, or choose an existing batch.",
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.batchNameMissing",
+            &[],
         ));
     }
     if n.chars().count() > 255 || n.chars().any(char::is_control) {
-        return Err(AppError::bad_input(
-            "The batch name is too long or has control characters: shorten it.",
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.batchNameInvalid",
+            &[],
         ));
     }
     Ok(n.to_owned())
@@ -294,11 +304,9 @@ impl CreateState {
         f: impl FnOnce(&mut Preflight) -> AppResult<T>,
     ) -> AppResult<T> {
         let mut s = lock(&self.sessions);
-        let pf = s.get_mut(session).ok_or_else(|| {
-            AppError::bad_input(
-                "This list of files is gone (the app restarted?): add the files again.",
-            )
-        })?;
+        let pf = s
+            .get_mut(session)
+            .ok_or_else(|| AppError::msg(ErrorKind::BadInput, "err.fileListGone", &[]))?;
         f(pf)
     }
 
@@ -330,8 +338,10 @@ impl CreateState {
         append: bool,
     ) -> AppResult<PreflightView> {
         if paths.is_empty() {
-            return Err(AppError::bad_input(
-                "Nothing was dropped: drop image files or folders of images.",
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.nothingDropped",
+                &[],
             ));
         }
         let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
@@ -372,9 +382,11 @@ impl CreateState {
         self.with_session(session, |pf| {
             // all rows checked before any is changed: a bad index changes nothing
             if let Some(i) = idxs.iter().find(|&&i| i >= pf.rows.len()) {
-                return Err(AppError::bad_input(format!(
-                    "There is no row {i} in the list: reload the files."
-                )));
+                return Err(AppError::msg(
+                    ErrorKind::BadInput,
+                    "err.noSuchRow",
+                    &[("row", &i.to_string())],
+                ));
             }
             for &i in idxs {
                 pf.rows[i].skip = skip;
@@ -537,7 +549,7 @@ impl CreateState {
     /// "Don't resume": the job is closed (its tasks created so far stay).
     pub fn discard(&self, job_id: &str) -> AppResult<()> {
         if lock(&self.runs).contains_key(job_id) {
-            return Err(AppError::bad_input("This job is running: cancel it first."));
+            return Err(AppError::msg(ErrorKind::BadInput, "err.jobRunning", &[]));
         }
         self.journal()?
             .cancel_job(job_id)
@@ -628,7 +640,11 @@ impl CreateState {
         {
             let mut runs = lock(&self.runs);
             if runs.contains_key(job_id) {
-                return Err(AppError::bad_input("This job is already running."));
+                return Err(AppError::msg(
+                    ErrorKind::BadInput,
+                    "err.jobAlreadyRunning",
+                    &[],
+                ));
             }
             runs.insert(
                 job_id.to_owned(),
@@ -692,8 +708,10 @@ impl CreateState {
             .retry_failed(job_id)
             .map_err(|e| app_error(e, ""))?;
         if n == 0 {
-            return Err(AppError::bad_input(
-                "No task failed in this job: nothing to retry.",
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.nothingToRetry",
+                &[],
             ));
         }
         Ok(n)
@@ -714,10 +732,11 @@ async fn connected(
         && !l.profile_id.is_empty()
         && l.profile_id != info.profile.id
     {
-        return Err(AppError::bad_input(format!(
-            "This job was started with the profile \u{201c}{}\u{201d}: connect with it (Profiles…), then resume.",
-            l.profile_name
-        )));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.jobOtherProfile",
+            &[("profile", &l.profile_name)],
+        ));
     }
     Ok((core.client().await?, info.profile.id, info.profile.name))
 }

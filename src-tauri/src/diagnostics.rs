@@ -26,7 +26,7 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 pub const REDACTED: &str = "•••";
 /// Log files kept (one per day).
@@ -157,7 +157,13 @@ pub fn log_appender(dir: &Path) -> AppResult<RollingFileAppender> {
         .filename_suffix("log")
         .max_log_files(KEEP_LOG_FILES)
         .build(dir)
-        .map_err(|e| AppError::internal(format!("The log file could not be opened: {e}")))
+        .map_err(|e| {
+            AppError::msg(
+                ErrorKind::Internal,
+                "err.logFileUnopenable",
+                &[("detail", &e.to_string())],
+            )
+        })
 }
 
 /// The file layer: plain-text structured lines (time, level, target, message, key=value).
@@ -248,15 +254,24 @@ impl Diagnostics {
     pub fn copy_to_clipboard(&self, text: &str) -> AppResult<()> {
         let mut cb = self.clipboard.lock().unwrap_or_else(|p| p.into_inner());
         if cb.is_none() {
-            *cb =
-                Some(arboard::Clipboard::new().map_err(|e| {
-                    AppError::internal(format!("The clipboard is not available: {e}"))
-                })?);
+            *cb = Some(arboard::Clipboard::new().map_err(|e| {
+                AppError::msg(
+                    ErrorKind::Internal,
+                    "err.clipboardUnavailable",
+                    &[("detail", &e.to_string())],
+                )
+            })?);
         }
         cb.as_mut()
             .map(|c| c.set_text(text.to_owned()))
             .transpose()
-            .map_err(|e| AppError::internal(format!("Could not copy to the clipboard: {e}")))?;
+            .map_err(|e| {
+                AppError::msg(
+                    ErrorKind::Internal,
+                    "err.clipboardFailed",
+                    &[("detail", &e.to_string())],
+                )
+            })?;
         Ok(())
     }
 }
@@ -461,12 +476,10 @@ pub async fn check_endpoint(core: tauri::State<'_, crate::core::Core>) -> AppRes
         .await
         .map_err(|why| {
             tracing::info!(reason = %why, "endpoint unreachable");
-            AppError::new(
-                crate::error::ErrorKind::Unreachable,
-                format!(
-                    "Lab Desk could not reach {}. Check your network, then try again.",
-                    endpoint_host(&conn.endpoint)
-                ),
+            AppError::msg(
+                ErrorKind::Unreachable,
+                "err.endpointUnreachable",
+                &[("host", &endpoint_host(&conn.endpoint))],
             )
         })
 }

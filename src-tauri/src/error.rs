@@ -74,6 +74,35 @@ impl AppError {
         self
     }
 
+    /// The catalogue message `key` (its English in [`crate::messages::OWN`]) with the values of
+    /// its `{placeholders}`: the English `message` is rendered from the same template the
+    /// window translates.
+    pub fn msg(kind: ErrorKind, key: &str, params: &[(&str, &str)]) -> Self {
+        let template = crate::messages::english(key);
+        debug_assert!(template.is_some(), "{key} has no English in messages.rs");
+        Self::new(
+            kind,
+            crate::messages::render(template.unwrap_or(key), params),
+        )
+        .keyed(key, params)
+    }
+
+    /// A library's English sentence, keyed when [`crate::messages::LIBRARY`] knows its shape
+    /// (otherwise the window shows it as it is).
+    pub fn from_library(kind: ErrorKind, message: impl Into<String>) -> Self {
+        let message = message.into();
+        match crate::messages::recognise(&message) {
+            Some((key, values)) => {
+                let params: Vec<(&str, &str)> = values
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
+                Self::new(kind, message).keyed(key, &params)
+            }
+            None => Self::new(kind, message),
+        }
+    }
+
     pub fn bad_input(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::BadInput, message)
     }
@@ -93,7 +122,11 @@ impl AppError {
 
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
-        AppError::internal(format!("A local file could not be read or written: {e}"))
+        AppError::msg(
+            ErrorKind::Internal,
+            "err.localFile",
+            &[("detail", &e.to_string())],
+        )
     }
 }
 
@@ -114,6 +147,28 @@ mod tests {
             v,
             serde_json::json!({"kind": "wrongCredentials", "message": "Wrong access id or secret key."})
         );
+    }
+
+    #[test]
+    fn msg_renders_the_english_of_its_key() {
+        let e = AppError::msg(ErrorKind::BadInput, "err.noSuchRow", &[("row", "7")]);
+        assert_eq!(
+            e.message,
+            "There is no row 7 in the list: reload the files."
+        );
+        assert_eq!(e.key.as_deref(), Some("err.noSuchRow"));
+        assert_eq!(e.params.unwrap()["row"], "7");
+    }
+
+    #[test]
+    fn a_library_sentence_keeps_its_text_and_gets_a_key_when_known() {
+        let e = AppError::from_library(ErrorKind::BadInput, "Not found: batch b1");
+        assert_eq!(e.message, "Not found: batch b1");
+        assert_eq!(e.key.as_deref(), Some("err.notFound"));
+        assert_eq!(e.params.unwrap()["what"], "batch b1");
+        let e = AppError::from_library(ErrorKind::BadInput, "an unknown sentence");
+        assert_eq!(e.message, "an unknown sentence");
+        assert_eq!(e.key, None);
     }
 
     #[test]

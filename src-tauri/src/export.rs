@@ -228,11 +228,11 @@ impl HistoryStore {
     fn read(&self) -> AppResult<HistoryFile> {
         let f: HistoryFile = read_json(&self.path)?;
         if f.version > HISTORY_VERSION {
-            return Err(AppError::internal(format!(
-                "The export history {} was written by a newer Lab Desk. Update Lab Desk, or move \
-                 the file away to start a new history.",
-                self.path.display()
-            )));
+            return Err(AppError::msg(
+                ErrorKind::Internal,
+                "err.historyTooNew",
+                &[("path", &self.path.display().to_string())],
+            ));
         }
         Ok(f)
     }
@@ -294,12 +294,7 @@ impl HistoryStore {
         self.list(project_id)?
             .into_iter()
             .find(|e| e.id == id)
-            .ok_or_else(|| {
-                AppError::new(
-                    ErrorKind::NotFound,
-                    "This export is no longer in the history. Start a new export.",
-                )
-            })
+            .ok_or_else(|| AppError::msg(ErrorKind::NotFound, "err.exportGone", &[]))
     }
 }
 
@@ -366,13 +361,19 @@ fn sentence(s: &str) -> String {
 pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportRequest> {
     let folder = recipe.folder.trim();
     if folder.is_empty() {
-        return Err(AppError::bad_input(
-            "Choose the folder to export to (\"Choose folder…\").",
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.chooseExportFolder",
+            &[],
         ));
     }
     let name = recipe.file_name.trim();
     if name.is_empty() {
-        return Err(AppError::bad_input("Give the export a file name."));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.exportFileNameMissing",
+            &[],
+        ));
     }
     let semantic_mapping = if recipe.format == Format::Mask && !recipe.semantic_mapping.is_empty() {
         Some(
@@ -514,11 +515,13 @@ pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
         ExportError::Io { path, source } => io_error(&path, &source),
         ExportError::Client(c) => map(&c, Stage::Session, endpoint),
         ExportError::Unsupported(m) | ExportError::InvalidFilename(m) => {
-            AppError::bad_input(sentence(&m))
+            AppError::from_library(ErrorKind::BadInput, sentence(&m))
         }
-        e @ ExportError::InvalidOption(_) => AppError::bad_input(sentence(&e.to_string())),
+        e @ ExportError::InvalidOption(_) => {
+            AppError::from_library(ErrorKind::BadInput, sentence(&e.to_string()))
+        }
         e @ ExportError::ListingStopped(_) => {
-            AppError::new(ErrorKind::Internal, sentence(&e.to_string()))
+            AppError::from_library(ErrorKind::Internal, sentence(&e.to_string()))
         }
     }
 }
@@ -680,12 +683,10 @@ pub fn folder_of(path: &Path) -> AppResult<PathBuf> {
         path.parent().map(Path::to_path_buf).unwrap_or_default()
     };
     if dir.as_os_str().is_empty() || !dir.is_dir() {
-        return Err(AppError::new(
+        return Err(AppError::msg(
             ErrorKind::NotFound,
-            format!(
-                "The folder of {} no longer exists. It may have been moved or deleted.",
-                path.display()
-            ),
+            "err.folderMoved",
+            &[("path", &path.display().to_string())],
         ));
     }
     Ok(dir)
@@ -695,10 +696,14 @@ pub fn folder_of(path: &Path) -> AppResult<PathBuf> {
 pub fn open_folder_of(path: &Path) -> AppResult<()> {
     let dir = folder_of(path)?;
     opener::open(&dir).map_err(|e| {
-        AppError::internal(format!(
-            "Could not open the file manager ({e}). The folder is {}.",
-            dir.display()
-        ))
+        AppError::msg(
+            ErrorKind::Internal,
+            "err.fileManager",
+            &[
+                ("detail", &e.to_string()),
+                ("folder", &dir.display().to_string()),
+            ],
+        )
     })
 }
 

@@ -66,19 +66,16 @@ impl SecretStore for KeyringStore {
 /// Turns a keyring failure into a message a non-developer can act on. Never includes the secret.
 pub fn map_keyring_error(e: keyring::Error) -> AppError {
     match e {
-        keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => AppError::new(
+        keyring::Error::PlatformFailure(_) | keyring::Error::NoStorageAccess(_) => {
+            AppError::msg(ErrorKind::Keychain, "err.keychainUnavailable", &[])
+        }
+        keyring::Error::NoEntry => {
+            AppError::msg(ErrorKind::Keychain, "err.secretNotInKeychain", &[])
+        }
+        other => AppError::msg(
             ErrorKind::Keychain,
-            "The system keychain is not available or is locked. Unlock it (or install and start \
-             a keychain service such as GNOME Keyring), then try again.",
-        ),
-        keyring::Error::NoEntry => AppError::new(
-            ErrorKind::Keychain,
-            "The secret key for this profile is not in the system keychain. Edit the profile and \
-             enter the secret key again.",
-        ),
-        other => AppError::new(
-            ErrorKind::Keychain,
-            format!("The system keychain refused the request: {other}"),
+            "err.keychainRefused",
+            &[("detail", &other.to_string())],
         ),
     }
 }

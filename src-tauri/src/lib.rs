@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod keychain;
 pub mod local_sandbox;
 pub mod locale;
+pub mod messages;
 pub mod notify;
 pub mod profiles;
 pub mod settings;

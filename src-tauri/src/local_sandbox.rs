@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use lab_sandbox::{Config, Running, Sandbox};
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 pub const DEMO_ACCESS_ID: &str = "demo";
 pub const DEMO_SECRET_KEY: &str = "demo";
@@ -27,17 +27,28 @@ impl LocalSandbox {
             Ok(sb)
         })
         .await
-        .map_err(|e| AppError::internal(format!("The local sandbox did not start: {e}")))?
         .map_err(|e| {
-            AppError::internal(format!(
-                "The local sandbox could not open its data in {}: {e}",
-                dir.display()
-            ))
+            AppError::msg(
+                ErrorKind::Internal,
+                "err.sandboxNotStarted",
+                &[("detail", &e.to_string())],
+            )
+        })?
+        .map_err(|e| {
+            AppError::msg(
+                ErrorKind::Internal,
+                "err.sandboxData",
+                &[("path", &dir.display().to_string()), ("detail", &e)],
+            )
         })?;
         let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-        let running = lab_sandbox::start(sandbox, addr)
-            .await
-            .map_err(|e| AppError::internal(format!("The local sandbox did not start: {e}")))?;
+        let running = lab_sandbox::start(sandbox, addr).await.map_err(|e| {
+            AppError::msg(
+                ErrorKind::Internal,
+                "err.sandboxNotStarted",
+                &[("detail", &e.to_string())],
+            )
+        })?;
         Ok(Self { running, dir })
     }
 

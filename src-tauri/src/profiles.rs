@@ -88,20 +88,23 @@ pub fn local_sandbox_profile() -> Profile {
 pub fn validate(draft: &ProfileDraft, adding: bool) -> AppResult<ProfileDraft> {
     let name = draft.name.trim();
     if name.is_empty() {
-        return Err(AppError::bad_input("Give the profile a name."));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.profileNameMissing",
+            &[],
+        ));
     }
     let mut endpoint = draft.endpoint.trim().to_owned();
     if endpoint.is_empty() {
         endpoint = DEFAULT_ENDPOINT.into();
     }
-    let url = url::Url::parse(&endpoint).map_err(|_| {
-        AppError::bad_input(
-            "The endpoint is not a web address. Write it like https://hub-api.isahit.com/",
-        )
-    })?;
+    let url = url::Url::parse(&endpoint)
+        .map_err(|_| AppError::msg(ErrorKind::BadInput, "err.endpointNotUrl", &[]))?;
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(AppError::bad_input(
-            "The endpoint must start with https:// (or http:// for a server on this computer).",
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.endpointScheme",
+            &[],
         ));
     }
     if !endpoint.ends_with('/') {
@@ -109,10 +112,18 @@ pub fn validate(draft: &ProfileDraft, adding: bool) -> AppResult<ProfileDraft> {
     }
     let access_id = draft.access_id.trim();
     if access_id.is_empty() {
-        return Err(AppError::bad_input("Enter the access id."));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.accessIdMissing",
+            &[],
+        ));
     }
     if adding && draft.secret_key.trim().is_empty() {
-        return Err(AppError::bad_input("Enter the secret key."));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.secretKeyMissing",
+            &[],
+        ));
     }
     Ok(ProfileDraft {
         name: name.into(),
@@ -165,7 +176,7 @@ impl ProfileStore {
             .profiles
             .into_iter()
             .find(|p| p.id == id)
-            .ok_or_else(|| AppError::new(ErrorKind::NotFound, "This profile no longer exists."))
+            .ok_or_else(|| AppError::msg(ErrorKind::NotFound, "err.profileGone", &[]))
     }
 
     /// Adds a profile; the secret goes to `secrets` first so a keychain failure leaves no profile behind.
@@ -177,10 +188,11 @@ impl ProfileStore {
             .any(|p| p.name.eq_ignore_ascii_case(&d.name))
             || d.name.eq_ignore_ascii_case("Local sandbox")
         {
-            return Err(AppError::bad_input(format!(
-                "A profile named \"{}\" already exists. Choose another name.",
-                d.name
-            )));
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.profileNameTaken",
+                &[("name", &d.name)],
+            ));
         }
         let profile = Profile {
             id: uuid::Uuid::new_v4().to_string(),
@@ -206,8 +218,10 @@ impl ProfileStore {
         secrets: &dyn SecretStore,
     ) -> AppResult<Profile> {
         if id == LOCAL_SANDBOX_ID {
-            return Err(AppError::bad_input(
-                "The local sandbox profile cannot be edited.",
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.sandboxProfileReadOnly",
+                &[],
             ));
         }
         let d = validate(draft, false)?;
@@ -216,15 +230,17 @@ impl ProfileStore {
             .iter()
             .any(|p| p.id != id && p.name.eq_ignore_ascii_case(&d.name))
         {
-            return Err(AppError::bad_input(format!(
-                "A profile named \"{}\" already exists. Choose another name.",
-                d.name
-            )));
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.profileNameTaken",
+                &[("name", &d.name)],
+            ));
         }
-        let p =
-            f.profiles.iter_mut().find(|p| p.id == id).ok_or_else(|| {
-                AppError::new(ErrorKind::NotFound, "This profile no longer exists.")
-            })?;
+        let p = f
+            .profiles
+            .iter_mut()
+            .find(|p| p.id == id)
+            .ok_or_else(|| AppError::msg(ErrorKind::NotFound, "err.profileGone", &[]))?;
         p.name = d.name;
         p.endpoint = d.endpoint;
         p.access_id = d.access_id;
@@ -239,18 +255,17 @@ impl ProfileStore {
     /// Removes the profile and its keychain entry.
     pub fn remove(&self, id: &str, secrets: &dyn SecretStore) -> AppResult<()> {
         if id == LOCAL_SANDBOX_ID {
-            return Err(AppError::bad_input(
-                "The local sandbox profile cannot be removed.",
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.sandboxProfileUndeletable",
+                &[],
             ));
         }
         let mut f = self.load()?;
         let before = f.profiles.len();
         f.profiles.retain(|p| p.id != id);
         if f.profiles.len() == before {
-            return Err(AppError::new(
-                ErrorKind::NotFound,
-                "This profile no longer exists.",
-            ));
+            return Err(AppError::msg(ErrorKind::NotFound, "err.profileGone", &[]));
         }
         if f.last_profile_id.as_deref() == Some(id) {
             f.last_profile_id = None;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::store::write_json;
 
 /// The current schema version of `settings.json`.
@@ -250,7 +250,11 @@ impl SettingsStore {
     /// Shallow merge of the top-level keys in `patch` (the UI sends only what it changes).
     pub fn update(&self, patch: Value) -> AppResult<Settings> {
         let Value::Object(patch) = patch else {
-            return Err(AppError::bad_input("Settings must be sent as an object."));
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.settingsNotObject",
+                &[],
+            ));
         };
         self.try_modify(|cur| {
             let Value::Object(mut doc) = serde_json::to_value(&*cur)
@@ -263,12 +267,21 @@ impl SettingsStore {
                     continue; // read-only from the window
                 }
                 if !doc.contains_key(&k) {
-                    return Err(AppError::bad_input(format!("Unknown setting \"{k}\".")));
+                    return Err(AppError::msg(
+                        ErrorKind::BadInput,
+                        "err.unknownSetting",
+                        &[("name", &k)],
+                    ));
                 }
                 doc.insert(k, v);
             }
-            let next: Settings = serde_json::from_value(Value::Object(doc))
-                .map_err(|e| AppError::bad_input(format!("This setting is not valid: {e}")))?;
+            let next: Settings = serde_json::from_value(Value::Object(doc)).map_err(|e| {
+                AppError::msg(
+                    ErrorKind::BadInput,
+                    "err.settingInvalid",
+                    &[("detail", &e.to_string())],
+                )
+            })?;
             cur.language = next.language;
             cur.theme = next.theme;
             cur.last_project = next.last_project;

@@ -5,16 +5,20 @@ use std::path::Path;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// Reads `path` as JSON, or the default when the file does not exist yet.
 pub fn read_json<T: DeserializeOwned + Default>(path: &Path) -> AppResult<T> {
     match std::fs::read(path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            AppError::internal(format!(
-                "The settings file {} is damaged ({e}). Move it away and restart Lab Desk.",
-                path.display()
-            ))
+            AppError::msg(
+                ErrorKind::Internal,
+                "err.settingsDamaged",
+                &[
+                    ("path", &path.display().to_string()),
+                    ("detail", &e.to_string()),
+                ],
+            )
         }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
         Err(e) => Err(e.into()),

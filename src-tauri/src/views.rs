@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 use crate::store::{read_json, write_json};
 
 /// A named task filter with its view mode and visible columns.
@@ -49,7 +49,11 @@ impl ViewStore {
     pub fn save(&self, project_id: &str, view: SavedView) -> AppResult<Vec<SavedView>> {
         let name = view.name.trim().to_owned();
         if name.is_empty() {
-            return Err(AppError::bad_input("Give the view a name."));
+            return Err(AppError::msg(
+                ErrorKind::BadInput,
+                "err.viewNameMissing",
+                &[],
+            ));
         }
         let mut f: ViewsFile = read_json(&self.path)?;
         f.version = 1;

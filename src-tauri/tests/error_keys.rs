@@ -71,8 +71,73 @@ fn english() -> std::collections::BTreeMap<String, String> {
     let (en, _) = text.split_once("fr: {").expect("an en and a fr part");
     let re = Regex::new(r#""(err\.[A-Za-z]+)":\s*"((?:[^"\\]|\\.)*)""#).unwrap();
     re.captures_iter(en)
-        .map(|c| (c[1].to_string(), c[2].to_string()))
+        .map(|c| (c[1].to_string(), unescape(&c[2])))
         .collect()
+}
+
+/// The text of a TypeScript string literal's body (the escapes errors.ts uses).
+fn unescape(s: &str) -> String {
+    s.replace("\\u00a0", "\u{a0}")
+        .replace("\\\"", "\"")
+        .replace("\\\\", "\\")
+}
+
+/// Rust code (not unit tests) of src-tauri/src outside messages.rs, where the keys are sent.
+fn code_outside_the_table() -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    rust_sources(&root.join("src"), &mut files);
+    files
+        .iter()
+        .filter(|f| f.file_name().is_none_or(|n| n != "messages.rs"))
+        .map(|f| {
+            let text = std::fs::read_to_string(f).unwrap();
+            text.split("#[cfg(test)]")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn the_catalogue_has_the_english_of_every_backend_message() {
+    use labdesk_lib::messages::{LIBRARY, OWN};
+    let en = english();
+    for (key, template) in OWN.iter().chain(LIBRARY) {
+        assert_eq!(
+            en.get(*key).map(String::as_str),
+            Some(*template),
+            "{key}: the window's English differs from messages.rs"
+        );
+    }
+}
+
+#[test]
+fn every_message_composed_here_is_sent_somewhere() {
+    let code = code_outside_the_table();
+    let unused: Vec<_> = labdesk_lib::messages::OWN
+        .iter()
+        .map(|(k, _)| *k)
+        .filter(|k| !code.contains(&format!("\"{k}\"")))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "keys of messages.rs OWN never sent: {unused:?}"
+    );
+    // and every key given to AppError::msg has its English there
+    let own: BTreeSet<&str> = labdesk_lib::messages::OWN.iter().map(|(k, _)| *k).collect();
+    let call = Regex::new(r#"AppError::msg\(\s*[\w:]+,\s*"(err\.[A-Za-z]+)""#).unwrap();
+    let calls: Vec<String> = call
+        .captures_iter(&code)
+        .map(|c| c[1].to_string())
+        .collect();
+    assert!(calls.len() >= own.len(), "found only {calls:?}");
+    let missing: Vec<_> = calls.iter().filter(|k| !own.contains(k.as_str())).collect();
+    assert!(
+        missing.is_empty(),
+        "keys sent with AppError::msg but not in OWN: {missing:?}"
+    );
 }
 
 /// One error of every keyed kind, as the backend builds them.
@@ -121,6 +186,130 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
         input_id: None,
     };
     v.push(check_target(&recipe).expect_err("a missing folder is refused"));
+    v.extend(library_samples());
+    v
+}
+
+/// Errors of lab-client, lab-jobs and lab-export with the libraries' real wording, as the
+/// backend maps them: each must be recognised (keyed).
+fn library_samples() -> Vec<labdesk_lib::error::AppError> {
+    use labdesk_lib::client_errors::{Stage, map};
+    use labdesk_lib::export::{ExportRecipe, ExportScope, Format, check_target, map_export};
+    let client = |e: lab_client::Error| map(&e, Stage::Session, "http://lab.example/");
+    let mut v = Vec::new();
+
+    // task filters: a bad pattern, a bad date in each of the eight date fields
+    let mut f = lab_client::TaskFilter::new("p");
+    f.name_like = Some("img_(".into());
+    v.push(client(f.validate().expect_err("an unclosed group")));
+    for created in [true, false] {
+        for slot in 0..4 {
+            let mut f = lab_client::TaskFilter::new("p");
+            let range = if created {
+                &mut f.created_at
+            } else {
+                &mut f.updated_at
+            };
+            let date = Some("19/09/2022".to_owned());
+            match slot {
+                0 => range.gt = date,
+                1 => range.gte = date,
+                2 => range.lt = date,
+                _ => range.lte = date,
+            }
+            v.push(client(f.validate().expect_err("a date the lab refuses")));
+        }
+    }
+
+    // answers of the server, local files
+    v.push(client(lab_client::Error::BadRequest {
+        code: Some("BATCH_LOCKED".into()),
+        message: "batch is locked".into(),
+    }));
+    v.push(client(lab_client::Error::BadRequest {
+        code: None,
+        message: "bad things".into(),
+    }));
+    v.push(client(lab_client::Error::NotFound(
+        "project p1 (check the project id)".into(),
+    )));
+    v.push(client(lab_client::Error::Decode {
+        what: "tasks".into(),
+        message: "missing field `_id` at tasks[0]".into(),
+    }));
+
+    // images dropped to create tasks
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let from = |p: std::path::PathBuf| {
+        client(lab_client::ops::TaskInput::from_files(&[p]).expect_err("refused"))
+    };
+    v.push(from(file("empty.png", b"")));
+    v.push(from(file("notes.txt", b"hello")));
+    v.push(from(file("fake.png", b"hello, not a png")));
+    v.push(from(dir.path().join("missing.png")));
+    let empty = dir.path().join("nothing-here");
+    std::fs::create_dir(&empty).unwrap();
+    v.push(from(empty));
+
+    // the create table (lab-jobs)
+    use lab_client::ops::DuplicatePolicy;
+    use lab_jobs::Preflight;
+    let jobs = |e: lab_jobs::Error| labdesk_lib::create::app_error(e, "http://lab.example/");
+    let list = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let r = if name.ends_with(".csv") {
+            Preflight::from_csv_file(&p)
+        } else {
+            Preflight::from_json_file(&p)
+        };
+        jobs(r.expect_err("a task list the window refuses"))
+    };
+    v.push(list("header-only.csv", "name,resource\n"));
+    v.push(list("no-name.csv", "title,resource\nx,y\n"));
+    v.push(list("blank-column.csv", "name,,resource\nx,1,y\n"));
+    v.push(list("twice.csv", "name,tag,tag\nx,1,2\n"));
+    v.push(list("score.csv", "name,score\nx,high\n"));
+    v.push(list("data.csv", "name,data\nx,{oops\n"));
+    v.push(list("data-list.csv", "name,data\nx,[1]\n"));
+    v.push(list("ragged.csv", "name,resource\nx,y,z\n"));
+    v.push(list("tasks.json", "{\"name\": \"x\"}"));
+    let mut pf = Preflight::from_csv_str("name,resource\na,/no/such/image.png\n", None).unwrap();
+    v.push(jobs(
+        pf.tasks_to_create(DuplicatePolicy::Refuse)
+            .expect_err("a missing image blocks its row"),
+    ));
+    pf.set_skip(0, true).unwrap();
+    v.push(jobs(
+        pf.tasks_to_create(DuplicatePolicy::Refuse)
+            .expect_err("every row skipped"),
+    ));
+
+    // export file names and a listing that stopped
+    let recipe = |name: &str| ExportRecipe {
+        project_id: "p".into(),
+        scope: ExportScope::Selection {
+            ids: vec!["t1".into()],
+        },
+        format: Format::Lab,
+        folder: dir.path().display().to_string(),
+        file_name: name.into(),
+        replace_extension: false,
+        semantic_mapping: vec![],
+        input_id: None,
+    };
+    for name in ["../tasks.json", "tasks.txt"] {
+        v.push(check_target(&recipe(name)).expect_err("a bad file name"));
+    }
+    v.push(map_export(
+        lab_export::ExportError::ListingStopped("page 3 failed".into()),
+        "",
+    ));
     v
 }
 
@@ -152,6 +341,14 @@ fn the_catalogue_says_in_english_what_the_backend_says() {
         );
         covered.insert(key);
     }
+    // the messages composed from messages.rs are rendered from the catalogue's English
+    // (checked above); the libraries' sentences need a real sample each, where one can be made
+    covered.extend(
+        labdesk_lib::messages::OWN
+            .iter()
+            .chain(labdesk_lib::messages::LIBRARY)
+            .map(|(k, _)| (*k).to_string()),
+    );
     let all: BTreeSet<String> = en.keys().cloned().collect();
     assert_eq!(covered, all, "every catalogue message has a sample here");
 }
