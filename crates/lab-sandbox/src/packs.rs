@@ -101,9 +101,16 @@ impl Packs {
         }
     }
 
-    /// Stores `bytes`, returning where they are. Blocking (call it off the async workers).
+    /// Stores `bytes`, returning where they are. Blocking.
+    #[cfg(test)]
     pub(crate) fn append(&self, bytes: &[u8]) -> io::Result<BlobRef> {
-        let n = bytes.len() as u64;
+        self.append_parts(&[bytes])
+    }
+
+    /// Stores the concatenation of `parts` (an upload as it arrived, chunk by chunk: no copy
+    /// into one buffer first), returning where it is. Blocking.
+    pub(crate) fn append_parts(&self, parts: &[&[u8]]) -> io::Result<BlobRef> {
+        let n: u64 = parts.iter().map(|p| p.len() as u64).sum();
         let (file, at) = {
             let mut guard = self.current.lock().unwrap_or_else(|p| p.into_inner());
             let cur = match guard.take() {
@@ -126,7 +133,11 @@ impl Packs {
             });
             (file, at)
         };
-        file.write_all_at(bytes, at.offset)?;
+        let mut offset = at.offset;
+        for part in parts {
+            file.write_all_at(part, offset)?;
+            offset += part.len() as u64;
+        }
         Ok(at)
     }
 
@@ -168,6 +179,28 @@ mod tests {
         let big = packs.append(&[7u8; 25]).unwrap();
         assert_eq!((big.pack.as_str(), big.offset), ("pack-000003", 0));
         assert_eq!(packs.read(&big.pack, 0, 25).unwrap(), vec![7u8; 25]);
+    }
+
+    #[test]
+    fn an_upload_in_chunks_is_stored_as_one_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let packs = Packs::with_limit(dir.path(), 1 << 20);
+        let before = packs.append(b"x").unwrap();
+        let at = packs
+            .append_parts(&[b"chunk one, ", b"", b"chunk two, ", b"end"])
+            .unwrap();
+        let after = packs.append(b"y").unwrap();
+        assert_eq!(at.offset, before.offset + 1);
+        assert_eq!(
+            packs.read(&at.pack, at.offset, 25).unwrap(),
+            b"chunk one, chunk two, end"
+        );
+        assert_eq!(
+            after.offset,
+            at.offset + 25,
+            "the next upload starts after it"
+        );
+        assert_eq!(packs.read(&after.pack, after.offset, 1).unwrap(), b"y");
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(crate) async fn upload(
             "expected a multipart/form-data body with a `file` part: {e}"
         ))
     })?;
-    let mut file: Option<(String, Option<String>, bytes::Bytes)> = None;
+    let mut file: Option<(String, Option<String>, Vec<bytes::Bytes>)> = None;
     let mut folder: Option<String> = None;
     let mut batch_id: Option<String> = None;
     loop {
@@ -91,8 +91,14 @@ pub(crate) async fn upload(
             "file" => {
                 let fname = sanitize_file_name(field.file_name().unwrap_or("file"));
                 let ct = field.content_type().map(String::from);
-                let data = field.bytes().await.map_err(multipart_error)?;
-                file = Some((fname, ct, data));
+                // the chunks as they arrived: stored one after the other, never copied into
+                // one buffer (that copy, and the buffer's regrowth, were measurable per upload)
+                let mut field = field;
+                let mut chunks = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(multipart_error)? {
+                    chunks.push(chunk);
+                }
+                file = Some((fname, ct, chunks));
             }
             "path" => folder = Some(field.text().await.map_err(multipart_error)?),
             "batchId" => batch_id = Some(field.text().await.map_err(multipart_error)?),
@@ -113,7 +119,7 @@ pub(crate) async fn upload(
             .essence_str()
             .to_string(),
     };
-    let size = data.len() as i64;
+    let size = data.iter().map(|c| c.len() as i64).sum::<i64>();
     let id = new_id();
     let now = now_iso();
     let doc = json!({
@@ -129,7 +135,7 @@ pub(crate) async fn upload(
         let blob = sb
             .inner
             .packs
-            .append(&data)
+            .append_parts(&data.iter().map(|c| c.as_ref()).collect::<Vec<&[u8]>>())
             .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))?;
         tx.prepare_cached(
             "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at, pack_offset)
