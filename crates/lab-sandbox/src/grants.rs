@@ -52,22 +52,29 @@ impl std::fmt::Debug for GrantKey {
 }
 
 impl GrantKey {
-    /// The data folder's key, created (random) the first time.
+    /// The data folder's key, created (random) the first time. Two processes opening a new
+    /// folder at once end up with the same key: the first one stored wins.
     pub(crate) fn load_or_create(c: &Connection) -> rusqlite::Result<GrantKey> {
-        let stored: Option<String> = c
-            .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_NAME], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if let Some(key) = stored.as_deref().and_then(parse_hex32) {
+        let stored = |c: &Connection| -> rusqlite::Result<Option<[u8; 32]>> {
+            let v: Option<String> = c
+                .query_row("SELECT value FROM meta WHERE key = ?1", [KEY_NAME], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            Ok(v.as_deref().and_then(parse_hex32))
+        };
+        if let Some(key) = stored(c)? {
             return Ok(GrantKey(key));
         }
-        let key: [u8; 32] = rand::random();
+        let fresh: [u8; 32] = rand::random();
+        // a damaged value is replaced; an existing good one is kept
         c.execute(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
-            rusqlite::params![KEY_NAME, hex(&key)],
+            "INSERT INTO meta (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value
+             WHERE length(meta.value) != 64 OR meta.value GLOB '*[^0-9a-f]*'",
+            rusqlite::params![KEY_NAME, hex(&fresh)],
         )?;
-        Ok(GrantKey(key))
+        Ok(GrantKey(stored(c)?.unwrap_or(fresh)))
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -193,5 +200,20 @@ mod tests {
             })
             .unwrap();
         assert_eq!(stored.len(), 64);
+    }
+
+    #[test]
+    fn a_damaged_key_is_replaced_and_the_new_one_kept() {
+        let c = db();
+        c.execute(
+            "INSERT INTO meta (key, value) VALUES ('grant_key', 'not hex')",
+            [],
+        )
+        .unwrap();
+        let t = GrantKey::load_or_create(&c)
+            .unwrap()
+            .issue(&grant("grant-files", i64::MAX));
+        let again = GrantKey::load_or_create(&c).unwrap();
+        assert!(again.check("grant-files", &t, 0).is_some());
     }
 }

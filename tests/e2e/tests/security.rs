@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use anyhow::{Context, Result, ensure};
+use anyhow::{Context, Result, bail, ensure};
 use labdesk_e2e::{App, Launch, connect_profile, files_containing};
 use serde_json::{Value, json};
 
@@ -188,10 +188,26 @@ async fn csp_and_no_secret_or_token_leaks() -> Result<()> {
         app.click("[data-testid=projects] tbody tr button").await?;
         app.el("[data-testid=batches]").await?;
         app.click_button("Browse all tasks").await?;
-        app.el("[data-testid=task-grid] .grid-row").await?;
+        // the search is over (rows no longer replaced) before a row is opened
+        labdesk_e2e::wait_loaded(&app, 0).await?;
         app.click("[data-testid=task-grid] .grid-row [data-col=name]")
             .await?;
-        app.el("[data-testid=drawer]").await?;
+        if let Err(e) = app.el("[data-testid=drawer]").await {
+            // what the window and the app said, for the CI log (warnings carry no secret)
+            let _ = app
+                .screenshot(&format!("security-fail-round-{round}"))
+                .await;
+            let alert = app.text("[role=alert]").await.unwrap_or_default();
+            let warnings: Vec<String> = std::fs::read_to_string(&app_output)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .map(String::from)
+                .collect();
+            bail!(
+                "round {round}: the detail drawer did not open ({e:#}); alert {alert:?}; app warnings {warnings:#?}"
+            );
+        }
         tokens.extend(issued_tokens(srv_dir.path())?);
         if round < 2 {
             // let the token expire: the next round logs in again
