@@ -238,6 +238,40 @@ fn library_samples() -> Vec<labdesk_lib::error::AppError> {
         message: "missing field `_id` at tasks[0]".into(),
     }));
 
+    // tasks refused before anything is sent (the endpoint is never contacted)
+    let lab = lab_client::LabClient::new(
+        "http://127.0.0.1:9/",
+        lab_client::Credentials::new("id", "secret"),
+        lab_client::ClientOptions::default(),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let refused = |tasks: Vec<lab_client::ops::TaskInput>| {
+        let e = runtime
+            .block_on(lab_client::ops::create_tasks(
+                &lab,
+                "p",
+                "b",
+                tasks,
+                lab_client::ops::CreateOptions::default(),
+                None,
+                tokio_util::sync::CancellationToken::new(),
+            ))
+            .expect_err("refused before any call");
+        client(e)
+    };
+    let named = |name: &str| lab_client::ops::TaskInput {
+        name: name.into(),
+        ..Default::default()
+    };
+    v.push(refused(vec![]));
+    v.push(refused(vec![named("  ")]));
+    v.push(refused(vec![named("a\u{7}b.png")]));
+    v.push(refused(vec![named(&"n".repeat(300))]));
+
     // images dropped to create tasks
     let dir = tempfile::tempdir().unwrap();
     let file = |name: &str, bytes: &[u8]| {
@@ -342,13 +376,44 @@ fn the_catalogue_says_in_english_what_the_backend_says() {
         covered.insert(key);
     }
     // the messages composed from messages.rs are rendered from the catalogue's English
-    // (checked above); the libraries' sentences need a real sample each, where one can be made
+    // (checked above); a library's sentence needs a real sample above, or is listed in
+    // UNSAMPLED with the reason none can be made here
     covered.extend(
         labdesk_lib::messages::OWN
             .iter()
-            .chain(labdesk_lib::messages::LIBRARY)
             .map(|(k, _)| (*k).to_string()),
     );
+    covered.extend(UNSAMPLED.iter().map(|(k, _)| (*k).to_string()));
     let all: BTreeSet<String> = en.keys().cloned().collect();
     assert_eq!(covered, all, "every catalogue message has a sample here");
 }
+
+/// Library sentences (messages.rs `LIBRARY`) with no real sample in [`samples`]: their wording
+/// is only checked against the template (a library rewording one loses its translation
+/// silently). Keep this list short.
+const UNSAMPLED: &[(&str, &str)] = &[
+    // lab-client, after it reached the server (project and configuration read first)
+    ("err.resourceNotFile", "needs a running lab"),
+    ("err.resourceEmpty", "needs a running lab"),
+    ("err.namesRepeated", "needs a running lab"),
+    ("err.namesInBatch", "needs a running lab"),
+    (
+        "err.taskProblem",
+        "a server's refusal of one task: needs a running lab",
+    ),
+    // lab-jobs job states and checks against the batch
+    ("err.jobCancelled", "needs a job journal in that state"),
+    ("err.retryWhileRunning", "needs a running job"),
+    ("err.jobNamesInBatch", "needs a running lab"),
+    ("err.rowNamesInBatch", "needs a running lab"),
+    // other library sentences
+    ("err.notRegularFile", "needs a pipe or device file"),
+    (
+        "err.csvHeader",
+        "lab-jobs refuses the CSV earlier for every header this test can write",
+    ),
+    (
+        "err.exportNameEmpty",
+        "check_target refuses an empty name before lab-export sees it",
+    ),
+];

@@ -71,7 +71,7 @@ impl GrantKey {
         c.execute(
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value
-             WHERE length(meta.value) != 64 OR meta.value GLOB '*[^0-9a-f]*'",
+             WHERE length(meta.value) != 64 OR meta.value GLOB '*[^0-9a-fA-F]*'",
             rusqlite::params![KEY_NAME, hex(&fresh)],
         )?;
         Ok(GrantKey(stored(c)?.unwrap_or(fresh)))

@@ -108,6 +108,8 @@ impl Running {
     }
 }
 
+/// Dropping asks for a graceful stop and returns at once (the server's thread finishes the
+/// requests in flight, then ends); `shutdown` waits for it.
 impl Drop for Running {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -156,13 +158,16 @@ pub async fn start(sandbox: Sandbox, addr: SocketAddr) -> Result<Running, Error>
                     axum::serve(listener, app(sandbox)).with_graceful_shutdown(async move {
                         let _ = shutdown_rx.await;
                     });
+                // only an explicit abort (from `shutdown` after its 5 s) cuts requests short:
+                // a dropped `Running` drops the abort sender too, and then the graceful
+                // shutdown it asked for goes on
                 tokio::select! {
                     result = serve => {
                         if let Err(e) = result {
                             tracing::error!("sandbox server stopped: {e}");
                         }
                     }
-                    _ = abort_rx => {}
+                    Ok(()) = abort_rx => {}
                 }
             });
             // the runtime (and any request still in it) is dropped before `done` is sent

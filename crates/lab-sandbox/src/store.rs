@@ -221,11 +221,15 @@ impl Sandbox {
 
     /// Runs `f` with the connection (request handlers), inline on the calling task.
     ///
-    /// The server runs on one thread of its own (see [`crate::start`]) and every call here
-    /// holds the connection for well under a millisecond. Handing each call to the blocking
-    /// pool instead cost more than the calls: during a 1,000-task create, thread wake-ups
-    /// (futex calls: ~16–18 % of the sandbox's CPU samples) were the largest item of its
-    /// profile, and the create took 0.32 s instead of 0.25 s (bench/README.md, session 4).
+    /// The server runs on one thread of its own (see [`crate::start`]) and the calls here are
+    /// short: a lookup, a transaction of a few rows, a page of tasks, the copy of a usual
+    /// upload into the page cache (large uploads and file reads go to the blocking pool).
+    /// Handing every call to the blocking pool cost more than the calls themselves: during a
+    /// 1,000-task create, thread wake-ups (futex calls: ~16–18 % of the sandbox's CPU samples)
+    /// were the largest item of its profile, and the create took 0.32 s instead of 0.25 s
+    /// (bench/README.md, session 4). The connection waits up to its busy timeout only when
+    /// another process on the same data folder holds the write lock (a rare set-up: tests'
+    /// twin servers); every request waits with it then.
     pub(crate) async fn db<T, F>(&self, f: F) -> ApiResult<T>
     where
         F: FnOnce(&mut Connection) -> ApiResult<T>,
@@ -237,6 +241,13 @@ impl Sandbox {
         self.inner.checkpoints.note_call();
         result
     }
+}
+
+/// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`). A deferred one that
+/// reads before it writes fails with `SQLITE_BUSY_SNAPSHOT`, without waiting, when another
+/// connection (a second process on the same data folder) commits in between.
+pub(crate) fn write_tx(c: &mut Connection) -> rusqlite::Result<rusqlite::Transaction<'_>> {
+    c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
 }
 
 /// Brings a data folder made by an earlier sandbox up to the current schema.

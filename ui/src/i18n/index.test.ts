@@ -25,6 +25,9 @@ describe("i18n", () => {
   it("formats numbers, bytes and durations per locale", () => {
     expect(formatNumber(1234.5)).toBe("1,234.5");
     expect(formatBytes(1_500_000)).toBe("1.5 MB");
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(999_950)).toBe("1 MB");
+    expect(formatBytes(999_400)).toBe("999 kB");
     setLocale("fr");
     expect(formatNumber(1234.5).replace(/\s/g, " ")).toBe("1 234,5");
     expect(formatBytes(1_500_000)).toBe("1,5\u00a0Mo");

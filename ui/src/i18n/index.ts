@@ -128,11 +128,16 @@ export function formatBytes(bytes: number): string {
     current === "fr" ? [["o", "ko", "Mo", "Go", "To"], "\u00a0"] : [["B", "kB", "MB", "GB", "TB"], " "];
   let v = bytes;
   let i = 0;
-  while (Math.abs(v) >= 1000 && i < units.length - 1) {
+  // a value that rounds to 1000 moves up a unit ("1 MB", not "1,000 kB")
+  const rounded = (x: number, unit: number) => {
+    const d = unit === 0 || Math.abs(x) >= 100 ? 0 : 1;
+    return Math.round(x * 10 ** d) / 10 ** d;
+  };
+  while (Math.abs(rounded(v, i)) >= 1000 && i < units.length - 1) {
     v /= 1000;
     i += 1;
   }
-  const digits = i === 0 || v >= 100 ? 0 : 1;
+  const digits = i === 0 || Math.abs(v) >= 100 ? 0 : 1;
   return `${formatNumber(v, { maximumFractionDigits: digits })}${space}${units[i]}`;
 }
 

@@ -123,12 +123,13 @@ impl Shared {
 }
 
 /// Files up to this size are read on the calling task; larger ones on the blocking pool.
-const INLINE_READ_MAX: u64 = 1024 * 1024;
+const INLINE_READ_MAX: u64 = 256 * 1024;
 
-/// Reads a file to upload. A typical image (~100 KB, usually in the page cache) is read
-/// inline: that takes less than handing the read to the blocking pool and waking the task
-/// again (1,000 uploads of 100 KB: 0.235 → 0.218 s with `lab`, bench/README.md). Larger
-/// files go to the blocking pool, so one big read does not hold up the other uploads.
+/// Reads a file to upload. A small image (usually in the page cache) is read inline: that
+/// takes less than handing the read to the blocking pool and waking the task again (1,000
+/// uploads of 97 KB: 0.237 → 0.218 s with `lab`, bench/README.md). Larger files go to the
+/// blocking pool, so that a long read (a big file, a slow network share) does not hold up the
+/// other uploads or, in the app, a worker of its runtime for long.
 async fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;

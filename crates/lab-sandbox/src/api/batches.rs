@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::{Caller, JsonBody, PageReq, PathId, QueryPairs, Where, check_enum, text};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Sandbox, new_id, now_iso};
+use crate::store::{Sandbox, new_id, now_iso, write_tx};
 
 pub(crate) const BATCH_STATUSES: &[&str] = &["pending", "complete", "configuring"];
 const COLS: &str = "id, name, project_id, status, created_at, updated_at";
@@ -117,7 +117,7 @@ pub(crate) async fn delete(State(s): State<Sandbox>, PathId(id): PathId) -> ApiR
     let idc = id.clone();
     let out = s
         .db(move |c| {
-            let tx = c.transaction()?;
+            let tx = write_tx(c)?;
             let Some(mut doc) = find_batch(&tx, &idc)? else {
                 return Ok(None);
             };

@@ -10,9 +10,10 @@ use serde_json::{Value, json};
 use super::tasks::{Fields, load_task};
 use super::{Caller, JsonBody, PathId};
 use crate::error::{ApiError, ApiResult};
+use crate::grants::Grant;
 use crate::store::{
     Sandbox, TOKEN_DATA, TOKEN_FILES, TaskRow, api_user, insert_task, new_id, now_iso,
-    project_type_of,
+    project_type_of, write_tx,
 };
 
 fn batch_project(c: &rusqlite::Connection, batch_id: &str) -> ApiResult<String> {
@@ -67,6 +68,10 @@ pub(crate) fn sanitize_file_name(raw: &str) -> String {
         clean
     }
 }
+
+/// Uploads up to this size are written to their pack on the serving thread (a copy into the
+/// page cache: tens of microseconds); larger ones on the blocking pool.
+const INLINE_WRITE_MAX: u64 = 1024 * 1024;
 
 pub(crate) async fn upload(
     State(s): State<Sandbox>,
@@ -126,17 +131,35 @@ pub(crate) async fn upload(
         "_id": id, "name": name, "path": folder, "batchId": batch_id,
         "mimetype": mimetype, "size": size, "createdAt": now,
     });
-    // The batch is checked first (an upload to an unknown batch stores nothing), then the
-    // bytes are appended to a pack and the file recorded, in one transaction.
+    // The batch is checked first: an upload to an unknown batch stores nothing. A usual upload
+    // is then appended to a pack and recorded in one transaction on the serving thread; a large
+    // one is written on the blocking pool first, so that the other requests go on meanwhile.
+    let store = |sb: &Sandbox, parts: &[bytes::Bytes]| {
+        let parts: Vec<&[u8]> = parts.iter().map(|c| c.as_ref()).collect();
+        sb.inner
+            .packs
+            .append_parts(&parts)
+            .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))
+    };
+    let (written, data) = if size as u64 > INLINE_WRITE_MAX {
+        let batch = batch_id.clone();
+        s.db(move |c| batch_project(c, &batch).map(drop)).await?;
+        let sb = s.clone();
+        let blob = tokio::task::spawn_blocking(move || store(&sb, &data))
+            .await
+            .map_err(|e| ApiError::internal(format!("the file write stopped: {e}")))??;
+        (Some(blob), Vec::new())
+    } else {
+        (None, data)
+    };
     let sb = s.clone();
     s.db(move |c| {
-        let tx = c.transaction()?;
+        let tx = write_tx(c)?;
         batch_project(&tx, &batch_id)?;
-        let blob = sb
-            .inner
-            .packs
-            .append_parts(&data.iter().map(|c| c.as_ref()).collect::<Vec<&[u8]>>())
-            .map_err(|e| ApiError::internal(format!("cannot store the uploaded file: {e}")))?;
+        let blob = match written {
+            Some(blob) => blob,
+            None => store(&sb, &data)?,
+        };
         tx.prepare_cached(
             "INSERT INTO files (id, name, folder, batch_id, mimetype, size, storage, created_at, pack_offset)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -242,6 +265,28 @@ pub(crate) async fn import_data(
     ))
 }
 
+/// The grant a create presents in `field`: present, signed by this data folder, live, of
+/// `kind`, and issued to the caller (a grant is not transferable to another access id).
+fn presented_grant(
+    s: &Sandbox,
+    kind: &str,
+    token: Option<&str>,
+    caller: &str,
+    missing: &str,
+    field: &str,
+) -> ApiResult<Grant> {
+    let token = token.ok_or_else(|| ApiError::forbidden(missing))?;
+    let grant = s
+        .check_grant(kind, token)
+        .ok_or_else(|| ApiError::forbidden(format!("{field} token is invalid or expired")))?;
+    if grant.subject != caller {
+        return Err(ApiError::forbidden(format!(
+            "{field} was granted to another access id"
+        )));
+    }
+    Ok(grant)
+}
+
 fn opt_str<'a>(body: &'a Value, key: &str) -> ApiResult<Option<&'a str>> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -302,46 +347,43 @@ pub(crate) async fn create_task(
             }
         }
     }
-    // Grants are signed tokens: checked here, without the database.
-    let files_grant = if resources.iter().any(Value::is_object) {
-        let token = grant_resources.as_deref().ok_or_else(|| {
-            ApiError::forbidden(
-                "grantResources is required to use uploaded files: call POST api/file-manager/grant/files",
-            )
-        })?;
-        Some(
-            s.check_grant(TOKEN_FILES, token)
-                .ok_or_else(|| ApiError::forbidden("grantResources token is invalid or expired"))?,
-        )
-    } else {
-        None
-    };
-    let data_grant = match &data_id {
-        Some(_) => {
-            let token = grant_data.as_deref().ok_or_else(|| {
-                ApiError::forbidden(
-                    "grantData is required with dataId: use the accessToken of import-data",
-                )
-            })?;
-            Some(
-                s.check_grant(TOKEN_DATA, token)
-                    .ok_or_else(|| ApiError::forbidden("grantData token is invalid or expired"))?,
-            )
-        }
-        None => None,
-    };
+    let sb = s.clone();
     let doc = s
         .db(move |c| {
-            let tx = c.transaction()?;
+            let tx = write_tx(c)?;
             let project_id = batch_project(&tx, &batch_id)?;
             let project_type = project_type_of(&tx, &project_id)?.unwrap_or_default();
+            // grants are checked after the batch (an unknown batch is a 404 whatever the grants)
+            let files_grant = if resources.iter().any(Value::is_object) {
+                Some(presented_grant(
+                    &sb,
+                    TOKEN_FILES,
+                    grant_resources.as_deref(),
+                    &caller.0,
+                    "grantResources is required to use uploaded files: call POST api/file-manager/grant/files",
+                    "grantResources",
+                )?)
+            } else {
+                None
+            };
+            let data_grant = match &data_id {
+                Some(_) => Some(presented_grant(
+                    &sb,
+                    TOKEN_DATA,
+                    grant_data.as_deref(),
+                    &caller.0,
+                    "grantData is required with dataId: use the accessToken of import-data",
+                    "grantData",
+                )?),
+                None => None,
+            };
             let mut stored_resources = Vec::with_capacity(resources.len());
             for r in &resources {
                 if let Value::Object(m) = r {
                     let id = m.get("id").and_then(Value::as_str).unwrap_or_default();
                     let grant = files_grant
                         .as_ref()
-                        .expect("checked before the transaction");
+                        .expect("checked above");
                     if !grant.covers(id) {
                         return Err(ApiError::forbidden(format!(
                             "file {id} is not granted by grantResources"
@@ -366,7 +408,7 @@ pub(crate) async fn create_task(
             }
             let mut initial = json!({});
             if let Some(data_id) = &data_id {
-                let grant = data_grant.as_ref().expect("checked before the transaction");
+                let grant = data_grant.as_ref().expect("checked above");
                 if !grant.covers(data_id) {
                     return Err(ApiError::forbidden(format!(
                         "data {data_id} is not granted by grantData"

@@ -10,7 +10,7 @@ use super::{
     parse_json_col, text,
 };
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Sandbox, build_regex, now_iso, parse_filter_date};
+use crate::store::{Sandbox, build_regex, now_iso, parse_filter_date, write_tx};
 
 pub(crate) const TASK_STATUSES: &[&str] = &[
     "pending",
@@ -445,7 +445,7 @@ pub(crate) async fn properties(
     }
     let updated = s
         .db(move |c| {
-            let tx = c.transaction()?;
+            let tx = write_tx(c)?;
             let exists = tx
                 .query_row(
                     "SELECT 1 FROM projects WHERE id = ?1",
@@ -550,7 +550,7 @@ pub(crate) async fn reset(
     let project_id = q.one("projectId").map(String::from);
     let doc = s
         .db(move |c| {
-            let tx = c.transaction()?;
+            let tx = write_tx(c)?;
             task_in_project(&tx, &task_id, project_id.as_deref())?;
             let now = now_iso();
             if keep_state {
@@ -593,7 +593,7 @@ pub(crate) async fn to_review(
     let project_id = q.one("projectId").map(String::from);
     let doc = s
         .db(move |c| {
-            let tx = c.transaction()?;
+            let tx = write_tx(c)?;
             task_in_project(&tx, &task_id, project_id.as_deref())?;
             tx.execute(
                 "UPDATE tasks SET status = 'to-review', updated_at = ?1 WHERE id = ?2",

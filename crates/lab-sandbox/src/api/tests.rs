@@ -1033,3 +1033,115 @@ async fn an_upload_to_an_unknown_batch_stores_nothing() {
         .collect();
     assert!(stored.is_empty(), "{stored:?}");
 }
+
+/// Logs `access_id` in on `app` and returns its access token.
+async fn login_as(app: &Router, access_id: &str, secret: &str) -> String {
+    let (status, body) = send(
+        app,
+        Request::post("/api/user-manager/auth/login")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "access_id={access_id}&secret_key={secret}"
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn grants_hold_for_their_kind_caller_and_lifetime_and_survive_a_restart() {
+    let mut e = env().await;
+    let (s, file) = e.upload("a.png", b"\x89PNG a", "b1").await;
+    assert_eq!(s, StatusCode::CREATED, "{file}");
+    let fid = file["_id"].as_str().unwrap().to_string();
+    let (_, grant) = e
+        .call(
+            "POST",
+            "/api/file-manager/grant/files",
+            Some(json!({"ids": [fid]})),
+        )
+        .await;
+    let gr = grant["accessToken"].as_str().unwrap().to_string();
+    let (_, data) = e
+        .call(
+            "POST",
+            "/api/data-manager/import-data/json?skipTaskCreation=true&grantAccess=true",
+            Some(json!({"batchId": "b1", "name": "a.png", "body": {"note": "x"}})),
+        )
+        .await;
+    let did = data["initialDataId"].as_str().unwrap().to_string();
+    let file_ref = json!({"id": fid, "name": "a.png"});
+    let create = |e: &Env, batch: &str, body: Value| {
+        let url = format!("/api/task-manager/batches/{batch}/tasks");
+        let e_app = e.app.clone();
+        let token = e.token.clone();
+        async move {
+            send(
+                &e_app,
+                Request::post(url)
+                    .header("authorization", format!("Bearer {token}"))
+                    .header("content-type", "application/json")
+                    .body(Body::from(body.to_string()))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // a files grant is not a data grant
+    let (s, v) = create(
+        &e,
+        "b1",
+        json!({"name": "x", "dataId": did, "grantData": gr}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    // an unknown batch is a 404 whatever the grant
+    let (s, v) = create(
+        &e,
+        "nope",
+        json!({"name": "x", "resources": [file_ref], "grantResources": "forged"}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
+    // an expired grant (signed here, for this caller)
+    let expired = e.sandbox.inner.grant_key.issue(&crate::grants::Grant {
+        kind: crate::store::TOKEN_FILES.into(),
+        subject: "alice".into(),
+        ids: vec![fid.clone()],
+        expires_ms: crate::store::now_ms() - 1,
+    });
+    let (s, v) = create(
+        &e,
+        "b1",
+        json!({"name": "x", "resources": [file_ref], "grantResources": expired}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v.to_string().contains("expired"), "{v}");
+    // another access id cannot use alice's grant
+    e.sandbox.add_credentials("bob", "b0b").unwrap();
+    let alice = std::mem::replace(&mut e.token, login_as(&e.app, "bob", "b0b").await);
+    let (s, v) = create(
+        &e,
+        "b1",
+        json!({"name": "x", "resources": [file_ref], "grantResources": gr}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
+    assert!(v.to_string().contains("another access id"), "{v}");
+    // a second server on the same data folder (as after a restart) takes alice's grant
+    let again = Sandbox::open(Config::new(e.sandbox.config().data_dir.clone())).unwrap();
+    e.app = app(again);
+    e.token = login_as(&e.app, "alice", "s3cret").await;
+    assert_ne!(e.token, alice);
+    let (s, v) = create(
+        &e,
+        "b1",
+        json!({"name": "a.png", "resources": [file_ref], "grantResources": gr}),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["resources"][0]["id"], json!(fid));
+}
