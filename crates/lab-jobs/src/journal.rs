@@ -998,6 +998,27 @@ mod tests {
         .unwrap()
     }
 
+    /// A journal in a fresh folder holding one job: `n` images to create into `batch`.
+    struct JobFixture {
+        t: tempfile::TempDir,
+        journal: Journal,
+        tasks: Vec<TaskInput>,
+        job: Job,
+    }
+
+    fn job_fixture(n: usize, batch: &str, policy: DuplicatePolicy) -> JobFixture {
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = file_tasks(&t.path().join("imgs"), n);
+        let job = journal.create_job(PROJECT, batch, policy, &tasks).unwrap();
+        JobFixture {
+            t,
+            journal,
+            tasks,
+            job,
+        }
+    }
+
     fn file_tasks(dir: &Path, n: usize) -> Vec<TaskInput> {
         test_support::png_files(dir, n)
             .into_iter()
@@ -1117,12 +1138,12 @@ mod tests {
     #[tokio::test]
     async fn retry_failed_only_recreates_just_the_failed_items() {
         let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 4);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks,
+            job,
+        } = job_fixture(4, EMPTY_BATCH, DuplicatePolicy::Refuse);
         let missing = tasks[2].resources.as_ref().unwrap()[0].clone();
         let keep = std::fs::read(&missing).unwrap();
         std::fs::remove_file(&missing).unwrap();
@@ -1148,12 +1169,12 @@ mod tests {
     #[tokio::test]
     async fn started_items_are_resolved_by_the_duplicate_check() {
         let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 3);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks,
+            job,
+        } = job_fixture(3, EMPTY_BATCH, DuplicatePolicy::Refuse);
         // As if the app was killed: item 0 created but not marked, item 1 started, never sent.
         journal.mark_started(&job.id, 0).unwrap();
         journal.mark_started(&job.id, 1).unwrap();
@@ -1173,12 +1194,12 @@ mod tests {
     #[tokio::test]
     async fn a_run_stopped_before_sending_leaves_no_attempt_behind() {
         let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 2);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::SkipExisting, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks,
+            job,
+        } = job_fixture(2, EMPTY_BATCH, DuplicatePolicy::SkipExisting);
         // offline: the first chunk is marked started, then refused before any creation is sent
         let offline = LabClient::new(
             "http://127.0.0.1:9/",
@@ -1217,12 +1238,12 @@ mod tests {
     #[tokio::test]
     async fn a_started_job_under_refuse_is_not_refused_as_a_whole_on_resume() {
         let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 2);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks,
+            job,
+        } = job_fixture(2, EMPTY_BATCH, DuplicatePolicy::Refuse);
         // item 0 created by this job, then it stopped; someone creates item 1's name meanwhile
         let first = create_elsewhere(&lab.client, tasks[0].clone()).await;
         journal
@@ -1246,12 +1267,12 @@ mod tests {
     #[tokio::test]
     async fn insert_anyway_never_resends_an_uncertain_item() {
         let lab = test_support::lab(Duration::ZERO).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 2);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::InsertAnyway, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks: _tasks,
+            job,
+        } = job_fixture(2, EMPTY_BATCH, DuplicatePolicy::InsertAnyway);
         journal.mark_started(&job.id, 0).unwrap();
         let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.failed), (1, 1));
@@ -1280,12 +1301,12 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn pause_then_resume_and_cancel() {
         let lab = test_support::lab(Duration::from_millis(15)).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 16);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks: _tasks,
+            job,
+        } = job_fixture(16, EMPTY_BATCH, DuplicatePolicy::Refuse);
         let pause = CancellationToken::new();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let run = {
@@ -1362,12 +1383,12 @@ mod tests {
     async fn dropped_runner_resumes_with_exact_count() {
         // Creations after the 5th are made on the server but their answers never arrive.
         let (lab, gate) = test_support::gated_lab(5).await;
-        let t = tempfile::tempdir().unwrap();
-        let journal = Journal::open(t.path()).unwrap();
-        let tasks = file_tasks(&t.path().join("imgs"), 20);
-        let job = journal
-            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
-            .unwrap();
+        let JobFixture {
+            t: _t,
+            journal,
+            tasks: _tasks,
+            job,
+        } = job_fixture(20, EMPTY_BATCH, DuplicatePolicy::Refuse);
         let run = {
             let (c, j, id) = (lab.client.clone(), journal.clone(), job.id.clone());
             tokio::spawn(async move { run_job(&c, &j, &id).await })

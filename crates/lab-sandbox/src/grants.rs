@@ -61,7 +61,10 @@ impl GrantKey {
                     r.get(0)
                 })
                 .optional()?;
-            Ok(v.as_deref().and_then(parse_hex32))
+            Ok(v.and_then(|v| {
+                let mut key = [0u8; 32];
+                hex::decode_to_slice(v, &mut key).ok().map(|()| key)
+            }))
         };
         if let Some(key) = stored(c)? {
             return Ok(GrantKey(key));
@@ -72,7 +75,7 @@ impl GrantKey {
             "INSERT INTO meta (key, value) VALUES (?1, ?2)
              ON CONFLICT(key) DO UPDATE SET value = excluded.value
              WHERE length(meta.value) != 64 OR meta.value GLOB '*[^0-9a-fA-F]*'",
-            rusqlite::params![KEY_NAME, hex(&fresh)],
+            rusqlite::params![KEY_NAME, hex::encode(fresh)],
         )?;
         Ok(GrantKey(stored(c)?.unwrap_or(fresh)))
     }
@@ -100,21 +103,6 @@ impl GrantKey {
         let grant: Grant = serde_json::from_slice(&B64.decode(claims).ok()?).ok()?;
         (grant.kind == kind && grant.expires_ms > now_ms).then_some(grant)
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn parse_hex32(s: &str) -> Option<[u8; 32]> {
-    if s.len() != 64 || !s.is_ascii() {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (i, b) in out.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&s[2 * i..2 * i + 2], 16).ok()?;
-    }
-    Some(out)
 }
 
 #[cfg(test)]

@@ -50,6 +50,17 @@ fn status_scope(project: &str, status: &str) -> ExportScope {
     }
 }
 
+/// The complete tasks of the demo's rectangle project, as `format` into `folder/name`.
+fn complete_rectangles(format: Format, folder: &Path, name: &str) -> ExportRecipe {
+    recipe(
+        "demo-rectangle",
+        status_scope("demo-rectangle", "complete"),
+        format,
+        folder,
+        name,
+    )
+}
+
 fn recipe(
     project: &str,
     scope: ExportScope,
@@ -202,13 +213,7 @@ async fn existing_file_is_reported_and_only_replaced_when_confirmed() {
     let f = connected().await;
     let client = f.core.client().await.unwrap();
     let dir = f.out("o");
-    let r = recipe(
-        "demo-rectangle",
-        status_scope("demo-rectangle", "complete"),
-        Format::Lab,
-        &dir,
-        "tasks.json",
-    );
+    let r = complete_rectangles(Format::Lab, &dir, "tasks.json");
     assert!(!check_target(&r).unwrap().exists);
     std::fs::write(dir.join("tasks.json"), b"keep me").unwrap();
     let c = check_target(&r).unwrap();
@@ -232,13 +237,7 @@ async fn cancel_and_empty_results_leave_nothing() {
     let f = connected().await;
     let client = f.core.client().await.unwrap();
     let dir = f.out("o");
-    let r = recipe(
-        "demo-rectangle",
-        status_scope("demo-rectangle", "complete"),
-        Format::Kili,
-        &dir,
-        "k.json",
-    );
+    let r = complete_rectangles(Format::Kili, &dir, "k.json");
     let cancel = CancellationToken::new();
     cancel.cancel();
     let e = run(&client, &f.history, r, false, |_| {}, cancel)
@@ -537,13 +536,7 @@ async fn a_folder_in_the_way_of_a_file_export_is_refused_before_anything_runs() 
     let f = connected().await;
     let dir = f.out("o");
     std::fs::create_dir_all(dir.join("tasks.json")).unwrap();
-    let r = recipe(
-        "demo-rectangle",
-        status_scope("demo-rectangle", "complete"),
-        Format::Lab,
-        &dir,
-        "tasks.json",
-    );
+    let r = complete_rectangles(Format::Lab, &dir, "tasks.json");
     let e = check_target(&r).unwrap_err();
     assert_eq!(e.kind, ErrorKind::BadInput);
     assert_eq!(e.key.as_deref(), Some("err.isFolder"));

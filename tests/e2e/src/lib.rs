@@ -408,29 +408,27 @@ async fn wait_dialog_gone(title: &str, path: &Path) -> Result<()> {
 /// Drives a GTK *save* dialog titled `title`: types the absolute `path` into its name field
 /// (GTK accepts a full path there) and confirms.
 pub async fn save_in_native_dialog(title: &str, path: &Path) -> Result<()> {
-    let w = wait_x_window(title, STEP).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    xdo(&["windowfocus", "--sync", &w])?;
-    xdo(&["key", "ctrl+a"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    xdo(&["type", "--delay", "10", &path.display().to_string()])?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    xdo(&["key", "Return"])?;
-    wait_dialog_gone(title, path).await
+    type_path_in_dialog(title, path, &["ctrl+a"]).await
 }
 
 /// Drives a native GTK file chooser titled `title` to `path` with real key presses
 /// (see /work/shared/gui-testing.md): focus it, leave "Recent", type the path, Return.
 /// Works for folder, open and save dialogs. (export)
 pub async fn choose_in_native_dialog(title: &str, path: &Path) -> Result<()> {
+    type_path_in_dialog(title, path, &["alt+Home", "ctrl+l"]).await
+}
+
+/// Focuses the dialog titled `title` once GTK has mapped it, presses `keys` (each followed by
+/// a short pause), types `path`, presses Return and waits for the dialog to close.
+async fn type_path_in_dialog(title: &str, path: &Path, keys: &[&str]) -> Result<()> {
     let w = wait_x_window(title, STEP).await?;
     // let GTK finish mapping the dialog before typing
     tokio::time::sleep(Duration::from_millis(500)).await;
     xdo(&["windowfocus", "--sync", &w])?;
-    xdo(&["key", "alt+Home"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    xdo(&["key", "ctrl+l"])?;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    for key in keys {
+        xdo(&["key", key])?;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     xdo(&["type", "--delay", "10", &path.display().to_string()])?;
     tokio::time::sleep(Duration::from_millis(300)).await;
     xdo(&["key", "Return"])?;

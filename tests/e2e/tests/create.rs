@@ -194,6 +194,19 @@ async fn wait_job_state(app: &App, state: &str, wait: Duration) -> Result<String
     }
 }
 
+/// Chooses "Skip existing", waits for the start button to read `start`, starts, and checks the
+/// finished job's counts line is `counts`.
+async fn create_skipping_existing(app: &App, start: &str, counts: &str) -> Result<()> {
+    app.set_value("[data-testid=create-policy]", "skipExisting")
+        .await?;
+    app.wait_text("[data-testid=create-start]", start, |t| t == start)
+        .await?;
+    app.click("[data-testid=create-start]").await?;
+    let got = wait_job_state(app, "done", STEP).await?;
+    ensure!(got == counts, "counts {got:?}, want {counts:?}");
+    Ok(())
+}
+
 /// "12 created · 0 skipped · 0 failed" → 12
 fn created_count(text: &str) -> u64 {
     text.split_whitespace()
@@ -308,18 +321,7 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
         batch_names(&srv.client, B_EXISTING).await?.len() == 1,
         "something was sent before confirming"
     );
-    app.set_value("[data-testid=create-policy]", "skipExisting")
-        .await?;
-    app.wait_text("[data-testid=create-start]", "Create 6 tasks", |t| {
-        t == "Create 6 tasks"
-    })
-    .await?;
-    app.click("[data-testid=create-start]").await?;
-    let counts = wait_job_state(&app, "done", STEP).await?;
-    ensure!(
-        counts == "6 created · 0 skipped · 0 failed",
-        "counts {counts:?}"
-    );
+    create_skipping_existing(&app, "Create 6 tasks", "6 created · 0 skipped · 0 failed").await?;
     app.screenshot("create-05-done").await?;
 
     // oracle: exactly the six new names were added, no duplicate
@@ -1030,18 +1032,7 @@ async fn f_create_screens_in_french() -> Result<()> {
     app.screenshot("create-fr-01-preflight").await?;
     no_english_on_screen(&app, &english, "pre-flight").await?;
 
-    app.set_value("[data-testid=create-policy]", "skipExisting")
-        .await?;
-    app.wait_text("[data-testid=create-start]", "Créer 3 tâches", |t| {
-        t == "Créer 3 tâches"
-    })
-    .await?;
-    app.click("[data-testid=create-start]").await?;
-    let counts = wait_job_state(&app, "done", STEP).await?;
-    ensure!(
-        counts == "3 créées · 0 ignorée · 0 en échec",
-        "counts {counts:?}"
-    );
+    create_skipping_existing(&app, "Créer 3 tâches", "3 créées · 0 ignorée · 0 en échec").await?;
     let state = app.text("[data-testid=create-state]").await?;
     ensure!(state == "Terminé.", "the job's state says {state:?}");
     let progress = app.text("[data-testid=create-progress]").await?;

@@ -72,16 +72,7 @@ async fn env_with(config: impl FnOnce(&mut Config)) -> Env {
     let sandbox = Sandbox::open(cfg).unwrap();
     sandbox.apply_seed(&seed()).unwrap();
     let app = app(sandbox.clone());
-    let (status, body) = send(
-        &app,
-        Request::post("/api/user-manager/auth/login")
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(Body::from("access_id=alice&secret_key=s3cret"))
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let token = body["access_token"].as_str().unwrap().to_string();
+    let token = login_as(&app, "alice", "s3cret").await;
     Env {
         _dir: dir,
         sandbox,
@@ -123,6 +114,11 @@ impl Env {
             None => Body::empty(),
         };
         send(&self.app, b.body(body).unwrap()).await
+    }
+    /// POST a task to `batch`'s creation endpoint.
+    async fn create_in(&self, batch: &str, body: Value) -> (StatusCode, Value) {
+        let url = format!("/api/task-manager/batches/{batch}/tasks");
+        self.call("POST", &url, Some(body)).await
     }
     async fn get(&self, uri: &str) -> (StatusCode, Value) {
         self.call("GET", uri, None).await
@@ -1073,37 +1069,18 @@ async fn grants_hold_for_their_kind_caller_and_lifetime_and_survive_a_restart() 
         .await;
     let did = data["initialDataId"].as_str().unwrap().to_string();
     let file_ref = json!({"id": fid, "name": "a.png"});
-    let create = |e: &Env, batch: &str, body: Value| {
-        let url = format!("/api/task-manager/batches/{batch}/tasks");
-        let e_app = e.app.clone();
-        let token = e.token.clone();
-        async move {
-            send(
-                &e_app,
-                Request::post(url)
-                    .header("authorization", format!("Bearer {token}"))
-                    .header("content-type", "application/json")
-                    .body(Body::from(body.to_string()))
-                    .unwrap(),
-            )
-            .await
-        }
-    };
     // a files grant is not a data grant
-    let (s, v) = create(
-        &e,
-        "b1",
-        json!({"name": "x", "dataId": did, "grantData": gr}),
-    )
-    .await;
+    let (s, v) = e
+        .create_in("b1", json!({"name": "x", "dataId": did, "grantData": gr}))
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     // an unknown batch is a 404 whatever the grant
-    let (s, v) = create(
-        &e,
-        "nope",
-        json!({"name": "x", "resources": [file_ref], "grantResources": "forged"}),
-    )
-    .await;
+    let (s, v) = e
+        .create_in(
+            "nope",
+            json!({"name": "x", "resources": [file_ref], "grantResources": "forged"}),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND, "{v}");
     // an expired grant (signed here, for this caller)
     let expired = e.sandbox.inner.grant_key.issue(&crate::grants::Grant {
@@ -1112,23 +1089,23 @@ async fn grants_hold_for_their_kind_caller_and_lifetime_and_survive_a_restart() 
         ids: vec![fid.clone()],
         expires_ms: crate::store::now_ms() - 1,
     });
-    let (s, v) = create(
-        &e,
-        "b1",
-        json!({"name": "x", "resources": [file_ref], "grantResources": expired}),
-    )
-    .await;
+    let (s, v) = e
+        .create_in(
+            "b1",
+            json!({"name": "x", "resources": [file_ref], "grantResources": expired}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert!(v.to_string().contains("expired"), "{v}");
     // another access id cannot use alice's grant
     e.sandbox.add_credentials("bob", "b0b").unwrap();
     let alice = std::mem::replace(&mut e.token, login_as(&e.app, "bob", "b0b").await);
-    let (s, v) = create(
-        &e,
-        "b1",
-        json!({"name": "x", "resources": [file_ref], "grantResources": gr}),
-    )
-    .await;
+    let (s, v) = e
+        .create_in(
+            "b1",
+            json!({"name": "x", "resources": [file_ref], "grantResources": gr}),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{v}");
     assert!(v.to_string().contains("another access id"), "{v}");
     // a second server on the same data folder (as after a restart) takes alice's grant
@@ -1136,12 +1113,12 @@ async fn grants_hold_for_their_kind_caller_and_lifetime_and_survive_a_restart() 
     e.app = app(again);
     e.token = login_as(&e.app, "alice", "s3cret").await;
     assert_ne!(e.token, alice);
-    let (s, v) = create(
-        &e,
-        "b1",
-        json!({"name": "a.png", "resources": [file_ref], "grantResources": gr}),
-    )
-    .await;
+    let (s, v) = e
+        .create_in(
+            "b1",
+            json!({"name": "a.png", "resources": [file_ref], "grantResources": gr}),
+        )
+        .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["resources"][0]["id"], json!(fid));
 }
