@@ -194,6 +194,21 @@ async fn wait_job_state(app: &App, state: &str, wait: Duration) -> Result<String
     }
 }
 
+/// Clicks "Create N tasks" once the screen allows it; if it never does, says why (the
+/// screen's blocker line and a screenshot) instead of only "element stayed disabled".
+async fn start_create(app: &App) -> Result<()> {
+    if let Err(e) = app.click("[data-testid=create-start]").await {
+        let _ = app.screenshot("create-start-refused").await;
+        let blocker = app
+            .text("[data-testid=create-blocker]")
+            .await
+            .unwrap_or_default();
+        let alert = app.text("[role=alert]").await.unwrap_or_default();
+        bail!("could not start the creation ({e:#}): blocker {blocker:?}, alert {alert:?}");
+    }
+    Ok(())
+}
+
 /// Chooses "Skip existing", waits for the start button to read `start`, starts, and checks the
 /// finished job's counts line is `counts`.
 async fn create_skipping_existing(app: &App, start: &str, counts: &str) -> Result<()> {
@@ -201,7 +216,7 @@ async fn create_skipping_existing(app: &App, start: &str, counts: &str) -> Resul
         .await?;
     app.wait_text("[data-testid=create-start]", start, |t| t == start)
         .await?;
-    app.click("[data-testid=create-start]").await?;
+    start_create(app).await?;
     let got = wait_job_state(app, "done", STEP).await?;
     ensure!(got == counts, "counts {got:?}, want {counts:?}");
     Ok(())
@@ -594,7 +609,7 @@ async fn launch_and_resume(launch: &Launch) -> Result<(App, Reaper)> {
 /// Drops `dir` on the Create screen, targets a new batch `name` and starts the job.
 async fn create_into_new_batch(app: &App, dir: &Path, name: &str, want: &str) -> Result<()> {
     create_into_new_batch_prepared(app, dir, name, want).await?;
-    app.click("[data-testid=create-start]").await
+    start_create(app).await
 }
 
 /// Drops `dir` on the Create screen and targets a new batch `name`, ready to start.
@@ -834,7 +849,7 @@ async fn d_throughput_window_vs_cli() -> Result<()> {
     set_new_batch_name(&app, "Window 500").await?;
     summary(&app, "500 new · 0 duplicates · 0 invalid").await?;
     let t1 = Instant::now();
-    app.click("[data-testid=create-start]").await?;
+    start_create(&app).await?;
     let counts = wait_job_state(&app, "done", Duration::from_secs(300)).await?;
     let window = t1.elapsed();
     let batch = batch_id_by_name(&srv.client, "Window 500").await?;
@@ -886,7 +901,7 @@ async fn e_retry_failed_only() -> Result<()> {
     // the file goes away after the pre-flight, before the upload
     let gone = root.path().join("shot-3.png.away");
     std::fs::rename(d.join("shot-3.png"), &gone)?;
-    app.click("[data-testid=create-start]").await?;
+    start_create(&app).await?;
     let counts = wait_job_state(&app, "done", Duration::from_secs(60)).await?;
     ensure!(
         counts.starts_with("5 created") && counts.contains("1 failed"),
