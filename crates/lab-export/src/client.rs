@@ -1,8 +1,9 @@
 //! The export against a lab server through `lab-client`.
 
-use crate::driver::{EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, Page, export_pages};
+use crate::driver::{EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, Page, export_pages_with};
 use crate::error::{ExportError, Result};
 use crate::format::{ExportFormat, ExportOptions};
+use crate::images::{LabImages, LocalFiles};
 use futures::StreamExt;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -23,10 +24,23 @@ pub struct ExportRequest {
     pub options: ExportOptions,
     /// Replace an existing file/folder of the same name.
     pub overwrite: bool,
+    /// How the tasks were chosen, for the manifest (default: the filter).
+    pub scope: Option<Value>,
+    /// Write no manifest beside the export.
+    pub no_manifest: bool,
+    /// The exports with images: the local files tasks were created from, for the images the
+    /// lab does not serve.
+    pub local_files: Option<LocalFiles>,
 }
 
 impl ExportRequest {
     pub fn spec(&self) -> ExportSpec {
+        let scope = self.scope.clone().unwrap_or_else(|| {
+            let mut f = self.filter.clone();
+            f.project_id = self.project_id.clone();
+            f.optional_fields.clear();
+            serde_json::json!({"kind": "filter", "filter": f})
+        });
         ExportSpec {
             project_id: self.project_id.clone(),
             format: self.format,
@@ -34,6 +48,8 @@ impl ExportRequest {
             output_filename: self.output_filename.clone(),
             options: self.options.clone(),
             overwrite: self.overwrite,
+            scope: Some(scope),
+            no_manifest: self.no_manifest,
         }
     }
 }
@@ -77,7 +93,11 @@ pub async fn export(
             });
         }
     };
-    export_pages(&config, &req.spec(), pages, sink, cancel).await
+    let images = std::sync::Arc::new(LabImages {
+        client: client.clone(),
+        local: req.local_files.clone(),
+    });
+    export_pages_with(&config, &req.spec(), pages, images, sink, cancel).await
 }
 
 /// Sends the listed pages to the writer; returns once the last page (or an error) is sent.

@@ -7,21 +7,27 @@ use std::fmt;
 use std::str::FromStr;
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum ExportFormat {
     #[default]
     Lab,
     Kili,
     Yolo,
     Mask,
+    /// COCO instances JSON (not an SDK format), optionally with the images in a zip beside it.
+    Coco,
+    /// A YOLO dataset with the images, split into train/val[/test] (not an SDK format).
+    YoloDataset,
 }
 
 impl ExportFormat {
-    pub const ALL: [ExportFormat; 4] = [
+    pub const ALL: [ExportFormat; 6] = [
         ExportFormat::Lab,
         ExportFormat::Kili,
         ExportFormat::Yolo,
         ExportFormat::Mask,
+        ExportFormat::Coco,
+        ExportFormat::YoloDataset,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,14 +36,45 @@ impl ExportFormat {
             ExportFormat::Kili => "kili",
             ExportFormat::Yolo => "yolo",
             ExportFormat::Mask => "mask",
+            ExportFormat::Coco => "coco",
+            ExportFormat::YoloDataset => "yolo-dataset",
+        }
+    }
+
+    /// The version of the written format recorded in the manifest: the SDK formats are the
+    /// SDK's (isahitlab 0.17.0, byte for byte); ours have their own layout version.
+    pub fn format_version(self) -> &'static str {
+        match self {
+            ExportFormat::Lab | ExportFormat::Kili | ExportFormat::Yolo | ExportFormat::Mask => {
+                "isahitlab-0.17.0"
+            }
+            ExportFormat::Coco => "coco-instances-1.0",
+            ExportFormat::YoloDataset => "ultralytics-yolo-1",
+        }
+    }
+
+    /// Whether the format is byte-identical to the SDK's export of the same name.
+    pub fn is_sdk_format(self) -> bool {
+        matches!(
+            self,
+            ExportFormat::Lab | ExportFormat::Kili | ExportFormat::Yolo | ExportFormat::Mask
+        )
+    }
+
+    /// Whether the export downloads the tasks' images (always, or when asked).
+    pub fn fetches_images(self, options: &ExportOptions) -> bool {
+        match self {
+            ExportFormat::YoloDataset => true,
+            ExportFormat::Coco => options.images,
+            _ => false,
         }
     }
 
     /// The extension an explicit output file name must have (the mask export is a folder).
     pub fn required_extension(self) -> Option<&'static str> {
         match self {
-            ExportFormat::Lab | ExportFormat::Kili => Some(".json"),
-            ExportFormat::Yolo => Some(".zip"),
+            ExportFormat::Lab | ExportFormat::Kili | ExportFormat::Coco => Some(".json"),
+            ExportFormat::Yolo | ExportFormat::YoloDataset => Some(".zip"),
             ExportFormat::Mask => None,
         }
     }
@@ -46,15 +83,20 @@ impl ExportFormat {
     fn compatible_tools(self) -> Option<&'static [&'static str]> {
         match self {
             ExportFormat::Lab => None,
-            ExportFormat::Kili | ExportFormat::Yolo => {
+            ExportFormat::Kili | ExportFormat::Yolo | ExportFormat::YoloDataset => {
                 Some(&["rectangle", "polygon", "polyline", "graph", "segmentation"])
             }
+            // COCO instances are areas: lines and keypoint graphs have none.
+            ExportFormat::Coco => Some(&["rectangle", "polygon", "segmentation"]),
             ExportFormat::Mask => Some(&["segmentation"]),
         }
     }
 
     fn refuses_sequences(self) -> bool {
-        matches!(self, ExportFormat::Yolo | ExportFormat::Mask)
+        matches!(
+            self,
+            ExportFormat::Yolo | ExportFormat::Mask | ExportFormat::Coco | ExportFormat::YoloDataset
+        )
     }
 }
 
@@ -72,8 +114,10 @@ impl FromStr for ExportFormat {
             "kili" => Ok(ExportFormat::Kili),
             "yolo" => Ok(ExportFormat::Yolo),
             "mask" => Ok(ExportFormat::Mask),
+            "coco" => Ok(ExportFormat::Coco),
+            "yolo-dataset" | "yolo_dataset" => Ok(ExportFormat::YoloDataset),
             other => Err(ExportError::InvalidOption(format!(
-                "unknown format \"{other}\": use lab, kili, yolo or mask"
+                "unknown format \"{other}\": use lab, kili, yolo, mask, coco or yolo-dataset"
             ))),
         }
     }
@@ -91,9 +135,19 @@ pub struct ExportOptions {
     /// Mask: label id → RGB colour, applied in order to the pixels of each label's bChannel.
     #[serde(default)]
     pub semantic_mapping: Option<Vec<(String, [u8; 3])>>,
+    /// COCO: also write the images, in a zip beside the JSON (`{name}_images.zip`).
+    #[serde(default)]
+    pub images: bool,
+    /// YOLO dataset: the train, val and optional test shares (any positive scale: 8,2 = 0.8,0.2).
+    /// Default 0.8 / 0.2.
+    #[serde(default)]
+    pub split: Option<Vec<f64>>,
+    /// YOLO dataset: the split's seed. The same seed puts a task in the same split every time.
+    #[serde(default)]
+    pub seed: u64,
 }
 
-const KNOWN_OPTIONS: &str = "input_id, replace_extension, semantic_mapping";
+const KNOWN_OPTIONS: &str = "input_id, replace_extension, semantic_mapping, images, split, seed";
 
 impl ExportOptions {
     /// Reads options from a JSON object like the SDK's options dict:
@@ -141,26 +195,22 @@ impl ExportOptions {
                     other => Some(other.to_string()),
                 }
             }
-            "replace_extension" => {
-                self.replace_extension = match &value {
-                    Value::Bool(b) => *b,
-                    Value::Null => false,
-                    Value::Number(n) => n.as_f64() != Some(0.0),
-                    Value::String(s) => match s.to_ascii_lowercase().as_str() {
-                        "true" | "yes" | "1" | "on" => true,
-                        "false" | "no" | "0" | "off" | "" => false,
-                        _ => {
-                            return Err(ExportError::InvalidOption(format!(
-                                "replace_extension must be true or false, not \"{s}\""
-                            )));
-                        }
-                    },
-                    _ => {
-                        return Err(ExportError::InvalidOption(
-                            "replace_extension must be true or false".into(),
-                        ));
-                    }
+            "replace_extension" => self.replace_extension = parse_bool(key, &value)?,
+            "images" => self.images = parse_bool(key, &value)?,
+            "split" => self.split = parse_split(&value)?,
+            "seed" => {
+                self.seed = match &value {
+                    Value::Null => Some(0),
+                    Value::Number(n) => n.as_u64(),
+                    Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
                 }
+                .ok_or_else(|| {
+                    ExportError::InvalidOption(format!(
+                        "seed must be a whole number from 0 to {}, not {value}",
+                        u64::MAX
+                    ))
+                })?
             }
             "semantic_mapping" => {
                 self.semantic_mapping = match value {
@@ -182,6 +232,57 @@ impl ExportOptions {
         }
         Ok(())
     }
+}
+
+fn parse_bool(key: &str, value: &Value) -> Result<bool> {
+    match value {
+        Value::Bool(b) => Ok(*b),
+        Value::Null => Ok(false),
+        Value::Number(n) => Ok(n.as_f64() != Some(0.0)),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" => Ok(true),
+            "false" | "no" | "0" | "off" | "" => Ok(false),
+            _ => Err(ExportError::InvalidOption(format!(
+                "{key} must be true or false, not \"{s}\""
+            ))),
+        },
+        _ => Err(ExportError::InvalidOption(format!(
+            "{key} must be true or false"
+        ))),
+    }
+}
+
+/// `[0.8, 0.2]`, `"0.8,0.2"`, `"70/20/10"`: two or three shares (train, val, test), none
+/// negative, not all zero.
+fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
+    let bad = |why: &str| {
+        ExportError::InvalidOption(format!(
+            "split {why}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10"
+        ))
+    };
+    let shares: Vec<f64> = match value {
+        Value::Null => return Ok(None),
+        Value::Array(a) => a
+            .iter()
+            .map(|v| v.as_f64().ok_or_else(|| bad("must hold numbers")))
+            .collect::<Result<_>>()?,
+        Value::String(s) => s
+            .split([',', '/', ':', ' '])
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.trim().parse::<f64>().map_err(|_| bad("must hold numbers")))
+            .collect::<Result<_>>()?,
+        _ => return Err(bad("must be a list of numbers")),
+    };
+    if !(2..=3).contains(&shares.len()) {
+        return Err(bad("needs two or three shares"));
+    }
+    if shares.iter().any(|s| !s.is_finite() || *s < 0.0) {
+        return Err(bad("cannot hold negative numbers"));
+    }
+    if shares[0] <= 0.0 || shares.iter().sum::<f64>() <= 0.0 {
+        return Err(bad("needs a train share above 0"));
+    }
+    Ok(Some(shares))
 }
 
 fn parse_mapping(m: &Map<String, Value>) -> Result<Vec<(String, [u8; 3])>> {
@@ -444,6 +545,55 @@ pub fn main_list_label_ids(config: &Value) -> Vec<String> {
         }
     }
     out
+}
+
+/// The labels of the main lists in order, with their names (the id when a label has no name)
+/// and their list's name: COCO categories, YOLO dataset class names.
+pub fn main_list_labels(config: &Value) -> Vec<MainLabel> {
+    let mut out = Vec::new();
+    let lists = config
+        .pointer("/metadata/labelOptions/mainLists")
+        .and_then(Value::as_array);
+    let available = config.pointer("/metadata/labelOptions/availableLabels");
+    for list in lists.into_iter().flatten() {
+        let list_name = list.get("name").and_then(Value::as_str).unwrap_or("");
+        for key in list
+            .get("keys")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            let labels = available.and_then(|a| a.get(key)).and_then(Value::as_array);
+            for label in labels.into_iter().flatten() {
+                let Some(id) = label.get("id") else { continue };
+                let id = match id {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let name = label
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .filter(|n| !n.trim().is_empty())
+                    .map_or_else(|| id.clone(), str::to_string);
+                out.push(MainLabel {
+                    id,
+                    name,
+                    list: list_name.to_string(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// One label of a main list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MainLabel {
+    pub id: String,
+    pub name: String,
+    /// The main list's name.
+    pub list: String,
 }
 
 /// Label id → bChannel over all available labels (later lists win, like a dict update).

@@ -114,12 +114,18 @@ impl<W: Write> ZipStreamWriter<W> {
 
     /// Adds a directory entry (`name` ends with `/`).
     pub fn add_directory(&mut self, name: &str) -> io::Result<()> {
-        self.add(name, &[], true)
+        self.add(name, &[], true, false)
     }
 
-    /// Adds a file entry holding `data`.
+    /// Adds a file entry holding `data` (deflated when that makes it smaller).
     pub fn add_file(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
-        self.add(name, data, false)
+        self.add(name, data, false, true)
+    }
+
+    /// Adds a file entry holding `data` as it is: for bytes already compressed (images),
+    /// where deflating costs time and saves nothing.
+    pub fn add_stored(&mut self, name: &str, data: &[u8]) -> io::Result<()> {
+        self.add(name, data, false, false)
     }
 
     fn compress(&mut self, data: &[u8]) -> io::Result<bool> {
@@ -143,9 +149,9 @@ impl<W: Write> ZipStreamWriter<W> {
         Ok(self.scratch.len() < data.len())
     }
 
-    fn add(&mut self, name: &str, data: &[u8], dir: bool) -> io::Result<()> {
+    fn add(&mut self, name: &str, data: &[u8], dir: bool, deflate: bool) -> io::Result<()> {
         let name_len = u16::try_from(name.len()).map_err(|_| too_big("an entry name"))?;
-        let deflated = !dir && data.len() >= DEFLATE_MIN_BYTES && self.compress(data)?;
+        let deflated = deflate && !dir && data.len() >= DEFLATE_MIN_BYTES && self.compress(data)?;
         let (method, body): (u16, &[u8]) = if deflated {
             (METHOD_DEFLATED, &self.scratch)
         } else {
