@@ -45,6 +45,7 @@ fn export_into(dir: &Path) {
         crate::export::TargetCheck,
         crate::export::ExportProgress,
         crate::export::ExportOutcome,
+        crate::export::MissingImageRow,
         crate::export::HistoryEntry,
         crate::settings::Settings,
         crate::about::AboutInfo,

@@ -20,17 +20,26 @@ use crate::store::{read_json, write_json};
 
 /// Export formats as the UI names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 #[ts(rename = "ExportFormatId")]
 pub enum Format {
     Lab,
     Kili,
     Yolo,
     Mask,
+    Coco,
+    YoloDataset,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [Format::Lab, Format::Kili, Format::Yolo, Format::Mask];
+    pub const ALL: [Format; 6] = [
+        Format::Lab,
+        Format::Kili,
+        Format::Yolo,
+        Format::Mask,
+        Format::Coco,
+        Format::YoloDataset,
+    ];
 
     pub fn lib(self) -> ExportFormat {
         match self {
@@ -38,6 +47,8 @@ impl Format {
             Format::Kili => ExportFormat::Kili,
             Format::Yolo => ExportFormat::Yolo,
             Format::Mask => ExportFormat::Mask,
+            Format::Coco => ExportFormat::Coco,
+            Format::YoloDataset => ExportFormat::YoloDataset,
         }
     }
 
@@ -47,6 +58,8 @@ impl Format {
             ExportFormat::Kili => Format::Kili,
             ExportFormat::Yolo => Format::Yolo,
             ExportFormat::Mask => Format::Mask,
+            ExportFormat::Coco => Format::Coco,
+            ExportFormat::YoloDataset => Format::YoloDataset,
         }
     }
 
@@ -112,6 +125,16 @@ pub struct ExportRecipe {
     /// Form projects with several image inputs: which one.
     #[serde(default)]
     pub input_id: Option<String>,
+    /// COCO: also write the images, in `{name}_images.zip` beside the JSON.
+    #[serde(default)]
+    pub images: bool,
+    /// YOLO dataset: train, val and optional test shares (empty: 80 / 20).
+    #[serde(default)]
+    pub split: Vec<f64>,
+    /// YOLO dataset: the split's seed (the same seed keeps each task in its split).
+    #[serde(default)]
+    #[ts(type = "number")]
+    pub seed: u64,
 }
 
 /// A format and whether it fits the project.
@@ -172,6 +195,10 @@ pub struct HistoryEntry {
     pub count: u64,
     /// File (or mask folder) written.
     pub path: String,
+    /// The manifest beside it ("Run again" reads its recipe back from the history, and the
+    /// manifest says what was written).
+    #[serde(default)]
+    pub manifest: Option<String>,
 }
 
 /// What an export wrote.
@@ -185,7 +212,26 @@ pub struct ExportOutcome {
     pub renamed: Vec<(String, String)>,
     pub warnings: Vec<String>,
     pub warning_count: u64,
+    /// COCO with images: the images zip.
+    pub images_path: Option<String>,
+    /// Tasks whose image is not in the export, and why (the first 100; the count is exact).
+    pub missing_images: Vec<MissingImageRow>,
+    pub missing_image_count: u64,
+    /// YOLO dataset: tasks per split.
+    pub splits: Vec<(String, u64)>,
 }
+
+/// A task exported without its image.
+#[derive(Debug, Clone, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct MissingImageRow {
+    pub task_id: String,
+    pub task_name: String,
+    pub reason: String,
+}
+
+/// Missing images listed in the window (the manifest lists them all).
+pub const MISSING_SHOWN: usize = 100;
 
 // ---------- history ----------
 
@@ -386,18 +432,40 @@ pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportReq
     } else {
         None
     };
+    let split = if recipe.format == Format::YoloDataset && !recipe.split.is_empty() {
+        Some(recipe.split.clone())
+    } else {
+        None
+    };
+    let mut options = ExportOptions {
+        input_id: recipe.input_id.clone().filter(|s| !s.is_empty()),
+        replace_extension: recipe.format == Format::Mask && recipe.replace_extension,
+        semantic_mapping,
+        images: recipe.format == Format::Coco && recipe.images,
+        split: None,
+        seed: if recipe.format == Format::YoloDataset {
+            recipe.seed
+        } else {
+            0
+        },
+    };
+    if let Some(split) = split {
+        // Checked like `lab export --option split=…` (two or three shares, train above 0).
+        let parsed = ExportOptions::from_json(&serde_json::json!({ "split": split }))
+            .map_err(|e| map_export(e, ""))?;
+        options.split = parsed.split;
+    }
+    let scope = serde_json::to_value(&recipe.scope).ok();
     Ok(ExportRequest {
         project_id: recipe.project_id.clone(),
         filter: recipe.scope.to_filter(&recipe.project_id),
         format: recipe.format.lib(),
         output_folder: Some(PathBuf::from(folder)),
         output_filename: Some(name.to_owned()),
-        options: ExportOptions {
-            input_id: recipe.input_id.clone().filter(|s| !s.is_empty()),
-            replace_extension: recipe.format == Format::Mask && recipe.replace_extension,
-            semantic_mapping,
-        },
+        options,
         overwrite,
+        scope,
+        ..Default::default()
     })
 }
 
@@ -563,15 +631,19 @@ pub async fn prepare(
 }
 
 /// Runs the export, sending progress; records it in the history when it succeeded.
+/// `local_files` finds the file a task was created from on this computer (the create
+/// journal), for the exports with images when the lab does not serve an uploaded file.
 pub async fn run(
     client: &LabClient,
     history: &HistoryStore,
     recipe: ExportRecipe,
     overwrite: bool,
+    local_files: Option<lab_export::LocalFiles>,
     on_progress: impl Fn(ExportProgress) + Send + 'static,
     cancel: CancellationToken,
 ) -> AppResult<ExportOutcome> {
-    let req = to_request(&recipe, overwrite)?;
+    let mut req = to_request(&recipe, overwrite)?;
+    req.local_files = local_files;
     existing_folder(&recipe)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
     let fwd = tokio::spawn(async move {
@@ -590,6 +662,7 @@ pub async fn run(
         at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         count: report.tasks,
         path: report.path.display().to_string(),
+        manifest: report.manifest.as_ref().map(|p| p.display().to_string()),
         recipe,
     };
     if let Err(e) = history.record(entry.clone()) {
@@ -601,7 +674,35 @@ pub async fn run(
         renamed: report.renamed,
         warnings: report.warnings,
         warning_count: report.warning_count,
+        images_path: report.images_path.map(|p| p.display().to_string()),
+        missing_images: report
+            .missing_images
+            .into_iter()
+            .take(MISSING_SHOWN)
+            .map(|m| MissingImageRow {
+                task_id: m.task_id,
+                task_name: m.task_name,
+                reason: m.reason,
+            })
+            .collect(),
+        missing_image_count: report.missing_image_count,
+        splits: report.splits,
     })
+}
+
+/// The create journal as a [`lab_export::LocalFiles`] lookup (task id → the file it was
+/// created from), if the journal can be opened.
+pub fn journal_files(create: &crate::create::CreateState) -> Option<lab_export::LocalFiles> {
+    let journal = create.journal().ok()?;
+    Some(lab_export::LocalFiles(std::sync::Arc::new(
+        move |task_id: &str| match journal.local_file_of_task(task_id) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!("create journal unreadable while looking up a task's file: {e}");
+                None
+            }
+        },
+    )))
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder, renamed into place:
@@ -743,6 +844,7 @@ pub fn export_remember_folder(
 pub async fn run_export(
     core: CoreState<'_>,
     state: ExportS<'_>,
+    create: tauri::State<'_, crate::create::CreateState>,
     job_id: String,
     recipe: ExportRecipe,
     overwrite: bool,
@@ -755,6 +857,7 @@ pub async fn run_export(
         &state.history,
         recipe,
         overwrite,
+        journal_files(&create),
         progress,
         job.token.clone(),
     )

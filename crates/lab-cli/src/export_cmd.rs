@@ -1,5 +1,5 @@
-//! `lab export --project P --format lab|kili|yolo|mask [--output-folder D] [--output-filename F]
-//! [--option k=v]… [the filters of lab tasks] [--overwrite]`
+//! `lab export --project P --format lab|kili|yolo|mask|coco|yolo-dataset [--output-folder D]
+//! [--output-filename F] [--option k=v]… [the filters of lab tasks] [--overwrite] [--no-manifest]`
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,30 +8,39 @@ use lab_export::{ExportFormat, ExportOptions, ExportRequest};
 use std::path::PathBuf;
 use tokio_util::sync::CancellationToken;
 
-/// Export the tasks of a project to a file (lab, kili: .json; yolo: .zip) or a folder of
-/// PNG masks (mask).
+/// Export the tasks of a project to a file (lab, kili, coco: .json; yolo, yolo-dataset: .zip)
+/// or a folder of PNG masks (mask), with a manifest beside it ({name}.manifest.json).
 #[derive(clap::Args, Debug, Clone)]
 pub struct ExportArgs {
     /// Project id.
     #[arg(long)]
     pub project: String,
-    /// Output format: lab, kili, yolo or mask.
+    /// Output format: lab, kili, yolo or mask (the SDK's, byte for byte); coco (COCO instances
+    /// JSON, for detection/segmentation trainers) or yolo-dataset (a zip with images/, labels/
+    /// split into train/val[/test] and data.yaml, ready for Ultralytics).
     #[arg(long, value_parser = parse_format)]
     pub format: ExportFormat,
     /// Folder to write into (default: the current folder).
     #[arg(long)]
     pub output_folder: Option<PathBuf>,
-    /// File name (.json for lab/kili, .zip for yolo) or folder name for mask
-    /// (default: lab_{project}_{date}.json, lab_kili_…, lab_yolo_….zip, lab_mask_…).
+    /// File name (.json for lab/kili/coco, .zip for yolo/yolo-dataset) or folder name for mask
+    /// (default: lab_{project}_{date}.json, lab_kili_…, lab_yolo_….zip, lab_mask_…, lab_coco_…,
+    /// lab_yolo_dataset_….zip).
     #[arg(long)]
     pub output_filename: Option<String>,
     /// Format option as key=value, repeatable: input_id=ID (form projects),
-    /// replace_extension=true (mask), semantic_mapping='{"label_id": [255, 0, 0]}' (mask).
+    /// replace_extension=true (mask), semantic_mapping='{"label_id": [255, 0, 0]}' (mask),
+    /// images=true (coco: the images in {name}_images.zip beside the JSON),
+    /// split=0.8,0.2 or split=70,20,10 (yolo-dataset: train, val, test shares), seed=N
+    /// (yolo-dataset: the same seed puts each task in the same split every time).
     #[arg(long = "option", value_name = "KEY=VALUE")]
     pub options: Vec<String>,
     /// Replace an existing file or folder of the same name.
     #[arg(long)]
     pub overwrite: bool,
+    /// Write no manifest ({name}.manifest.json: filter, task ids, counts, SHA-256 per file).
+    #[arg(long)]
+    pub no_manifest: bool,
     #[command(flatten)]
     pub filters: ExportFilterArgs,
 }
@@ -137,6 +146,8 @@ impl ExportArgs {
             output_filename: self.output_filename.clone(),
             options,
             overwrite: self.overwrite,
+            no_manifest: self.no_manifest,
+            ..Default::default()
         })
     }
 }
@@ -191,6 +202,12 @@ pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::R
             report.warning_count - report.warnings.len() as u64
         );
     }
+    if report.missing_image_count > 0 {
+        eprintln!(
+            "missing images: {} task(s) exported without their image (listed in the manifest)",
+            report.missing_image_count
+        );
+    }
     if !quiet {
         eprintln!(
             "exported {} tasks ({} files) to {}",
@@ -198,6 +215,20 @@ pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::R
             report.files,
             report.path.display()
         );
+        if !report.splits.is_empty() {
+            let splits: Vec<String> = report
+                .splits
+                .iter()
+                .map(|(n, c)| format!("{n} {c}"))
+                .collect();
+            eprintln!("splits: {}", splits.join(", "));
+        }
+        if let Some(p) = &report.images_path {
+            eprintln!("images: {}", p.display());
+        }
+        if let Some(p) = &report.manifest {
+            eprintln!("manifest: {}", p.display());
+        }
     }
     println!("{}", report.path.display());
     Ok(())
@@ -256,6 +287,35 @@ mod tests {
             Some(vec![("cat".to_string(), [1, 2, 3])])
         );
         assert!(Cli::try_parse_from(["lab", "--project", "p", "--format", "png"]).is_err());
+        let ds = Cli::try_parse_from([
+            "lab",
+            "--project",
+            "p",
+            "--format",
+            "yolo-dataset",
+            "--option",
+            "split=70,20,10",
+            "--option",
+            "seed=9",
+            "--no-manifest",
+        ])
+        .unwrap();
+        let req = ds.args.to_request().unwrap();
+        assert_eq!(req.format, ExportFormat::YoloDataset);
+        assert_eq!(req.options.split, Some(vec![70.0, 20.0, 10.0]));
+        assert_eq!(req.options.seed, 9);
+        assert!(req.no_manifest);
+        let coco =
+            Cli::try_parse_from(["lab", "--project", "p", "--format", "coco", "--option", "images=yes"])
+                .unwrap();
+        let req = coco.args.to_request().unwrap();
+        assert_eq!(req.format, ExportFormat::Coco);
+        assert!(req.options.images && !req.no_manifest);
+        let bad_split =
+            Cli::try_parse_from(["lab", "--project", "p", "--format", "yolo-dataset", "--option", "split=1"])
+                .unwrap();
+        let e = bad_split.args.to_request().unwrap_err().to_string();
+        assert!(e.contains("two or three shares"), "{e}");
         let bad = Cli::try_parse_from([
             "lab",
             "--project",

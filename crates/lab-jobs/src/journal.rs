@@ -220,6 +220,7 @@ CREATE TABLE IF NOT EXISTS items (
     in_flight INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (job_id, idx)
 );
+CREATE INDEX IF NOT EXISTS items_task_id ON items(task_id);
 ";
 
 fn local_bytes(t: &TaskInput) -> u64 {
@@ -252,6 +253,36 @@ impl Journal {
     /// The SQLite file.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The local file the task `task_id` was created from on this computer (its first local
+    /// resource, as given to the create job), if a job here created it and the file still
+    /// exists. What exports show or pack when the lab serves no copy of an uploaded file.
+    pub fn local_file_of_task(&self, task_id: &str) -> Result<Option<PathBuf>> {
+        let payloads: Vec<String> = {
+            let conn = self.conn();
+            let mut stmt = conn.prepare_cached(
+                "SELECT payload FROM items WHERE task_id = ?1 ORDER BY rowid DESC",
+            )?;
+            stmt.query_map([task_id], |r| r.get::<_, String>(0))?
+                .collect::<std::result::Result<_, _>>()?
+        };
+        for payload in payloads {
+            let Ok(input) = serde_json::from_str::<TaskInput>(&payload) else {
+                continue;
+            };
+            let found = input
+                .resources
+                .iter()
+                .flatten()
+                .find(|r| is_local_file(r))
+                .map(PathBuf::from)
+                .filter(|p| p.is_file());
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
+        Ok(None)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -1093,6 +1124,26 @@ mod tests {
             (12, Some(0), Some("Finished"))
         );
         assert!(journal.unfinished_jobs().unwrap().is_empty());
+        // each created task leads back to the file it was made from
+        let items = journal.items(&job.id).unwrap();
+        let first = &items[0];
+        assert_eq!(
+            journal
+                .local_file_of_task(first.task_id.as_deref().unwrap())
+                .unwrap()
+                .as_deref()
+                .map(|p| p.to_string_lossy().into_owned()),
+            first.payload.resources.as_ref().unwrap().first().cloned()
+        );
+        assert_eq!(journal.local_file_of_task("no-such-task").unwrap(), None);
+        std::fs::remove_file(first.payload.resources.as_ref().unwrap()[0].as_str()).unwrap();
+        assert_eq!(
+            journal
+                .local_file_of_task(first.task_id.as_deref().unwrap())
+                .unwrap(),
+            None,
+            "a file gone from the disk is not offered"
+        );
         // running a finished job again creates nothing
         let again = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(again.finished_now, 0);

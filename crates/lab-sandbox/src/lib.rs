@@ -47,6 +47,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Allow [`start`] on a non-loopback address.
     pub allow_remote: bool,
+    /// Serve only the routes of the wire contract (no `files/{id}/content` extension), to
+    /// test what a client does against the real lab.
+    pub contract_only: bool,
 }
 
 impl Config {
@@ -59,6 +62,7 @@ impl Config {
             request_log: None,
             max_body_bytes: 64 * 1024 * 1024,
             allow_remote: false,
+            contract_only: false,
         }
     }
 }

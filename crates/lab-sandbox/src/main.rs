@@ -55,6 +55,10 @@ struct ServeArgs {
     /// Allow listening on a non-loopback address.
     #[arg(long)]
     allow_remote: bool,
+    /// Serve only the routes of the wire contract: no file download extension
+    /// (api/file-manager/files/{id}/content answers 404, as on the real lab).
+    #[arg(long)]
+    contract_only: bool,
 }
 
 fn main() -> ExitCode {
@@ -89,6 +93,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     config.fault_seed = args.fault_seed;
     config.request_log = args.request_log.clone();
     config.allow_remote = args.allow_remote;
+    config.contract_only = args.contract_only;
     let seed = match &args.seed {
         Some(p) => Some(Seed::from_file(p).map_err(|e| format!("cannot read the seed: {e}"))?),
         None => None,

@@ -22,6 +22,7 @@ impl Fixture {
             &self.history,
             recipe,
             overwrite,
+            None,
             |_| {},
             CancellationToken::new(),
         )
@@ -77,6 +78,9 @@ fn recipe(
         replace_extension: false,
         semantic_mapping: vec![],
         input_id: None,
+        images: false,
+        split: vec![],
+        seed: 0,
     }
 }
 
@@ -160,12 +164,17 @@ async fn export_equals_the_library_export_and_is_recorded() {
         &f.history,
         r.clone(),
         false,
+        None,
         move |p| seen2.lock().unwrap().push(p.done),
         CancellationToken::new(),
     )
     .await
     .unwrap();
-    assert_eq!(entries(&ours), ["y.zip"], "no temp file left");
+    assert_eq!(
+        entries(&ours),
+        ["y.manifest.json", "y.zip"],
+        "no temp file left"
+    );
     let expected_count = client
         .count_tasks(&scope.to_filter("demo-rectangle"))
         .await
@@ -229,7 +238,7 @@ async fn existing_file_is_reported_and_only_replaced_when_confirmed() {
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("tasks.json")).unwrap()).unwrap();
     assert!(!v.as_array().unwrap().is_empty());
-    assert_eq!(entries(&dir), ["tasks.json"]);
+    assert_eq!(entries(&dir), ["tasks.json", "tasks.manifest.json"]);
 }
 
 #[tokio::test]
@@ -240,7 +249,7 @@ async fn cancel_and_empty_results_leave_nothing() {
     let r = complete_rectangles(Format::Kili, &dir, "k.json");
     let cancel = CancellationToken::new();
     cancel.cancel();
-    let e = run(&client, &f.history, r, false, |_| {}, cancel)
+    let e = run(&client, &f.history, r, false, None, |_| {}, cancel)
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Cancelled);
@@ -300,7 +309,57 @@ async fn mask_export_writes_a_folder_with_the_options() {
             .all(|n| n.ends_with(".png") && !n.ends_with(".png.png")),
         "{pngs:?}"
     );
-    assert_eq!(entries(&dir), ["masks"]);
+    assert_eq!(entries(&dir), ["masks", "masks.manifest.json"]);
+}
+
+#[tokio::test]
+async fn training_formats_with_the_demo_images() {
+    let f = connected().await;
+    let client = f.core.client().await.unwrap();
+    let dir = f.out("train");
+    // COCO of the segmentation project, with its images.
+    let seg = "demo-segmentation";
+    let mut r = recipe(
+        seg,
+        status_scope(seg, "complete"),
+        Format::Coco,
+        &dir,
+        "seg.json",
+    );
+    r.images = true;
+    let out = f.export(&client, r, false).await.unwrap();
+    assert!(out.entry.count > 0);
+    assert_eq!(out.missing_image_count, 0, "{:?}", out.missing_images);
+    assert_eq!(
+        entries(&dir),
+        ["seg.json", "seg.manifest.json", "seg_images.zip"]
+    );
+    let manifest = out.entry.manifest.clone().unwrap();
+    let m = lab_export::read_manifest(Path::new(&manifest)).unwrap();
+    assert_eq!(m.task_ids.len() as u64, out.entry.count);
+    assert_eq!(m.scope["kind"], "filter");
+    assert_eq!(m.scope["filter"]["statuses"], serde_json::json!(["complete"]));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("seg.json")).unwrap()).unwrap();
+    let anns = v["annotations"].as_array().unwrap();
+    assert!(!anns.is_empty());
+    // The demo's segmentation tasks have masks: their instances are RLE.
+    assert!(anns.iter().all(|a| a["segmentation"]["counts"].is_string()), "{}", anns[0]);
+    // YOLO dataset of the rectangle project: each task's image and labels in one split.
+    let mut r = complete_rectangles(Format::YoloDataset, &dir, "rect.zip");
+    r.split = vec![1.0, 1.0];
+    r.seed = 3;
+    let out = f.export(&client, r.clone(), false).await.unwrap();
+    assert_eq!(out.missing_image_count, 0);
+    let in_splits: u64 = out.splits.iter().map(|(_, n)| n).sum();
+    assert_eq!(in_splits, out.entry.count);
+    assert_eq!(out.files, 2 * out.entry.count);
+    // A bad split is refused before anything is written.
+    r.split = vec![1.0];
+    r.file_name = "bad.zip".into();
+    let e = f.export(&client, r, false).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BadInput);
+    assert!(!dir.join("bad.zip").exists());
 }
 
 #[test]
@@ -414,6 +473,7 @@ fn history_is_capped_versioned_and_persisted() {
                 recipe: r.clone(),
                 count: 1,
                 path: format!("/x/{i}.json"),
+                manifest: None,
             })
             .unwrap();
     }

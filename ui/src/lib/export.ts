@@ -1,17 +1,145 @@
 // Pure logic of the Export dialog and history (owner: export).
 import type { ExportFormatId } from "../bindings/ExportFormatId";
+import type { ExportRecipe } from "../bindings/ExportRecipe";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { FormatChoice } from "../bindings/FormatChoice";
 import type { Label } from "../bindings/Label";
 import type { SemanticColor } from "../bindings/SemanticColor";
 import type { TaskFilter } from "../bindings/TaskFilter";
-import { t, type MessageKey } from "../i18n";
+import { formatNumber, t, type MessageKey } from "../i18n";
 
-export const FORMATS: readonly ExportFormatId[] = ["lab", "kili", "yolo", "mask"];
+export const FORMATS: readonly ExportFormatId[] = ["lab", "kili", "yolo", "mask", "coco", "yolo-dataset"];
 const KNOWN_EXTENSIONS = [".json", ".zip"];
 
 export function formatLabel(f: ExportFormatId): string {
   return t(`export.format.${f}` as MessageKey);
+}
+
+/** One line saying what the format is for. */
+export function formatPurpose(f: ExportFormatId): string {
+  return t(`export.purpose.${f}` as MessageKey);
+}
+
+// ---------- YOLO dataset: split and seed ----------
+
+/** The split shares as typed in the dialog (percentages; test may be empty or 0). */
+export type SplitFields = { train: string; val: string; test: string };
+
+/** The default split (Rust's default: 80 / 20, no test). */
+export const DEFAULT_SPLIT: SplitFields = { train: "80", val: "20", test: "0" };
+
+export type SplitProblem = "number" | "negative" | "train";
+
+/** The shares to send (train, val and test only when above 0), their normalised form, or what is wrong. */
+export type SplitCheck =
+  | { ok: true; shares: number[]; normalised: { name: string; share: number }[] }
+  | { ok: false; problem: SplitProblem };
+
+const SPLIT_NAMES = ["train", "val", "test"] as const;
+
+function share(s: string): number | null {
+  const v = s.trim().replace(",", ".");
+  if (v === "") return 0;
+  // plain decimal numbers only ("1e3", "0x10" and "Infinity" are not shares)
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** Checks the split fields: numbers, none negative, train above 0 (an empty field is 0). */
+export function checkSplit(f: SplitFields): SplitCheck {
+  const values = [f.train, f.val, f.test].map(share);
+  if (values.some((v) => v === null)) return { ok: false, problem: "number" };
+  const [train, val, test] = values as [number, number, number];
+  if (train < 0 || val < 0 || test < 0) return { ok: false, problem: "negative" };
+  if (!(train > 0)) return { ok: false, problem: "train" };
+  const shares = test > 0 ? [train, val, test] : [train, val];
+  const total = shares.reduce((a, b) => a + b, 0);
+  return {
+    ok: true,
+    shares,
+    normalised: shares.map((s, i) => ({ name: SPLIT_NAMES[i] ?? String(i), share: s / total })),
+  };
+}
+
+/** "train 70 % · val 20 % · test 10 %" in the current language. */
+export function describeNormalised(normalised: { name: string; share: number }[]): string {
+  return normalised
+    .map((n) => `${n.name} ${formatNumber(n.share, { style: "percent", maximumFractionDigits: 1 })}`)
+    .join(" · ");
+}
+
+/** The split fields for a recipe's shares ("Run again"); the default when it has none. */
+export function splitFields(split: number[]): SplitFields {
+  if (split.length < 2) return { ...DEFAULT_SPLIT };
+  const [train = 0, val = 0, test = 0] = split;
+  return { train: String(train), val: String(val), test: String(test) };
+}
+
+/** The seed typed in the dialog: a whole number from 0 (empty = 0), or null when it is not one. */
+export function parseSeed(s: string): number | null {
+  const v = s.trim();
+  if (v === "") return 0;
+  if (!/^\d+$/.test(v)) return null;
+  const n = Number(v);
+  return Number.isSafeInteger(n) ? n : null;
+}
+
+/** "train 48 · val 12": the tasks per split of a YOLO dataset export. */
+export function describeSplits(splits: [string, number][]): string {
+  return splits.map(([name, n]) => `${name} ${formatNumber(n)}`).join(" · ");
+}
+
+/** The choices of the Export dialog a recipe is built from. */
+export type RecipeChoices = {
+  projectId: string;
+  scope: ExportScope;
+  format: ExportFormatId;
+  folder: string;
+  fileName: string;
+  /** Mask: drop the task name's extension. */
+  replaceExtension: boolean;
+  /** Mask: the semantic mapping, when turned on. */
+  mapping: SemanticColor[] | null;
+  /** The form's image input, when the form has several. */
+  inputId: string | null;
+  /** COCO: the images in a zip beside the JSON. */
+  images: boolean;
+  /** YOLO dataset: the split fields and the seed as typed. */
+  split: SplitFields;
+  seed: string;
+};
+
+/** What keeps the choices from making a recipe, or null. */
+export function recipeProblem(c: Pick<RecipeChoices, "format" | "split" | "seed">): SplitProblem | "seed" | null {
+  if (c.format !== "yolo-dataset") return null;
+  const s = checkSplit(c.split);
+  if (!s.ok) return s.problem;
+  return parseSeed(c.seed) === null ? "seed" : null;
+}
+
+/**
+ * The recipe for the dialog's choices; each format's options only for that format (the others
+ * get their neutral value: no images, `split: []`, `seed: 0`). Null when a YOLO dataset's split
+ * or seed is wrong (see [`recipeProblem`]).
+ */
+export function buildRecipe(c: RecipeChoices): ExportRecipe | null {
+  if (recipeProblem(c)) return null;
+  const dataset = c.format === "yolo-dataset";
+  const split = dataset ? checkSplit(c.split) : null;
+  return {
+    projectId: c.projectId,
+    scope: c.scope,
+    format: c.format,
+    folder: c.folder,
+    fileName: c.fileName.trim(),
+    replaceExtension: c.format === "mask" && c.replaceExtension,
+    semanticMapping: c.format === "mask" && c.mapping ? c.mapping : [],
+    inputId: c.inputId,
+    images: c.format === "coco" && c.images,
+    split: split?.ok ? split.shares : [],
+    seed: dataset ? (parseSeed(c.seed) ?? 0) : 0,
+  };
 }
 
 /** `name` with the format's extension (".json", ".zip"; none for the mask folder), swapping a wrong known one. */

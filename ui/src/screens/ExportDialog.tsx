@@ -20,16 +20,24 @@ import { dialogs } from "../ipc/dialogs";
 import { exportApi } from "../ipc/export";
 import {
   FORMATS,
+  buildRecipe,
+  checkSplit,
   defaultMapping,
+  describeNormalised,
   describeScope,
+  describeSplits,
   formatLabel,
+  formatPurpose,
   hexToRgb,
   initialFormat,
   nameAfterFormatChange,
   nameProblem,
+  recipeProblem,
   rgbToHex,
   scopeOf,
+  splitFields,
   withExtension,
+  type SplitFields,
 } from "../lib/export";
 
 type Step = "setup" | "running" | "done";
@@ -94,6 +102,9 @@ function ExportForm({
   const [mapOn, setMapOn] = useState((again?.semanticMapping.length ?? 0) > 0);
   const [mappingPick, setMappingPick] = useState<SemanticColor[] | null>(again?.semanticMapping.length ? again.semanticMapping : null);
   const [inputPick, setInputPick] = useState<string | null>(again?.inputId ?? null);
+  const [images, setImages] = useState(again?.images ?? false);
+  const [split, setSplit] = useState<SplitFields>(() => splitFields(again?.split ?? []));
+  const [seed, setSeed] = useState(String(again?.seed ?? 0));
   const [checkState, setCheckState] = useState<{ key: string; target: TargetCheck | null; error: string | null } | null>(null);
   const [nonce, setNonce] = useState(0);
   const [overwriteKey, setOverwriteKey] = useState<string | null>(null);
@@ -124,19 +135,24 @@ function ExportForm({
   const inputId = inputPick ?? plan?.iatInputIds[0] ?? null;
   const ext = choice?.extension ?? null;
   const problem = nameProblem(fileName, ext);
+  const splitCheck = checkSplit(split);
+  const optionProblem = format ? recipeProblem({ format, split, seed }) : null;
 
   const recipe: ExportRecipe | null =
     format && folder && !problem
-      ? {
+      ? buildRecipe({
           projectId,
           scope,
           format,
           folder,
-          fileName: fileName.trim(),
-          replaceExtension: format === "mask" && replaceExtension,
-          semanticMapping: format === "mask" && mapOn ? mapping : [],
+          fileName,
+          replaceExtension,
+          mapping: mapOn ? mapping : null,
           inputId: plan && plan.iatInputIds.length > 1 ? inputId : null,
-        }
+          images,
+          split,
+          seed,
+        })
       : null;
 
   // Where it writes and whether something is there (warn before replacing).
@@ -328,6 +344,9 @@ function ExportForm({
                           />{" "}
                           {formatLabel(f)}
                         </label>
+                        <div className="small muted export-purpose" data-testid={`export-purpose-${f}`}>
+                          {formatPurpose(f)}
+                        </div>
                         {!c.available && (
                           <div className="small muted export-reason" id={reasonId} data-testid={reasonId}>
                             {t("export.unavailable", { reason: c.reason ?? "" })}
@@ -413,6 +432,72 @@ function ExportForm({
                   </div>
                 )}
 
+                {format === "coco" && (
+                  <fieldset className="export-fieldset">
+                    <legend>{t("export.cocoOptions")}</legend>
+                    <label>
+                      <input type="checkbox" checked={images} onChange={(e) => setImages(e.target.checked)} data-testid="export-images" />{" "}
+                      {t("export.images")}
+                    </label>
+                    {images && <div className="hint">{t("export.imagesHint", { name: fileName.trim().replace(/\.json$/i, "") })}</div>}
+                  </fieldset>
+                )}
+
+                {format === "yolo-dataset" && (
+                  <fieldset className="export-fieldset" data-testid="export-split">
+                    <legend>{t("export.datasetOptions")}</legend>
+                    <div className="export-split">
+                      {(["train", "val", "test"] as const).map((k) => (
+                        <label key={k} className="inline">
+                          {t(`export.split.${k}`)}{" "}
+                          <input
+                            type="number"
+                            min={0}
+                            max={100}
+                            step="any"
+                            inputMode="decimal"
+                            value={split[k]}
+                            onChange={(e) => setSplit((s) => ({ ...s, [k]: e.target.value }))}
+                            aria-invalid={optionProblem && optionProblem !== "seed" ? true : undefined}
+                            aria-describedby="export-split-result"
+                            data-testid={`export-split-${k}`}
+                          />{" "}
+                          %
+                        </label>
+                      ))}
+                    </div>
+                    <div
+                      id="export-split-result"
+                      role="status"
+                      aria-live="polite"
+                      className={splitCheck.ok ? "hint" : "error"}
+                      data-testid="export-split-result"
+                    >
+                      {splitCheck.ok
+                        ? t("export.splitNormalised", { value: describeNormalised(splitCheck.normalised) })
+                        : t(`export.splitProblem.${splitCheck.problem}`)}
+                    </div>
+                    <div className="field">
+                      <label htmlFor="export-seed">{t("export.seed")}</label>
+                      <input
+                        id="export-seed"
+                        type="number"
+                        min={0}
+                        step={1}
+                        inputMode="numeric"
+                        value={seed}
+                        onChange={(e) => setSeed(e.target.value)}
+                        aria-invalid={optionProblem === "seed" ? true : undefined}
+                        aria-describedby="export-seed-hint"
+                        data-testid="export-seed"
+                      />
+                      <div className={optionProblem === "seed" ? "error" : "hint"} id="export-seed-hint">
+                        {optionProblem === "seed" ? t("export.seedProblem") : t("export.seedHint")}
+                      </div>
+                    </div>
+                  </fieldset>
+                )}
+
                 {format === "mask" && (
                   <fieldset className="export-fieldset">
                     <legend>{t("export.options")}</legend>
@@ -477,6 +562,34 @@ function ExportForm({
             <div className="banner ok" role="status" data-testid="export-result" data-path={outcome.entry.path}>
               {t("export.done", { count: outcome.entry.count, path: outcome.entry.path })}
             </div>
+            {outcome.splits.length > 0 && (
+              <p data-testid="export-splits">{t("export.splits", { value: describeSplits(outcome.splits) })}</p>
+            )}
+            {outcome.imagesPath && (
+              <p className="small mono export-path-line" data-testid="export-images-path">
+                {t("export.imagesPath", { path: outcome.imagesPath })}
+              </p>
+            )}
+            {outcome.entry.manifest && (
+              <p className="small mono export-path-line" data-testid="export-manifest">
+                {t("export.manifest", { path: outcome.entry.manifest })}
+              </p>
+            )}
+            {outcome.missingImageCount > 0 && (
+              <div className="banner warn" role="alert" data-testid="export-missing-images" data-count={outcome.missingImageCount}>
+                <p>
+                  <strong>{t("export.missingImages", { count: outcome.missingImageCount })}</strong>
+                </p>
+                <ul className="small export-missing" tabIndex={0} aria-label={t("export.missingList")}>
+                  {outcome.missingImages.map((m) => (
+                    <li key={m.taskId}>{t("export.missingRow", { name: m.taskName, reason: m.reason })}</li>
+                  ))}
+                </ul>
+                {outcome.missingImageCount > outcome.missingImages.length && (
+                  <p className="small">{t("export.missingMore", { shown: outcome.missingImages.length })}</p>
+                )}
+              </div>
+            )}
             {outcome.renamed.length > 0 && <p className="small">{t("export.renamed", { count: outcome.renamed.length })}</p>}
             {outcome.warningCount > 0 && (
               <details>

@@ -60,15 +60,22 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
             patch(tasks::to_review),
         )
         .route("/api/file-manager/files", post(create::upload))
-        .route(
-            "/api/file-manager/files/{file_id}/content",
-            get(files::content),
-        )
         .route("/api/file-manager/grant/files", post(create::grant))
         .route(
             "/api/data-manager/import-data/json",
             post(create::import_data),
+        );
+    // The sandbox's own extension; without it the sandbox answers only the contract's routes
+    // (as the real lab does: an uploaded file cannot be downloaded).
+    let protected = if sandbox.config().contract_only {
+        protected
+    } else {
+        protected.route(
+            "/api/file-manager/files/{file_id}/content",
+            get(files::content),
         )
+    };
+    let protected = protected
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(sandbox.clone(), require_token));

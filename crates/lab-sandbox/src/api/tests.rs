@@ -1122,3 +1122,20 @@ async fn grants_hold_for_their_kind_caller_and_lifetime_and_survive_a_restart() 
     assert_eq!(s, StatusCode::CREATED, "{v}");
     assert_eq!(v["resources"][0]["id"], json!(fid));
 }
+
+#[tokio::test]
+async fn contract_only_serves_no_file_content() {
+    let e = env_with(|c| c.contract_only = true).await;
+    e.sandbox.load_demo().unwrap();
+    let (_, v) = e
+        .get("/api/task-manager/tasks?projectId=demo-rectangle&limit=1")
+        .await;
+    let file_id = v["docs"][0]["resources"][0]["id"].as_str().unwrap();
+    let (status, body) = e
+        .get(&format!("/api/file-manager/files/{file_id}/content"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    // The contract's routes still answer.
+    let (status, _) = e.get("/api/project-manager/projects").await;
+    assert_eq!(status, StatusCode::OK);
+}
