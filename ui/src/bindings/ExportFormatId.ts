@@ -3,4 +3,4 @@
 /**
  * Export formats as the UI names them.
  */
-export type ExportFormatId = "lab" | "kili" | "yolo" | "mask";
+export type ExportFormatId = "lab" | "kili" | "yolo" | "mask" | "coco" | "yolo-dataset";

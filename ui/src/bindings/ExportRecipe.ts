@@ -26,4 +26,16 @@ semanticMapping: Array<SemanticColor>,
 /**
  * Form projects with several image inputs: which one.
  */
-inputId: string | null, };
+inputId: string | null, 
+/**
+ * COCO: also write the images, in `{name}_images.zip` beside the JSON.
+ */
+images: boolean, 
+/**
+ * YOLO dataset: train, val and optional test shares (empty: 80 / 20).
+ */
+split: Array<number>, 
+/**
+ * YOLO dataset: the split's seed (the same seed keeps each task in its split).
+ */
+seed: number, };

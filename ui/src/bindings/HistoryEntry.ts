@@ -16,4 +16,9 @@ count: number,
 /**
  * File (or mask folder) written.
  */
-path: string, };
+path: string, 
+/**
+ * The manifest beside it ("Run again" reads its recipe back from the history, and the
+ * manifest says what was written).
+ */
+manifest: string | null, };
