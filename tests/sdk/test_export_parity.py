@@ -249,7 +249,13 @@ def test_default_names_like_the_sdk(populated, sdk, tmp_path):
         res = lab_export(populated, pid, fmt, tmp_path / fmt / "lab", None)
         assert res.returncode == 0, res.stderr
         for side in ("sdk", "lab"):
-            names = [p.name for p in (tmp_path / fmt / side).iterdir()]
+            names = sorted(p.name for p in (tmp_path / fmt / side).iterdir())
+            if side == "lab":
+                # Lab Desk's manifest sidecar, named after the export; never inside it.
+                manifests = [n for n in names if n.endswith(".manifest.json")]
+                names = [n for n in names if n not in manifests]
+                stem = re.sub(r"\.(json|zip)$", "", names[0]) if names else None
+                assert manifests == [f"{stem}.manifest.json"], (names, manifests)
             assert len(names) == 1 and re.fullmatch(pattern, names[0]), (side, names)
 
 
@@ -286,7 +292,7 @@ def test_no_overwrite_unless_asked(populated, tmp_path):
     res = lab_export(populated, pid, "lab", tmp_path, "x.json", extra=["--overwrite"])
     assert res.returncode == 0, res.stderr
     assert json.loads((tmp_path / "x.json").read_text())
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.json", "x.manifest.json"]
 
 
 def test_hostile_task_names_stay_inside(populated, sdk, tmp_path):
@@ -314,7 +320,7 @@ def test_hostile_task_names_stay_inside(populated, sdk, tmp_path):
     assert len(pngs) == len(hostile) and all(p.is_file() and p.parent == root / "masks" for p in pngs)
     assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file() and "evil" in p.name) == \
         [".._.._evil.png.png"]
-    assert sorted(p.name for p in root.iterdir()) == ["h.zip", "masks"]
+    assert sorted(p.name for p in root.iterdir()) == ["h.manifest.json", "h.zip", "masks", "masks.manifest.json"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -271,6 +271,7 @@ fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
             .filter(|p| !p.trim().is_empty())
             .map(|p| p.trim().parse::<f64>().map_err(|_| bad("must hold numbers")))
             .collect::<Result<_>>()?,
+        Value::Number(n) => vec![n.as_f64().unwrap_or(f64::NAN)],
         _ => return Err(bad("must be a list of numbers")),
     };
     if !(2..=3).contains(&shares.len()) {
@@ -716,6 +717,15 @@ mod tests {
         assert!(ExportOptions::from_pairs(&["colour=1"]).is_err());
         assert!(ExportOptions::from_pairs(&["replace_extension"]).is_err());
         assert!(ExportOptions::from_pairs(&[r#"semantic_mapping={"a": [256, 0, 0]}"#]).is_err());
+        let o = ExportOptions::from_pairs(&["split=70/20/10", "seed=12", "images=yes"]).unwrap();
+        assert_eq!(o.split, Some(vec![70.0, 20.0, 10.0]));
+        assert_eq!((o.seed, o.images), (12, true));
+        let o = ExportOptions::from_json(&json!({"split": [0.9, 0.1]})).unwrap();
+        assert_eq!(o.split, Some(vec![0.9, 0.1]));
+        for bad in ["split=1", "split=0,1", "split=1,-1", "split=a,b", "split=1,1,1,1", "seed=-1", "images=maybe"] {
+            let e = ExportOptions::from_pairs(&[bad]).unwrap_err().to_string();
+            assert!(e.contains("split") || e.contains("seed") || e.contains("images"), "{bad}: {e}");
+        }
         let j = ExportOptions::from_json(&json!({"replace_extension": false})).unwrap();
         assert_eq!(j, ExportOptions::default());
     }

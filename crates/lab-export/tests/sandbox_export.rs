@@ -35,6 +35,7 @@ fn request(project: &str, format: ExportFormat, out: &std::path::Path) -> Export
         output_filename: None,
         options: ExportOptions::default(),
         overwrite: false,
+        ..Default::default()
     }
 }
 
