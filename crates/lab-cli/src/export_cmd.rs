@@ -305,15 +305,29 @@ mod tests {
         assert_eq!(req.options.split, Some(vec![70.0, 20.0, 10.0]));
         assert_eq!(req.options.seed, 9);
         assert!(req.no_manifest);
-        let coco =
-            Cli::try_parse_from(["lab", "--project", "p", "--format", "coco", "--option", "images=yes"])
-                .unwrap();
+        let coco = Cli::try_parse_from([
+            "lab",
+            "--project",
+            "p",
+            "--format",
+            "coco",
+            "--option",
+            "images=yes",
+        ])
+        .unwrap();
         let req = coco.args.to_request().unwrap();
         assert_eq!(req.format, ExportFormat::Coco);
         assert!(req.options.images && !req.no_manifest);
-        let bad_split =
-            Cli::try_parse_from(["lab", "--project", "p", "--format", "yolo-dataset", "--option", "split=1"])
-                .unwrap();
+        let bad_split = Cli::try_parse_from([
+            "lab",
+            "--project",
+            "p",
+            "--format",
+            "yolo-dataset",
+            "--option",
+            "split=1",
+        ])
+        .unwrap();
         let e = bad_split.args.to_request().unwrap_err().to_string();
         assert!(e.contains("two or three shares"), "{e}");
         let bad = Cli::try_parse_from([

@@ -155,7 +155,11 @@ pub fn format_task(
     let mut colours: Vec<Option<[u8; 3]>> = Vec::new();
     if let Some(list) = annotations {
         for a in list {
-            colours.push(if mask.is_some() { instance_colour(a) } else { None });
+            colours.push(if mask.is_some() {
+                instance_colour(a)
+            } else {
+                None
+            });
         }
     }
     let instances = mask
@@ -173,7 +177,9 @@ pub fn format_task(
             warn("an annotation without a label was left out".into());
             continue;
         };
-        let label = label.as_str().map_or_else(|| label.to_string(), str::to_string);
+        let label = label
+            .as_str()
+            .map_or_else(|| label.to_string(), str::to_string);
         let Some(category) = categories.id_of(&label) else {
             warn(format!(
                 "label \"{label}\" is not in the project's main lists: its annotation was left out"
@@ -435,8 +441,12 @@ mod tests {
     }
 
     fn target(project_type: &str) -> Target {
-        resolve_target(ExportFormat::Coco, &config(project_type), &ExportOptions::default())
-            .unwrap()
+        resolve_target(
+            ExportFormat::Coco,
+            &config(project_type),
+            &ExportOptions::default(),
+        )
+        .unwrap()
     }
 
     fn label(id: &str) -> Value {
@@ -538,7 +548,10 @@ mod tests {
         // Not in the mask: its approximation polygon (already in pixels).
         let third = &out.annotations[2];
         assert_eq!(third["area"], json!(6.0));
-        assert_eq!(third["segmentation"], json!([[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]]));
+        assert_eq!(
+            third["segmentation"],
+            json!([[0.0, 0.0, 4.0, 0.0, 4.0, 3.0]])
+        );
     }
 
     #[test]

@@ -240,9 +240,8 @@ where
     S: Stream<Item = Result<Page>>,
 {
     let input_id = writer.target.input_id.clone();
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Value, std::result::Result<Bytes, String>)>(
-        IMAGES_AHEAD,
-    );
+    let (tx, mut rx) =
+        tokio::sync::mpsc::channel::<(Value, std::result::Result<Bytes, String>)>(IMAGES_AHEAD);
     let written = Arc::new(AtomicU64::new(0));
     let token = cancel.clone();
     let counter = written.clone();
@@ -530,7 +529,10 @@ impl Writer {
             .collect()
     }
 
-    fn new_zip(&self, parent: &Path) -> Result<(tempfile::NamedTempFile, Box<ZipStreamWriter<Hashed>>)> {
+    fn new_zip(
+        &self,
+        parent: &Path,
+    ) -> Result<(tempfile::NamedTempFile, Box<ZipStreamWriter<Hashed>>)> {
         let (tmp, w) = hashed_temp(parent)?;
         let zip = Box::new(ZipStreamWriter::new(
             w,
@@ -583,7 +585,8 @@ impl Writer {
             },
             ExportFormat::Coco => {
                 let (tmp, mut w) = hashed_temp(&parent)?;
-                let ann = tempfile::tempfile_in(&parent).map_err(|e| ExportError::io(&parent, e))?;
+                let ann =
+                    tempfile::tempfile_in(&parent).map_err(|e| ExportError::io(&parent, e))?;
                 let categories = self
                     .categories
                     .as_ref()
@@ -839,7 +842,11 @@ impl Writer {
                 let mut buf = w.finish().map_err(|e| ExportError::io(tmp.path(), e))?;
                 buf.flush().map_err(|e| ExportError::io(tmp.path(), e))?;
                 let (sha256, bytes) = close_hashed(tmp.path(), buf)?;
-                listed.push(ManifestFile { path: file_name(&dest), bytes, sha256 });
+                listed.push(ManifestFile {
+                    path: file_name(&dest),
+                    bytes,
+                    sha256,
+                });
                 moves.push((tmp, dest.clone()));
             }
             Out::Zip { tmp, mut zip } => {
@@ -856,7 +863,11 @@ impl Writer {
                     .map_err(|e| ExportError::io(tmp.path(), e))?;
                 let buf = zip.finish().map_err(|e| ExportError::io(tmp.path(), e))?;
                 let (sha256, bytes) = close_hashed(tmp.path(), buf)?;
-                listed.push(ManifestFile { path: file_name(&dest), bytes, sha256 });
+                listed.push(ManifestFile {
+                    path: file_name(&dest),
+                    bytes,
+                    sha256,
+                });
                 moves.push((tmp, dest.clone()));
             }
             Out::Dir { dir } => {
@@ -868,7 +879,13 @@ impl Writer {
                 dir_out = Some(dir);
             }
             Out::Coco(out) => {
-                let CocoOut { tmp, mut w, ann, images, .. } = *out;
+                let CocoOut {
+                    tmp,
+                    mut w,
+                    ann,
+                    images,
+                    ..
+                } = *out;
                 let mut ann = ann
                     .into_inner()
                     .map_err(|e| ExportError::io(tmp.path(), e.into_error()))?;
@@ -880,13 +897,21 @@ impl Writer {
                     .and_then(|()| w.write_all(b"\n]\n}\n"))
                     .map_err(|e| ExportError::io(tmp.path(), e))?;
                 let (sha256, bytes) = close_hashed(tmp.path(), w)?;
-                listed.push(ManifestFile { path: file_name(&dest), bytes, sha256 });
+                listed.push(ManifestFile {
+                    path: file_name(&dest),
+                    bytes,
+                    sha256,
+                });
                 moves.push((tmp, dest.clone()));
                 if let Some((ztmp, zip)) = images {
                     let buf = zip.finish().map_err(|e| ExportError::io(ztmp.path(), e))?;
                     let (sha256, bytes) = close_hashed(ztmp.path(), buf)?;
                     let zpath = images_zip_path(&dest);
-                    listed.push(ManifestFile { path: file_name(&zpath), bytes, sha256 });
+                    listed.push(ManifestFile {
+                        path: file_name(&zpath),
+                        bytes,
+                        sha256,
+                    });
                     images_path = Some(std::path::absolute(&zpath).unwrap_or(zpath.clone()));
                     moves.push((ztmp, zpath));
                 }
@@ -895,7 +920,12 @@ impl Writer {
         let splits: Vec<(String, u64)> = self
             .used_splits()
             .into_iter()
-            .zip(self.shares.iter().zip(&self.split_counts).filter(|(s, _)| **s > 0.0))
+            .zip(
+                self.shares
+                    .iter()
+                    .zip(&self.split_counts)
+                    .filter(|(s, _)| **s > 0.0),
+            )
             .map(|(n, (_, c))| (n.to_string(), *c))
             .collect();
         // The manifest is written first, moved into place last: an export is never listed
@@ -948,7 +978,8 @@ impl Writer {
         let manifest = match manifest {
             Some((tmp, path)) => {
                 // Replaces the manifest of an earlier export of the same name.
-                tmp.persist(&path).map_err(|e| ExportError::io(&path, e.error))?;
+                tmp.persist(&path)
+                    .map_err(|e| ExportError::io(&path, e.error))?;
                 Some(std::path::absolute(&path).unwrap_or(path))
             }
             None => None,
@@ -1109,7 +1140,10 @@ mod tests {
         assert_eq!(entries(dir.path()), ["out.json", "out.manifest.json"]);
         // The manifest lists the tasks and the file with its hash.
         let m = crate::manifest::read_manifest(&dir.path().join("out.manifest.json")).unwrap();
-        assert_eq!(r.manifest.as_deref(), Some(&*dir.path().join("out.manifest.json")));
+        assert_eq!(
+            r.manifest.as_deref(),
+            Some(&*dir.path().join("out.manifest.json"))
+        );
         assert_eq!(m.task_ids, ["t0", "t1", "t2", "t3", "t4"]);
         assert_eq!(m.counts.tasks, 5);
         assert_eq!(m.format.id, "lab");
@@ -1449,9 +1483,14 @@ mod tests {
         tasks[3]["data"]["body"]["image"] = json!({});
         let mut s = spec(dir.path(), ExportFormat::Coco, Some("c.json"));
         s.options.images = true;
-        let r = run_with(&rect_config(), &s, pages(tasks, 3), FakeImages::new(&["t1", "t3"]))
-            .await
-            .unwrap();
+        let r = run_with(
+            &rect_config(),
+            &s,
+            pages(tasks, 3),
+            FakeImages::new(&["t1", "t3"]),
+        )
+        .await
+        .unwrap();
         assert_eq!(
             entries(dir.path()),
             ["c.json", "c.manifest.json", "c_images.zip"]
@@ -1460,22 +1499,35 @@ mod tests {
         assert_eq!(r.missing_image_count, 2);
         assert_eq!(r.missing_images[0].task_id, "t1");
         assert_eq!(r.missing_images[0].reason, "t1 is gone");
-        assert!(r.warnings.iter().any(|w| w.contains("img3.png") && w.contains("size")));
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.contains("img3.png") && w.contains("size"))
+        );
         let v: Value =
             serde_json::from_str(&std::fs::read_to_string(dir.path().join("c.json")).unwrap())
                 .unwrap();
-        assert_eq!(v["categories"][1], json!({"id": 2, "name": "dog", "supercategory": "m", "lab_label_id": "dog"}));
+        assert_eq!(
+            v["categories"][1],
+            json!({"id": 2, "name": "dog", "supercategory": "m", "lab_label_id": "dog"})
+        );
         let imgs = v["images"].as_array().unwrap();
         assert_eq!(imgs.len(), 3);
         assert_eq!(imgs[0]["file_name"], "img0.png");
-        assert_eq!((imgs[0]["width"].as_u64(), imgs[0]["height"].as_u64()), (Some(10), Some(10)));
+        assert_eq!(
+            (imgs[0]["width"].as_u64(), imgs[0]["height"].as_u64()),
+            (Some(10), Some(10))
+        );
         let anns = v["annotations"].as_array().unwrap();
         assert_eq!(anns.len(), 3);
         assert_eq!(anns[2]["image_id"], imgs[2]["id"]);
         assert_eq!(anns[0]["bbox"], json!([1.0, 1.0, 2.0, 4.0]));
         assert_eq!(anns[0]["category_id"], 2);
         // Only the images that could be had are in the zip (t0, t2; t3 has no size but its image).
-        assert_eq!(zip_names(&dir.path().join("c_images.zip")), ["img0.png", "img2.png"]);
+        assert_eq!(
+            zip_names(&dir.path().join("c_images.zip")),
+            ["img0.png", "img2.png"]
+        );
         let m = crate::manifest::read_manifest(&dir.path().join("c.manifest.json")).unwrap();
         let files: Vec<&str> = m.files.iter().map(|f| f.path.as_str()).collect();
         assert_eq!(files, ["c.json", "c_images.zip"]);
@@ -1502,9 +1554,14 @@ mod tests {
         let mut s = spec(dir.path(), ExportFormat::YoloDataset, Some("d.zip"));
         s.options.split = Some(vec![0.6, 0.2, 0.2]);
         s.options.seed = 7;
-        let r = run_with(&rect_config(), &s, pages(tasks.clone(), 25), FakeImages::new(&["t5"]))
-            .await
-            .unwrap();
+        let r = run_with(
+            &rect_config(),
+            &s,
+            pages(tasks.clone(), 25),
+            FakeImages::new(&["t5"]),
+        )
+        .await
+        .unwrap();
         assert_eq!(r.tasks, 60);
         assert_eq!(r.missing_image_count, 1);
         assert_eq!(r.missing_images[0].task_name, "p5.jpg");
@@ -1516,7 +1573,9 @@ mod tests {
         let mut split_of = HashMap::new();
         for n in &names {
             if let Some(rest) = n.strip_prefix("images/") {
-                if let Some((split, file)) = rest.split_once('/') && !file.is_empty() {
+                if let Some((split, file)) = rest.split_once('/')
+                    && !file.is_empty()
+                {
                     let stem = file.strip_suffix(".png").unwrap();
                     assert!(names.contains(&format!("labels/{split}/{stem}.txt")), "{n}");
                     split_of.insert(stem.to_string(), split.to_string());
@@ -1527,9 +1586,18 @@ mod tests {
         assert!(!split_of.contains_key("p5"));
         let mut z = zip::ZipArchive::new(File::open(dir.path().join("d.zip")).unwrap()).unwrap();
         let mut yaml = String::new();
-        z.by_name("data.yaml").unwrap().read_to_string(&mut yaml).unwrap();
-        assert!(yaml.contains("train: images/train\nval: images/val\ntest: images/test\n"), "{yaml}");
-        assert!(yaml.contains("nc: 2\nnames:\n  0: 'cat'\n  1: 'dog'\n"), "{yaml}");
+        z.by_name("data.yaml")
+            .unwrap()
+            .read_to_string(&mut yaml)
+            .unwrap();
+        assert!(
+            yaml.contains("train: images/train\nval: images/val\ntest: images/test\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("nc: 2\nnames:\n  0: 'cat'\n  1: 'dog'\n"),
+            "{yaml}"
+        );
         let mut label = String::new();
         z.by_name(&format!("labels/{}/p0.txt", split_of["p0"]))
             .unwrap()
@@ -1539,7 +1607,10 @@ mod tests {
         // Fewer tasks, in another order: each keeps its split.
         let mut again: Vec<Value> = tasks[..30].to_vec();
         again.reverse();
-        let s2 = ExportSpec { output_filename: Some("d2.zip".into()), ..s.clone() };
+        let s2 = ExportSpec {
+            output_filename: Some("d2.zip".into()),
+            ..s.clone()
+        };
         run_with(&rect_config(), &s2, pages(again, 7), FakeImages::new(&[]))
             .await
             .unwrap();
@@ -1577,7 +1648,13 @@ mod tests {
         assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
         // A listing that fails midway leaves nothing either.
         let mut p = pages((0..4).map(|i| task(i, "n")).collect(), 2);
-        p.insert(1, Err(ExportError::Client(lab_client::Error::Server { status: 500, message: "boom".into() })));
+        p.insert(
+            1,
+            Err(ExportError::Client(lab_client::Error::Server {
+                status: 500,
+                message: "boom".into(),
+            })),
+        );
         let mut s = spec(dir.path(), ExportFormat::Coco, Some("c.json"));
         s.options.images = true;
         let r = run_with(&rect_config(), &s, p, FakeImages::new(&[])).await;
@@ -1585,9 +1662,18 @@ mod tests {
         assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
         // An existing images zip is not replaced without overwrite.
         std::fs::write(dir.path().join("c_images.zip"), b"old").unwrap();
-        let r = run_with(&rect_config(), &s, pages(vec![task(0, "a")], 1), FakeImages::new(&[])).await;
+        let r = run_with(
+            &rect_config(),
+            &s,
+            pages(vec![task(0, "a")], 1),
+            FakeImages::new(&[]),
+        )
+        .await;
         assert!(matches!(r, Err(ExportError::AlreadyExists(_))), "{r:?}");
-        assert_eq!(std::fs::read(dir.path().join("c_images.zip")).unwrap(), b"old");
+        assert_eq!(
+            std::fs::read(dir.path().join("c_images.zip")).unwrap(),
+            b"old"
+        );
     }
 
     #[test]

@@ -95,7 +95,10 @@ impl ExportFormat {
     fn refuses_sequences(self) -> bool {
         matches!(
             self,
-            ExportFormat::Yolo | ExportFormat::Mask | ExportFormat::Coco | ExportFormat::YoloDataset
+            ExportFormat::Yolo
+                | ExportFormat::Mask
+                | ExportFormat::Coco
+                | ExportFormat::YoloDataset
         )
     }
 }
@@ -269,7 +272,11 @@ fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
         Value::String(s) => s
             .split([',', '/', ':', ' '])
             .filter(|p| !p.trim().is_empty())
-            .map(|p| p.trim().parse::<f64>().map_err(|_| bad("must hold numbers")))
+            .map(|p| {
+                p.trim()
+                    .parse::<f64>()
+                    .map_err(|_| bad("must hold numbers"))
+            })
             .collect::<Result<_>>()?,
         Value::Number(n) => vec![n.as_f64().unwrap_or(f64::NAN)],
         _ => return Err(bad("must be a list of numbers")),
@@ -722,9 +729,20 @@ mod tests {
         assert_eq!((o.seed, o.images), (12, true));
         let o = ExportOptions::from_json(&json!({"split": [0.9, 0.1]})).unwrap();
         assert_eq!(o.split, Some(vec![0.9, 0.1]));
-        for bad in ["split=1", "split=0,1", "split=1,-1", "split=a,b", "split=1,1,1,1", "seed=-1", "images=maybe"] {
+        for bad in [
+            "split=1",
+            "split=0,1",
+            "split=1,-1",
+            "split=a,b",
+            "split=1,1,1,1",
+            "seed=-1",
+            "images=maybe",
+        ] {
             let e = ExportOptions::from_pairs(&[bad]).unwrap_err().to_string();
-            assert!(e.contains("split") || e.contains("seed") || e.contains("images"), "{bad}: {e}");
+            assert!(
+                e.contains("split") || e.contains("seed") || e.contains("images"),
+                "{bad}: {e}"
+            );
         }
         let j = ExportOptions::from_json(&json!({"replace_extension": false})).unwrap();
         assert_eq!(j, ExportOptions::default());

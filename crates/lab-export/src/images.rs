@@ -153,7 +153,10 @@ pub fn expected_extension(task: &Value, name: &str) -> String {
             let path = s.split(['?', '#']).next().unwrap_or(s);
             image_extension(path)
         }
-        Value::Object(o) => o.get("name").and_then(Value::as_str).and_then(image_extension),
+        Value::Object(o) => o
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(image_extension),
         _ => None,
     });
     from_resource
@@ -215,7 +218,10 @@ mod tests {
         assert_eq!(src.fetch(&t).await.unwrap(), Bytes::from_static(b"bytes"));
         let t = json!({"_id": "t2", "resources": ["resource://bucket/a.png"]});
         let e = src.fetch(&t).await.unwrap_err();
-        assert!(e.contains("resource://bucket/a.png") && e.contains("no copy"), "{e}");
+        assert!(
+            e.contains("resource://bucket/a.png") && e.contains("no copy"),
+            "{e}"
+        );
         let t = json!({"_id": "t2", "resources": []});
         assert_eq!(src.fetch(&t).await.unwrap_err(), "the task has no image");
     }

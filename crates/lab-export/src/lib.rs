@@ -28,7 +28,7 @@ pub use driver::{
     EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, IMAGE_CONCURRENCY, Page, ProgressSink,
     default_filename, destination, export_pages, export_pages_with,
 };
-pub use images::{ImageSource, LabImages, LocalFiles};
-pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};
 pub use error::{ErrorInfo, ErrorKind, ExportError, Result};
 pub use format::{ExportFormat, ExportOptions, Target, resolve_target, supported_formats};
+pub use images::{ImageSource, LabImages, LocalFiles};
+pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};

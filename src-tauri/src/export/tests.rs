@@ -338,13 +338,20 @@ async fn training_formats_with_the_demo_images() {
     let m = lab_export::read_manifest(Path::new(&manifest)).unwrap();
     assert_eq!(m.task_ids.len() as u64, out.entry.count);
     assert_eq!(m.scope["kind"], "filter");
-    assert_eq!(m.scope["filter"]["statuses"], serde_json::json!(["complete"]));
+    assert_eq!(
+        m.scope["filter"]["statuses"],
+        serde_json::json!(["complete"])
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("seg.json")).unwrap()).unwrap();
     let anns = v["annotations"].as_array().unwrap();
     assert!(!anns.is_empty());
     // The demo's segmentation tasks have masks: their instances are RLE.
-    assert!(anns.iter().all(|a| a["segmentation"]["counts"].is_string()), "{}", anns[0]);
+    assert!(
+        anns.iter().all(|a| a["segmentation"]["counts"].is_string()),
+        "{}",
+        anns[0]
+    );
     // YOLO dataset of the rectangle project: each task's image and labels in one split.
     let mut r = complete_rectangles(Format::YoloDataset, &dir, "rect.zip");
     r.split = vec![1.0, 1.0];
