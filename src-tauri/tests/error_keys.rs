@@ -184,6 +184,9 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
         replace_extension: false,
         semantic_mapping: vec![],
         input_id: None,
+        images: false,
+        split: vec![],
+        seed: 0,
     };
     v.push(check_target(&recipe).expect_err("a missing folder is refused"));
     v.extend(library_samples());
@@ -336,6 +339,9 @@ fn library_samples() -> Vec<labdesk_lib::error::AppError> {
         replace_extension: false,
         semantic_mapping: vec![],
         input_id: None,
+        images: false,
+        split: vec![],
+        seed: 0,
     };
     for name in ["../tasks.json", "tasks.txt"] {
         v.push(check_target(&recipe(name)).expect_err("a bad file name"));

@@ -1572,14 +1572,13 @@ mod tests {
         let names = zip_names(&dir.path().join("d.zip"));
         let mut split_of = HashMap::new();
         for n in &names {
-            if let Some(rest) = n.strip_prefix("images/") {
-                if let Some((split, file)) = rest.split_once('/')
-                    && !file.is_empty()
-                {
-                    let stem = file.strip_suffix(".png").unwrap();
-                    assert!(names.contains(&format!("labels/{split}/{stem}.txt")), "{n}");
-                    split_of.insert(stem.to_string(), split.to_string());
-                }
+            if let Some(rest) = n.strip_prefix("images/")
+                && let Some((split, file)) = rest.split_once('/')
+                && !file.is_empty()
+            {
+                let stem = file.strip_suffix(".png").unwrap();
+                assert!(names.contains(&format!("labels/{split}/{stem}.txt")), "{n}");
+                split_of.insert(stem.to_string(), split.to_string());
             }
         }
         assert_eq!(split_of.len(), 59);
