@@ -202,9 +202,13 @@ pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::R
             report.warning_count - report.warnings.len() as u64
         );
     }
+    const MISSING_PRINTED: usize = 20;
+    for m in report.missing_images.iter().take(MISSING_PRINTED) {
+        eprintln!("missing image: task {:?}: {}", m.task_name, m.reason);
+    }
     if report.missing_image_count > 0 {
         eprintln!(
-            "missing images: {} task(s) exported without their image (listed in the manifest)",
+            "missing images: {} task(s) exported without their image (all listed in the manifest)",
             report.missing_image_count
         );
     }

@@ -804,7 +804,7 @@ impl Writer {
             self.warn(&name, w);
         }
         if let Some(why) = missing {
-            self.warn(&name, format!("image not exported: {why}"));
+            // Listed apart from the warnings (which are about annotations).
             self.miss(&id, &name, why);
         }
         self.tasks += 1;

@@ -4,8 +4,11 @@
 //! filter against the same sandbox. Also: a format that does not fit the project is disabled
 //! with its reason; "Run again" from the history; an OS notification when the window is not
 //! focused (a stand-in notification daemon on the test's D-Bus session).
+//! `export_yolo_dataset`: the YOLO dataset (images + labels split into train/val/test with a
+//! seed) from the window equals `lab export --format yolo-dataset` with the same split and seed;
+//! the done step shows the splits, the manifest and the tasks exported without their image.
 //!
-//! Run: `tests/e2e/run --test export`.
+//! Run: `tests/e2e/run --test export` (one test: `tests/e2e/run --test export export_yolo_dataset`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -46,7 +49,21 @@ fn lab_export(
     dir: &Path,
     name: &str,
 ) -> Result<PathBuf> {
+    lab_export_with(endpoint, project, format, status, dir, name, &[])
+}
+
+/// [`lab_export`] with format options (`key=value`, each passed as `--option key=value`).
+fn lab_export_with(
+    endpoint: &str,
+    project: &str,
+    format: &str,
+    status: &str,
+    dir: &Path,
+    name: &str,
+    options: &[&str],
+) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
+    let options: Vec<&str> = options.iter().flat_map(|o| ["--option", o]).collect();
     let out = Command::new(lab_binary()?)
         .args([
             "--endpoint",
@@ -68,6 +85,7 @@ fn lab_export(
             "--output-filename",
             name,
         ])
+        .args(&options)
         .output()?;
     ensure!(
         out.status.success(),
@@ -301,6 +319,65 @@ async fn close_export(app: &App) -> Result<()> {
     .await
 }
 
+/// Serious and critical axe-core violations (WCAG 2.x A/AA) inside the export dialog, as
+/// "rule: target" lines (axe-core from ui/node_modules, injected like tests/a11y.rs does).
+async fn axe_serious_in_dialog(app: &App) -> Result<Vec<String>> {
+    let loaded = app
+        .js("return typeof window.axe === 'object';", vec![])
+        .await?;
+    if loaded != serde_json::json!(true) {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/axe-core/axe.min.js");
+        let src = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {} (npm ci in ui/)", path.display()))?;
+        app.js(&format!("{src}\n;return typeof window.axe;"), vec![])
+            .await
+            .context("injecting axe-core")?;
+    }
+    let res = app
+        .client
+        .execute_async(
+            r#"const done = arguments[arguments.length - 1];
+               window.axe.run(document.querySelector('[data-testid=export-dialog]'), {
+                 runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+                 resultTypes: ['violations'],
+               }).then(
+                 (r) => done({ ok: true, bad: r.violations
+                   .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+                   .flatMap((v) => v.nodes.map((n) => v.id + ': ' + n.target.join(' '))) }),
+                 (e) => done({ ok: false, error: String(e) }),
+               );"#,
+            vec![],
+        )
+        .await
+        .context("running axe on the export dialog")?;
+    ensure!(
+        res["ok"] == serde_json::json!(true),
+        "axe failed: {}",
+        res["error"]
+    );
+    Ok(res["bad"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Scrolls the element to the middle of the dialog's scroll area, then clicks it (at the
+/// bottom edge, the dialog's footer would take the click).
+async fn click_in_view(app: &App, css: &str) -> Result<()> {
+    app.el(css).await?;
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' }); return true;",
+        vec![serde_json::json!(css)],
+    )
+    .await?;
+    app.click(css).await
+}
+
 /// Chooses the folder through the native dialog (the first time with a full-screen capture).
 async fn choose_folder(app: &App, dir: &Path, capture: Option<&str>) -> Result<()> {
     app.click("[data-testid=export-choose-folder]").await?;
@@ -507,7 +584,7 @@ async fn export_end_to_end() -> Result<()> {
         "Export is enabled over an existing file"
     );
     app.screenshot("export-08-overwrite-warning").await?;
-    app.click("[data-testid=export-overwrite]").await?;
+    click_in_view(&app, "[data-testid=export-overwrite]").await?;
     app.click("[data-testid=export-run]").await?;
     app.el("[data-testid=export-dialog][data-step=done]")
         .await?;
@@ -580,6 +657,294 @@ async fn export_end_to_end() -> Result<()> {
         line.contains("e2e-notify.json"),
         "the notification does not name the file: {line}"
     );
+
+    app.quit().await?;
+    drop(running);
+    Ok(())
+}
+
+/// One split of a YOLO dataset zip: (image file names, label file stems).
+type SplitFiles = (Vec<String>, Vec<String>);
+
+/// Entries of a YOLO dataset zip by split: split → (image file names with their extension,
+/// label stems). Fails on an entry outside `data.yaml`, `images/{split}/` and `labels/{split}/`.
+fn dataset_layout(entries: &BTreeMap<String, Vec<u8>>) -> Result<BTreeMap<String, SplitFiles>> {
+    let mut out: BTreeMap<String, SplitFiles> = BTreeMap::new();
+    for name in entries.keys() {
+        if name == "data.yaml" || name == "images/" || name == "labels/" {
+            continue;
+        }
+        let (kind, rest) = name
+            .split_once('/')
+            .with_context(|| format!("unexpected entry {name}"))?;
+        let (split, file) = rest
+            .split_once('/')
+            .with_context(|| format!("unexpected entry {name}"))?;
+        ensure!(
+            ["train", "val", "test"].contains(&split),
+            "entry {name} is not in a train/val/test folder"
+        );
+        let e = out.entry(split.to_owned()).or_default();
+        if file.is_empty() {
+            continue; // the folder itself
+        }
+        match kind {
+            "images" => e.0.push(file.to_owned()),
+            "labels" => {
+                let stem = file
+                    .strip_suffix(".txt")
+                    .with_context(|| format!("label {name} is not a .txt"))?;
+                e.1.push(stem.to_owned());
+            }
+            _ => bail!("unexpected entry {name}"),
+        }
+    }
+    Ok(out)
+}
+
+/// The YOLO dataset with images from the window, on the rectangles' complete tasks with a
+/// 70 / 20 / 10 split and seed 7, equals `lab export --format yolo-dataset` with the same split
+/// and seed: same entries, same labels, same image bytes. One demo image is removed from the
+/// server first, so the tasks using it are exported without their image and the window says so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "window test: needs Xvfb, a keychain and the built app; run tests/e2e/run --test export"]
+async fn export_yolo_dataset() -> Result<()> {
+    let root = tempfile::tempdir()?;
+    let srv_dir = root.path().join("server");
+    std::fs::create_dir_all(&srv_dir)?;
+    let sandbox = lab_sandbox::Sandbox::open(lab_sandbox::Config::new(&srv_dir))?;
+    sandbox.load_demo()?;
+    // one image gone from the server's files: its tasks cannot get their image
+    let mut gone = Vec::new();
+    let mut seen = 0;
+    labdesk_e2e::files_containing(&srv_dir, b"\x89PNG", &mut gone, &mut seen);
+    let gone = gone
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "demo-image-03"))
+        .context("the demo image demo-image-03 is not among the sandbox files")?;
+    std::fs::remove_file(&gone)?;
+    let running = lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?;
+    let endpoint = running.base_url.clone();
+
+    let (launch, _dirs) = Launch::isolated(&root.path().join("app"))?;
+    let app = App::launch_with(launch).await?;
+    connect_profile(&app, "Dataset sandbox", &endpoint, "demo", "demo").await?;
+
+    let shown = browse_filtered(&app, RECT, "complete").await?;
+    ensure!(shown > 0, "no complete task in {RECT}");
+    let count = open_export(&app).await?;
+    ensure!(
+        count == shown,
+        "the dialog counts {count}, the browser {shown}"
+    );
+    // both training formats are offered for rectangles, each saying what it is for
+    for f in ["coco", "yolo-dataset"] {
+        let input = app
+            .el(&format!("input[name=export-format][value={f}]"))
+            .await?;
+        ensure!(
+            input.is_enabled().await?,
+            "{f} is not offered for rectangles"
+        );
+        let purpose = app
+            .text(&format!("[data-testid=export-purpose-{f}]"))
+            .await?;
+        ensure!(!purpose.trim().is_empty(), "{f} has no purpose line");
+    }
+    let dir = root.path().join("out");
+    std::fs::create_dir_all(&dir)?;
+    choose_folder(&app, &dir, None).await?;
+
+    let name = "e2e-dataset.zip";
+    app.click("input[name=export-format][value=yolo-dataset]")
+        .await?;
+    // a wrong split is refused before anything is sent
+    app.set_value("[data-testid=export-split-train]", "0")
+        .await?;
+    app.wait_text(
+        "[data-testid=export-split-result]",
+        "the split error",
+        |t| t.contains("above 0"),
+    )
+    .await?;
+    let run = app.el("[data-testid=export-run]").await?;
+    ensure!(
+        !run.is_enabled().await?,
+        "Export is enabled with a train share of 0"
+    );
+    app.set_value("[data-testid=export-split-train]", "70")
+        .await?;
+    app.set_value("[data-testid=export-split-val]", "20")
+        .await?;
+    app.set_value("[data-testid=export-split-test]", "10")
+        .await?;
+    app.set_value("[data-testid=export-seed]", "7").await?;
+    let normalised = app
+        .wait_text("[data-testid=export-split-result]", "the shares", |t| {
+            t.contains("test 10")
+        })
+        .await?;
+    ensure!(
+        normalised.contains("train 70") && normalised.contains("val 20"),
+        "normalised split: {normalised:?}"
+    );
+    app.js(
+        "document.querySelector(arguments[0]).scrollIntoView({ block: 'center' }); return true;",
+        vec![serde_json::json!("[data-testid=export-split]")],
+    )
+    .await?;
+    app.screenshot("export-11-yolo-dataset-split").await?;
+    let bad = axe_serious_in_dialog(&app).await?;
+    ensure!(bad.is_empty(), "axe, split options: {bad:?}");
+    let ours = run_export(&app, "yolo-dataset", name, "11-yolo-dataset").await?;
+    ensure!(ours == dir.join(name), "wrote {}", ours.display());
+
+    // the done step: tasks per split, the manifest, the tasks without their image
+    let splits_line = app.text("[data-testid=export-splits]").await?;
+    let manifest = app.text("[data-testid=export-manifest]").await?;
+    let want_manifest = dir.join("e2e-dataset.manifest.json");
+    ensure!(
+        manifest.contains(&want_manifest.display().to_string()),
+        "manifest line {manifest:?}"
+    );
+    ensure!(want_manifest.is_file(), "no manifest beside the zip");
+    let missing = app.el("[data-testid=export-missing-images]").await?;
+    let missing_count: u64 = missing
+        .attr("data-count")
+        .await?
+        .unwrap_or_default()
+        .parse()
+        .context("the missing-image count")?;
+    let missing_text = missing.text().await?;
+    ensure!(
+        missing_count > 0
+            && missing_text.contains(&format!("{missing_count} task"))
+            && missing_text.contains("without"),
+        "missing images warning: {missing_text:?}"
+    );
+    let rows = app
+        .client
+        .find_all(fantoccini::Locator::Css(
+            "[data-testid=export-missing-images] li",
+        ))
+        .await?;
+    ensure!(
+        rows.len() as u64 == missing_count,
+        "{} rows listed for {missing_count} tasks without their image",
+        rows.len()
+    );
+    screen_capture("export-12-yolo-dataset-done-screen")?;
+    let bad = axe_serious_in_dialog(&app).await?;
+    ensure!(bad.is_empty(), "axe, done step: {bad:?}");
+
+    // the zip: data.yaml, every image paired with its label file, the counts the window shows
+    let a = zip_entries(&ours)?;
+    let yaml = String::from_utf8_lossy(a.get("data.yaml").context("no data.yaml")?).into_owned();
+    ensure!(
+        yaml.contains("train: images/train") && yaml.contains("names:"),
+        "data.yaml: {yaml}"
+    );
+    let layout = dataset_layout(&a)?;
+    let mut images = 0u64;
+    let mut shown_parts = Vec::new();
+    for (split, (imgs, labels)) in &layout {
+        let mut stems: Vec<String> = imgs
+            .iter()
+            .map(|f| {
+                ensure!(f.ends_with(".png"), "{split}: {f} is not a PNG");
+                ensure!(
+                    a[&format!("images/{split}/{f}")].starts_with(b"\x89PNG"),
+                    "{split}/{f}: not PNG bytes"
+                );
+                Ok(f.trim_end_matches(".png").to_owned())
+            })
+            .collect::<Result<_>>()?;
+        stems.sort();
+        let mut labels = labels.clone();
+        labels.sort();
+        ensure!(
+            stems == labels,
+            "{split}: images {stems:?} vs labels {labels:?}"
+        );
+        ensure!(
+            yaml.contains(&format!("{split}: images/{split}")),
+            "data.yaml has no {split}"
+        );
+        images += stems.len() as u64;
+        if !stems.is_empty() {
+            shown_parts.push(format!("{split} {}", stems.len()));
+        }
+    }
+    ensure!(
+        layout.get("train").is_some_and(|(i, _)| !i.is_empty()),
+        "no image in train: {layout:?}"
+    );
+    ensure!(
+        images + missing_count == count,
+        "{images} images + {missing_count} missing for {count} tasks"
+    );
+    // the window lists the splits in train, val, test order
+    let order = ["train", "val", "test"];
+    shown_parts.sort_by_key(|p| order.iter().position(|o| p.starts_with(o)));
+    ensure!(
+        splits_line.contains(&shown_parts.join(" · ")),
+        "the window says {splits_line:?}, the zip holds {shown_parts:?}"
+    );
+
+    // the same as `lab export` with the same split and seed
+    let theirs = lab_export_with(
+        &endpoint,
+        RECT,
+        "yolo-dataset",
+        "complete",
+        &root.path().join("cli"),
+        name,
+        &["split=70,20,10", "seed=7"],
+    )?;
+    let b = zip_entries(&theirs)?;
+    ensure!(
+        a.keys().collect::<Vec<_>>() == b.keys().collect::<Vec<_>>(),
+        "yolo-dataset: entries {:?} vs lab export's {:?}",
+        a.keys(),
+        b.keys()
+    );
+    for (k, v) in &a {
+        ensure!(b[k] == *v, "yolo-dataset: {k} differs from lab export's");
+    }
+    eprintln!(
+        "export yolo-dataset: {} entries ({shown_parts:?}, {missing_count} without image), identical to lab export",
+        a.len()
+    );
+
+    // "Run again" brings back the split and the seed
+    app.click_button("Run again").await?;
+    app.el("[data-testid=export-dialog][data-step=setup]")
+        .await?;
+    // the options show once the formats are loaded, with the recipe's format chosen
+    app.el("[data-testid=export-split-train]").await?;
+    let fields = app
+        .js(
+            r#"return ["train", "val", "test"].map((k) => {
+                 const e = document.querySelector(`[data-testid=export-split-${k}]`);
+                 return e ? e.value : null;
+               }).concat([document.querySelector("[data-testid=export-seed]")?.value ?? null]);"#,
+            vec![],
+        )
+        .await?;
+    ensure!(
+        fields == serde_json::json!(["70", "20", "10", "7"]),
+        "Run again shows the split and seed {fields}"
+    );
+    app.screenshot("export-13-yolo-dataset-run-again").await?;
+    app.click_button("Cancel").await?;
+    wait_until("the export dialog to close", || async {
+        Ok(app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=export-dialog]"))
+            .await
+            .is_err())
+    })
+    .await?;
 
     app.quit().await?;
     drop(running);

@@ -280,11 +280,15 @@ async fn thousand_tasks_bulk_and_export_under_faults() {
         files_under(out.path()),
         [
             "clean.json",
+            "clean.manifest.json",
             "faulty.json",
+            "faulty.manifest.json",
             "kili-clean.json",
-            "kili-faulty.json"
+            "kili-clean.manifest.json",
+            "kili-faulty.json",
+            "kili-faulty.manifest.json"
         ],
-        "no partial files left"
+        "no partial files left (each export with its manifest)"
     );
 
     let total = fault_counts(&w.requests());

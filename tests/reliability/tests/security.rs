@@ -300,7 +300,16 @@ async fn exports_never_write_outside_the_folder() {
     }
     let after = files_under(dir.path());
     let new: Vec<&String> = after.iter().filter(|f| !before.contains(f)).collect();
-    assert_eq!(new.len(), 3, "one file per format: {new:?}");
+    assert_eq!(
+        new.len(),
+        6,
+        "one file and its manifest per format: {new:?}"
+    );
+    assert_eq!(
+        new.iter().filter(|f| f.ends_with(".manifest.json")).count(),
+        3,
+        "{new:?}"
+    );
     assert!(
         new.iter().all(|f| f.starts_with("a/b/inside/")),
         "only inside the chosen folder: {new:?}"

@@ -3,9 +3,20 @@ import type { FormatChoice } from "../bindings/FormatChoice";
 import type { TaskFilter } from "../bindings/TaskFilter";
 import { setLocale } from "../i18n";
 import {
+  DEFAULT_SPLIT,
+  FORMATS,
+  buildRecipe,
+  checkSplit,
   defaultMapping,
+  describeNormalised,
   describeScope,
+  describeSplits,
   formatLabel,
+  formatPurpose,
+  parseSeed,
+  recipeProblem,
+  splitFields,
+  type RecipeChoices,
   hexToRgb,
   initialFormat,
   nameAfterFormatChange,
@@ -120,5 +131,179 @@ describe("semantic mapping colours", () => {
     expect(m[0]).toEqual({ label: "cat", color: [17, 34, 51] });
     expect(m[1]?.label).toBe("dog");
     expect(m[1]?.color).toHaveLength(3);
+  });
+});
+
+describe("formats", () => {
+  it("offers the SDK's formats and the two training formats, each with a line saying what it is for", () => {
+    expect(FORMATS).toEqual(["lab", "kili", "yolo", "mask", "coco", "yolo-dataset"]);
+    const lines = FORMATS.map(formatPurpose);
+    // a real sentence per format (not the key), all different
+    for (const [i, l] of lines.entries()) {
+      expect(l).not.toContain("export.purpose");
+      expect(l.length, FORMATS[i]).toBeGreaterThan(20);
+    }
+    expect(new Set(lines).size).toBe(FORMATS.length);
+    expect(formatPurpose("coco")).toContain("Detectron2");
+    expect(formatPurpose("yolo-dataset")).toContain("Ultralytics");
+    expect(formatLabel("yolo-dataset")).toContain(".zip");
+    setLocale("fr");
+    expect(formatPurpose("yolo-dataset")).toContain("entraînement");
+    expect(formatLabel("yolo-dataset")).toContain("Jeu de données");
+  });
+});
+
+describe("YOLO dataset split", () => {
+  it("accepts train / val and an optional test share, sending test only when above 0", () => {
+    const a = checkSplit({ train: "80", val: "20", test: "0" });
+    expect(a).toEqual({
+      ok: true,
+      shares: [80, 20],
+      normalised: [
+        { name: "train", share: 0.8 },
+        { name: "val", share: 0.2 },
+      ],
+    });
+    const b = checkSplit({ train: "70", val: "20", test: "10" });
+    expect(b.ok && b.shares).toEqual([70, 20, 10]);
+    expect(b.ok && b.normalised.map((n) => n.name)).toEqual(["train", "val", "test"]);
+    // an empty field counts as 0; a decimal comma is read
+    expect(checkSplit({ train: "0,9", val: "0.1", test: "" })).toMatchObject({ ok: true, shares: [0.9, 0.1] });
+    // val may be 0: everything in train
+    expect(checkSplit({ train: "100", val: "0", test: "0" })).toMatchObject({ ok: true, shares: [100, 0] });
+  });
+
+  it("normalises shares that do not sum to 100", () => {
+    const c = checkSplit({ train: "3", val: "1", test: "0" });
+    expect(c.ok && c.normalised.map((n) => n.share)).toEqual([0.75, 0.25]);
+    const d = checkSplit({ train: "60", val: "30", test: "30" });
+    expect(d.ok && d.normalised.map((n) => n.share)).toEqual([0.5, 0.25, 0.25]);
+    expect(d.ok && describeNormalised(d.normalised)).toBe("train 50% · val 25% · test 25%");
+    const e = checkSplit({ train: "2", val: "1", test: "0" });
+    expect(e.ok && describeNormalised(e.normalised)).toBe("train 66.7% · val 33.3%");
+    setLocale("fr");
+    // French puts a (narrow, depending on the ICU data) no-break space before "%"
+    expect(d.ok && describeNormalised(d.normalised)).toMatch(/^train 50[\u00a0\u202f]% · val 25[\u00a0\u202f]% · test 25[\u00a0\u202f]%$/);
+  });
+
+  it("refuses a train share of 0, negative shares and what is not a number", () => {
+    expect(checkSplit({ train: "0", val: "100", test: "0" })).toEqual({ ok: false, problem: "train" });
+    expect(checkSplit({ train: "", val: "50", test: "50" })).toEqual({ ok: false, problem: "train" });
+    expect(checkSplit({ train: "80", val: "-20", test: "0" })).toEqual({ ok: false, problem: "negative" });
+    expect(checkSplit({ train: "-1", val: "1", test: "0" })).toEqual({ ok: false, problem: "negative" });
+    expect(checkSplit({ train: "80", val: "20", test: "-5" })).toEqual({ ok: false, problem: "negative" });
+    for (const bad of ["abc", "1e3", "Infinity", "NaN", "0x10", "1.2.3"]) {
+      expect(checkSplit({ train: bad, val: "20", test: "0" }), bad).toEqual({ ok: false, problem: "number" });
+    }
+  });
+
+  it("fills the fields from a recipe's shares, the default 80 / 20 when it has none", () => {
+    expect(splitFields([])).toEqual(DEFAULT_SPLIT);
+    expect(splitFields([70, 20, 10])).toEqual({ train: "70", val: "20", test: "10" });
+    expect(splitFields([0.8, 0.2])).toEqual({ train: "0.8", val: "0.2", test: "0" });
+    // round trip: the fields give back the shares
+    const c = checkSplit(splitFields([70, 20, 10]));
+    expect(c.ok && c.shares).toEqual([70, 20, 10]);
+  });
+
+  it("reads the seed as a whole number from 0", () => {
+    expect(parseSeed("42")).toBe(42);
+    expect(parseSeed(" 7 ")).toBe(7);
+    expect(parseSeed("")).toBe(0);
+    expect(parseSeed("-1")).toBeNull();
+    expect(parseSeed("1.5")).toBeNull();
+    expect(parseSeed("abc")).toBeNull();
+    expect(parseSeed("99999999999999999999")).toBeNull();
+  });
+
+  it("describes the tasks per split of a done export", () => {
+    expect(
+      describeSplits([
+        ["train", 48],
+        ["val", 12],
+      ]),
+    ).toBe("train 48 · val 12");
+    expect(describeSplits([["train", 1200]])).toBe("train 1,200");
+    expect(describeSplits([])).toBe("");
+  });
+});
+
+describe("export recipe", () => {
+  const base = (over: Partial<RecipeChoices> = {}): RecipeChoices => ({
+    projectId: "p",
+    scope: { kind: "selection", ids: ["t1"] },
+    format: "lab",
+    folder: "/out",
+    fileName: " tasks.json ",
+    replaceExtension: true,
+    mapping: [{ label: "cat", color: [1, 2, 3] }],
+    inputId: null,
+    images: true,
+    split: { train: "70", val: "20", test: "10" },
+    seed: "9",
+    ...over,
+  });
+
+  it("gives lab, kili and yolo none of the other formats' options", () => {
+    for (const format of ["lab", "kili", "yolo"] as const) {
+      expect(buildRecipe(base({ format }))).toEqual({
+        projectId: "p",
+        scope: { kind: "selection", ids: ["t1"] },
+        format,
+        folder: "/out",
+        fileName: "tasks.json",
+        replaceExtension: false,
+        semanticMapping: [],
+        inputId: null,
+        images: false,
+        split: [],
+        seed: 0,
+      });
+    }
+  });
+
+  it("keeps the mask options for masks only", () => {
+    const r = buildRecipe(base({ format: "mask", fileName: "masks", inputId: "img" }));
+    expect(r).toMatchObject({
+      format: "mask",
+      fileName: "masks",
+      replaceExtension: true,
+      semanticMapping: [{ label: "cat", color: [1, 2, 3] }],
+      inputId: "img",
+      images: false,
+      split: [],
+      seed: 0,
+    });
+    expect(buildRecipe(base({ format: "mask", mapping: null }))?.semanticMapping).toEqual([]);
+  });
+
+  it("sends COCO's images choice", () => {
+    expect(buildRecipe(base({ format: "coco" }))).toMatchObject({ format: "coco", images: true, split: [], seed: 0, replaceExtension: false });
+    expect(buildRecipe(base({ format: "coco", images: false }))?.images).toBe(false);
+  });
+
+  it("sends the YOLO dataset's shares as typed and its seed", () => {
+    expect(buildRecipe(base({ format: "yolo-dataset", fileName: "ds.zip" }))).toMatchObject({
+      format: "yolo-dataset",
+      fileName: "ds.zip",
+      images: false,
+      split: [70, 20, 10],
+      seed: 9,
+      semanticMapping: [],
+      replaceExtension: false,
+    });
+    expect(buildRecipe(base({ format: "yolo-dataset", split: DEFAULT_SPLIT, seed: "" }))).toMatchObject({ split: [80, 20], seed: 0 });
+  });
+
+  it("makes no YOLO dataset recipe from a wrong split or seed, and says why", () => {
+    const wrongSplit = base({ format: "yolo-dataset", split: { train: "0", val: "1", test: "0" } });
+    expect(buildRecipe(wrongSplit)).toBeNull();
+    expect(recipeProblem(wrongSplit)).toBe("train");
+    const wrongSeed = base({ format: "yolo-dataset", seed: "-3" });
+    expect(buildRecipe(wrongSeed)).toBeNull();
+    expect(recipeProblem(wrongSeed)).toBe("seed");
+    // the same fields do not matter for another format
+    expect(recipeProblem({ ...wrongSplit, format: "coco" })).toBeNull();
+    expect(buildRecipe({ ...wrongSeed, format: "lab" })?.seed).toBe(0);
   });
 });

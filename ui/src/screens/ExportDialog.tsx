@@ -665,7 +665,7 @@ export function ExportHistory({
             {shown.map((e) => (
               <tr key={e.id} data-testid="export-history-row" data-format={e.recipe.format}>
                 <td>{formatDateTime(e.at)}</td>
-                <td>{e.recipe.format}</td>
+                <td>{formatLabel(e.recipe.format)}</td>
                 <td>{describeScope(e.recipe.scope)}</td>
                 <td className="num">{formatNumber(e.count)}</td>
                 <td className="mono export-path">{e.path}</td>
