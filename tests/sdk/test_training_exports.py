@@ -212,6 +212,7 @@ def test_images_the_lab_does_not_serve_are_reported_per_task(sandbox_factory, tm
     m = json.loads((tmp_path / "ds.manifest.json").read_text())
     missing = m["missingImages"]
     assert len(missing) == m["counts"]["tasks"] == m["counts"]["missingImages"] > 0
-    assert all("does not let its uploaded image be downloaded" in x["reason"] for x in missing)
+    assert all(x["kind"] == "notServed" and "does not let its uploaded image be downloaded" in x["reason"]
+               for x in missing)
     with zipfile.ZipFile(tmp_path / "ds.zip") as z:
         assert not [n for n in z.namelist() if n.startswith("images/") and not n.endswith("/")]

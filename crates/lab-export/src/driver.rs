@@ -3,7 +3,7 @@
 
 use crate::error::{ExportError, Result};
 use crate::format::{ExportFormat, ExportOptions, Target, b_channels, resolve_target};
-use crate::images::{ImageSource, NoImages};
+use crate::images::{ImageMiss, ImageSource, MissKind, NoImages};
 use crate::manifest::{
     Generator, HashingWriter, MANIFEST_VERSION, Manifest, ManifestCounts, ManifestFile,
     ManifestFormat, MissingImage, images_zip_path, manifest_path, sha256_hex,
@@ -241,7 +241,7 @@ where
 {
     let input_id = writer.target.input_id.clone();
     let (tx, mut rx) =
-        tokio::sync::mpsc::channel::<(Value, std::result::Result<Bytes, String>)>(IMAGES_AHEAD);
+        tokio::sync::mpsc::channel::<(Value, std::result::Result<Bytes, ImageMiss>)>(IMAGES_AHEAD);
     let written = Arc::new(AtomicU64::new(0));
     let token = cancel.clone();
     let counter = written.clone();
@@ -630,13 +630,15 @@ impl Writer {
         }
     }
 
-    fn miss(&mut self, id: &str, name: &str, reason: String) {
+    fn miss(&mut self, id: &str, name: &str, why: ImageMiss) {
         self.missing_count += 1;
         if self.missing.len() < MAX_MISSING_LISTED {
             self.missing.push(MissingImage {
                 task_id: id.to_string(),
                 task_name: name.to_string(),
-                reason,
+                kind: why.kind,
+                detail: why.detail,
+                reason: why.reason,
             });
         }
     }
@@ -645,7 +647,7 @@ impl Writer {
     fn write_task(
         &mut self,
         task: &Value,
-        image: Option<std::result::Result<Bytes, String>>,
+        image: Option<std::result::Result<Bytes, ImageMiss>>,
     ) -> Result<()> {
         self.open()?;
         let name = match task.get("name") {
@@ -660,7 +662,7 @@ impl Writer {
             .to_string();
         let mut warnings = Vec::new();
         let mut warn = |m: String| warnings.push(m);
-        let mut missing: Option<String> = None;
+        let mut missing: Option<ImageMiss> = None;
         match &mut self.out {
             Out::None => {}
             Out::Json { tmp, w } => {
@@ -700,11 +702,11 @@ impl Writer {
                             self.files += 2;
                         }
                         None => {
-                            missing = Some("what was downloaded is not an image".to_string());
+                            missing = Some(ImageMiss::new(MissKind::NotAnImage, ""));
                         }
                     },
                     Some(Err(why)) => missing = Some(why),
-                    None => missing = Some("no image source was given".to_string()),
+                    None => missing = Some(ImageMiss::new(MissKind::NoSource, "")),
                 }
             }
             Out::Dir { dir } => {
@@ -748,7 +750,7 @@ impl Writer {
                             size = size.or_else(|| images::pixel_size(&bytes));
                             bytes_ok = Some(bytes);
                         }
-                        None => missing = Some("what was downloaded is not an image".into()),
+                        None => missing = Some(ImageMiss::new(MissKind::NotAnImage, "")),
                     },
                     Some(Err(why)) => missing = Some(why),
                     None => {}
@@ -1441,11 +1443,14 @@ mod tests {
         fn fetch<'a>(
             &'a self,
             task: &'a Value,
-        ) -> futures::future::BoxFuture<'a, std::result::Result<Bytes, String>> {
+        ) -> futures::future::BoxFuture<'a, std::result::Result<Bytes, ImageMiss>> {
             Box::pin(async move {
                 let id = task["_id"].as_str().unwrap_or_default();
                 if self.missing.iter().any(|m| m == id) {
-                    Err(format!("{id} is gone"))
+                    Err(ImageMiss::new(
+                        MissKind::DownloadFailed,
+                        format!("{id} is gone"),
+                    ))
                 } else {
                     Ok(self.png.clone())
                 }
@@ -1498,7 +1503,12 @@ mod tests {
         assert_eq!(r.tasks, 4);
         assert_eq!(r.missing_image_count, 2);
         assert_eq!(r.missing_images[0].task_id, "t1");
-        assert_eq!(r.missing_images[0].reason, "t1 is gone");
+        assert_eq!(r.missing_images[0].kind, MissKind::DownloadFailed);
+        assert_eq!(r.missing_images[0].detail, "t1 is gone");
+        assert_eq!(
+            r.missing_images[0].reason,
+            "its image could not be downloaded (t1 is gone)"
+        );
         assert!(
             r.warnings
                 .iter()

@@ -7,14 +7,77 @@
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Why a task's image is not in an export.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub enum MissKind {
+    /// The task has no resource.
+    NoImage,
+    /// An uploaded file the lab does not serve, with no local copy.
+    NotServed,
+    /// A URL that could not be downloaded.
+    DownloadFailed,
+    /// A `resource://` link (inside the lab), with no local copy.
+    LinkOnly,
+    /// The local copy could not be read.
+    LocalUnreadable,
+    /// What came back is not an image.
+    NotAnImage,
+    /// The export was given no image source (library use without a lab).
+    NoSource,
+}
+
+/// Why an image could not be had: its kind, the detail (a URL, a path, the server's or the
+/// system's words) and the whole sentence in English (`lab`, the manifest).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ImageMiss {
+    pub kind: MissKind,
+    pub detail: String,
+    pub reason: String,
+}
+
+impl ImageMiss {
+    pub fn new(kind: MissKind, detail: impl Into<String>) -> Self {
+        let detail = detail.into();
+        let reason = match kind {
+            MissKind::NoImage => "the task has no image".to_string(),
+            MissKind::NotServed => format!(
+                "the lab does not let its uploaded image be downloaded ({detail}) and this computer has no copy of it"
+            ),
+            MissKind::DownloadFailed => format!("its image could not be downloaded ({detail})"),
+            MissKind::LinkOnly => format!(
+                "its image {detail} is a link inside the lab that cannot be downloaded, and this computer has no copy of it"
+            ),
+            MissKind::LocalUnreadable => {
+                format!("the file it was created from cannot be read ({detail})")
+            }
+            MissKind::NotAnImage => "what was downloaded is not an image".to_string(),
+            MissKind::NoSource => "no image source was given".to_string(),
+        };
+        Self {
+            kind,
+            detail,
+            reason,
+        }
+    }
+}
+
+impl std::fmt::Display for ImageMiss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.reason)
+    }
+}
+
 /// Where an export gets each task's image bytes.
 pub trait ImageSource: Send + Sync {
-    /// The bytes of the task's image, or why there are none (a sentence for the user).
-    fn fetch<'a>(&'a self, task: &'a Value) -> BoxFuture<'a, Result<Bytes, String>>;
+    /// The bytes of the task's image, or why there are none.
+    fn fetch<'a>(&'a self, task: &'a Value) -> BoxFuture<'a, Result<Bytes, ImageMiss>>;
 }
 
 /// Finds the local file a task was created from, by task id (the create job journal).
@@ -44,48 +107,50 @@ pub fn first_resource(task: &Value) -> Option<&Value> {
 }
 
 impl LabImages {
-    async fn local_copy(&self, task: &Value) -> Option<Result<Bytes, String>> {
+    async fn local_copy(&self, task: &Value) -> Option<Result<Bytes, ImageMiss>> {
         let id = task.get("_id").and_then(Value::as_str)?;
         let path = (self.local.as_ref()?.0)(id)?;
         Some(match tokio::fs::read(&path).await {
             Ok(b) => Ok(Bytes::from(b)),
-            Err(e) => Err(format!(
-                "the file it was created from, {}, cannot be read ({e})",
-                path.display()
+            Err(e) => Err(ImageMiss::new(
+                MissKind::LocalUnreadable,
+                format!("{}: {e}", path.display()),
             )),
         })
     }
 }
 
 impl ImageSource for LabImages {
-    fn fetch<'a>(&'a self, task: &'a Value) -> BoxFuture<'a, Result<Bytes, String>> {
+    fn fetch<'a>(&'a self, task: &'a Value) -> BoxFuture<'a, Result<Bytes, ImageMiss>> {
         Box::pin(async move {
             let Some(resource) = first_resource(task) else {
-                return Err("the task has no image".to_string());
+                return Err(ImageMiss::new(MissKind::NoImage, ""));
             };
             let remote = match resource {
-                Value::String(s) if s.starts_with("http://") || s.starts_with("https://") => {
-                    Some(self.client.fetch_resource(resource).await.map_err(|e| {
-                        format!("its image {s} could not be downloaded ({e})")
-                    }))
-                }
-                Value::Object(_) => Some(self.client.fetch_resource(resource).await.map_err(|e| {
-                    format!(
-                        "the lab does not let its uploaded image be downloaded ({e}) and this computer has no copy of it"
-                    )
-                })),
+                Value::String(s) if s.starts_with("http://") || s.starts_with("https://") => Some(
+                    self.client
+                        .fetch_resource(resource)
+                        .await
+                        .map_err(|e| ImageMiss::new(MissKind::DownloadFailed, format!("{s}: {e}"))),
+                ),
+                Value::Object(_) => Some(
+                    self.client
+                        .fetch_resource(resource)
+                        .await
+                        .map_err(|e| ImageMiss::new(MissKind::NotServed, e.to_string())),
+                ),
                 _ => None,
             };
             match remote {
                 Some(Ok(b)) => Ok(b),
                 Some(Err(why)) => self.local_copy(task).await.unwrap_or(Err(why)),
                 None => self.local_copy(task).await.unwrap_or_else(|| {
-                    Err(format!(
-                        "its image {} is a link inside the lab that cannot be downloaded, and this computer has no copy of it",
+                    Err(ImageMiss::new(
+                        MissKind::LinkOnly,
                         match resource {
                             Value::String(s) => s.clone(),
                             other => other.to_string(),
-                        }
+                        },
                     ))
                 }),
             }
@@ -97,8 +162,8 @@ impl ImageSource for LabImages {
 pub struct NoImages;
 
 impl ImageSource for NoImages {
-    fn fetch<'a>(&'a self, _task: &'a Value) -> BoxFuture<'a, Result<Bytes, String>> {
-        Box::pin(async { Err("no image source was given".to_string()) })
+    fn fetch<'a>(&'a self, _task: &'a Value) -> BoxFuture<'a, Result<Bytes, ImageMiss>> {
+        Box::pin(async { Err(ImageMiss::new(MissKind::NoSource, "")) })
     }
 }
 
@@ -218,11 +283,22 @@ mod tests {
         assert_eq!(src.fetch(&t).await.unwrap(), Bytes::from_static(b"bytes"));
         let t = json!({"_id": "t2", "resources": ["resource://bucket/a.png"]});
         let e = src.fetch(&t).await.unwrap_err();
+        assert_eq!(e.kind, MissKind::LinkOnly);
+        assert_eq!(e.detail, "resource://bucket/a.png");
         assert!(
-            e.contains("resource://bucket/a.png") && e.contains("no copy"),
+            e.reason.contains("resource://bucket/a.png") && e.reason.contains("no copy"),
             "{e}"
         );
         let t = json!({"_id": "t2", "resources": []});
-        assert_eq!(src.fetch(&t).await.unwrap_err(), "the task has no image");
+        assert_eq!(
+            src.fetch(&t).await.unwrap_err().reason,
+            "the task has no image"
+        );
+        // The local file gone: said so, with its path.
+        std::fs::remove_file(&file).unwrap();
+        let t = json!({"_id": "t1", "resources": ["resource://bucket/a.png"]});
+        let e = src.fetch(&t).await.unwrap_err();
+        assert_eq!(e.kind, MissKind::LocalUnreadable, "{e}");
+        assert!(e.detail.contains("a.png"), "{e}");
     }
 }

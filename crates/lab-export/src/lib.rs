@@ -30,5 +30,5 @@ pub use driver::{
 };
 pub use error::{ErrorInfo, ErrorKind, ExportError, Result};
 pub use format::{ExportFormat, ExportOptions, Target, resolve_target, supported_formats};
-pub use images::{ImageSource, LabImages, LocalFiles};
+pub use images::{ImageMiss, ImageSource, LabImages, LocalFiles, MissKind};
 pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};

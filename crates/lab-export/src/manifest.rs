@@ -68,6 +68,12 @@ pub struct ManifestFile {
 pub struct MissingImage {
     pub task_id: String,
     pub task_name: String,
+    /// What kind of failure (a stable code for translations).
+    pub kind: crate::images::MissKind,
+    /// Its detail (a URL, a path, the server's words).
+    #[serde(default)]
+    pub detail: String,
+    /// The whole sentence, in English.
     pub reason: String,
 }
 

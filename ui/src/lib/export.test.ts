@@ -13,6 +13,7 @@ import {
   describeSplits,
   formatLabel,
   formatPurpose,
+  missingReason,
   parseSeed,
   recipeProblem,
   splitFields,
@@ -305,5 +306,19 @@ describe("export recipe", () => {
     // the same fields do not matter for another format
     expect(recipeProblem({ ...wrongSplit, format: "coco" })).toBeNull();
     expect(buildRecipe({ ...wrongSeed, format: "lab" })?.seed).toBe(0);
+  });
+});
+
+describe("missing image reasons", () => {
+  it("are written from the kind and its detail, in the user's language", () => {
+    setLocale("en");
+    expect(missingReason({ kind: "downloadFailed", detail: "https://x/a.png: 404" })).toBe(
+      "its image could not be downloaded (https://x/a.png: 404)",
+    );
+    setLocale("fr");
+    expect(missingReason({ kind: "linkOnly", detail: "resource://b/a.png" })).toBe(
+      "son image resource://b/a.png est un lien interne au lab qui ne peut pas être téléchargé, et cet ordinateur n’en a pas de copie",
+    );
+    setLocale("en");
   });
 });

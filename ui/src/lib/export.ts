@@ -4,6 +4,7 @@ import type { ExportRecipe } from "../bindings/ExportRecipe";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { FormatChoice } from "../bindings/FormatChoice";
 import type { Label } from "../bindings/Label";
+import type { MissingImageRow } from "../bindings/MissingImageRow";
 import type { SemanticColor } from "../bindings/SemanticColor";
 import type { TaskFilter } from "../bindings/TaskFilter";
 import { formatNumber, t, type MessageKey } from "../i18n";
@@ -13,6 +14,11 @@ const KNOWN_EXTENSIONS = [".json", ".zip"];
 
 export function formatLabel(f: ExportFormatId): string {
   return t(`export.format.${f}` as MessageKey);
+}
+
+/** Why a task's image is not in the export, in the user's language. */
+export function missingReason(m: Pick<MissingImageRow, "kind" | "detail">): string {
+  return t(`export.missing.${m.kind}` as MessageKey, { detail: m.detail });
 }
 
 /** One line saying what the format is for. */

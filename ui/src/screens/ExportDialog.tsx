@@ -27,6 +27,7 @@ import {
   describeScope,
   describeSplits,
   formatLabel,
+  missingReason,
   formatPurpose,
   hexToRgb,
   initialFormat,
@@ -582,7 +583,7 @@ function ExportForm({
                 </p>
                 <ul className="small export-missing" tabIndex={0} aria-label={t("export.missingList")}>
                   {outcome.missingImages.map((m) => (
-                    <li key={m.taskId}>{t("export.missingRow", { name: m.taskName, reason: m.reason })}</li>
+                    <li key={m.taskId}>{t("export.missingRow", { name: m.taskName, reason: missingReason(m) })}</li>
                   ))}
                 </ul>
                 {outcome.missingImageCount > outcome.missingImages.length && (
