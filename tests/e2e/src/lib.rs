@@ -270,18 +270,47 @@ impl App {
         Ok(())
     }
 
+    /// Clicks the element `css` once it is enabled. React may replace the node between
+    /// finding it and clicking it (a re-render after data arrives): WebKit then answers
+    /// "Node … was not found", and the element is found again (3 tries).
     pub async fn click(&self, css: &str) -> Result<()> {
-        let e = self.el(css).await?;
-        self.wait_enabled(&e).await?;
-        e.click().await.with_context(|| format!("clicking {css}"))?;
-        Ok(())
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let attempt = async {
+                let e = self.el(css).await?;
+                self.wait_enabled(&e).await?;
+                e.click().await.with_context(|| format!("clicking {css}"))?;
+                Ok::<(), anyhow::Error>(())
+            }
+            .await;
+            match attempt {
+                Err(e) if tries < 3 && is_stale(&e) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => return other.with_context(|| format!("clicking {css}")),
+            }
+        }
     }
 
     /// Sets an input/textarea/select value the way React notices (native setter + events).
     pub async fn set_value(&self, css: &str, value: &str) -> Result<()> {
-        // An input enabled by the previous step may still be disabled until React re-renders.
-        let e = self.el(css).await?;
-        self.wait_enabled(&e).await?;
+        // An input enabled by the previous step may still be disabled until React re-renders
+        // (which may also replace the node: found again then).
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let e = self.el(css).await?;
+            match self.wait_enabled(&e).await {
+                Err(err) if tries < 3 && is_stale(&err) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                other => {
+                    other.with_context(|| format!("waiting for {css} to be enabled"))?;
+                    break;
+                }
+            }
+        }
         self.client
             .execute(
                 r#"const [sel, v] = arguments;
@@ -549,9 +578,26 @@ pub fn parse_loaded(text: &str) -> Option<(u64, u64)> {
     Some((loaded, total))
 }
 
+/// A WebDriver error saying the element was replaced in the page since it was found.
+fn is_stale(e: &anyhow::Error) -> bool {
+    let text = format!("{e:#}");
+    text.contains("was not found") || text.to_ascii_lowercase().contains("stale element")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn replaced_nodes_are_told_from_other_failures() {
+        assert!(is_stale(&anyhow::anyhow!(
+            "webdriver returned error: Node with identifier 'node-B05' was not found"
+        )));
+        assert!(is_stale(
+            &anyhow::anyhow!("stale element reference").context("clicking #x")
+        ));
+        assert!(!is_stale(&anyhow::anyhow!("element stayed disabled")));
+    }
 
     #[test]
     fn parses_the_load_status() {
