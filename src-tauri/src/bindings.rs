@@ -46,7 +46,7 @@ fn export_into(dir: &Path) {
         crate::export::ExportProgress,
         crate::export::ExportOutcome,
         crate::export::MissingImageRow,
-        crate::export::MissingKind,
+        lab_export::MissKind,
         crate::export::HistoryEntry,
         crate::settings::Settings,
         crate::about::AboutInfo,

@@ -228,37 +228,9 @@ pub struct MissingImageRow {
     pub task_id: String,
     pub task_name: String,
     /// Why, as a code the window translates (`export.missing.{kind}`).
-    pub kind: MissingKind,
+    pub kind: lab_export::MissKind,
     /// The URL, path or server words the sentence quotes.
     pub detail: String,
-}
-
-/// Why an image is not in the export (lab-export's `MissKind`, for the window).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum MissingKind {
-    NoImage,
-    NotServed,
-    DownloadFailed,
-    LinkOnly,
-    LocalUnreadable,
-    NotAnImage,
-    NoSource,
-}
-
-impl From<lab_export::MissKind> for MissingKind {
-    fn from(k: lab_export::MissKind) -> Self {
-        use lab_export::MissKind as K;
-        match k {
-            K::NoImage => MissingKind::NoImage,
-            K::NotServed => MissingKind::NotServed,
-            K::DownloadFailed => MissingKind::DownloadFailed,
-            K::LinkOnly => MissingKind::LinkOnly,
-            K::LocalUnreadable => MissingKind::LocalUnreadable,
-            K::NotAnImage => MissingKind::NotAnImage,
-            K::NoSource => MissingKind::NoSource,
-        }
-    }
 }
 
 /// Missing images listed in the window (the manifest lists them all).
@@ -713,7 +685,7 @@ pub async fn run(
             .map(|m| MissingImageRow {
                 task_id: m.task_id,
                 task_name: m.task_name,
-                kind: m.kind.into(),
+                kind: m.kind,
                 detail: m.detail,
             })
             .collect(),

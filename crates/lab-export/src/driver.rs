@@ -1243,16 +1243,23 @@ mod tests {
         assert!(entries(dir.path()).is_empty());
     }
 
+    /// Two pages of tasks, then `cancel` is cancelled while the next page is awaited.
+    fn cancelled_after_two_pages(
+        cancel: &CancellationToken,
+    ) -> impl Stream<Item = Result<Page>> + use<> {
+        let c2 = cancel.clone();
+        let first = pages((0..10).map(|i| task(i, "n")).collect(), 5);
+        futures::stream::iter(first).chain(futures::stream::once(async move {
+            c2.cancel();
+            futures::future::pending::<Result<Page>>().await
+        }))
+    }
+
     #[tokio::test]
     async fn cancel_mid_export_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = CancellationToken::new();
-        let c2 = cancel.clone();
-        let first = pages((0..10).map(|i| task(i, "n")).collect(), 5);
-        let stream = futures::stream::iter(first).chain(futures::stream::once(async move {
-            c2.cancel();
-            futures::future::pending::<Result<Page>>().await
-        }));
+        let stream = cancelled_after_two_pages(&cancel);
         let r = export_pages(
             &rect_config(),
             &spec(dir.path(), ExportFormat::Yolo, Some("a.zip")),
@@ -1638,12 +1645,7 @@ mod tests {
     async fn image_exports_cancel_and_refuse_like_the_others() {
         let dir = tempfile::tempdir().unwrap();
         let cancel = CancellationToken::new();
-        let c2 = cancel.clone();
-        let first = pages((0..10).map(|i| task(i, "n")).collect(), 5);
-        let stream = futures::stream::iter(first).chain(futures::stream::once(async move {
-            c2.cancel();
-            futures::future::pending::<Result<Page>>().await
-        }));
+        let stream = cancelled_after_two_pages(&cancel);
         let r = export_pages_with(
             &rect_config(),
             &spec(dir.path(), ExportFormat::YoloDataset, Some("a.zip")),

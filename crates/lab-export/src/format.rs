@@ -528,31 +528,7 @@ pub fn supported_formats(
 
 /// Label ids of the main lists, in order (YOLO class indexes).
 pub fn main_list_label_ids(config: &Value) -> Vec<String> {
-    let mut out = Vec::new();
-    let lists = config
-        .pointer("/metadata/labelOptions/mainLists")
-        .and_then(Value::as_array);
-    let available = config.pointer("/metadata/labelOptions/availableLabels");
-    for list in lists.into_iter().flatten() {
-        for key in list
-            .get("keys")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            let labels = available.and_then(|a| a.get(key)).and_then(Value::as_array);
-            for label in labels.into_iter().flatten() {
-                if let Some(id) = label.get("id") {
-                    out.push(match id {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    });
-                }
-            }
-        }
-    }
-    out
+    main_list_labels(config).into_iter().map(|l| l.id).collect()
 }
 
 /// The labels of the main lists in order, with their names (the id when a label has no name)

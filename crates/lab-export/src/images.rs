@@ -15,6 +15,7 @@ use std::sync::Arc;
 /// Why a task's image is not in an export.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "MissingKind"))]
 pub enum MissKind {
     /// The task has no resource.
     NoImage,
@@ -167,16 +168,14 @@ impl ImageSource for NoImages {
     }
 }
 
-/// Image file extensions a task name may end with (dropped from the stem of the image file).
-pub const IMAGE_EXTENSIONS: [&str; 9] = [
-    ".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".jfif",
-];
-
-/// The extension of a name when it is an image one (lower case, with the dot).
+/// The extension of a name when it is an image one (lower case, with the dot), from the
+/// extensions tasks are created from (`lab_client::ops::IMAGE_EXTENSIONS`).
 pub fn image_extension(name: &str) -> Option<String> {
     let i = name.rfind('.')?;
     let ext = name[i..].to_ascii_lowercase();
-    IMAGE_EXTENSIONS.contains(&ext.as_str()).then_some(ext)
+    lab_client::ops::IMAGE_EXTENSIONS
+        .contains(&&ext[1..])
+        .then_some(ext)
 }
 
 /// The task name without an image extension (`cat.jpg` → `cat`; `v1.2` stays).

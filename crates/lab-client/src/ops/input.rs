@@ -32,7 +32,8 @@ pub struct TaskInput {
     pub project_configuration_overwrite: Option<Value>,
 }
 
-const IMAGE_EXTENSIONS: [&str; 9] = [
+/// Extensions (lower case, no dot) of the image files a task can be created from.
+pub const IMAGE_EXTENSIONS: [&str; 9] = [
     "jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "avif",
 ];
 

@@ -7,7 +7,9 @@ mod input;
 
 pub use bulk::{PropertiesUpdate, redo, review, update_properties};
 pub use create::{create_tasks, existing_names};
-pub use input::{TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks};
+pub use input::{
+    IMAGE_EXTENSIONS, TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks,
+};
 
 use serde::{Deserialize, Serialize};
 
