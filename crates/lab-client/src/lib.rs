@@ -12,7 +12,8 @@ pub use client::{ClientOptions, Credentials, DEFAULT_ENDPOINT, LabClient};
 pub use error::{Error, ErrorInfo, ErrorKind, Result};
 pub use ops::{
     BulkReport, Compatibility, CreateOptions, CreateReport, DuplicatePolicy, OutcomeStatus,
-    Progress, ProgressSender, PropertiesUpdate, TaskInput, TaskOutcome,
+    PROPERTIES_MAX_IDS, Progress, ProgressSender, PropertiesRestore, PropertiesUpdate, TaskInput,
+    TaskOutcome,
 };
 pub use tokio_util::sync::CancellationToken;
 pub use types::{

@@ -168,6 +168,54 @@ pub async fn update_properties(
     Ok(finish(outcomes))
 }
 
+/// Most task ids one properties call takes.
+pub const PROPERTIES_MAX_IDS: usize = PROPERTIES_CHUNK;
+
+/// Values to put back on tasks (an undo): unlike [`PropertiesUpdate`] it can remove, with
+/// `score: Some(Value::Null)` and a `null` value in `custom` for a key to drop.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PropertiesRestore {
+    /// The score to restore (`null`: no score).
+    pub score: Option<Value>,
+    /// Custom keys to restore (`null`: the key did not exist).
+    pub custom: Option<Map<String, Value>>,
+}
+
+/// One properties call for at most [`PROPERTIES_MAX_IDS`] tasks that all get the same values.
+pub async fn restore_properties(
+    client: &LabClient,
+    project_id: &str,
+    ids: &[String],
+    restore: &PropertiesRestore,
+) -> Result<()> {
+    if ids.is_empty() || ids.len() > PROPERTIES_CHUNK {
+        return Err(Error::Validation(format!(
+            "A properties call takes 1 to {PROPERTIES_CHUNK} task ids, not {}",
+            ids.len()
+        )));
+    }
+    if restore.score.is_none() && restore.custom.is_none() {
+        return Err(Error::Validation(
+            "Nothing to restore: no score and no custom property".into(),
+        ));
+    }
+    let mut m = Map::new();
+    m.insert("taskIds".into(), json!(ids));
+    if let Some(s) = &restore.score {
+        m.insert("score".into(), s.clone());
+    }
+    if let Some(c) = &restore.custom {
+        m.insert("custom".into(), Value::Object(c.clone()));
+    }
+    let call = Call::new(
+        Method::PATCH,
+        format!("api/task-manager/projects/{project_id}/tasks/properties"),
+        Repeat::Safe,
+    )
+    .json(Value::Object(m));
+    client.send_json::<Value>(&call).await.map(|_| ())
+}
+
 async fn per_task(
     client: &LabClient,
     ids: Vec<String>,

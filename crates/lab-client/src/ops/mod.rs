@@ -5,7 +5,10 @@ mod bulk;
 mod create;
 mod input;
 
-pub use bulk::{PropertiesUpdate, redo, review, update_properties};
+pub use bulk::{
+    PROPERTIES_MAX_IDS, PropertiesRestore, PropertiesUpdate, redo, restore_properties, review,
+    update_properties,
+};
 pub use create::{create_tasks, existing_names};
 pub use input::{
     IMAGE_EXTENSIONS, TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks,
