@@ -443,6 +443,8 @@ def run_lab(sandbox: Sandbox, *args: str, access_id: str = ACCESS_ID, secret_key
         "ISAHIT_LAB_API_ENDPOINT": sandbox.url,
         "NO_COLOR": "1",
     })
+    # a throwaway activity log per sandbox, never the user's
+    env.setdefault("LABDESK_ACTIVITY_DB", str(sandbox.data_dir.parent / (sandbox.data_dir.name + ".activity.sqlite3")))
     return subprocess.run([str(LAB_BIN), *args], env=env, capture_output=True, text=True,
                           timeout=timeout, cwd=cwd)
 

@@ -154,8 +154,19 @@ impl ExportArgs {
 
 /// Runs the export with a progress bar (unless `quiet`); Ctrl-C cancels and leaves nothing.
 /// Prints the path written on stdout; renamings and warnings on stderr.
-pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::Result<()> {
+pub async fn run(
+    client: &LabClient,
+    args: ExportArgs,
+    quiet: bool,
+    store: &lab_activity::ActivityStore,
+    actor: &lab_activity::Actor,
+) -> anyhow::Result<()> {
     let req = args.to_request()?;
+    let (project_id, filter, format) = (
+        req.project_id.clone(),
+        req.filter.clone(),
+        req.format.to_string(),
+    );
     let cancel = CancellationToken::new();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
     let bar = if quiet {
@@ -189,6 +200,39 @@ pub async fn run(client: &LabClient, args: ExportArgs, quiet: bool) -> anyhow::R
     ctrl_c.abort();
     let _ = ui.await;
     bar.finish_and_clear();
+    let entry = match &result {
+        Ok(r) => lab_activity::record_export(
+            store,
+            actor,
+            &project_id,
+            None,
+            &filter,
+            &format,
+            &r.path.display().to_string(),
+            r.tasks,
+            r.tasks.saturating_sub(r.missing_image_count),
+            r.missing_image_count,
+            lab_activity::EntryState::Done,
+            None,
+        )?,
+        Err(e) => lab_activity::record_export(
+            store,
+            actor,
+            &project_id,
+            None,
+            &filter,
+            &format,
+            "",
+            0,
+            0,
+            0,
+            lab_activity::EntryState::Failed,
+            Some(&e.to_string()),
+        )?,
+    };
+    if !quiet {
+        eprintln!("Recorded as activity #{entry} (lab history {entry})");
+    }
     let report = result.context("export failed")?;
     for (from, to) in &report.renamed {
         eprintln!("renamed: task {from:?} written as {to:?}");

@@ -1,5 +1,6 @@
 //! `lab`: the isahit lab task actions from the command line, with the SDK's vocabulary.
 
+mod activity_cmd;
 mod export_cmd;
 
 use std::io::Write;
@@ -41,6 +42,8 @@ struct Cli {
     /// No progress bar, no summary.
     #[arg(long, short, global = true)]
     quiet: bool,
+    #[command(flatten)]
+    activity: activity_cmd::ActivityOpts,
     #[command(subcommand)]
     command: Command,
 }
@@ -65,6 +68,10 @@ enum Command {
     Review(ReviewArgs),
     /// Export tasks to lab JSON, Kili JSON, a YOLO zip or segmentation masks.
     Export(Box<export_cmd::ExportArgs>),
+    /// The activity log: every change made from `lab` and the window, with each task's result.
+    History(activity_cmd::HistoryArgs),
+    /// Undo an entry of the activity log (property changes; creates into a new batch).
+    Undo(activity_cmd::UndoArgs),
 }
 
 #[derive(Args, Debug)]
@@ -474,7 +481,8 @@ async fn cmd_tasks(client: &LabClient, a: TasksArgs, quiet: bool) -> Result<()> 
     Ok(())
 }
 
-async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -> Result<()> {
+async fn cmd_create_tasks(ctx: &Ctx<'_>, a: CreateTasksArgs) -> Result<()> {
+    let (client, quiet) = (ctx.client, ctx.quiet);
     let tasks = match &a.tasks {
         Some(file) => {
             let text = std::fs::read_to_string(file)
@@ -498,11 +506,31 @@ async fn cmd_create_tasks(client: &LabClient, a: CreateTasksArgs, quiet: bool) -
         },
         concurrency: usize::from(a.concurrency),
     };
+    // The batch's name is not looked up: `lab` makes the SDK's requests and no other change-side
+    // call (the log shows the batch id).
+    let record = lab_activity::CreateRecord::begin(
+        &ctx.store,
+        &ctx.actor,
+        &a.project,
+        None,
+        &a.batch,
+        "",
+        false,
+        None,
+        tasks.len() as u64,
+    )?;
     let (tx, drain) = progress_bar(quiet, "Creating tasks");
     let cancel = cancel_on_ctrl_c();
     let result =
         ops::create_tasks(client, &a.project, &a.batch, tasks, opts, Some(tx), cancel).await;
     let _ = drain.await;
+    let entry = match &result {
+        Ok(report) => record.finish(report)?,
+        Err(e) => record.fail(&[], &e.to_string())?,
+    };
+    if !quiet {
+        eprintln!("Recorded as activity #{entry} (lab history {entry})");
+    }
     let report = result.map_err(|e| {
         let msg = e.to_string();
         if msg.contains("already exist in the batch") {
@@ -569,11 +597,7 @@ fn finish_bulk(report: &BulkReport, verb: &str, quiet: bool) -> Result<()> {
     Ok(())
 }
 
-async fn cmd_update_properties(
-    client: &LabClient,
-    a: UpdatePropertiesArgs,
-    quiet: bool,
-) -> Result<()> {
+async fn cmd_update_properties(ctx: &Ctx<'_>, a: UpdatePropertiesArgs) -> Result<()> {
     let mut props = serde_json::Map::new();
     if let Some(s) = &a.score {
         let n: serde_json::Number = s
@@ -592,62 +616,142 @@ async fn cmd_update_properties(
         bail!("Nothing to update: give --score and/or --custom");
     }
     let update = PropertiesUpdate::from_json(&serde_json::Value::Object(props))?;
-    let (tx, drain) = progress_bar(quiet, "Updating properties");
-    let r = ops::update_properties(
-        client,
-        &a.ids.project,
-        a.ids.task_ids,
-        update,
-        Some(tx),
-        cancel_on_ctrl_c(),
+    recorded_bulk(
+        ctx,
+        a.ids,
+        lab_activity::BulkChange::Properties(update),
+        "Updating properties",
+        "Updated",
     )
-    .await;
-    let _ = drain.await;
-    finish_bulk(&r?, "Updated", quiet)
+    .await
 }
 
-async fn cmd_redo(client: &LabClient, a: RedoArgs, quiet: bool) -> Result<()> {
-    let (tx, drain) = progress_bar(quiet, "Sending tasks to redo");
-    let r = ops::redo(
-        client,
-        &a.ids.project,
-        a.ids.task_ids,
-        a.reset,
-        Some(tx),
-        cancel_on_ctrl_c(),
-    )
-    .await;
-    let _ = drain.await;
-    finish_bulk(&r?, "Sent to redo", quiet)
+/// What a recorded change needs: the lab, the log, who.
+struct Ctx<'a> {
+    client: &'a LabClient,
+    store: lab_activity::ActivityStore,
+    actor: lab_activity::Actor,
+    quiet: bool,
 }
 
-async fn cmd_review(client: &LabClient, a: ReviewArgs, quiet: bool) -> Result<()> {
-    let (tx, drain) = progress_bar(quiet, "Sending tasks to review");
-    let r = ops::review(
-        client,
-        &a.ids.project,
-        a.ids.task_ids,
+async fn recorded_bulk(
+    ctx: &Ctx<'_>,
+    ids: IdsArgs,
+    change: lab_activity::BulkChange,
+    doing: &str,
+    verb: &str,
+) -> Result<()> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<lab_activity::ActivityProgress>();
+    let pb = bar(ctx.quiet, doing);
+    let doing = doing.to_string();
+    let drain = tokio::spawn(async move {
+        while let Some(p) = rx.recv().await {
+            pb.set_message(match p.phase {
+                lab_activity::Phase::Reading => "Reading the values before".to_string(),
+                lab_activity::Phase::Changing => doing.clone(),
+            });
+            pb.set_length(p.total);
+            pb.set_position(p.done + p.failed);
+        }
+        pb.finish_and_clear();
+    });
+    let count = ids.task_ids.len() as u64;
+    let r = lab_activity::run_bulk(
+        lab_activity::BulkRun {
+            client: ctx.client,
+            store: &ctx.store,
+            actor: &ctx.actor,
+            project_id: &ids.project,
+            project_name: None,
+            target: lab_activity::Target::Selection { count },
+        },
+        ids.task_ids,
+        change,
         Some(tx),
         cancel_on_ctrl_c(),
     )
     .await;
     let _ = drain.await;
-    finish_bulk(&r?, "Sent to review", quiet)
+    let rec = r?;
+    if !ctx.quiet {
+        eprintln!(
+            "Recorded as activity #{} (lab history {})",
+            rec.entry_id, rec.entry_id
+        );
+    }
+    finish_bulk(&rec.report, verb, ctx.quiet)
+}
+
+async fn cmd_redo(ctx: &Ctx<'_>, a: RedoArgs) -> Result<()> {
+    recorded_bulk(
+        ctx,
+        a.ids,
+        lab_activity::BulkChange::Redo { reset: a.reset },
+        "Sending tasks to redo",
+        "Sent to redo",
+    )
+    .await
+}
+
+async fn cmd_review(ctx: &Ctx<'_>, a: ReviewArgs) -> Result<()> {
+    recorded_bulk(
+        ctx,
+        a.ids,
+        lab_activity::BulkChange::Review,
+        "Sending tasks to review",
+        "Sent to review",
+    )
+    .await
 }
 
 async fn run(cli: Cli) -> Result<()> {
+    if let Command::History(a) = cli.command {
+        let access_id = cli.access_id.as_deref().filter(|s| !s.trim().is_empty());
+        return activity_cmd::history(a, &cli.activity, access_id);
+    }
     let client = client_from(&cli)?;
     let quiet = cli.quiet;
+    let recorded = matches!(
+        cli.command,
+        Command::CreateTasks(_)
+            | Command::UpdateProperties(_)
+            | Command::Redo(_)
+            | Command::Review(_)
+            | Command::Export(_)
+            | Command::Undo(_)
+    );
+    let ctx = if recorded {
+        Some(Ctx {
+            client: &client,
+            store: cli.activity.open()?,
+            actor: activity_cmd::actor(
+                cli.access_id.as_deref().unwrap_or_default().trim(),
+                &cli.endpoint,
+            ),
+            quiet,
+        })
+    } else {
+        None
+    };
+    let ctx = || ctx.as_ref().expect("a recorded command has its log");
     match cli.command {
         Command::Projects(a) => cmd_projects(&client, a).await,
         Command::Batches(a) => cmd_batches(&client, a).await,
         Command::CreateBatch(a) => cmd_create_batch(&client, a, quiet).await,
         Command::Tasks(a) => cmd_tasks(&client, *a, quiet).await,
-        Command::CreateTasks(a) => cmd_create_tasks(&client, a, quiet).await,
-        Command::UpdateProperties(a) => cmd_update_properties(&client, a, quiet).await,
-        Command::Redo(a) => cmd_redo(&client, a, quiet).await,
-        Command::Review(a) => cmd_review(&client, a, quiet).await,
-        Command::Export(a) => export_cmd::run(&client, *a, quiet).await,
+        Command::CreateTasks(a) => cmd_create_tasks(ctx(), a).await,
+        Command::UpdateProperties(a) => cmd_update_properties(ctx(), a).await,
+        Command::Redo(a) => cmd_redo(ctx(), a).await,
+        Command::Review(a) => cmd_review(ctx(), a).await,
+        Command::Export(a) => {
+            let c = ctx();
+            export_cmd::run(&client, *a, quiet, &c.store, &c.actor).await
+        }
+        Command::Undo(a) => {
+            let c = ctx();
+            activity_cmd::undo(&client, a, &cli.activity, &c.actor, quiet).await
+        }
+        Command::History(_) => unreachable!("handled above"),
     }
 }
 

@@ -63,9 +63,18 @@ async fn lab(url: &str, args: &[&str]) -> Output {
         .env("ISAHIT_LAB_API_ACCESS_ID", "id")
         .env("ISAHIT_LAB_API_SECRET_KEY", "secret")
         .env("ISAHIT_LAB_API_ENDPOINT", url)
+        .env("LABDESK_ACTIVITY_DB", activity_db(url))
         .output()
         .await
         .unwrap()
+}
+
+/// The activity log of the `lab` runs against one sandbox (a throwaway file, per sandbox).
+fn activity_db(url: &str) -> std::path::PathBuf {
+    let port: String = url.chars().filter(char::is_ascii_digit).collect();
+    std::env::temp_dir()
+        .join(format!("lab-cli-tests-{}", std::process::id()))
+        .join(format!("activity-{port}.sqlite3"))
 }
 
 fn lines(o: &Output) -> Vec<Value> {
@@ -457,5 +466,135 @@ async fn create_300_under_faults_from_the_cli() {
     assert_eq!(
         names.iter().collect::<std::collections::HashSet<_>>().len(),
         300
+    );
+}
+
+#[tokio::test]
+async fn history_and_undo_over_the_activity_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = sandbox(dir.path()).await;
+    let url = s.base_url.as_str();
+    let o = lab(
+        url,
+        &[
+            "update-properties",
+            "--project",
+            P,
+            "--task-id",
+            "t1",
+            "--task-id",
+            "t2",
+            "--score",
+            "7",
+            "--custom",
+            "{\"team\": \"z\"}",
+        ],
+    )
+    .await;
+    ok(&o);
+    assert_eq!(lines(&o).len(), 2, "stdout stays one outcome per task");
+    assert!(
+        stderr(&o).contains("Recorded as activity #"),
+        "{}",
+        stderr(&o)
+    );
+    let o = lab(url, &["redo", "--project", P, "--task-id", "t2"]).await;
+    ok(&o);
+
+    // history: newest first, both entries, JSON lines with --json
+    let o = lab(url, &["history", "--json"]).await;
+    ok(&o);
+    let entries = lines(&o);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0]["kind"], "redo");
+    assert_eq!(entries[1]["kind"], "properties");
+    assert_eq!(entries[1]["succeeded"], 2);
+    assert_eq!(entries[1]["actor"]["profile"], "lab");
+    assert_eq!(entries[1]["actor"]["source"], "cli");
+    let props = entries[1]["id"].as_i64().unwrap().to_string();
+    let redo = entries[0]["id"].as_i64().unwrap().to_string();
+    let o = lab(url, &["history", "--kind", "properties"]).await;
+    ok(&o);
+    let table = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        table.contains(&format!("#{props}")) && !table.contains(&format!("#{redo} ")),
+        "{table}"
+    );
+    assert!(table.contains("undoable"), "{table}");
+    // another account's history is not shown unless asked
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_lab"))
+        .args(["history", "--json", "--access-id", "someone-else"])
+        .env("LABDESK_ACTIVITY_DB", activity_db(url))
+        .output()
+        .await
+        .unwrap();
+    ok(&o);
+    assert!(lines(&o).is_empty());
+
+    // one entry, with each task's values before and after; as CSV
+    let o = lab(url, &["history", &props]).await;
+    ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(text.contains("t1 one.png"), "{text}");
+    assert!(
+        text.contains(r#"{"score":1,"custom":{"team":null}} -> {"score":7,"custom":{"team":"z"}}"#),
+        "{text}"
+    );
+    let o = lab(url, &["history", &props, "--csv"]).await;
+    ok(&o);
+    let csv = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(csv.lines().next().unwrap().contains("task_id"));
+
+    // redo cannot be undone, and says why
+    let o = lab(url, &["undo", &redo, "--yes"]).await;
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot take back a redo"),
+        "{}",
+        stderr(&o)
+    );
+    // not a terminal and no --yes: asks for --yes, changes nothing
+    let o = lab(url, &["undo", &props]).await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("--yes"), "{}", stderr(&o));
+    let o = lab(url, &["undo", &props, "--dry-run"]).await;
+    ok(&o);
+    // t2 was sent to redo since: its updatedAt moved, it is a conflict
+    assert!(
+        stderr(&o).contains("Ready to restore: 1 task(s)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("Changed since"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("t2 two.png: now"), "{}", stderr(&o));
+    let o = lab(url, &["tasks", "--project", P, "--task-id", "t1"]).await;
+    assert_eq!(lines(&o)[0]["properties"]["score"], 7);
+
+    let o = lab(url, &["undo", &props, "--yes", "--include", "t1"]).await;
+    assert!(!o.status.success(), "t1 is not a conflict");
+    assert!(stderr(&o).contains("not a conflict"), "{}", stderr(&o));
+    let o = lab(url, &["undo", &props, "--yes", "--include", "t2"]).await;
+    ok(&o);
+    assert!(stderr(&o).contains("Restored 2 task(s)"), "{}", stderr(&o));
+    let o = lab(url, &["tasks", "--project", P]).await;
+    let tasks = lines(&o);
+    let t1 = tasks.iter().find(|t| t["_id"] == "t1").unwrap();
+    let t2 = tasks.iter().find(|t| t["_id"] == "t2").unwrap();
+    assert_eq!(t1["properties"]["score"], 1);
+    assert!(t1["properties"]["custom"].get("team").is_none(), "{t1}");
+    assert!(t2["properties"].get("score").is_none(), "{t2}");
+    // a second undo is refused; the undo is itself on record
+    let o = lab(url, &["undo", &props, "--yes"]).await;
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("undone already"), "{}", stderr(&o));
+    let o = lab(url, &["history", "--json", "--kind", "restore"]).await;
+    assert_eq!(lines(&o).len(), 1);
+    let o = lab(url, &["undo", "999", "--yes"]).await;
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("no activity entry #999"),
+        "{}",
+        stderr(&o)
     );
 }

@@ -816,7 +816,11 @@ async fn d_throughput_window_vs_cli() -> Result<()> {
         "--secret-key",
         SECRET,
     ])
-    .arg(&d);
+    .arg(&d)
+    .env(
+        "LABDESK_ACTIVITY_DB",
+        root.path().join("cli-activity.sqlite3"),
+    );
     // off the runtime: the sandbox answering the CLI runs on it
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await?

@@ -65,6 +65,10 @@ fn lab_export_with(
     std::fs::create_dir_all(dir)?;
     let options: Vec<&str> = options.iter().flat_map(|o| ["--option", o]).collect();
     let out = Command::new(lab_binary()?)
+        .env(
+            "LABDESK_ACTIVITY_DB",
+            std::env::temp_dir().join(format!("lab-e2e-{}-activity.sqlite3", std::process::id())),
+        )
         .args([
             "--endpoint",
             endpoint,

@@ -162,12 +162,21 @@ pub fn lab_bin() -> PathBuf {
     bin
 }
 
+/// A throwaway activity log per sandbox (never the user's).
+pub fn activity_db(url: &str) -> PathBuf {
+    let port: String = url.chars().filter(char::is_ascii_digit).collect();
+    std::env::temp_dir()
+        .join(format!("lab-reliability-{}", std::process::id()))
+        .join(format!("activity-{port}.sqlite3"))
+}
+
 pub fn lab_cmd(url: &str, args: &[&str]) -> std::process::Command {
     let mut c = std::process::Command::new(lab_bin());
     c.args(args)
         .env("ISAHIT_LAB_API_ACCESS_ID", ACCESS_ID)
         .env("ISAHIT_LAB_API_SECRET_KEY", SECRET)
         .env("ISAHIT_LAB_API_ENDPOINT", url)
+        .env("LABDESK_ACTIVITY_DB", activity_db(url))
         .env_remove("RUST_LOG");
     c
 }
