@@ -56,6 +56,12 @@ const COMMANDS: &[&str] = &[
     "run_export",
     "export_history",
     "open_folder",
+    "activity_list",
+    "activity_entry",
+    "activity_results",
+    "activity_plan_undo",
+    "activity_undo",
+    "activity_export_csv",
 ];
 
 /// Embeds the short git commit as LABDESK_GIT_COMMIT ("unknown" outside a git checkout;

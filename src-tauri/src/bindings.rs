@@ -61,6 +61,15 @@ fn export_into(dir: &Path) {
         crate::create::ItemView,
         crate::create::RunResult,
         lab_jobs::JobProgress,
+        lab_activity::Entry,
+        lab_activity::Query,
+        lab_activity::TaskResult,
+        lab_activity::UndoPlan,
+        lab_activity::ActivityProgress,
+        lab_activity::Retention,
+        crate::activity::ActivityPage,
+        crate::activity::ActivityResults,
+        crate::activity::UndoDone,
     );
 }
 

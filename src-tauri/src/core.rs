@@ -141,6 +141,10 @@ pub enum BulkAction {
 #[serde(rename_all = "camelCase")]
 pub struct BulkRequest {
     pub project_id: String,
+    /// The project's name, for the activity log.
+    #[serde(default)]
+    #[ts(optional)]
+    pub project_name: Option<String>,
     pub target: BulkTarget,
     pub action: BulkAction,
 }
@@ -187,6 +191,10 @@ pub struct BulkResult {
     pub succeeded: u64,
     pub failed: u64,
     pub cancelled: bool,
+    /// The activity entry recording it.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry_id: Option<i64>,
 }
 
 struct Connection {
@@ -200,6 +208,7 @@ pub struct Core {
     pub views: ViewStore,
     pub secrets: Box<dyn SecretStore>,
     pub jobs: JobRegistry,
+    pub activity: crate::activity::ActivityState,
     data_dir: PathBuf,
     downloads_dir: PathBuf,
     conn: Mutex<Option<Arc<Connection>>>,
@@ -231,6 +240,17 @@ pub fn task_row(raw: &serde_json::Value, doc: serde_json::Value) -> TaskRow {
     }
 }
 
+/// Who acts for the activity log: the profile's name and access id (the built-in local sandbox
+/// under its fixed access id, whatever port it runs on this time).
+pub fn actor_of(info: &ConnectionInfo) -> lab_activity::Actor {
+    lab_activity::Actor {
+        profile: info.profile.name.clone(),
+        access_id: info.profile.access_id.clone(),
+        endpoint: info.endpoint.clone(),
+        source: lab_activity::Source::Window,
+    }
+}
+
 /// Turns a lab-client bulk report into result rows.
 pub fn bulk_result(report: BulkReport) -> BulkResult {
     let rows = report
@@ -257,6 +277,7 @@ pub fn bulk_result(report: BulkReport) -> BulkResult {
         succeeded: report.succeeded,
         failed: report.failed,
         cancelled: report.cancelled,
+        entry_id: None,
     }
 }
 
@@ -284,6 +305,7 @@ impl Core {
             views: ViewStore::new(&config_dir),
             secrets,
             jobs: JobRegistry::default(),
+            activity: crate::activity::ActivityState::new(&data_dir),
             downloads_dir: data_dir.join("results"),
             data_dir,
             conn: Mutex::new(None),
@@ -441,6 +463,12 @@ impl Core {
     /// The connected client (cheap clone), for modules that run their own jobs.
     pub async fn client(&self) -> AppResult<LabClient> {
         Ok(self.current().await?.client.clone())
+    }
+
+    /// The connected client and who acts, for the activity log (never a secret).
+    pub async fn actor(&self) -> AppResult<(LabClient, lab_activity::Actor)> {
+        let c = self.current().await?;
+        Ok((c.client.clone(), actor_of(&c.info)))
     }
 
     /// The app's data dir (journals, history, local sandbox).
@@ -651,15 +679,19 @@ impl Core {
         let c = self.current().await?;
         let e = Self::err(&c);
         let on_progress = Arc::new(on_progress);
-        let ids = match req.target {
-            BulkTarget::Selection { ids } => dedup(ids),
+        let (ids, target) = match req.target {
+            BulkTarget::Selection { ids } => {
+                let ids = dedup(ids);
+                let count = ids.len() as u64;
+                (ids, lab_activity::Target::Selection { count })
+            }
             BulkTarget::Filter { mut filter } => {
                 filter.optional_fields.clear();
                 let mut ids = Vec::new();
-                let mut pages = Box::pin(c.client.task_pages(*filter));
+                let mut pages = Box::pin(c.client.task_pages((*filter).clone()));
                 loop {
                     let next = tokio::select! {
-                        _ = cancel.cancelled() => return Ok(BulkResult { rows: vec![], succeeded: 0, failed: 0, cancelled: true }),
+                        _ = cancel.cancelled() => return Ok(BulkResult { rows: vec![], succeeded: 0, failed: 0, cancelled: true, entry_id: None }),
                         n = pages.next() => n,
                     };
                     let Some(page) = next else { break };
@@ -672,7 +704,7 @@ impl Core {
                         total: page.total,
                     });
                 }
-                ids
+                (ids, lab_activity::Target::Filter { filter })
             }
         };
         if ids.is_empty() {
@@ -682,13 +714,18 @@ impl Core {
                 &[],
             ));
         }
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ops::Progress>();
+        let store = self.activity.store()?;
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_activity::ActivityProgress>();
         let fwd = {
             let on_progress = on_progress.clone();
             tokio::spawn(async move {
                 while let Some(p) = rx.recv().await {
                     on_progress(BulkProgress {
-                        phase: "changing".into(),
+                        phase: match p.phase {
+                            lab_activity::Phase::Reading => "reading",
+                            lab_activity::Phase::Changing => "changing",
+                        }
+                        .into(),
                         done: p.done,
                         failed: p.failed,
                         total: p.total,
@@ -697,33 +734,50 @@ impl Core {
             })
         };
         // The lab-client bulk futures are not provably `Send` (a higher-ranked closure inside),
-        // so they run on a blocking thread of the same runtime.
+        // so they run on a blocking thread of the same runtime. Each chunk is on record as it
+        // finishes (lab-activity), with the values it replaced.
         let client = c.client.clone();
+        let actor = actor_of(&c.info);
         let pid = req.project_id;
-        let action = req.action;
+        let project_name = req.project_name;
+        let change = match req.action {
+            BulkAction::Properties { score, custom } => {
+                lab_activity::BulkChange::Properties(PropertiesUpdate {
+                    score: score.and_then(json_number),
+                    custom: custom.filter(|m| !m.is_empty()),
+                })
+            }
+            BulkAction::Redo { reset } => lab_activity::BulkChange::Redo { reset },
+            BulkAction::Review => lab_activity::BulkChange::Review,
+        };
         let handle = tokio::runtime::Handle::current();
-        let report = tokio::task::spawn_blocking(move || {
+        let endpoint = c.client.endpoint().to_owned();
+        let rec = tokio::task::spawn_blocking(move || {
             handle.block_on(async move {
-                match action {
-                    BulkAction::Properties { score, custom } => {
-                        let props = PropertiesUpdate {
-                            score: score.and_then(json_number),
-                            custom,
-                        };
-                        ops::update_properties(&client, &pid, ids, props, Some(tx), cancel).await
-                    }
-                    BulkAction::Redo { reset } => {
-                        ops::redo(&client, &pid, ids, reset, Some(tx), cancel).await
-                    }
-                    BulkAction::Review => ops::review(&client, &pid, ids, Some(tx), cancel).await,
-                }
+                lab_activity::run_bulk(
+                    lab_activity::BulkRun {
+                        client: &client,
+                        store: &store,
+                        actor: &actor,
+                        project_id: &pid,
+                        project_name: project_name.as_deref(),
+                        target,
+                    },
+                    ids,
+                    change,
+                    Some(tx),
+                    cancel,
+                )
+                .await
             })
         })
         .await
         .map_err(|e| AppError::internal(format!("The bulk action stopped unexpectedly: {e}")))?
-        .map_err(&e)?;
+        .map_err(|x| crate::activity::app_error(x, &endpoint))?;
         let _ = fwd.await;
-        Ok(bulk_result(report))
+        let mut result = bulk_result(rec.report);
+        result.entry_id = Some(rec.entry_id);
+        Ok(result)
     }
 
     /// Asks a running job to stop; false when it already ended.

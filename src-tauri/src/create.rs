@@ -750,9 +750,25 @@ pub async fn start(
 ) -> AppResult<RunResult> {
     let (client, pid, pname) = connected(core, None).await?;
     let job = state.prepare(&client, (&pid, &pname), &req).await?;
-    state
+    // On record before the first task is sent; the tasks' results after each run.
+    let new_batch = matches!(req.target, BatchTarget::New { .. });
+    if let Err(e) =
+        crate::activity::begin_create(core, &job, &state.info(job.clone()).label, new_batch).await
+    {
+        tracing::warn!("the create job could not be put on record: {e}");
+    }
+    let r = state
         .run(&client, &job.id, move |p| drop(on_progress.send(p)))
-        .await
+        .await;
+    record_run(core, state, &job.id);
+    r
+}
+
+/// The job's results into its activity entry.
+fn record_run(core: &Core, state: &CreateState, job_id: &str) {
+    if let (Ok(info), Ok(items)) = (state.job(job_id), state.items(job_id)) {
+        crate::activity::sync_create(core, &items, &info.job);
+    }
 }
 
 /// Resume a job (after a restart, a pause or a stop), or retry its failed tasks.
@@ -768,9 +784,12 @@ pub async fn resume(
     if failed_only {
         state.reopen_failed(&job_id)?;
     }
-    state
+    crate::activity::reopen_create(core, &job_id);
+    let r = state
         .run(&client, &job_id, move |p| drop(on_progress.send(p)))
-        .await
+        .await;
+    record_run(core, state, &job_id);
+    r
 }
 
 pub async fn check(

@@ -856,16 +856,19 @@ pub async fn run_export(
 ) -> AppResult<ExportOutcome> {
     let job = core.jobs.start(&job_id);
     let progress = move |p| drop(on_progress.send(p));
-    run(
-        &core.client().await?,
+    let (client, actor) = core.actor().await?;
+    let out = run(
+        &client,
         &state.history,
-        recipe,
+        recipe.clone(),
         overwrite,
         journal_files(&create),
         progress,
         job.token.clone(),
     )
-    .await
+    .await;
+    crate::activity::record_export(&core, &actor, &recipe, &out);
+    out
 }
 
 #[tauri::command]

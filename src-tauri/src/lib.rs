@@ -2,6 +2,7 @@
 //! modules below, which hold the app logic and its tests.
 
 pub mod about;
+pub mod activity;
 pub mod client_errors;
 pub mod commands;
 pub mod core;
@@ -54,14 +55,21 @@ pub fn run() {
                 .path()
                 .download_dir()
                 .unwrap_or_else(|_| data_dir.join("results"));
-            app.manage(
-                core::Core::new(
-                    config_dir,
-                    data_dir,
-                    Box::new(keychain::KeyringStore::default()),
-                )
-                .with_downloads_dir(downloads),
-            );
+            let core = core::Core::new(
+                config_dir,
+                data_dir,
+                Box::new(keychain::KeyringStore::default()),
+            )
+            .with_downloads_dir(downloads);
+            // The activity log kept to its retention (a log that cannot open says so when used).
+            let retention = app
+                .state::<settings::SettingsStore>()
+                .get()
+                .activity_retention;
+            if let Err(e) = core.activity_prune(&retention) {
+                tracing::warn!("the activity log could not be trimmed: {e}");
+            }
+            app.manage(core);
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -120,6 +128,12 @@ pub fn run() {
             export::run_export,
             export::export_history,
             export::open_folder,
+            activity::activity_list,
+            activity::activity_entry,
+            activity::activity_results,
+            activity::activity_plan_undo,
+            activity::activity_undo,
+            activity::activity_export_csv,
         ])
         .run(tauri::generate_context!())
         .expect("Lab Desk could not start its window");

@@ -78,6 +78,67 @@ pub const OWN: &[(&str, &str)] = &[
         "err.nothingToRetry",
         "No task failed in this job: nothing to retry.",
     ),
+    // activity.rs, settings.rs (the activity log)
+    (
+        "err.activityNoEntry",
+        "There is no activity entry #{entry} (it may have been removed by the history limit).",
+    ),
+    (
+        "err.activityAlreadyUndone",
+        "Entry #{entry} was undone already, by entry #{by}. Undo #{by} to put the change back.",
+    ),
+    (
+        "err.activityOtherAccount",
+        "Entry #{entry} was made with the access id {accessId}. Connect with a profile that uses it to undo it.",
+    ),
+    (
+        "err.activityNotAConflict",
+        "Task {task} is not one of the conflicts of entry #{entry}: look at the undo again.",
+    ),
+    (
+        "err.activityNewerFormat",
+        "The activity log {path} was written by a newer Lab Desk. Update Lab Desk to see it.",
+    ),
+    (
+        "err.activityStore",
+        "The activity log could not be read or written: {detail}",
+    ),
+    (
+        "err.undoLabCannotReverse",
+        "Entry #{entry} cannot be undone: the lab cannot take back a redo or a review. Open these tasks to act on them again.",
+    ),
+    (
+        "err.undoExistingBatch",
+        "Entry #{entry} cannot be undone: its tasks were created in a batch that existed before, and the lab can only delete a whole batch.",
+    ),
+    (
+        "err.undoExportWritesFile",
+        "Entry #{entry} cannot be undone: an export only wrote a file. Delete the file if you do not want it.",
+    ),
+    (
+        "err.undoDeletion",
+        "Entry #{entry} cannot be undone: a deleted batch cannot be brought back.",
+    ),
+    (
+        "err.undoNothingChanged",
+        "Entry #{entry} changed nothing: there is nothing to undo.",
+    ),
+    (
+        "err.undoStillRunning",
+        "Entry #{entry} has not finished yet: wait for it to end.",
+    ),
+    (
+        "err.undoBatchGone",
+        "Entry #{entry} cannot be undone: its batch is no longer in the lab.",
+    ),
+    (
+        "err.undoAllConflicts",
+        "Every task of entry #{entry} was changed since. Tick the ones to restore anyway.",
+    ),
+    (
+        "err.retentionInvalid",
+        "Keep between 1 and 10240 MB of history, and at least 1 day when a day limit is set.",
+    ),
     (
         "err.jobOtherProfile",
         "This job was started with the profile \u{201c}{profile}\u{201d}: connect with it (Profiles…), then resume.",

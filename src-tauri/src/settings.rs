@@ -68,6 +68,8 @@ pub struct Settings {
     pub theme: Theme,
     pub last_project: Option<LastProject>,
     pub window: Option<WindowState>,
+    /// How much of the activity log is kept.
+    pub activity_retention: lab_activity::Retention,
     /// Set (not saved) when the file was damaged and reset; the window shows it once.
     #[serde(skip_deserializing)]
     pub startup_notice: Option<String>,
@@ -80,6 +82,7 @@ impl Default for Settings {
             theme: Theme::System,
             last_project: None,
             window: None,
+            activity_retention: lab_activity::Retention::default(),
             startup_notice: None,
         }
     }
@@ -248,6 +251,16 @@ impl SettingsStore {
     }
 
     /// Shallow merge of the top-level keys in `patch` (the UI sends only what it changes).
+    /// [`SettingsStore::update`], then the activity log trimmed to a retention that changed.
+    pub fn update_and_prune(&self, patch: Value, core: &crate::core::Core) -> AppResult<Settings> {
+        let retention_changed = patch.get("activityRetention").is_some();
+        let s = self.update(patch)?;
+        if retention_changed {
+            core.activity_prune(&s.activity_retention)?;
+        }
+        Ok(s)
+    }
+
     pub fn update(&self, patch: Value) -> AppResult<Settings> {
         let Value::Object(patch) = patch else {
             return Err(AppError::msg(
@@ -285,6 +298,15 @@ impl SettingsStore {
             cur.language = next.language;
             cur.theme = next.theme;
             cur.last_project = next.last_project;
+            let r = next.activity_retention;
+            if !(1..=10_240).contains(&r.max_mib) || r.max_days == Some(0) {
+                return Err(AppError::msg(
+                    ErrorKind::BadInput,
+                    "err.retentionInvalid",
+                    &[],
+                ));
+            }
+            cur.activity_retention = r;
             Ok(())
         })
     }
@@ -632,7 +654,8 @@ pub fn get_settings(store: tauri::State<'_, SettingsStore>) -> Settings {
 #[tauri::command]
 pub fn update_settings(
     store: tauri::State<'_, SettingsStore>,
+    core: tauri::State<'_, crate::core::Core>,
     patch: Value,
 ) -> AppResult<Settings> {
-    store.update(patch)
+    store.update_and_prune(patch, &core)
 }

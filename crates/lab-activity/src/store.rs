@@ -378,6 +378,31 @@ impl ActivityStore {
         Ok(())
     }
 
+    /// The create entry of a window create job (its journal id), if recorded.
+    pub fn entry_for_job(&self, job_id: &str) -> Result<Option<i64>> {
+        self.conn()
+            .query_row(
+                "SELECT id FROM entries WHERE kind = 'create'
+                 AND json_extract(change, '$.jobId') = ?1 ORDER BY id DESC LIMIT 1",
+                [job_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(self.err())
+    }
+
+    /// Marks an entry running again (a create job resumed), in this process.
+    pub fn reopen(&self, entry: i64) -> Result<()> {
+        self.conn()
+            .execute(
+                "UPDATE entries SET state = 'running', finished_at = NULL, message = NULL, pid = ?2
+                 WHERE id = ?1",
+                params![entry, i64::from(std::process::id())],
+            )
+            .map_err(self.err())?;
+        Ok(())
+    }
+
     /// Marks `entry` as being undone by `by`; false when another undo got there first.
     pub fn claim_undo(&self, entry: i64, by: i64) -> Result<bool> {
         let n = self

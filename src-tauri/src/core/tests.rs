@@ -153,6 +153,7 @@ async fn bulk_properties_on_selection_then_review() {
             "b1",
             BulkRequest {
                 project_id: "demo-rectangle".into(),
+                project_name: None,
                 target: BulkTarget::Selection { ids: ids.clone() },
                 action: BulkAction::Properties {
                     score: Some(4.0),
@@ -166,14 +167,59 @@ async fn bulk_properties_on_selection_then_review() {
     assert_eq!(res.succeeded, 2, "{res:?}");
     let mut flt = TaskFilter::new("demo-rectangle");
     flt.properties = vec![("score".into(), "4".into())];
-    let scored = load(&f.core, flt, TaskView::Raw).await;
+    let scored = load(&f.core, flt.clone(), TaskView::Raw).await;
     assert!(ids.iter().all(|i| scored.iter().any(|r| &r.id == i)));
+    assert!(
+        progress
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|p| p.phase == "reading"),
+        "the values before are read first"
+    );
+
+    // On record for this profile, undoable; the undo puts the scores back.
+    let entry = res.entry_id.expect("an activity entry");
+    let page = f
+        .core
+        .activity_list(lab_activity::Query::default())
+        .await
+        .unwrap();
+    assert_eq!(page.entries[0].id, entry);
+    assert_eq!(page.entries[0].kind, lab_activity::EntryKind::Properties);
+    assert_eq!(page.entries[0].actor.source, lab_activity::Source::Window);
+    let lines = f.core.activity_results(entry, 0, 10).unwrap();
+    assert_eq!(lines.total, 2);
+    let plan = f.core.activity_plan_undo(entry).await.unwrap();
+    assert_eq!((plan.ready, plan.conflicts.len()), (2, 0));
+    let done = f
+        .core
+        .activity_undo("u1", entry, vec![], |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.entry.kind, lab_activity::EntryKind::Restore);
+    assert_eq!(done.entry.succeeded, 2);
+    let after: Vec<_> = load(&f.core, TaskFilter::new("demo-rectangle"), TaskView::Raw)
+        .await
+        .into_iter()
+        .filter(|r| ids.contains(&r.id))
+        .collect();
+    for (r, before) in after.iter().zip(rows.iter().take(2)) {
+        assert_eq!(r.score, before.score, "{} restored", r.id);
+    }
+    let e = f
+        .core
+        .activity_undo("u2", entry, vec![], |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("err.activityAlreadyUndone"), "{e:?}");
     let res = f
         .core
         .run_bulk(
             "b2",
             BulkRequest {
                 project_id: "demo-rectangle".into(),
+                project_name: None,
                 target: BulkTarget::Selection { ids: ids.clone() },
                 action: BulkAction::Review,
             },
@@ -194,6 +240,7 @@ async fn empty_properties_update_is_refused_before_anything() {
             "x",
             BulkRequest {
                 project_id: "demo-rectangle".into(),
+                project_name: None,
                 target: BulkTarget::Selection {
                     ids: vec!["a".into()],
                 },

@@ -2,4 +2,8 @@
 import type { BulkAction } from "./BulkAction";
 import type { BulkTarget } from "./BulkTarget";
 
-export type BulkRequest = { projectId: string, target: BulkTarget, action: BulkAction, };
+export type BulkRequest = { projectId: string, 
+/**
+ * The project's name, for the activity log.
+ */
+projectName?: string, target: BulkTarget, action: BulkAction, };
