@@ -14,13 +14,15 @@ import { ProjectsScreen } from "./screens/Projects";
 import { ProjectScreen } from "./screens/Project";
 import { TaskBrowser } from "./screens/TaskBrowser";
 import { CreateResumeBanner, CreateScreen } from "./screens/Create";
+import { ActivityScreen } from "./screens/Activity";
 
 export type Route =
   | { kind: "starting" }
   | { kind: "connect"; error?: AppError | null }
   | { kind: "projects" }
   | { kind: "project"; projectId: string; projectName: string }
-  | { kind: "tasks"; projectId: string; projectName: string; batchId?: string }
+  | { kind: "tasks"; projectId: string; projectName: string; batchId?: string; taskIds?: string[] }
+  | { kind: "activity" }
   | { kind: "create"; projectId: string; projectName: string; resumeJobId?: string };
 
 export function App() {
@@ -78,7 +80,9 @@ export function App() {
           ? t("app.connection")
           : route.kind === "projects"
             ? t("app.projects")
-            : t("app.starting");
+            : route.kind === "activity"
+              ? t("activity.title")
+              : t("app.starting");
     document.title = t("app.windowTitle", { page: name });
   }, [route, t, locale]);
 
@@ -126,6 +130,13 @@ export function App() {
             <span className="muted small" data-testid="connected-as">
               {t("app.connectedAs")} <strong>{conn.profile.builtin ? t("connection.builtInName") : conn.profile.name}</strong>
             </span>
+            <button
+              onClick={() => setRoute({ kind: "activity" })}
+              data-testid="nav-activity"
+              aria-current={route.kind === "activity" ? "page" : undefined}
+            >
+              {t("activity.nav")}
+            </button>
             <button onClick={() => setRoute({ kind: "connect" })} data-testid="nav-profiles">
               {t("app.profiles")}
             </button>
@@ -210,9 +221,18 @@ export function App() {
       {route.kind === "tasks" && (
         <main className="main fill" id="main" tabIndex={-1}>
           <TaskBrowser
-            key={`${route.projectId}:${route.batchId ?? ""}`}
+            key={`${route.projectId}:${route.batchId ?? ""}:${route.taskIds?.length ?? ""}`}
             projectId={route.projectId}
+            projectName={route.projectName}
             initialBatchId={route.batchId}
+            initialTaskIds={route.taskIds}
+          />
+        </main>
+      )}
+      {route.kind === "activity" && (
+        <main className="main" id="main" tabIndex={-1}>
+          <ActivityScreen
+            onOpenTasks={(projectId, projectName, taskIds) => setRoute({ kind: "tasks", projectId, projectName, taskIds })}
           />
         </main>
       )}

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Settings } from "../bindings/Settings";
 import { filterLicences, projectToReopen, resolveLanguage } from "./appSettings";
 
-const base: Settings = { language: "system", theme: "system", lastProject: null, window: null, startupNotice: null };
+const base: Settings = { language: "system", theme: "system", lastProject: null, window: null, activityRetention: { maxMib: 64, maxDays: null }, startupNotice: null };
 
 describe("appSettings", () => {
   it("resolves the saved language, system following the OS tag", () => {

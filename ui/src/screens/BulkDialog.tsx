@@ -15,6 +15,7 @@ type Step = "choose" | "preview" | "running" | "done";
 export function BulkDialog({
   kind,
   projectId,
+  projectName,
   selectedIds,
   filterTarget,
   matchingCount,
@@ -24,6 +25,7 @@ export function BulkDialog({
 }: {
   kind: ActionKind;
   projectId: string;
+  projectName?: string;
   selectedIds: string[];
   filterTarget: BulkTarget;
   matchingCount: number | null;
@@ -77,7 +79,7 @@ export function BulkDialog({
     const id = newJobId();
     job.current = id;
     try {
-      const r = await api.runBulk(id, { projectId, target, action }, setProgress);
+      const r = await api.runBulk(id, { projectId, projectName, target, action }, setProgress);
       setResult(r);
       setStep("done");
       onFinished();
@@ -232,9 +234,13 @@ export function BulkDialog({
         {step === "running" && (
           <div role="status" aria-live="polite">
             <p>
-              {progress?.phase === "listing" ? t("bulk.listing") : t("bulk.working")}{" "}
+              {progress?.phase === "listing"
+                ? t("bulk.listing")
+                : progress?.phase === "reading"
+                  ? t("bulk.reading")
+                  : t("bulk.working")}{" "}
               {progress
-                ? `${formatNumber(progress.done + (progress.phase === "changing" ? progress.failed : 0))} / ${formatNumber(progress.total)}`
+                ? `${formatNumber(progress.done + (progress.phase !== "listing" ? progress.failed : 0))} / ${formatNumber(progress.total)}`
                 : ""}
             </p>
             <div className="progress" aria-hidden="true">
@@ -254,6 +260,12 @@ export function BulkDialog({
               )}
               .
             </p>
+            {result.entryId !== undefined && (
+              <p className="muted" data-testid="bulk-recorded">
+                {t("activity.recorded", { entry: result.entryId })}
+                {kind === "properties" && result.succeeded > 0 ? ` ${t("activity.recordedUndo")}` : ""}
+              </p>
+            )}
             <div className="result-list" tabIndex={0} role="region" aria-label={t("bulk.resultsRegion")}>
               <table className="simple" data-testid="bulk-results">
                 <thead>

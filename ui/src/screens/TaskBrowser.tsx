@@ -20,10 +20,22 @@ import { COLUMNS, TaskTable } from "./TaskTable";
 
 const DEFAULT_COLUMNS = ["name", "status", "batchId", "lastAnnotator", "score", "updatedAt"];
 
-export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; initialBatchId?: string }) {
+export function TaskBrowser({
+  projectId,
+  projectName,
+  initialBatchId,
+  initialTaskIds,
+}: {
+  projectId: string;
+  projectName?: string;
+  initialBatchId?: string;
+  /** Opened from the Activity screen: these tasks only. */
+  initialTaskIds?: string[];
+}) {
   const [form, setForm] = useState<FilterForm>(() => ({
     ...emptyForm(),
     batchIds: initialBatchId ? [initialBatchId] : [],
+    taskIds: initialTaskIds ? initialTaskIds.join("\n") : "",
   }));
   const [view, setView] = useState<TaskView>("lab");
   const [applied, setApplied] = useState<TaskFilter>(() => toTaskFilter(projectId, form));
@@ -350,6 +362,7 @@ export function TaskBrowser({ projectId, initialBatchId }: { projectId: string; 
         <BulkDialog
           kind={bulk}
           projectId={projectId}
+          projectName={projectName}
           selectedIds={[...selected]}
           filterTarget={{ kind: "filter", filter: applied }}
           matchingCount={count?.total ?? null}
