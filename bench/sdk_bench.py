@@ -4,6 +4,7 @@
     sdk_bench.py create PROJECT BATCH FOLDER     # create_tasks, one task per image, defaults
     sdk_bench.py list PROJECT                    # tasks(optional_fields=["data"]) (the default)
     sdk_bench.py export PROJECT FORMAT FOLDER    # export_tasks(format, output_folder=FOLDER)
+    sdk_bench.py properties PROJECT IDS_FILE SCORE  # update_properties_of_tasks(ids, {"score"})
 
 Credentials/endpoint from ISAHIT_LAB_API_ACCESS_ID / _SECRET_KEY / _ENDPOINT (the SDK's own
 variables). Prints one JSON line {"tasks": n, "seconds": s}: `seconds` times the SDK call
@@ -37,6 +38,11 @@ def main() -> int:
         os.makedirs(folder, exist_ok=True)
         lab.export_tasks(project_id=project, format=fmt, output_folder=folder)
         count = -1  # the driver knows the task count
+    elif action == "properties":
+        project, ids_file, score = args
+        ids = pathlib.Path(ids_file).read_text().split()
+        lab.update_properties_of_tasks(project, ids, {"score": float(score)}, disable_progress_bar=True)
+        count = len(ids)
     else:
         print(f"unknown action {action}", file=sys.stderr)
         return 2

@@ -746,7 +746,7 @@ pub async fn start(
     core: &Core,
     state: &CreateState,
     req: StartRequest,
-    on_progress: Channel<JobProgress>,
+    on_progress: impl Fn(JobProgress) + Send + 'static,
 ) -> AppResult<RunResult> {
     let (client, pid, pname) = connected(core, None).await?;
     let job = state.prepare(&client, (&pid, &pname), &req).await?;
@@ -757,9 +757,7 @@ pub async fn start(
     {
         tracing::warn!("the create job could not be put on record: {e}");
     }
-    let r = state
-        .run(&client, &job.id, move |p| drop(on_progress.send(p)))
-        .await;
+    let r = state.run(&client, &job.id, on_progress).await;
     record_run(core, state, &job.id);
     r
 }
@@ -887,7 +885,7 @@ pub async fn create_start(
     request: StartRequest,
     on_progress: Channel<JobProgress>,
 ) -> AppResult<RunResult> {
-    start(&core, &st, request, on_progress).await
+    start(&core, &st, request, move |p| drop(on_progress.send(p))).await
 }
 
 #[tauri::command]

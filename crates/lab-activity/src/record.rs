@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use lab_client::{
     BulkReport, CancellationToken, ErrorInfo, ErrorKind, LabClient, OutcomeStatus,
     PropertiesUpdate, TaskFilter, TaskOutcome,
@@ -154,6 +154,36 @@ pub(crate) async fn read_tasks(
     Ok(out)
 }
 
+/// Reads in flight at once (like the client's page listing).
+const READS_IN_FLIGHT: usize = 4;
+
+/// The tasks of `ids`, [`READ_CHUNK`] ids a read, a few reads at once, chunk by chunk in order.
+pub(crate) fn read_chunks<'a>(
+    client: &'a LabClient,
+    project_id: &'a str,
+    ids: &'a [String],
+) -> impl futures::Stream<Item = Result<HashMap<String, Value>>> + 'a {
+    futures::stream::iter(ids.chunks(READ_CHUNK))
+        .map(move |c| read_tasks(client, project_id, c))
+        .buffered(READS_IN_FLIGHT)
+}
+
+/// The tasks of `ids` that could be read (a failed read leaves its tasks out).
+pub(crate) async fn read_what_can_be(
+    client: &LabClient,
+    project_id: &str,
+    ids: &[String],
+) -> HashMap<String, Value> {
+    let mut out = HashMap::new();
+    let mut s = std::pin::pin!(read_chunks(client, project_id, ids));
+    while let Some(r) = s.next().await {
+        if let Ok(docs) = r {
+            out.extend(docs);
+        }
+    }
+    out
+}
+
 /// A task's `properties` object (empty when missing).
 pub(crate) fn properties_of(task: &Value) -> Map<String, Value> {
     task.get("properties")
@@ -282,11 +312,15 @@ async fn bulk_steps(
     let mut missing = 0;
     let mut rows: Vec<TaskResult> = Vec::with_capacity(ids.len());
     emit(progress, ev(Phase::Reading, 0, 0));
+    let mut reads = std::pin::pin!(read_chunks(client, pid, ids));
     for (ci, chunk) in ids.chunks(READ_CHUNK).enumerate() {
         if cancel.is_cancelled() {
             break;
         }
-        let docs = read_tasks(client, pid, chunk).await?;
+        let Some(docs) = reads.next().await else {
+            break;
+        };
+        let docs = docs?;
         let mut lines = Vec::with_capacity(chunk.len());
         for (i, id) in chunk.iter().enumerate() {
             let seq = (ci * READ_CHUNK + i) as u64;
@@ -373,15 +407,8 @@ async fn bulk_steps(
             })
             .cloned()
             .collect();
-        let mut after_docs = HashMap::new();
-        if !written.is_empty() {
-            for part in written.chunks(READ_CHUNK) {
-                // A failed read-back leaves `updatedAt` unknown; the change itself is done.
-                if let Ok(docs) = read_tasks(client, pid, part).await {
-                    after_docs.extend(docs);
-                }
-            }
-        }
+        // A failed read-back leaves `updatedAt` unknown; the change itself is done.
+        let after_docs = read_what_can_be(client, pid, &written).await;
         let mut lines = Vec::with_capacity(chunk.len());
         for &i in chunk {
             let r = &mut rows[i];

@@ -236,10 +236,19 @@ impl ActivityStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(err)?;
         if version < 1 {
-            let tx = conn.transaction().map_err(err)?;
-            tx.execute_batch(SCHEMA_V1).map_err(err)?;
-            tx.pragma_update(None, "user_version", FORMAT)
+            // Two processes may open a new log at once (`lab` runs in parallel): the schema is
+            // made under a write lock, by whichever comes first.
+            let tx = conn
+                .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
                 .map_err(err)?;
+            let now: i64 = tx
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .map_err(err)?;
+            if now < 1 {
+                tx.execute_batch(SCHEMA_V1).map_err(err)?;
+                tx.pragma_update(None, "user_version", FORMAT)
+                    .map_err(err)?;
+            }
             tx.commit().map_err(err)?;
         }
         // A quick check now, so damage is found at open rather than mid-action.
@@ -304,7 +313,13 @@ impl ActivityStore {
         let mut c = self.conn();
         let err = self.err();
         let tx = c.transaction().map_err(&err)?;
+        // The counts follow each line's change of status (a line rewritten: pending, then ok),
+        // so that writing a chunk costs the chunk, not the whole entry.
+        let (mut ok, mut failed, mut skipped) = (0i64, 0i64, 0i64);
         {
+            let mut old = tx
+                .prepare_cached("SELECT status FROM results WHERE entry_id = ?1 AND seq = ?2")
+                .map_err(&err)?;
             let mut st = tx
                 .prepare_cached(
                     "INSERT OR REPLACE INTO results
@@ -312,7 +327,21 @@ impl ActivityStore {
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )
                 .map_err(&err)?;
+            let mut count = |status: &str, d: i64| match status {
+                "ok" => ok += d,
+                "failed" => failed += d,
+                "skipped" | "cancelled" => skipped += d,
+                _ => {}
+            };
             for r in rows {
+                let was: Option<String> = old
+                    .query_row(params![entry, r.seq as i64], |x| x.get(0))
+                    .optional()
+                    .map_err(&err)?;
+                if let Some(w) = was {
+                    count(&w, -1);
+                }
+                count(r.status.as_str(), 1);
                 st.execute(params![
                     entry,
                     r.seq as i64,
@@ -327,21 +356,13 @@ impl ActivityStore {
                 .map_err(&err)?;
             }
         }
-        Self::recount(&tx, entry).map_err(&err)?;
+        tx.execute(
+            "UPDATE entries SET succeeded = succeeded + ?2, failed = failed + ?3,
+                skipped = skipped + ?4 WHERE id = ?1",
+            params![entry, ok, failed, skipped],
+        )
+        .map_err(&err)?;
         tx.commit().map_err(&err)
-    }
-
-    fn recount(c: &Connection, entry: i64) -> rusqlite::Result<()> {
-        c.execute(
-            "UPDATE entries SET
-                succeeded = (SELECT count(*) FROM results WHERE entry_id = ?1 AND status = 'ok'),
-                failed = (SELECT count(*) FROM results WHERE entry_id = ?1 AND status = 'failed'),
-                skipped = (SELECT count(*) FROM results WHERE entry_id = ?1
-                           AND status IN ('skipped', 'cancelled'))
-             WHERE id = ?1",
-            [entry],
-        )?;
-        Ok(())
     }
 
     /// Sets an entry's counts when its tasks are not listed one by one (an export).

@@ -10,6 +10,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use futures::StreamExt;
 use lab_client::{
     BulkReport, CancellationToken, LabClient, PROPERTIES_MAX_IDS, PropertiesRestore, TaskFilter,
 };
@@ -18,8 +19,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{Error, Result};
 use crate::record::{
-    ActivityProgress, Phase, ProgressSender, READ_CHUNK, Recorded, emit, properties_of, read_tasks,
-    report_of, touched,
+    ActivityProgress, Phase, ProgressSender, READ_CHUNK, Recorded, emit, properties_of,
+    read_chunks, read_what_can_be, report_of, touched,
 };
 use crate::store::{ActivityStore, NewEntry};
 use crate::{
@@ -229,9 +230,10 @@ pub async fn plan_undo(
                 .collect();
             let mut restores = Vec::new();
             let mut conflicts = Vec::new();
+            let ids: Vec<String> = ok.iter().map(|l| l.task_id.clone()).collect();
+            let mut reads = std::pin::pin!(read_chunks(client, &e.project_id, &ids));
             for part in ok.chunks(READ_CHUNK) {
-                let ids: Vec<String> = part.iter().map(|l| l.task_id.clone()).collect();
-                let docs = read_tasks(client, &e.project_id, &ids).await?;
+                let docs = reads.next().await.unwrap_or_else(|| Ok(HashMap::new()))?;
                 for line in part {
                     let shape = line.before.clone().unwrap_or(Value::Object(Map::new()));
                     let Some(doc) = docs.get(&line.task_id) else {
@@ -416,14 +418,11 @@ pub async fn undo(
             let ids: Vec<String> = chunk.iter().map(|&i| lines[i].task_id.clone()).collect();
             let sent =
                 lab_client::ops::restore_properties(client, &e.project_id, &ids, &restore).await;
-            let mut after_docs = HashMap::new();
-            if sent.is_ok() {
-                for part in ids.chunks(READ_CHUNK) {
-                    if let Ok(docs) = read_tasks(client, &e.project_id, part).await {
-                        after_docs.extend(docs);
-                    }
-                }
-            }
+            let after_docs = if sent.is_ok() {
+                read_what_can_be(client, &e.project_id, &ids).await
+            } else {
+                HashMap::new()
+            };
             let mut rows = Vec::with_capacity(chunk.len());
             for &i in chunk {
                 let l = &mut lines[i];

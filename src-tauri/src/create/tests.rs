@@ -267,10 +267,36 @@ async fn a_new_batch_is_created_and_named_on_the_same_screen() {
     req.target = BatchTarget::New {
         name: "Created from tests".into(),
     };
-    let job = fx.st.prepare(&client, ("p", "P"), &req).await.unwrap();
-    let r = fx.st.run(&client, &job.id, |_| {}).await.unwrap();
+    let r = start(&fx.core, &fx.st, req, |_| {}).await.unwrap();
+    let job = r.info.job.clone();
     assert_eq!(r.info.label.batch_name, "Created from tests");
     assert_eq!(names_in(&fx.core, &job.batch_id).await, ["x.png"]);
+
+    // On record as a create into a new batch, with the task; undone by deleting the batch.
+    let page = fx
+        .core
+        .activity_list(lab_activity::Query::default())
+        .await
+        .unwrap();
+    let e = &page.entries[0];
+    assert_eq!(e.kind, lab_activity::EntryKind::Create);
+    assert_eq!((e.state, e.succeeded), (lab_activity::EntryState::Done, 1));
+    assert!(matches!(
+        &e.change,
+        lab_activity::Change::Create { new_batch: true, batch_id, job_id: Some(j), .. }
+            if *batch_id == job.batch_id && *j == job.id
+    ));
+    let lines = fx.core.activity_results(e.id, 0, 10).unwrap();
+    assert_eq!(lines.rows[0].task_name.as_deref(), Some("x.png"));
+    let plan = fx.core.activity_plan_undo(e.id).await.unwrap();
+    assert_eq!(plan.batch.as_ref().map(|b| b.now_in_batch), Some(1));
+    let done = fx
+        .core
+        .activity_undo("u", e.id, vec![], |_| {})
+        .await
+        .unwrap();
+    assert_eq!(done.entry.kind, lab_activity::EntryKind::DeleteBatch);
+    assert!(names_in(&fx.core, &job.batch_id).await.is_empty());
 }
 
 #[tokio::test]

@@ -403,3 +403,24 @@ fn a_damaged_log_is_moved_aside_and_a_new_one_started() {
     let e = props_entry(&s, &actor("id"), "p", 1);
     assert_eq!(s.entry(e).unwrap().id, e);
 }
+
+#[test]
+fn a_new_log_opened_by_many_at_once_is_made_once() {
+    let d = tempfile::tempdir().unwrap();
+    let p = d.path().join("activity.sqlite3");
+    let handles: Vec<_> = (0..8)
+        .map(|_| {
+            let p = p.clone();
+            std::thread::spawn(move || {
+                let s = ActivityStore::open(&p)?;
+                props_entry(&s, &actor("id"), "p", 1);
+                Ok::<_, Error>(())
+            })
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let s = ActivityStore::open(&p).unwrap();
+    assert_eq!(s.list(&Query::default()).unwrap().len(), 8);
+}
