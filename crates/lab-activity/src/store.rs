@@ -312,7 +312,9 @@ impl ActivityStore {
     pub fn put_results(&self, entry: i64, rows: &[TaskResult]) -> Result<()> {
         let mut c = self.conn();
         let err = self.err();
-        let tx = c.transaction().map_err(&err)?;
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(&err)?;
         // The counts follow each line's change of status (a line rewritten: pending, then ok),
         // so that writing a chunk costs the chunk, not the whole entry.
         let (mut ok, mut failed, mut skipped) = (0i64, 0i64, 0i64);

@@ -413,7 +413,12 @@ fn a_new_log_opened_by_many_at_once_is_made_once() {
             let p = p.clone();
             std::thread::spawn(move || {
                 let s = ActivityStore::open(&p)?;
-                props_entry(&s, &actor("id"), "p", 1);
+                let e = props_entry(&s, &actor("id"), "p", 50);
+                // and they write their lines at the same time, each line twice (pending, done)
+                for i in 0..50 {
+                    s.put_results(e, &[line(i, &format!("t{i}"), ResultStatus::Pending)])?;
+                    s.put_results(e, &[line(i, &format!("t{i}"), ResultStatus::Ok)])?;
+                }
                 Ok::<_, Error>(())
             })
         })
@@ -422,5 +427,10 @@ fn a_new_log_opened_by_many_at_once_is_made_once() {
         h.join().unwrap().unwrap();
     }
     let s = ActivityStore::open(&p).unwrap();
-    assert_eq!(s.list(&Query::default()).unwrap().len(), 8);
+    let all = s.list(&Query::default()).unwrap();
+    assert_eq!(all.len(), 8);
+    assert!(
+        all.iter().all(|e| e.succeeded == 50 && e.failed == 0),
+        "{all:?}"
+    );
 }
