@@ -347,7 +347,13 @@ pub async fn undo(
             reason: NotUndoable::AllConflicts,
         });
     }
-    let total = restores.len() as u64;
+    // The conflicts left alone are on record too (skipped, with their values now and why).
+    let left: Vec<&Conflict> = plan
+        .conflicts
+        .iter()
+        .filter(|c| !wanted.contains(c.task_id.as_str()))
+        .collect();
+    let total = (restores.len() + left.len()) as u64;
     let new = store.begin(NewEntry {
         actor,
         project_id: &e.project_id,
@@ -380,6 +386,26 @@ pub async fn undo(
         })
         .collect();
     for part in lines.chunks(1000) {
+        store.put_results(new, part)?;
+    }
+    let skipped: Vec<TaskResult> = left
+        .iter()
+        .enumerate()
+        .map(|(i, c)| TaskResult {
+            task_name: c.task_name.clone(),
+            before: c.current.clone(),
+            message: Some(match c.reason {
+                ConflictReason::Changed => format!("changed since entry #{entry}: left alone"),
+                ConflictReason::Gone => "no longer in the project".to_owned(),
+            }),
+            ..TaskResult::new(
+                (restores.len() + i) as u64,
+                c.task_id.clone(),
+                ResultStatus::Skipped,
+            )
+        })
+        .collect();
+    for part in skipped.chunks(1000) {
         store.put_results(new, part)?;
     }
     // Tasks that get the same values go together, 200 a call.

@@ -360,6 +360,26 @@ async fn ten_concurrent_changes_are_exactly_the_ten_conflicts() {
     .await
     .unwrap();
     assert_eq!(u.report.succeeded, (N - 9) as u64);
+    // the nine left alone are on record in the undo, as left out, with their values now
+    let ue = e.store.entry(u.entry_id).unwrap();
+    assert_eq!(
+        (ue.total, ue.succeeded, ue.skipped),
+        (N as u64 - 9 + 9, N as u64 - 9, 9)
+    );
+    let left: Vec<_> = e
+        .store
+        .all_results(u.entry_id)
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.status == ResultStatus::Skipped)
+        .collect();
+    assert_eq!(left.len(), 9);
+    assert!(left.iter().all(|l| {
+        l.message
+            .as_deref()
+            .is_some_and(|m| m.contains("left alone"))
+    }));
+    assert!(!left.iter().any(|l| l.task_id == touched[5]));
     let now = properties(&e.client).await;
     for id in &all {
         if touched.contains(id) && *id != touched[5] {

@@ -456,8 +456,8 @@ pub async fn undo(
                 new.succeeded, new.id
             ),
             _ => eprintln!(
-                "Restored {} task(s), {} failed; recorded as activity #{} (lab undo {} puts the change back)",
-                new.succeeded, new.failed, new.id, new.id
+                "Restored {} task(s), {} failed, {} left alone (changed since); recorded as activity #{} (lab undo {} puts the change back)",
+                new.succeeded, new.failed, new.skipped, new.id, new.id
             ),
         }
     }

@@ -198,8 +198,11 @@ async fn activity_update_see_undo_check() -> Result<()> {
     )
     .await?;
     let text = std::fs::read_to_string(&csv).with_context(|| csv.display().to_string())?;
+    // the task restored, then the conflict left alone
     ensure!(
-        text.lines().count() == 2 && text.lines().nth(1).is_some_and(|l| l.contains(&ids[0])),
+        text.lines().count() == 3
+            && text.lines().nth(1).is_some_and(|l| l.contains(&ids[0]) && l.contains(",ok,"))
+            && text.lines().nth(2).is_some_and(|l| l.contains(&ids[1]) && l.contains(",skipped,")),
         "csv: {text}"
     );
 
@@ -228,6 +231,22 @@ async fn activity_update_see_undo_check() -> Result<()> {
     let undone = app.text("[data-testid=activity-undo]").await?;
     ensure!(undone.contains("Annulée par l’entrée"), "{undone:?}");
     app.screenshot("activity-04-entry-fr").await?;
+
+    // ---- 6. "Open these tasks": the task browser on exactly the entry's tasks ----
+    app.click("[data-testid=activity-open-tasks]").await?;
+    // (in French: "2 sur 2 chargées")
+    app.wait_text(
+        "[data-testid=load-status][data-loading=false]",
+        "the entry's two tasks",
+        |t| t.starts_with("2 sur 2"),
+    )
+    .await?;
+    for n in &names {
+        app.el(&format!("input[aria-label='Sélectionner {n}']"))
+            .await
+            .with_context(|| format!("{n} is not in the browser"))?;
+    }
+    app.screenshot("activity-05-open-tasks-fr").await?;
     app.quit().await?;
     Ok(())
 }

@@ -402,11 +402,18 @@ function EntryPanel({
                         {lineLabel(l.status)}
                       </td>
                       <td className="small">
-                        {l.before !== null || l.after !== null
-                          ? `${describeValues(l.before)} → ${l.after !== null ? describeValues(l.after) : "?"}`
-                          : ""}
+                        {l.after !== null
+                          ? `${describeValues(l.before)} → ${describeValues(l.after)}`
+                          : l.before !== null
+                            ? // not written: its value then (and, when the outcome is not known, "?")
+                              `${describeValues(l.before)}${l.status === "pending" ? " → ?" : ""}`
+                            : ""}
                       </td>
-                      <td className="small">{l.message ?? ""}</td>
+                      <td className="small">
+                        {entry.kind === "restore" && l.status === "skipped"
+                          ? t("activity.leftAlone")
+                          : (l.message ?? "")}
+                      </td>
                     </tr>
                   ))}
                 </tbody>
