@@ -201,8 +201,14 @@ async fn activity_update_see_undo_check() -> Result<()> {
     // the task restored, then the conflict left alone
     ensure!(
         text.lines().count() == 3
-            && text.lines().nth(1).is_some_and(|l| l.contains(&ids[0]) && l.contains(",ok,"))
-            && text.lines().nth(2).is_some_and(|l| l.contains(&ids[1]) && l.contains(",skipped,")),
+            && text
+                .lines()
+                .nth(1)
+                .is_some_and(|l| l.contains(&ids[0]) && l.contains(",ok,"))
+            && text
+                .lines()
+                .nth(2)
+                .is_some_and(|l| l.contains(&ids[1]) && l.contains(",skipped,")),
         "csv: {text}"
     );
 
