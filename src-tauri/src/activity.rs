@@ -340,6 +340,7 @@ pub fn record_export(
     core: &Core,
     actor: &lab_activity::Actor,
     recipe: &crate::export::ExportRecipe,
+    project_name: Option<&str>,
     outcome: &Result<crate::export::ExportOutcome, AppError>,
 ) {
     let r = (|| -> AppResult<i64> {
@@ -381,7 +382,7 @@ pub fn record_export(
             &store,
             actor,
             &recipe.project_id,
-            None,
+            project_name,
             &filter,
             &format,
             &path,

@@ -867,7 +867,13 @@ pub async fn run_export(
         job.token.clone(),
     )
     .await;
-    crate::activity::record_export(&core, &actor, &recipe, &out);
+    // the project's name for the log (the export itself does not need it)
+    let project_name = client
+        .project(&recipe.project_id)
+        .await
+        .ok()
+        .map(|p| p.name);
+    crate::activity::record_export(&core, &actor, &recipe, project_name.as_deref(), &out);
     out
 }
 

@@ -465,7 +465,7 @@ async fn export_end_to_end() -> Result<()> {
     let endpoint = running.base_url.clone();
     let notifyd = FakeNotifyd::start(root.path()).await?;
 
-    let (mut launch, _dirs) = Launch::isolated(&root.path().join("app"))?;
+    let (mut launch, dirs) = Launch::isolated(&root.path().join("app"))?;
     // "Open folder" runs xdg-open: a stand-in on the app's PATH records what it was asked to open
     let fake_bin = root.path().join("bin");
     std::fs::create_dir_all(&fake_bin)?;
@@ -660,6 +660,30 @@ async fn export_end_to_end() -> Result<()> {
     ensure!(
         line.contains("e2e-notify.json"),
         "the notification does not name the file: {line}"
+    );
+
+    // every export is on the activity log, with its format, file, project name and count
+    let log =
+        rusqlite::Connection::open(dirs[1].join("com.isahit.labdesk").join("activity.sqlite3"))?;
+    let exports: Vec<(String, String, Option<String>, i64)> = log
+        .prepare(
+            "SELECT json_extract(change, '$.format'), json_extract(change, '$.path'),
+                    project_name, succeeded FROM entries WHERE kind = 'export' ORDER BY id",
+        )?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    ensure!(
+        exports.iter().any(|(f, p, name, n)| f == "lab"
+            && p.ends_with("e2e-lab.json")
+            && name.as_deref().is_some_and(|n| !n.is_empty())
+            && *n > 0),
+        "the lab export is not on the activity log: {exports:?}"
+    );
+    ensure!(
+        exports
+            .iter()
+            .any(|(_, p, _, _)| p.ends_with("e2e-notify.json")),
+        "the last export is not on the activity log: {exports:?}"
     );
 
     app.quit().await?;
