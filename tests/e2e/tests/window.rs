@@ -187,10 +187,21 @@ async fn open_bulk(app: &App, button: &str) -> Result<()> {
 }
 
 /// Preview → confirm → wait for results; returns the result rows' texts.
-async fn preview_confirm(app: &App, shot: &str, expect_count: u64) -> Result<Vec<String>> {
+async fn preview_confirm(
+    app: &App,
+    shot: &str,
+    expect_count: u64,
+    expect_change: &str,
+) -> Result<Vec<String>> {
     app.click_button("Preview").await?;
     app.el("[data-testid=bulk-dialog][data-step=preview]")
         .await?;
+    // the preview states the change itself, not only how many tasks
+    let change = app.text("[data-testid=preview-change]").await?;
+    ensure!(
+        change == expect_change,
+        "{shot}: the preview says {change:?}, expected {expect_change:?}"
+    );
     let count = app.text("[data-testid=preview-count] strong").await?;
     app.screenshot(&format!("{shot}-preview")).await?;
     ensure!(
@@ -513,6 +524,17 @@ async fn window_end_to_end() -> Result<()> {
     .await?;
     clear_filters(&app).await?;
 
+    // an empty date bound reads "any time", not a greyed sample date that looks already set
+    let empty = app
+        .js(
+            "const e = document.querySelector('input[name=created-from]'); return [e.type, e.placeholder, e.value];",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        empty == json!(["text", "any time", ""]),
+        "the empty created-from field: {empty}"
+    );
     app.set_value("input[name=created-from]", "2024-01-05T00:00:00")
         .await?;
     app.set_value("select[name=created-to-op]", "<").await?;
@@ -549,7 +571,13 @@ async fn window_end_to_end() -> Result<()> {
     app.set_value("input[name=custom-key]", "team").await?;
     app.set_value("input[name=custom-value]", "e2e").await?;
     app.screenshot("21-bulk-properties-form").await?;
-    let rows = preview_confirm(&app, "22-bulk-properties", 2).await?;
+    let rows = preview_confirm(
+        &app,
+        "22-bulk-properties",
+        2,
+        "score → 4, team → e2e on 2 tasks",
+    )
+    .await?;
     ensure!(
         rows.len() == 2 && rows.iter().all(|r| r.contains("done")),
         "results: {rows:?}"
@@ -630,7 +658,13 @@ async fn window_end_to_end() -> Result<()> {
     .await?;
     app.screenshot("24-bulk-redo-reset-warning").await?;
     app.click("input[name=redo][value=keep]").await?;
-    let rows = preview_confirm(&app, "25-bulk-redo", complete.len() as u64).await?;
+    let rows = preview_confirm(
+        &app,
+        "25-bulk-redo",
+        complete.len() as u64,
+        &format!("sent to redo, work kept on {} tasks", complete.len()),
+    )
+    .await?;
     ensure!(
         rows.len() == complete.len() && rows.iter().all(|r| r.contains("done")),
         "results: {rows:?}"
@@ -658,7 +692,7 @@ async fn window_end_to_end() -> Result<()> {
         .await?;
     }
     open_bulk(&app, "Send to review…").await?;
-    let rows = preview_confirm(&app, "26-bulk-review", 2).await?;
+    let rows = preview_confirm(&app, "26-bulk-review", 2, "sent to review on 2 tasks").await?;
     ensure!(
         rows.len() == 2 && rows.iter().all(|r| r.contains("done")),
         "results: {rows:?}"

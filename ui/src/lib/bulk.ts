@@ -3,7 +3,7 @@ import type { BulkAction } from "../bindings/BulkAction";
 import type { BulkResult } from "../bindings/BulkResult";
 import type { KeyValue } from "./filterForm";
 import { toCsv } from "./csv";
-import { t } from "../i18n";
+import { formatNumber, t } from "../i18n";
 
 export type ActionKind = "properties" | "redo" | "review";
 
@@ -49,6 +49,26 @@ export function buildAction(kind: ActionKind, props: PropertiesInput, reset: boo
   const hasCustom = Object.keys(custom).length > 0;
   if (score === null && !hasCustom) return t("bulk.error.nothing");
   return { kind: "properties", score, custom: hasCustom ? custom : null };
+}
+
+function shown(v: unknown): string {
+  return typeof v === "string" ? v : JSON.stringify(v);
+}
+
+/** The change itself, as the preview states it: "score → 0.5, team → a on 10 tasks". */
+export function describeAction(action: BulkAction, count: number): string {
+  let what: string;
+  if (action.kind === "properties") {
+    const parts: string[] = [];
+    if (action.score !== null) parts.push(t("bulk.change.score", { value: formatNumber(action.score) }));
+    for (const [k, v] of Object.entries(action.custom ?? {})) parts.push(t("bulk.change.custom", { name: k, value: shown(v) }));
+    what = parts.join(", ");
+  } else if (action.kind === "redo") {
+    what = action.reset ? t("bulk.change.redoReset") : t("bulk.change.redoKeep");
+  } else {
+    what = t("bulk.change.review");
+  }
+  return t("bulk.changeOn", { what, count });
 }
 
 export function resultCsv(result: BulkResult, names: (id: string) => string): string {

@@ -6,7 +6,7 @@ import type { BulkProgress } from "../bindings/BulkProgress";
 import type { BulkResult } from "../bindings/BulkResult";
 import type { BulkTarget } from "../bindings/BulkTarget";
 import { ErrorBanner, Modal, StatusBadge } from "../components/ui";
-import { actionTitle, buildAction, resultCsv, resultText, type ActionKind, type PropertiesInput } from "../lib/bulk";
+import { actionTitle, buildAction, describeAction, resultCsv, resultText, type ActionKind, type PropertiesInput } from "../lib/bulk";
 import { formatNumber, t, useT, type MessageKey } from "../i18n";
 import { api, newJobId } from "../ipc";
 
@@ -207,6 +207,14 @@ export function BulkDialog({
               <strong>{formatNumber(preview.count)}</strong> {t("bulk.willChange", { count: preview.count })}
               {kind === "redo" && (reset ? t("bulk.willReset") : t("bulk.workKept"))}.
             </p>
+            {(() => {
+              const action = buildAction(kind, props, reset);
+              return typeof action === "string" ? null : (
+                <p data-testid="preview-change">
+                  <strong>{describeAction(action, preview.count)}</strong>
+                </p>
+              );
+            })()}
             {kind === "redo" && reset && (
               <div className="banner warn" role="alert">
                 {t("bulk.resetWarning")}

@@ -1,5 +1,5 @@
 // The task filter form: every SDK filter.
-import { useId } from "react";
+import { useId, useState } from "react";
 import type { Batch } from "../bindings/Batch";
 import { statusLabel } from "../components/ui";
 import { useT } from "../i18n";
@@ -274,14 +274,12 @@ function DateRange({
           <option value=">=">{t("filter.opFrom")}</option>
           <option value=">">{t("filter.opAfter")}</option>
         </select>
-        <input
-          type="datetime-local"
-          step={1}
+        <DateInput
           name={`${name}-from`}
-          aria-label={t("filter.fromDate", { legend })}
+          label={t("filter.fromDate", { legend })}
           value={from.value}
-          aria-invalid={errors[`${name}From`] ? true : undefined}
-          onChange={(e) => onChange({ ...from, value: e.target.value }, to)}
+          invalid={Boolean(errors[`${name}From`])}
+          onChange={(value) => onChange({ ...from, value }, to)}
         />
       </div>
       {errors[`${name}From`] && <div className="error small">{errors[`${name}From`]}</div>}
@@ -295,17 +293,52 @@ function DateRange({
           <option value="<=">{t("filter.opUntil")}</option>
           <option value="<">{t("filter.opBefore")}</option>
         </select>
-        <input
-          type="datetime-local"
-          step={1}
+        <DateInput
           name={`${name}-to`}
-          aria-label={t("filter.toDate", { legend })}
+          label={t("filter.toDate", { legend })}
           value={to.value}
-          aria-invalid={errors[`${name}To`] ? true : undefined}
-          onChange={(e) => onChange(from, { ...to, value: e.target.value })}
+          invalid={Boolean(errors[`${name}To`])}
+          onChange={(value) => onChange(from, { ...to, value })}
         />
       </div>
       {errors[`${name}To`] && <div className="error small">{errors[`${name}To`]}</div>}
     </fieldset>
+  );
+}
+
+/**
+ * A date and time bound. Empty and not focused, it is a plain field saying "any time": WebKit's
+ * date field shows a greyed sample date when empty, which reads as a bound already set. It
+ * becomes the date-and-time field when focused or filled.
+ */
+function DateInput({
+  name,
+  label,
+  value,
+  invalid,
+  onChange,
+}: {
+  name: string;
+  label: string;
+  value: string;
+  invalid: boolean;
+  onChange: (value: string) => void;
+}) {
+  const t = useT();
+  const [focused, setFocused] = useState(false);
+  const blank = value === "" && !focused;
+  return (
+    <input
+      type={blank ? "text" : "datetime-local"}
+      step={blank ? undefined : 1}
+      name={name}
+      aria-label={label}
+      placeholder={blank ? t("filter.anyTime") : undefined}
+      value={value}
+      aria-invalid={invalid ? true : undefined}
+      onFocus={() => setFocused(true)}
+      onBlur={() => setFocused(false)}
+      onChange={(e) => onChange(e.target.value)}
+    />
   );
 }

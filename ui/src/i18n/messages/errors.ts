@@ -177,7 +177,7 @@ export const errors: Area<keyof typeof en> = {
     "err.activityNotAConflict": "La tâche {task} n’est pas l’un des conflits de l’entrée n°\u00a0{entry}\u00a0: regardez de nouveau l’annulation.",
     "err.activityNewerFormat": "Le journal d’activité {path} a été écrit par une version plus récente de Lab Desk. Mettez Lab Desk à jour pour le voir.",
     "err.activityStore": "Le journal d’activité n’a pas pu être lu ou écrit\u00a0: {detail}",
-    "err.undoLabCannotReverse": "L’entrée n°\u00a0{entry} ne peut pas être annulée\u00a0: le lab ne peut pas reprendre un renvoi en annotation ou en revue. Ouvrez ces tâches pour agir de nouveau dessus.",
+    "err.undoLabCannotReverse": "L’entrée n°\u00a0{entry} ne peut pas être annulée\u00a0: le lab ne peut pas reprendre un renvoi en annotation ou un envoi en vérification. Ouvrez ces tâches pour agir de nouveau dessus.",
     "err.undoExistingBatch": "L’entrée n°\u00a0{entry} ne peut pas être annulée\u00a0: ses tâches ont été créées dans un lot qui existait déjà, et le lab ne peut supprimer qu’un lot entier.",
     "err.undoExportWritesFile": "L’entrée n°\u00a0{entry} ne peut pas être annulée\u00a0: un export n’a fait qu’écrire un fichier. Supprimez le fichier si vous n’en voulez pas.",
     "err.undoDeletion": "L’entrée n°\u00a0{entry} ne peut pas être annulée\u00a0: un lot supprimé ne peut pas être restauré.",
