@@ -47,6 +47,7 @@ fn export_into(dir: &Path) {
         crate::export::ExportOutcome,
         crate::export::MissingImageRow,
         lab_export::MissKind,
+        lab_export::Misfit,
         crate::export::HistoryEntry,
         crate::settings::Settings,
         crate::about::AboutInfo,

@@ -143,8 +143,10 @@ pub struct ExportRecipe {
 pub struct FormatChoice {
     pub format: Format,
     pub available: bool,
-    /// Why it does not fit (when not available).
+    /// Why it does not fit (when not available), in English.
     pub reason: Option<String>,
+    /// The same, typed: the window says it in the user's words.
+    pub misfit: Option<lab_export::Misfit>,
     /// ".json" / ".zip", or null: the mask export writes a folder.
     pub extension: Option<String>,
     pub default_name: String,
@@ -384,7 +386,8 @@ pub fn format_choices(
             FormatChoice {
                 format,
                 available: ok.is_ok(),
-                reason: ok.err().map(|r| sentence(&r)),
+                reason: ok.as_ref().err().map(|m| sentence(&m.sentence(f))),
+                misfit: ok.err(),
                 extension: format.extension().map(str::to_owned),
                 default_name: default_name(format, project_id, now),
             }

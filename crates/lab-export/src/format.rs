@@ -385,12 +385,123 @@ const IAT_INPUT_TYPES: [&str; 5] = [
     "tool-iat-segmentation",
 ];
 
+/// Why a format does not fit a project: typed, so that the window says it in the user's words
+/// (project types by their names); [`Misfit::sentence`] is the English `lab` prints.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum Misfit {
+    /// An image project of a tool the format does not write.
+    #[serde(rename_all = "camelCase")]
+    ProjectType {
+        /// The project's type (`iat-…`).
+        project_type: String,
+        /// The project types the format writes (`iat-…`).
+        supported: Vec<String>,
+    },
+    /// Neither an image annotation project nor a form.
+    #[serde(rename_all = "camelCase")]
+    NotImage {
+        /// The project's type.
+        project_type: String,
+        /// The project types the format writes.
+        supported: Vec<String>,
+    },
+    /// The form input chosen is not an image tool the format writes.
+    #[serde(rename_all = "camelCase")]
+    InputNotSupported {
+        /// The input chosen.
+        input_id: String,
+        /// The project types the format writes.
+        supported: Vec<String>,
+    },
+    /// The form has no image tool input.
+    #[serde(rename_all = "camelCase")]
+    NoImageInput {
+        /// The project types the format writes.
+        supported: Vec<String>,
+    },
+    /// The form's image input is of a tool the format does not write.
+    #[serde(rename_all = "camelCase")]
+    FormInput {
+        /// The input's type (`tool-iat-…`).
+        input_type: String,
+        /// The project types the format writes.
+        supported: Vec<String>,
+    },
+    /// The form has several image inputs: one must be chosen.
+    #[serde(rename_all = "camelCase")]
+    SeveralInputs {
+        /// Their ids.
+        ids: Vec<String>,
+    },
+    /// Sequences (video-like projects).
+    Sequences,
+}
+
+impl Misfit {
+    /// The English sentence (what `lab` prints).
+    pub fn sentence(&self, format: ExportFormat) -> String {
+        let list = |v: &[String]| v.join(", ");
+        match self {
+            Misfit::ProjectType {
+                project_type,
+                supported,
+            } => format!(
+                "the {format} export does not support {project_type} projects (it supports {})",
+                list(supported)
+            ),
+            Misfit::NotImage {
+                project_type,
+                supported,
+            } => format!(
+                "the {format} export needs an image annotation project ({}); this project is \"{project_type}\"",
+                list(supported)
+            ),
+            Misfit::InputNotSupported {
+                input_id,
+                supported,
+            } => format!(
+                "input_id \"{input_id}\" is not an image tool input the {format} export supports ({})",
+                list(supported)
+            ),
+            Misfit::NoImageInput { supported } => format!(
+                "this form has no image tool input: the {format} export needs one ({})",
+                list(supported)
+            ),
+            Misfit::FormInput {
+                input_type,
+                supported,
+            } => format!(
+                "the {format} export does not support the form's {input_type} input (it supports {})",
+                list(supported)
+            ),
+            Misfit::SeveralInputs { ids } => format!(
+                "this form has {} image tool inputs ({}): choose one with the input_id option",
+                ids.len(),
+                ids.join(", ")
+            ),
+            Misfit::Sequences => format!(
+                "the {format} export does not support sequences (video-like projects): use the lab or kili format"
+            ),
+        }
+    }
+}
+
 /// Checks that `format` fits the project and finds what it works on.
 pub fn resolve_target(
     format: ExportFormat,
     config: &Value,
     options: &ExportOptions,
 ) -> Result<Target> {
+    fit(format, config, options).map_err(|m| ExportError::Unsupported(m.sentence(format)))
+}
+
+fn fit(
+    format: ExportFormat,
+    config: &Value,
+    options: &ExportOptions,
+) -> std::result::Result<Target, Misfit> {
     let project_type = config
         .get("projectType")
         .and_then(Value::as_str)
@@ -403,13 +514,13 @@ pub fn resolve_target(
             sequence: is_sequence(config),
         });
     };
-    let unsupported = |why: String| ExportError::Unsupported(why);
+    let supported = supported_list(tools);
     let target = if let Some(tool) = project_type.strip_prefix("iat-") {
         if !tools.contains(&tool) {
-            return Err(unsupported(format!(
-                "the {format} export does not support {project_type} projects (it supports {})",
-                supported_list(tools)
-            )));
+            return Err(Misfit::ProjectType {
+                project_type: project_type.to_string(),
+                supported,
+            });
         }
         Target {
             tool_type: Some(project_type.to_string()),
@@ -431,10 +542,10 @@ pub fn resolve_target(
                     i
                 }
                 _ => {
-                    return Err(unsupported(format!(
-                        "input_id \"{id}\" is not an image tool input the {format} export supports ({})",
-                        supported_list(tools)
-                    )));
+                    return Err(Misfit::InputNotSupported {
+                        input_id: id.to_string(),
+                        supported,
+                    });
                 }
             }
         } else {
@@ -445,19 +556,15 @@ pub fn resolve_target(
                 .collect();
             match candidates.as_slice() {
                 [] => {
-                    return Err(unsupported(format!(
-                        "this form has no image tool input: the {format} export needs one ({})",
-                        supported_list(tools)
-                    )));
+                    return Err(Misfit::NoImageInput { supported });
                 }
                 [one] => {
                     let t = input_type(one).trim_start_matches("tool-iat-");
                     if !tools.contains(&t) {
-                        return Err(unsupported(format!(
-                            "the {format} export does not support the form's {} input (it supports {})",
-                            input_type(one),
-                            supported_list(tools)
-                        )));
+                        return Err(Misfit::FormInput {
+                            input_type: input_type(one).to_string(),
+                            supported,
+                        });
                     }
                     *one
                 }
@@ -466,11 +573,9 @@ pub fn resolve_target(
                         .iter()
                         .filter_map(|i| i.get("id").and_then(Value::as_str))
                         .collect();
-                    return Err(unsupported(format!(
-                        "this form has {} image tool inputs ({}): choose one with the input_id option",
-                        many.len(),
-                        ids.join(", ")
-                    )));
+                    return Err(Misfit::SeveralInputs {
+                        ids: ids.into_iter().map(str::to_string).collect(),
+                    });
                 }
             }
         };
@@ -482,32 +587,26 @@ pub fn resolve_target(
             config: cfg,
         }
     } else {
-        return Err(unsupported(format!(
-            "the {format} export needs an image annotation project ({}); this project is \"{project_type}\"",
-            supported_list(tools)
-        )));
+        return Err(Misfit::NotImage {
+            project_type: project_type.to_string(),
+            supported,
+        });
     };
     if format.refuses_sequences() && target.sequence {
-        return Err(unsupported(format!(
-            "the {format} export does not support sequences (video-like projects): use the lab or kili format"
-        )));
+        return Err(Misfit::Sequences);
     }
     Ok(target)
 }
 
-fn supported_list(tools: &[&str]) -> String {
-    tools
-        .iter()
-        .map(|t| format!("iat-{t}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+fn supported_list(tools: &[&str]) -> Vec<String> {
+    tools.iter().map(|t| format!("iat-{t}")).collect()
 }
 
 /// For the UI: every format with `Ok` or the reason it does not fit this project.
 pub fn supported_formats(
     project_type: &str,
     config: &Value,
-) -> Vec<(ExportFormat, std::result::Result<(), String>)> {
+) -> Vec<(ExportFormat, std::result::Result<(), Misfit>)> {
     let mut cfg = config.clone();
     if let Some(obj) = cfg.as_object_mut() {
         obj.entry("projectType")
@@ -516,9 +615,7 @@ pub fn supported_formats(
     ExportFormat::ALL
         .into_iter()
         .map(|f| {
-            let r = resolve_target(f, &cfg, &ExportOptions::default())
-                .map(|_| ())
-                .map_err(|e| e.to_string());
+            let r = fit(f, &cfg, &ExportOptions::default()).map(|_| ());
             (f, r)
         })
         .collect()
@@ -633,8 +730,13 @@ mod tests {
         let f = supported_formats("iat-segmentation", &seg);
         assert!(f.iter().all(|(_, r)| r.is_ok()));
         let f = supported_formats("iat-rectangle", &rect_seq);
-        let get = |f: &[(ExportFormat, std::result::Result<(), String>)], x| {
-            f.iter().find(|(k, _)| *k == x).unwrap().1.clone()
+        let get = |f: &[(ExportFormat, std::result::Result<(), Misfit>)], x| {
+            f.iter()
+                .find(|(k, _)| *k == x)
+                .unwrap()
+                .1
+                .clone()
+                .map_err(|m| m.sentence(x))
         };
         assert!(get(&f, ExportFormat::Lab).is_ok());
         assert!(get(&f, ExportFormat::Kili).is_ok());

@@ -29,6 +29,6 @@ pub use driver::{
     default_filename, destination, export_pages, export_pages_with,
 };
 pub use error::{ErrorInfo, ErrorKind, ExportError, Result};
-pub use format::{ExportFormat, ExportOptions, Target, resolve_target, supported_formats};
+pub use format::{ExportFormat, ExportOptions, Misfit, Target, resolve_target, supported_formats};
 pub use images::{ImageMiss, ImageSource, LabImages, LocalFiles, MissKind};
 pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};

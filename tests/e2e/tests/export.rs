@@ -500,8 +500,10 @@ async fn export_end_to_end() -> Result<()> {
     let mask = app.el("input[name=export-format][value=mask]").await?;
     ensure!(!mask.is_enabled().await?, "mask is offered for rectangles");
     let reason = app.text("[data-testid=export-reason-mask]").await?;
+    // in the app's words, never the internal type ids
     ensure!(
-        reason.contains("segmentation"),
+        reason
+            == "Not available for this project: it writes Image: segmentation projects only; this one is Image: rectangles.",
         "the reason for the disabled mask format: {reason:?}"
     );
     app.screenshot("export-01-dialog-disabled-mask").await?;

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { FormatChoice } from "../bindings/FormatChoice";
+import type { Misfit } from "../bindings/Misfit";
 import type { TaskFilter } from "../bindings/TaskFilter";
 import { setLocale } from "../i18n";
 import {
@@ -13,6 +14,7 @@ import {
   describeSplits,
   formatLabel,
   formatPurpose,
+  misfitText,
   missingReason,
   parseSeed,
   recipeProblem,
@@ -31,6 +33,7 @@ const choice = (format: FormatChoice["format"], available = true): FormatChoice 
   format,
   available,
   reason: available ? null : "no",
+  misfit: null,
   extension: format === "yolo" ? ".zip" : format === "mask" ? null : ".json",
   defaultName: `lab_${format}_p_2026-01-01_10-00-00${format === "yolo" ? ".zip" : format === "mask" ? "" : ".json"}`,
 });
@@ -319,6 +322,21 @@ describe("missing image reasons", () => {
     expect(missingReason({ kind: "linkOnly", detail: "resource://b/a.png" })).toBe(
       "son image resource://b/a.png est un lien interne au lab qui ne peut pas être téléchargé, et cet ordinateur n’en a pas de copie",
     );
+    setLocale("en");
+  });
+});
+
+describe("why a format does not fit, in the app's words", () => {
+  it("names project types, never their ids, in English and French", () => {
+    setLocale("en");
+    const m: Misfit = { kind: "projectType", projectType: "iat-rectangle", supported: ["iat-segmentation"] };
+    const en = misfitText(m);
+    expect(en).toBe("it writes Image: segmentation projects only; this one is Image: rectangles.");
+    const many = misfitText({ kind: "formInput", inputType: "tool-iat-graph", supported: ["iat-rectangle", "iat-polygon"] });
+    expect(many).toBe("the form’s image tool is Image: graph; it writes Image: rectangles and Image: polygons.");
+    setLocale("fr");
+    expect(misfitText(m)).toBe("il n’écrit que les projets Image\u00a0: segmentation\u00a0; celui-ci est Image\u00a0: rectangles.");
+    expect(misfitText({ kind: "sequences" })).toMatch(/^il ne gère pas les séquences/);
     setLocale("en");
   });
 });

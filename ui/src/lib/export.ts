@@ -7,7 +7,9 @@ import type { Label } from "../bindings/Label";
 import type { MissingImageRow } from "../bindings/MissingImageRow";
 import type { SemanticColor } from "../bindings/SemanticColor";
 import type { TaskFilter } from "../bindings/TaskFilter";
-import { formatNumber, t, type MessageKey } from "../i18n";
+import type { Misfit } from "../bindings/Misfit";
+import { formatNumber, getLocale, t, type MessageKey } from "../i18n";
+import { typeLabel } from "../screens/Projects";
 
 export const FORMATS: readonly ExportFormatId[] = ["lab", "kili", "yolo", "mask", "coco", "yolo-dataset"];
 const KNOWN_EXTENSIONS = [".json", ".zip"];
@@ -238,4 +240,32 @@ export function defaultMapping(labels: Label[]): SemanticColor[] {
     label: l.id,
     color: hexToRgb(l.color ?? "") ?? ([(40 * (i + 1)) % 256, (40 * (i + 1)) % 256, (40 * (i + 1)) % 256] as [number, number, number]),
   }));
+}
+
+/** Project types in words, as a list ("Image: rectangles, Image: polygons and Image: polylines"). */
+function typeList(types: string[]): string {
+  return new Intl.ListFormat(getLocale(), { type: "conjunction" }).format(types.map((x) => typeLabel(x)));
+}
+
+/** Why a format does not fit the project, in the app's words (project types by their names). */
+export function misfitText(m: Misfit): string {
+  switch (m.kind) {
+    case "projectType":
+      return t("export.misfit.projectType", { type: typeLabel(m.projectType), supported: typeList(m.supported) });
+    case "notImage":
+      return t("export.misfit.notImage", { type: typeLabel(m.projectType), supported: typeList(m.supported) });
+    case "inputNotSupported":
+      return t("export.misfit.inputNotSupported", { input: m.inputId, supported: typeList(m.supported) });
+    case "noImageInput":
+      return t("export.misfit.noImageInput", { supported: typeList(m.supported) });
+    case "formInput":
+      return t("export.misfit.formInput", {
+        type: typeLabel(m.inputType.replace(/^tool-/, "")),
+        supported: typeList(m.supported),
+      });
+    case "severalInputs":
+      return t("export.misfit.severalInputs", { count: m.ids.length, ids: m.ids.join(", ") });
+    case "sequences":
+      return t("export.misfit.sequences");
+  }
 }

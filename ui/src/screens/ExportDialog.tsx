@@ -27,6 +27,7 @@ import {
   describeScope,
   describeSplits,
   formatLabel,
+  misfitText,
   missingReason,
   formatPurpose,
   hexToRgb,
@@ -350,7 +351,7 @@ function ExportForm({
                         </div>
                         {!c.available && (
                           <div className="small muted export-reason" id={reasonId} data-testid={reasonId}>
-                            {t("export.unavailable", { reason: c.reason ?? "" })}
+                            {t("export.unavailable", { reason: c.misfit ? misfitText(c.misfit) : (c.reason ?? "") })}
                           </div>
                         )}
                       </div>
