@@ -300,6 +300,23 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
     app.screenshot("create-03-preflight-problems").await?;
     let blocker = app.text("[data-testid=create-blocker]").await?;
     ensure!(blocker.contains("invalid"), "blocker: {blocker:?}");
+    // the File column shows the file's name whole, its folder on a second line
+    let file = app
+        .js(
+            r#"const c = document.querySelector('[data-row-name="good1.png"] .c-file');
+               return [c.querySelector('.c-file-name').textContent, c.querySelector('.c-file-dir').textContent, c.title];"#,
+            vec![],
+        )
+        .await?;
+    let (fname, fdir, full) = (
+        file[0].as_str().unwrap_or_default(),
+        file[1].as_str().unwrap_or_default(),
+        file[2].as_str().unwrap_or_default(),
+    );
+    ensure!(
+        fname == "good1.png" && !fdir.is_empty() && full == format!("{fdir}/{fname}"),
+        "the File cell: {file}"
+    );
 
     // fix: rename the repeated name (the sub-folder's row), skip the bad files
     app.js(

@@ -10,6 +10,7 @@ import {
   filterRows,
   progressFigures,
   rowState,
+  splitPath,
   tasksToCreate,
   thumbsToFetch,
   worthNotifying,
@@ -139,5 +140,14 @@ describe("create: lazy thumbnails and paths", () => {
 
   it("drops blank and repeated paths", () => {
     expect(cleanPaths([" /a ", "/b", "", "/a"])).toEqual(["/a", "/b"]);
+  });
+});
+
+describe("the File column", () => {
+  it("shows the file's name, and its folder apart", () => {
+    expect(splitPath("/tmp/x/drop/ha-very-long-name.png")).toEqual({ name: "ha-very-long-name.png", folder: "/tmp/x/drop" });
+    expect(splitPath("/a.png")).toEqual({ name: "a.png", folder: "/" });
+    expect(splitPath("C:\\imgs\\b.jpg")).toEqual({ name: "b.jpg", folder: "C:\\imgs" });
+    expect(splitPath("c.png")).toEqual({ name: "c.png", folder: "" });
   });
 });

@@ -140,3 +140,9 @@ export function cleanPaths(paths: readonly string[]): string[] {
   }
   return out;
 }
+
+/** A local path as the File column shows it: the file's name, and its folder below. */
+export function splitPath(path: string): { name: string; folder: string } {
+  const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  return cut < 0 ? { name: path, folder: "" } : { name: path.slice(cut + 1), folder: path.slice(0, cut) || "/" };
+}

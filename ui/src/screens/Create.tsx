@@ -27,6 +27,7 @@ import {
   filterRows,
   progressFigures,
   rowState,
+  splitPath,
   tasksToCreate,
   thumbsToFetch,
   worthNotifying,
@@ -517,7 +518,14 @@ function PreflightRow({
         />
       </div>
       <div className="cell c-file" role="gridcell" title={row.path ?? undefined}>
-        <span className="small">{row.path ?? where ?? t("create.remote")}</span>
+        {row.path ? (
+          <>
+            <span className="c-file-name">{splitPath(row.path).name}</span>
+            <span className="c-file-dir small">{splitPath(row.path).folder}</span>
+          </>
+        ) : (
+          <span className="small">{where ?? t("create.remote")}</span>
+        )}
       </div>
       <div className="cell c-size num" role="gridcell">
         {row.size !== null ? formatBytes(row.size) : ""}
