@@ -300,6 +300,12 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
     app.screenshot("create-03-preflight-problems").await?;
     let blocker = app.text("[data-testid=create-blocker]").await?;
     ensure!(blocker.contains("invalid"), "blocker: {blocker:?}");
+    // the start button says what stops it, not a count it will not send
+    let start = app.text("[data-testid=create-start]").await?;
+    ensure!(
+        start == "Create: 4 invalid rows to fix or skip first",
+        "start button with invalid rows: {start:?}"
+    );
     // the File column shows the file's name whole, its folder on a second line
     let file = app
         .js(
@@ -347,6 +353,11 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
             .is_enabled()
             .await?,
         "Create is enabled under Refuse with a duplicate ({blocker})"
+    );
+    let start = app.text("[data-testid=create-start]").await?;
+    ensure!(
+        start == "Create: 1 name is already in the batch",
+        "start button under Refuse with a duplicate: {start:?}"
     );
     app.screenshot("create-04-refuse-explained").await?;
     ensure!(

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
 import type { JobProgress } from "../bindings/JobProgress";
 import type { PreflightView } from "../bindings/PreflightView";
 import type { RowView } from "../bindings/RowView";
@@ -10,6 +11,7 @@ import {
   filterRows,
   progressFigures,
   rowState,
+  startLabel,
   splitPath,
   tasksToCreate,
   thumbsToFetch,
@@ -149,5 +151,28 @@ describe("the File column", () => {
     expect(splitPath("/a.png")).toEqual({ name: "a.png", folder: "/" });
     expect(splitPath("C:\\imgs\\b.jpg")).toEqual({ name: "b.jpg", folder: "C:\\imgs" });
     expect(splitPath("c.png")).toEqual({ name: "c.png", folder: "" });
+  });
+});
+
+describe("the start button says what it will send, or what stops it", () => {
+  it("counts invalid rows and names already in the batch, then the tasks once they are skipped", () => {
+    const bad: RowView["checks"][number] = { check: "empty" };
+    const dup: RowView["checks"][number] = { check: "nameExistsInBatch" };
+    const rows: RowView[] = [row(0), row(1, { checks: [bad] }), row(2, { checks: [bad] }), row(3, { checks: [dup] })];
+    const view = { rows } as PreflightView;
+    const label = (p: DuplicatePolicy) => {
+      const l = startLabel(view, p, createBlocker(view, p, { kind: "existing", batchId: "b" }));
+      return t(l.key, l.vars);
+    };
+    setLocale("en");
+    expect(label("refuse")).toBe("Create: 2 invalid rows to fix or skip first");
+    rows[1] = row(1, { checks: [bad], skip: true });
+    rows[2] = row(2, { checks: [bad], skip: true });
+    expect(label("refuse")).toBe("Create: 1 name is already in the batch");
+    expect(label("skipExisting")).toBe("Create 1 task");
+    expect(label("insertAnyway")).toBe("Create 2 tasks");
+    setLocale("fr");
+    expect(label("refuse")).toBe("Créer\u00a0: 1 nom est déjà dans le lot");
+    setLocale("en");
   });
 });

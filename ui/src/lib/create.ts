@@ -146,3 +146,21 @@ export function splitPath(path: string): { name: string; folder: string } {
   const cut = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
   return cut < 0 ? { name: path, folder: "" } : { name: path.slice(cut + 1), folder: path.slice(0, cut) || "/" };
 }
+
+/** The start button's words: the count it will really send, or what keeps it from sending. */
+export function startLabel(
+  view: PreflightView | null,
+  policy: DuplicatePolicy,
+  blocker: MessageKey | null,
+): { key: MessageKey; vars: Vars } {
+  const live = (view?.rows ?? []).filter((r) => !r.skip);
+  if (blocker === "create.block.invalid") {
+    const count = live.filter((r) => r.checks.some((c) => isBlocking(c, policy))).length;
+    return { key: "create.startInvalid", vars: { count } };
+  }
+  if (blocker === "create.block.refuse") {
+    const count = live.filter((r) => r.checks.some((c) => c.check === "nameExistsInBatch")).length;
+    return { key: "create.startRefuse", vars: { count } };
+  }
+  return { key: "create.create", vars: { count: tasksToCreate(view, policy) } };
+}

@@ -28,7 +28,7 @@ import {
   progressFigures,
   rowState,
   splitPath,
-  tasksToCreate,
+  startLabel,
   thumbsToFetch,
   worthNotifying,
   type RowFilter,
@@ -272,7 +272,6 @@ function PreflightPanel({
   }, [view]);
 
   const blocker = createBlocker(view, policy, target);
-  const count = tasksToCreate(view, policy);
   const invalid = view?.rows.filter((r) => rowState(r) === "invalid").length ?? 0;
 
   const start = () => {
@@ -457,7 +456,10 @@ function PreflightPanel({
             </span>
             <span className="spacer" />
             <button className="primary" onClick={start} disabled={blocker !== null || busy !== null} data-testid="create-start">
-              {t("create.create", { count })}
+              {(() => {
+                const l = startLabel(view, policy, blocker);
+                return t(l.key, l.vars);
+              })()}
             </button>
           </div>
         </>

@@ -72,6 +72,10 @@ const en = {
   "create.check.nameInvalid": "Name: {detail}",
   "create.skipInvalid": (v) => plural(n(v, "count"), "Skip the invalid row", "Skip the # invalid rows"),
   "create.create": (v) => plural(n(v, "count"), "Create # task", "Create # tasks"),
+  "create.startInvalid": (v) =>
+    `Create: ${plural(n(v, "count"), "# invalid row", "# invalid rows")} to fix or skip first`,
+  "create.startRefuse": (v) =>
+    `Create: ${plural(n(v, "count"), "# name is", "# names are")} already in the batch`,
   "create.block.empty": "Add files, a folder or a task list first.",
   "create.block.noBatch": "Choose the batch the tasks go to.",
   "create.block.noBatchName": "Type a name for the new batch.",
@@ -196,6 +200,10 @@ export const create: Area<keyof typeof en> = {
     "create.check.nameInvalid": "Nom : {detail}",
     "create.skipInvalid": (v) => plural(n(v, "count"), "Ignorer la ligne invalide", "Ignorer les # lignes invalides"),
     "create.create": (v) => plural(n(v, "count"), "Créer # tâche", "Créer # tâches"),
+    "create.startInvalid": (v) =>
+      `Créer\u00a0: ${plural(n(v, "count"), "# ligne invalide", "# lignes invalides")} à corriger ou ignorer d’abord`,
+    "create.startRefuse": (v) =>
+      `Créer\u00a0: ${plural(n(v, "count"), "# nom est déjà", "# noms sont déjà")} dans le lot`,
     "create.block.empty": "Ajoutez d’abord des fichiers, un dossier ou une liste de tâches.",
     "create.block.noBatch": "Choisissez le lot qui recevra les tâches.",
     "create.block.noBatchName": "Saisissez un nom pour le nouveau lot.",
