@@ -222,7 +222,7 @@ async fn create_skipping_existing(app: &App, start: &str, counts: &str) -> Resul
     Ok(())
 }
 
-/// "12 created · 0 skipped · 0 failed" → 12
+/// "12 created · 0 already in the batch · 0 failed" → 12
 fn created_count(text: &str) -> u64 {
     text.split_whitespace()
         .next()
@@ -364,7 +364,23 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
         batch_names(&srv.client, B_EXISTING).await?.len() == 1,
         "something was sent before confirming"
     );
-    create_skipping_existing(&app, "Create 6 tasks", "6 created · 0 skipped · 0 failed").await?;
+    // every row of the drop is counted: the duplicate and the two skipped rows too
+    create_skipping_existing(
+        &app,
+        "Create 6 tasks",
+        "6 created · 1 already in the batch · 2 skipped (invalid or by hand) · 0 failed",
+    )
+    .await?;
+    let title = app.text("[data-testid=create-upload-title]").await?;
+    ensure!(
+        title.starts_with("Tasks created in "),
+        "the finished job's heading: {title:?}"
+    );
+    let none = app.text("[data-testid=create-outcomes-none]").await?;
+    ensure!(
+        none == "Every task sent was created; 3 rows of the drop were left out (see the counts above).",
+        "{none:?}"
+    );
     app.screenshot("create-05-done").await?;
 
     // oracle: exactly the six new names were added, no duplicate
@@ -1079,7 +1095,17 @@ async fn f_create_screens_in_french() -> Result<()> {
     app.screenshot("create-fr-01-preflight").await?;
     no_english_on_screen(&app, &english, "pre-flight").await?;
 
-    create_skipping_existing(&app, "Créer 3 tâches", "3 créées · 0 ignorée · 0 en échec").await?;
+    create_skipping_existing(
+        &app,
+        "Créer 3 tâches",
+        "3 créées · 1 déjà dans le lot · 1 ignorée (invalide ou à la main) · 0 en échec",
+    )
+    .await?;
+    let title = app.text("[data-testid=create-upload-title]").await?;
+    ensure!(
+        title.starts_with("Tâches créées dans "),
+        "the finished job's heading: {title:?}"
+    );
     let state = app.text("[data-testid=create-state]").await?;
     ensure!(state == "Terminé.", "the job's state says {state:?}");
     let progress = app.text("[data-testid=create-progress]").await?;

@@ -164,3 +164,22 @@ export function startLabel(
   }
   return { key: "create.create", vars: { count: tasksToCreate(view, policy) } };
 }
+
+/** Rows of a drop that are not sent: left out as already in the batch, or skipped. */
+export interface LeftOut {
+  /** Names already in the batch, left out under "Skip existing". */
+  existing: number;
+  /** Rows skipped (invalid, or by hand). */
+  skipped: number;
+}
+
+/** What "Create" leaves out of the drop under `policy`. */
+export function leftOutAtStart(view: PreflightView | null, policy: DuplicatePolicy): LeftOut {
+  const rows = view?.rows ?? [];
+  const skipped = rows.filter((r) => r.skip).length;
+  const existing =
+    policy === "skipExisting"
+      ? rows.filter((r) => !r.skip && r.checks.some((c) => c.check === "nameExistsInBatch")).length
+      : 0;
+  return { existing, skipped };
+}

@@ -27,8 +27,10 @@ import {
   filterRows,
   progressFigures,
   rowState,
+  leftOutAtStart,
   splitPath,
   startLabel,
+  type LeftOut,
   thumbsToFetch,
   worthNotifying,
   type RowFilter,
@@ -58,8 +60,8 @@ export interface CreateProps {
 }
 
 export function CreateScreen(props: CreateProps) {
-  const [job, setJob] = useState<{ request: StartRequest | null; jobId: string | null } | null>(
-    props.resumeJobId ? { request: null, jobId: props.resumeJobId } : null,
+  const [job, setJob] = useState<{ request: StartRequest | null; jobId: string | null; leftOut: LeftOut | null } | null>(
+    props.resumeJobId ? { request: null, jobId: props.resumeJobId, leftOut: null } : null,
   );
   const [round, setRound] = useState(0);
   if (job) {
@@ -68,6 +70,7 @@ export function CreateScreen(props: CreateProps) {
         key={`${job.jobId ?? ""}:${round}`}
         request={job.request}
         jobId={job.jobId}
+        leftOut={job.leftOut}
         projectName={props.projectName}
         onOpenTasks={props.onOpenTasks}
         onMore={() => {
@@ -78,7 +81,7 @@ export function CreateScreen(props: CreateProps) {
       />
     );
   }
-  return <PreflightPanel key={round} {...props} onStart={(request) => setJob({ request, jobId: null })} />;
+  return <PreflightPanel key={round} {...props} onStart={(request, leftOut) => setJob({ request, jobId: null, leftOut })} />;
 }
 
 // ---------------------------------------------------------------- pre-flight
@@ -88,7 +91,7 @@ function PreflightPanel({
   projectName,
   onBack,
   onStart,
-}: CreateProps & { onStart: (r: StartRequest) => void }) {
+}: CreateProps & { onStart: (r: StartRequest, leftOut: LeftOut) => void }) {
   const t = useT();
   const session = useMemo(() => newJobId(), []);
   const [view, setView] = useState<PreflightView | null>(null);
@@ -277,13 +280,16 @@ function PreflightPanel({
   const start = () => {
     if (blocker) return;
     handedOver.current = true;
-    onStart({
-      session,
-      projectId,
-      projectName,
-      target: target.kind === "existing" ? { kind: "existing", batchId: target.batchId } : { kind: "new", name: target.name },
-      policy,
-    });
+    onStart(
+      {
+        session,
+        projectId,
+        projectName,
+        target: target.kind === "existing" ? { kind: "existing", batchId: target.batchId } : { kind: "new", name: target.name },
+        policy,
+      },
+      leftOutAtStart(view, policy),
+    );
   };
 
   return (
@@ -560,6 +566,7 @@ function PreflightRow({
 function UploadPanel({
   request,
   jobId: initialJobId,
+  leftOut,
   projectName,
   onOpenTasks,
   onMore,
@@ -567,6 +574,8 @@ function UploadPanel({
 }: {
   request: StartRequest | null;
   jobId: string | null;
+  /** Rows of the drop not sent (known when the job started here, not after a restart). */
+  leftOut: LeftOut | null;
   projectName: string;
   onOpenTasks: (batchId: string) => void;
   onMore: () => void;
@@ -606,7 +615,12 @@ function UploadPanel({
               t("create.notify.body", {
                 project: r.info.label.projectName || projectName,
                 batch: r.info.label.batchName,
-                counts: t("create.upload.counts", { done: c.done, skipped: c.skipped, failed: c.failed }),
+                counts: t(leftOut ? "create.upload.countsAll" : "create.upload.counts", {
+                  done: c.done,
+                  existing: c.skipped + (leftOut?.existing ?? 0),
+                  skipped: leftOut?.skipped ?? 0,
+                  failed: c.failed,
+                }),
               }),
             )
             .catch(() => undefined);
@@ -618,7 +632,7 @@ function UploadPanel({
         setStopping(null);
       }
     },
-    [t, projectName],
+    [t, projectName, leftOut],
   );
 
   const resume = useCallback(
@@ -676,7 +690,20 @@ function UploadPanel({
   return (
     <div className="create stack" data-testid="create-upload">
       <div className="row">
-        <h1 style={{ margin: 0 }}>{t("create.upload.title", { batch: batchName || projectName })}</h1>
+        <h1 style={{ margin: 0 }} data-testid="create-upload-title">
+          {t(
+            running
+              ? "create.upload.title"
+              : state === "done"
+                ? "create.upload.titleDone"
+                : state === "cancelled"
+                  ? "create.upload.titleCancelled"
+                  : state === "paused" || result?.stopped
+                    ? "create.upload.titlePaused"
+                    : "create.upload.title",
+            { batch: batchName || projectName },
+          )}
+        </h1>
         <span className="spacer" />
         {!running && <button onClick={onBack}>{t("create.back")}</button>}
       </div>
@@ -708,7 +735,12 @@ function UploadPanel({
               </span>
             )}
             <span className="muted" data-testid="create-counts">
-              {t("create.upload.counts", { done: counts.done, skipped: counts.skipped, failed: counts.failed })}
+              {t(leftOut ? "create.upload.countsAll" : "create.upload.counts", {
+                done: counts.done,
+                existing: counts.skipped + (leftOut?.existing ?? 0),
+                skipped: leftOut?.skipped ?? 0,
+                failed: counts.failed,
+              })}
             </span>
             {running && fig?.etaSeconds != null && (
               <span className="muted">{t("create.upload.eta", { time: formatDuration(fig.etaSeconds) })}</span>
@@ -766,7 +798,11 @@ function UploadPanel({
         <section aria-labelledby="create-outcomes-h">
           <h2 id="create-outcomes-h">{t("create.outcomes")}</h2>
           {notCreated.length === 0 ? (
-            <p className="muted">{t("create.outcomes.none")}</p>
+            <p className="muted" data-testid="create-outcomes-none">
+              {leftOut && leftOut.existing + leftOut.skipped > 0
+                ? t("create.outcomes.noneSent", { count: leftOut.existing + leftOut.skipped })
+                : t("create.outcomes.none")}
+            </p>
           ) : (
             <table className="simple" data-testid="create-outcomes">
               <tbody>

@@ -85,6 +85,9 @@ const en = {
   "create.block.nothing": "Nothing to create: every row is skipped or already in the batch.",
   "create.block.check": "Names not checked against the batch yet: they will be checked when you create.",
   "create.upload.title": "Creating tasks in {batch}",
+  "create.upload.titleDone": "Tasks created in {batch}",
+  "create.upload.titleCancelled": "Creation cancelled in {batch}",
+  "create.upload.titlePaused": "Creation paused in {batch}",
   "create.upload.tasks": (v) => `${formatNumber(n(v, "done"))} / ${plural(n(v, "total"), "# task", "# tasks")}`,
   "create.upload.bytes": "{done} of {total}",
   "create.upload.eta": "About {time} left",
@@ -93,7 +96,14 @@ const en = {
   "create.upload.counts": (v) =>
     [
       plural(n(v, "done"), "# created", "# created"),
-      plural(n(v, "skipped"), "# skipped", "# skipped"),
+      plural(n(v, "existing"), "# already in the batch", "# already in the batch"),
+      plural(n(v, "failed"), "# failed", "# failed"),
+    ].join(" · "),
+  "create.upload.countsAll": (v) =>
+    [
+      plural(n(v, "done"), "# created", "# created"),
+      plural(n(v, "existing"), "# already in the batch", "# already in the batch"),
+      plural(n(v, "skipped"), "# skipped (invalid or by hand)", "# skipped (invalid or by hand)"),
       plural(n(v, "failed"), "# failed", "# failed"),
     ].join(" · "),
   "create.pause": "Pause",
@@ -111,6 +121,8 @@ const en = {
   "create.more": "Create more tasks",
   "create.outcomes": "Tasks not created",
   "create.outcomes.none": "Every task was created.",
+  "create.outcomes.noneSent": (v) =>
+    `Every task sent was created; ${plural(n(v, "count"), "# row of the drop was", "# rows of the drop were")} left out (see the counts above).`,
   "create.outcome.failed": "Failed",
   "create.outcome.skipped": "Skipped",
   "create.outcome.pending": "Not sent yet",
@@ -213,6 +225,9 @@ export const create: Area<keyof typeof en> = {
     "create.block.nothing": "Rien à créer : toutes les lignes sont ignorées ou déjà dans le lot.",
     "create.block.check": "Noms pas encore vérifiés dans le lot : ils le seront à la création.",
     "create.upload.title": "Création des tâches dans {batch}",
+    "create.upload.titleDone": "Tâches créées dans {batch}",
+    "create.upload.titleCancelled": "Création annulée dans {batch}",
+    "create.upload.titlePaused": "Création en pause dans {batch}",
     "create.upload.tasks": (v) => `${formatNumber(n(v, "done"))} / ${plural(n(v, "total"), "# tâche", "# tâches")}`,
     "create.upload.bytes": "{done} sur {total}",
     "create.upload.eta": "Environ {time} restantes",
@@ -221,7 +236,14 @@ export const create: Area<keyof typeof en> = {
     "create.upload.counts": (v) =>
       [
         plural(n(v, "done"), "# créée", "# créées"),
-        plural(n(v, "skipped"), "# ignorée", "# ignorées"),
+        plural(n(v, "existing"), "# déjà dans le lot", "# déjà dans le lot"),
+        plural(n(v, "failed"), "# en échec", "# en échec"),
+      ].join(" · "),
+    "create.upload.countsAll": (v) =>
+      [
+        plural(n(v, "done"), "# créée", "# créées"),
+        plural(n(v, "existing"), "# déjà dans le lot", "# déjà dans le lot"),
+        plural(n(v, "skipped"), "# ignorée (invalide ou à la main)", "# ignorées (invalides ou à la main)"),
         plural(n(v, "failed"), "# en échec", "# en échec"),
       ].join(" · "),
     "create.pause": "Pause",
@@ -240,6 +262,8 @@ export const create: Area<keyof typeof en> = {
     "create.more": "Créer d’autres tâches",
     "create.outcomes": "Tâches non créées",
     "create.outcomes.none": "Toutes les tâches ont été créées.",
+    "create.outcomes.noneSent": (v) =>
+      `Toutes les tâches envoyées ont été créées\u00a0; ${plural(n(v, "count"), "# ligne du dépôt a été laissée", "# lignes du dépôt ont été laissées")} de côté (voir les nombres ci-dessus).`,
     "create.outcome.failed": "En échec",
     "create.outcome.skipped": "Ignorée",
     "create.outcome.pending": "Pas encore envoyée",
