@@ -253,6 +253,43 @@ async fn activity_update_see_undo_check() -> Result<()> {
             .with_context(|| format!("{n} is not in the browser"))?;
     }
     app.screenshot("activity-05-open-tasks-fr").await?;
+
+    // ---- 7. in French too: an empty date bound, the bulk preview's change ----
+    let empty = app
+        .js(
+            "const e = document.querySelector('input[name=created-from]'); return [e.type, e.placeholder];",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        empty == json!(["text", "n’importe quand"]),
+        "the empty date field in French: {empty}"
+    );
+    for n in &names {
+        let e = app
+            .el(&format!("input[aria-label='Sélectionner {n}']"))
+            .await?;
+        if !e.is_selected().await? {
+            e.click().await?;
+        }
+    }
+    app.click_button("Modifier les propriétés…").await?;
+    app.el("[data-testid=bulk-dialog][data-step=choose]")
+        .await?;
+    app.set_value("input[name=score]", "0.5").await?;
+    app.click_button("Aperçu").await?;
+    let change = app
+        .wait_text(
+            "[data-testid=preview-change]",
+            "the change in French",
+            |t| !t.is_empty(),
+        )
+        .await?;
+    ensure!(
+        change == "score → 0,5 sur 2 tâches",
+        "the bulk preview in French: {change:?}"
+    );
+    app.screenshot("activity-06-bulk-preview-fr").await?;
     app.quit().await?;
     Ok(())
 }

@@ -1091,6 +1091,11 @@ async fn f_create_screens_in_french() -> Result<()> {
         )
         .await?;
     ensure!(blocker.contains("Refuser"), "blocker: {blocker:?}");
+    let start = app.text("[data-testid=create-start]").await?;
+    ensure!(
+        start == "Créer\u{a0}: 1 nom est déjà dans le lot",
+        "the start button under Refuse: {start:?}"
+    );
     tokio::time::sleep(Duration::from_millis(400)).await; // thumbnails
     app.screenshot("create-fr-01-preflight").await?;
     no_english_on_screen(&app, &english, "pre-flight").await?;
