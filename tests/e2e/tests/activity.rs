@@ -170,6 +170,22 @@ async fn activity_update_see_undo_check() -> Result<()> {
     .await?;
     app.el("[data-testid=activity-lines] tbody tr").await?;
     app.screenshot("activity-03-undone-en").await?;
+    // a smaller window: the list and the entry stack instead of being cut
+    app.client.set_window_size(1024, 700).await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let fits = app
+        .js(
+            "const d = document.querySelector('[data-testid=activity-detail]').getBoundingClientRect(); const l = document.querySelector('[data-testid=activity-entries]').parentElement; return d.left >= 0 && d.right <= window.innerWidth + 1 && l.scrollWidth <= l.clientWidth + 1;",
+            vec![],
+        )
+        .await?;
+    app.screenshot("activity-03b-undone-1024").await?;
+    ensure!(
+        fits == json!(true),
+        "the entry panel or the list is cut at 1024×700"
+    );
+    app.client.set_window_size(1280, 800).await?;
+    tokio::time::sleep(Duration::from_millis(400)).await;
 
     // the API says: the first task is back to its value, the second keeps the other change
     let after = tasks(&oracle, &ids).await?;
