@@ -61,15 +61,19 @@ pub fn run() {
                 Box::new(keychain::KeyringStore::default()),
             )
             .with_downloads_dir(downloads);
-            // The activity log kept to its retention (a log that cannot open says so when used).
+            app.manage(core);
+            // The activity log kept to its retention, off the start-up path (a log that cannot
+            // open says so when it is used).
             let retention = app
                 .state::<settings::SettingsStore>()
                 .get()
                 .activity_retention;
-            if let Err(e) = core.activity_prune(&retention) {
-                tracing::warn!("the activity log could not be trimmed: {e}");
-            }
-            app.manage(core);
+            let handle = app.handle().clone();
+            std::thread::spawn(move || {
+                if let Err(e) = handle.state::<core::Core>().activity_prune(&retention) {
+                    tracing::warn!("the activity log could not be trimmed: {e}");
+                }
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

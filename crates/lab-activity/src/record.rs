@@ -146,8 +146,8 @@ pub(crate) async fn read_tasks(
     let mut out = HashMap::new();
     for p in pages {
         for t in p.tasks {
-            if let Some(id) = t.get("_id").and_then(Value::as_str) {
-                out.insert(id.to_owned(), t.clone());
+            if let Some(id) = t.get("_id").and_then(Value::as_str).map(str::to_owned) {
+                out.insert(id, t);
             }
         }
     }
@@ -268,17 +268,20 @@ pub async fn run_bulk(
     })?;
     let outcome = bulk_steps(&run, entry, &ids, &change, &progress, &cancel).await;
     match outcome {
-        Ok(cancelled) => {
+        Ok(Steps {
+            cancelled,
+            rows,
+            failures,
+        }) => {
             let state = if cancelled {
                 EntryState::Cancelled
             } else {
                 EntryState::Done
             };
             store.finish(entry, state, None)?;
-            let rows = store.all_results(entry)?;
             Ok(Recorded {
                 entry_id: entry,
-                report: report_of(&rows, cancelled),
+                report: report_of(&rows, &failures, cancelled),
             })
         }
         Err(e) => {
@@ -289,7 +292,14 @@ pub async fn run_bulk(
     }
 }
 
-/// The steps; `Ok(true)` when cancelled.
+/// What the steps did: every line as recorded, and the kind of each failure (by `seq`).
+struct Steps {
+    cancelled: bool,
+    rows: Vec<TaskResult>,
+    failures: HashMap<u64, ErrorKind>,
+}
+
+/// The steps, recorded as they go.
 async fn bulk_steps(
     run: &BulkRun<'_>,
     entry: i64,
@@ -297,8 +307,9 @@ async fn bulk_steps(
     change: &BulkChange,
     progress: &Option<ProgressSender>,
     cancel: &CancellationToken,
-) -> Result<bool> {
+) -> Result<Steps> {
     let (client, store, pid) = (run.client, run.store, run.project_id);
+    let mut failures = HashMap::new();
     let total = ids.len() as u64;
     let ev = |phase, done, failed| ActivityProgress {
         entry,
@@ -338,6 +349,7 @@ async fn bulk_steps(
                 None => {
                     r.status = ResultStatus::Failed;
                     r.message = Some(not_found(pid));
+                    failures.insert(seq, ErrorKind::NotFound);
                     missing += 1;
                 }
             }
@@ -350,7 +362,11 @@ async fn bulk_steps(
     }
     if cancel.is_cancelled() {
         cancel_rest(store, entry, ids, &mut rows)?;
-        return Ok(true);
+        return Ok(Steps {
+            cancelled: true,
+            rows,
+            failures,
+        });
     }
     // 2. The change, a chunk at a time, each chunk recorded with its result.
     let todo: Vec<usize> = rows
@@ -428,6 +444,9 @@ async fn bulk_steps(
                 Some(o) => {
                     r.status = ResultStatus::Failed;
                     r.message = o.error.as_ref().map(|e| e.message.clone());
+                    if let Some(e) = &o.error {
+                        failures.insert(r.seq, e.kind);
+                    }
                     failed += 1;
                 }
                 None => {
@@ -444,7 +463,11 @@ async fn bulk_steps(
     if cancelled {
         cancel_rest(store, entry, ids, &mut rows)?;
     }
-    Ok(cancelled)
+    Ok(Steps {
+        cancelled,
+        rows,
+        failures,
+    })
 }
 
 /// The values a properties update writes, in the shape of [`touched`].
@@ -481,8 +504,13 @@ fn cancel_rest(
     store.put_results(entry, &lines)
 }
 
-/// The lab client's report, from the recorded lines.
-pub(crate) fn report_of(rows: &[TaskResult], cancelled: bool) -> BulkReport {
+/// The lab client's report, from the recorded lines and the kind of each failure (`seq` →
+/// kind; a failure without one is the server's).
+pub(crate) fn report_of(
+    rows: &[TaskResult],
+    failures: &HashMap<u64, ErrorKind>,
+    cancelled: bool,
+) -> BulkReport {
     let outcomes: Vec<TaskOutcome> = rows
         .iter()
         .map(|r| TaskOutcome {
@@ -495,15 +523,7 @@ pub(crate) fn report_of(rows: &[TaskResult], cancelled: bool) -> BulkReport {
                 ResultStatus::Pending | ResultStatus::Cancelled => OutcomeStatus::Cancelled,
             },
             error: (r.status == ResultStatus::Failed).then(|| ErrorInfo {
-                kind: if r
-                    .message
-                    .as_deref()
-                    .is_some_and(|m| m.starts_with("Task not found"))
-                {
-                    ErrorKind::NotFound
-                } else {
-                    ErrorKind::Server
-                },
+                kind: failures.get(&r.seq).copied().unwrap_or(ErrorKind::Server),
                 message: r.message.clone().unwrap_or_default(),
             }),
         })

@@ -139,9 +139,10 @@ pub fn same_value(a: &Value, b: &Value) -> bool {
 }
 
 /// The touched values of a task now, in the shape of a line's `before`.
-fn current_of(doc: &Value, shape: &Value) -> Value {
+/// The keys of `shape` (a line's `before`) read from a properties object.
+fn in_shape(props: &Map<String, Value>, shape: &Value) -> Value {
     let custom = shape.get("custom").and_then(Value::as_object);
-    touched(&properties_of(doc), shape.get("score").is_some(), custom)
+    touched(props, shape.get("score").is_some(), custom)
 }
 
 fn undoable(e: &Entry, current_access_id: &str) -> Result<()> {
@@ -249,11 +250,12 @@ pub async fn plan_undo(
                         });
                         continue;
                     };
-                    let current = current_of(doc, &shape);
+                    let current = in_shape(&properties_of(doc), &shape);
                     let now_at = doc.get("updatedAt").and_then(Value::as_str);
                     let values_same = line.after.as_ref().is_some_and(|a| {
                         // `after` holds what was written: compare in the same shape.
-                        same_value(&current_of(&props_doc(a), &shape), &current)
+                        let written = a.as_object().cloned().unwrap_or_default();
+                        same_value(&in_shape(&written, &shape), &current)
                     });
                     let time_same = match (&line.updated_at, now_at) {
                         (Some(then), Some(now)) => then == now,
@@ -293,12 +295,6 @@ pub async fn plan_undo(
             reason: NotUndoable::LabCannotReverse,
         }),
     }
-}
-
-/// A task document whose properties are `values` (a line's `before`/`after`), so that it can
-/// be read with the same shape as a real one.
-fn props_doc(values: &Value) -> Value {
-    serde_json::json!({ "properties": values })
 }
 
 /// Undoes `entry`: re-plans (the tasks may have changed since the plan was shown), then puts
@@ -429,6 +425,7 @@ pub async fn undo(
     let (mut done, mut failed) = (0u64, 0u64);
     let mut cancelled = false;
     let mut lines = lines;
+    let mut failures = HashMap::new();
     emit(&progress, ev(0, 0));
     'groups: for idx in groups.values() {
         let before = restores[idx[0]].line.before.clone().unwrap_or(Value::Null);
@@ -466,6 +463,7 @@ pub async fn undo(
                     Err(err) => {
                         l.status = ResultStatus::Failed;
                         l.message = Some(err.to_string());
+                        failures.insert(l.seq, err.kind());
                         failed += 1;
                     }
                 }
@@ -496,10 +494,10 @@ pub async fn undo(
         // Nothing was put back: the entry can still be undone.
         store.release_undo(entry, new)?;
     }
-    let rows = store.all_results(new)?;
+    lines.extend(skipped);
     Ok(Recorded {
         entry_id: new,
-        report: report_of(&rows, cancelled),
+        report: report_of(&lines, &failures, cancelled),
     })
 }
 

@@ -146,6 +146,28 @@ fn run<'a>(e: &'a Env, actor: &'a Actor) -> BulkRun<'a> {
     }
 }
 
+/// Undoes `entry` as `actor`, restoring also the conflicts in `include`.
+async fn undo_as(
+    actor: &Actor,
+    client: &LabClient,
+    store: &ActivityStore,
+    entry: i64,
+    include: &[String],
+) -> Result<lab_activity::Recorded<lab_client::BulkReport>, Error> {
+    undo(
+        UndoRun {
+            client,
+            store,
+            actor,
+        },
+        entry,
+        include,
+        None,
+        CancellationToken::new(),
+    )
+    .await
+}
+
 async fn set_props(client: &LabClient, ids: &[String], body: Value) {
     let p = PropertiesUpdate::from_json(&body).unwrap();
     let r = lab_client::ops::update_properties(
@@ -201,19 +223,9 @@ async fn undo_of_1000_property_updates_restores_exactly_the_old_values() {
         .await
         .unwrap();
     assert_eq!((plan.ready, plan.conflicts.len()), (N as u64, 0));
-    let u = undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        rec.entry_id,
-        &[],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let u = undo_as(&a, &e.client, &e.store, rec.entry_id, &[])
+        .await
+        .unwrap();
     assert_eq!(u.report.succeeded, N as u64);
     assert_eq!(
         properties(&e.client).await,
@@ -235,19 +247,7 @@ async fn undo_of_1000_property_updates_restores_exactly_the_old_values() {
         e.store.entry(rec.entry_id).unwrap().undo,
         Undoability::Undone { by: u.entry_id }
     );
-    match undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        rec.entry_id,
-        &[],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    {
+    match undo_as(&a, &e.client, &e.store, rec.entry_id, &[]).await {
         Err(Error::AlreadyUndone { by, .. }) => assert_eq!(by, u.entry_id),
         other => panic!(
             "a second undo must be refused: {:?}",
@@ -256,19 +256,9 @@ async fn undo_of_1000_property_updates_restores_exactly_the_old_values() {
     }
 
     // The undo undone: the change is back.
-    let uu = undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        u.entry_id,
-        &[],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let uu = undo_as(&a, &e.client, &e.store, u.entry_id, &[])
+        .await
+        .unwrap();
     assert_eq!(uu.report.succeeded, N as u64);
     assert_eq!(properties(&e.client).await, changed);
 }
@@ -326,19 +316,7 @@ async fn ten_concurrent_changes_are_exactly_the_ten_conflicts() {
     assert_eq!(c.recorded.as_ref().unwrap()["score"], json!(9));
 
     // A task that is not a conflict cannot be "included".
-    match undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        rec.entry_id,
-        &[all[0].clone()],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    {
+    match undo_as(&a, &e.client, &e.store, rec.entry_id, &[all[0].clone()]).await {
         Err(Error::NotAConflict { task_id, .. }) => assert_eq!(task_id, all[0]),
         other => panic!("expected NotAConflict: {:?}", other.map(|r| r.entry_id)),
     }
@@ -346,19 +324,9 @@ async fn ten_concurrent_changes_are_exactly_the_ten_conflicts() {
     assert_eq!(properties(&e.client).await, after_others);
 
     // Undo with one conflict chosen: the other nine are left alone.
-    let u = undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        rec.entry_id,
-        &[touched[5].clone()],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let u = undo_as(&a, &e.client, &e.store, rec.entry_id, &[touched[5].clone()])
+        .await
+        .unwrap();
     assert_eq!(u.report.succeeded, (N - 9) as u64);
     // the nine left alone are on record in the undo, as left out, with their values now
     let ue = e.store.entry(u.entry_id).unwrap();
@@ -548,19 +516,7 @@ async fn undo_of_a_create_into_a_new_batch_deletes_it() {
     let plan = plan_undo(&e.client, &e.store, "id", entry).await.unwrap();
     let b = plan.batch.expect("a batch to delete");
     assert_eq!((b.created, b.now_in_batch), (4, 4));
-    let u = undo(
-        UndoRun {
-            client: &e.client,
-            store: &e.store,
-            actor: &a,
-        },
-        entry,
-        &[],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let u = undo_as(&a, &e.client, &e.store, entry, &[]).await.unwrap();
     assert!(matches!(
         e.client.batch(&batch.id).await,
         Err(lab_client::Error::NotFound(_))
@@ -734,19 +690,7 @@ async fn a_kill_mid_action_leaves_the_finished_part_on_record() {
     gate.pass.store(usize::MAX, Ordering::SeqCst);
     assert_eq!(entry.undo, Undoability::Undoable);
     let a = actor();
-    let u = undo(
-        UndoRun {
-            client: &lab,
-            store: &store,
-            actor: &a,
-        },
-        entry.id,
-        &[],
-        None,
-        CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let u = undo_as(&a, &lab, &store, entry.id, &[]).await.unwrap();
     assert_eq!(u.report.succeeded, 400);
     assert_eq!(properties(&lab).await, before);
 }

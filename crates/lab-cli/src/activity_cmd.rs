@@ -191,10 +191,6 @@ fn undo_text(e: &Entry) -> String {
     }
 }
 
-fn state_text(s: EntryState) -> &'static str {
-    s.as_str()
-}
-
 pub fn history(a: HistoryArgs, opts: &ActivityOpts, access_id: Option<&str>) -> Result<()> {
     let store = opts.open()?;
     let mut out = std::io::stdout().lock();
@@ -240,7 +236,7 @@ pub fn history(a: HistoryArgs, opts: &ActivityOpts, access_id: Option<&str>) -> 
         writeln!(
             out,
             "  {}: {} done, {} failed, {} skipped of {}{}",
-            state_text(e.state),
+            e.state.as_str(),
             e.succeeded,
             e.failed,
             e.skipped,
@@ -329,7 +325,7 @@ pub fn history(a: HistoryArgs, opts: &ActivityOpts, access_id: Option<&str>) -> 
             e.kind.as_str(),
             project,
             format!("{}/{}", e.succeeded, e.failed),
-            state_text(e.state),
+            e.state.as_str(),
             undo_text(e),
             what(e)
         )?;
@@ -406,13 +402,12 @@ fn confirm(question: &str) -> Result<bool> {
 pub async fn undo(
     client: &LabClient,
     a: UndoArgs,
-    opts: &ActivityOpts,
+    store: &ActivityStore,
     actor: &Actor,
     quiet: bool,
 ) -> Result<()> {
-    let store = opts.open()?;
     let e = store.entry(a.entry)?;
-    let plan = lab_activity::plan_undo(client, &store, &actor.access_id, a.entry).await?;
+    let plan = lab_activity::plan_undo(client, store, &actor.access_id, a.entry).await?;
     print_plan(&e, &plan);
     if a.dry_run {
         return Ok(());
@@ -439,7 +434,7 @@ pub async fn undo(
     let rec = lab_activity::undo(
         UndoRun {
             client,
-            store: &store,
+            store,
             actor,
         },
         a.entry,

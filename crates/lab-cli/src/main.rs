@@ -749,7 +749,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Command::Undo(a) => {
             let c = ctx();
-            activity_cmd::undo(&client, a, &cli.activity, &c.actor, quiet).await
+            activity_cmd::undo(&client, a, &c.store, &c.actor, quiet).await
         }
         Command::History(_) => unreachable!("handled above"),
     }

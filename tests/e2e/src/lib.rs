@@ -486,6 +486,16 @@ pub fn files_containing(dir: &Path, needle: &[u8], out: &mut Vec<PathBuf>, seen:
     }
 }
 
+/// Our own lab server with the demo workspace (credentials demo/demo), its data in
+/// `root/server`, on 127.0.0.1:0.
+pub async fn demo_server(root: &Path) -> Result<lab_sandbox::Running> {
+    let dir = root.join("server");
+    std::fs::create_dir_all(&dir)?;
+    let sandbox = lab_sandbox::Sandbox::open(lab_sandbox::Config::new(&dir))?;
+    sandbox.load_demo()?;
+    Ok(lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?)
+}
+
 /// Adds a profile named `name` for `endpoint` through the profile form (the secret goes to
 /// the keychain) and connects with it.
 pub async fn connect_profile(

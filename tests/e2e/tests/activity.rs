@@ -43,11 +43,7 @@ fn score(t: &Value) -> Option<f64> {
 #[ignore = "window test: needs Xvfb, a keychain and the built app; run tests/e2e/run --test activity"]
 async fn activity_update_see_undo_check() -> Result<()> {
     let root = tempfile::tempdir()?;
-    let srv_dir = root.path().join("server");
-    std::fs::create_dir_all(&srv_dir)?;
-    let sandbox = lab_sandbox::Sandbox::open(lab_sandbox::Config::new(&srv_dir))?;
-    sandbox.load_demo()?;
-    let running = lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?;
+    let running = labdesk_e2e::demo_server(root.path()).await?;
     let endpoint = running.base_url.clone();
     let oracle = LabClient::new(
         &endpoint,

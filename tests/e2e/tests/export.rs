@@ -456,12 +456,7 @@ async fn export_like_cli(
 #[ignore = "window test: needs Xvfb, a keychain and the built app; run tests/e2e/run --test export"]
 async fn export_end_to_end() -> Result<()> {
     let root = tempfile::tempdir()?;
-    // our own lab server with the demo workspace (credentials demo/demo)
-    let srv_dir = root.path().join("server");
-    std::fs::create_dir_all(&srv_dir)?;
-    let sandbox = lab_sandbox::Sandbox::open(lab_sandbox::Config::new(&srv_dir))?;
-    sandbox.load_demo()?;
-    let running = lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?;
+    let running = labdesk_e2e::demo_server(root.path()).await?;
     let endpoint = running.base_url.clone();
     let notifyd = FakeNotifyd::start(root.path()).await?;
 
