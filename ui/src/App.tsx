@@ -107,6 +107,8 @@ export function App() {
               <button
                 onClick={() => setRoute({ kind: "project", projectId: route.projectId, projectName: route.projectName })}
                 aria-current={route.kind === "project" ? "page" : undefined}
+                className="crumb-project"
+                title={route.projectName}
               >
                 {route.projectName}
               </button>
@@ -127,8 +129,13 @@ export function App() {
         )}
         {conn && route.kind !== "connect" && (
           <>
-            <span className="muted small" data-testid="connected-as">
-              {t("app.connectedAs")} <strong>{conn.profile.builtin ? t("connection.builtInName") : conn.profile.name}</strong>
+            <span
+              className="muted small connected-as"
+              data-testid="connected-as"
+              title={conn.profile.builtin ? t("connection.builtInName") : conn.profile.name}
+            >
+              <span className="connected-label">{t("app.connectedAs")} </span>
+              <strong>{conn.profile.builtin ? t("connection.builtInName") : conn.profile.name}</strong>
             </span>
             <button
               onClick={() => setRoute({ kind: "activity" })}

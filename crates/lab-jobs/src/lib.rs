@@ -14,6 +14,6 @@ pub use journal::{
     JobState, Journal, RunOptions, run_create_job,
 };
 pub use preflight::{
-    Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, check_against_batch, check_data,
-    thumbnail,
+    Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, UnsupportedFile,
+    check_against_batch, check_data, thumbnail,
 };

@@ -64,7 +64,7 @@ pub enum Check {
     /// Not an image, or an image format that is not supported.
     Unsupported {
         /// What it is.
-        message: String,
+        file: UnsupportedFile,
     },
     /// Another row (not skipped) has the same name.
     NameRepeatedInDrop,
@@ -82,6 +82,45 @@ pub enum Check {
         /// What to change.
         message: String,
     },
+}
+
+/// Why a file cannot be sent as an image (shown in the user's language by the window; `Display`
+/// gives the English sentence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum UnsupportedFile {
+    /// An image format the lab does not take (AVIF, HEIC, SVG…).
+    ImageFormat {
+        /// The format's name, e.g. `AVIF`.
+        format: String,
+    },
+    /// The name ends in an image extension but the content is not a known image.
+    NotThatImage {
+        /// The extension, lower case, without the dot.
+        ext: String,
+    },
+    /// Not an image at all.
+    NotAnImage,
+}
+
+/// The image formats a file can be converted to, for the messages.
+pub const SUPPORTED_FORMATS: &str = "PNG, JPEG, WebP, GIF, BMP or TIFF";
+
+impl std::fmt::Display for UnsupportedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UnsupportedFile::ImageFormat { format } => write!(
+                f,
+                "{format} images are not supported: convert it to {SUPPORTED_FORMATS}"
+            ),
+            UnsupportedFile::NotThatImage { ext } => write!(
+                f,
+                "the name ends in .{ext} but the content is not a known image (damaged or renamed file?)"
+            ),
+            UnsupportedFile::NotAnImage => write!(f, "not an image ({SUPPORTED_FORMATS})"),
+        }
+    }
 }
 
 impl Check {
@@ -330,9 +369,9 @@ fn inspect(path: &Path) -> FileFacts {
             kind: Kind::Unsupported,
             format: None,
             check: Some(Check::Unsupported {
-                message: format!(
-                    "{what} images are not supported: convert it to PNG, JPEG, WebP, GIF, BMP or TIFF"
-                ),
+                file: UnsupportedFile::ImageFormat {
+                    format: what.to_owned(),
+                },
             }),
         },
         Err(None) if IMAGE_EXTENSIONS.contains(&ext.as_str()) => FileFacts {
@@ -340,9 +379,7 @@ fn inspect(path: &Path) -> FileFacts {
             kind: Kind::Unsupported,
             format: None,
             check: Some(Check::Unsupported {
-                message: format!(
-                    "the name ends in .{ext} but the content is not a known image (damaged or renamed file?)"
-                ),
+                file: UnsupportedFile::NotThatImage { ext },
             }),
         },
         Err(None) => FileFacts {
@@ -350,7 +387,7 @@ fn inspect(path: &Path) -> FileFacts {
             kind: Kind::NonImage,
             format: None,
             check: Some(Check::Unsupported {
-                message: "not an image (PNG, JPEG, WebP, GIF, BMP or TIFF)".into(),
+                file: UnsupportedFile::NotAnImage,
             }),
         },
     }
@@ -955,15 +992,32 @@ mod tests {
         assert_eq!(e.checks, [Check::Empty]);
         let n = row(&pf, "notes.txt");
         assert_eq!(n.kind, Kind::NonImage);
-        assert!(
-            matches!(&n.checks[0], Check::Unsupported { message } if message.contains("not an image"))
+        assert_eq!(
+            n.checks,
+            [Check::Unsupported {
+                file: UnsupportedFile::NotAnImage
+            }]
         );
         let f = row(&pf, "fake.png");
         assert_eq!(f.kind, Kind::Unsupported);
-        assert!(matches!(&f.checks[0], Check::Unsupported { message } if message.contains(".png")));
+        assert_eq!(
+            f.checks,
+            [Check::Unsupported {
+                file: UnsupportedFile::NotThatImage { ext: "png".into() }
+            }]
+        );
+        assert_eq!(
+            UnsupportedFile::NotThatImage { ext: "png".into() }.to_string(),
+            "the name ends in .png but the content is not a known image (damaged or renamed file?)"
+        );
         let av = row(&pf, "pic.avif");
-        assert!(
-            matches!(&av.checks[0], Check::Unsupported { message } if message.contains("AVIF"))
+        assert_eq!(
+            av.checks,
+            [Check::Unsupported {
+                file: UnsupportedFile::ImageFormat {
+                    format: "AVIF".into()
+                }
+            }]
         );
         // b.png twice in the drop
         assert!(

@@ -102,6 +102,90 @@ impl Drop for Starting {
     }
 }
 
+/// The script behind [`App::layout_problems`].
+const LAYOUT_CHECK: &str = r#"
+const W = document.documentElement.clientWidth, H = window.innerHeight;
+const out = [];
+const name = (e) => {
+  const t = (e.getAttribute('aria-label') || e.innerText || e.getAttribute('placeholder') || e.getAttribute('name') || '')
+    .trim().replace(/\s+/g, ' ').slice(0, 50);
+  const id = e.dataset && e.dataset.testid ? '[' + e.dataset.testid + ']' : '';
+  return e.tagName.toLowerCase() + id + ' "' + t + '"';
+};
+const shown = (e) => {
+  const r = e.getBoundingClientRect();
+  if (r.width < 1 || r.height < 1) return false;
+  const s = getComputedStyle(e);
+  return s.visibility !== 'hidden' && s.display !== 'none' && s.opacity !== '0';
+};
+const scrolls = (s) => /(auto|scroll)/.test(s.overflowX) || /(auto|scroll)/.test(s.overflowY);
+const clips = (s) => /(hidden|clip)/.test(s.overflowX) || /(hidden|clip)/.test(s.overflowY);
+const titled = (e) => !!e.closest('[title]');
+const page = document.documentElement.scrollWidth;
+if (page > W + 1) out.push('the page scrolls sideways (' + page + ' px wide in ' + W + ')');
+const seen = new Set();
+const sel = 'button, input, select, textarea, a[href], h1, h2, h3, label, th, legend, summary, [role=status], [role=alert], p, dt, dd, li, td';
+const hasText = (e) => [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+for (const e of document.querySelectorAll('body *')) {
+  if (!e.matches(sel) && !hasText(e)) continue;
+  if (e.closest('option, script, style, svg')) continue;
+  if (!shown(e) || e.closest('.sr-only, [aria-hidden=true]')) continue;
+  const r = e.getBoundingClientRect();
+  // the nearest box that scrolls, and any box in between that clips without scrolling
+  let scroller = null, clipper = null;
+  for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+    const s = getComputedStyle(p);
+    if (scrolls(s)) { scroller = p; break; }
+    if (!clipper && clips(s)) clipper = p;
+  }
+  const report = (msg) => { const m = name(e) + ' ' + msg; if (!seen.has(m)) { seen.add(m); out.push(m); } };
+  if (!scroller && (r.right > W + 1 || r.left < -1))
+    report('is outside the window (x ' + Math.round(r.left) + '–' + Math.round(r.right) + ' of ' + W + ')');
+  if (clipper && !titled(e)) {
+    const c = clipper.getBoundingClientRect();
+    if (r.right > c.right + 2 || r.left < c.left - 2 || r.bottom > c.bottom + 2 || r.top < c.top - 2)
+      report('is cut by its box (' + name(clipper) + ')');
+  }
+  const s = getComputedStyle(e);
+  const own = /(hidden|clip)/.test(s.overflowX) || s.textOverflow === 'ellipsis';
+  if (own && e.tagName !== 'INPUT' && e.tagName !== 'TEXTAREA' && e.tagName !== 'SELECT'
+      && e.scrollWidth > e.clientWidth + 1 && !titled(e))
+    report('is cut (' + e.scrollWidth + ' px of text in ' + e.clientWidth + ')');
+  if (e.tagName === 'BUTTON' && e.innerText.trim()) {
+    const lh = parseFloat(s.lineHeight) || parseFloat(s.fontSize) * 1.25;
+    const inner = e.clientHeight - parseFloat(s.paddingTop) - parseFloat(s.paddingBottom);
+    if (inner > 2.5 * lh) report('breaks onto ' + Math.round(inner / lh) + ' lines');
+  }
+}
+// a box that scrolls sideways hides part of its rows; only boxes made for wide content
+// (marked data-wide: the task table with many columns, raw JSON) may
+for (const e of document.querySelectorAll('*')) {
+  if (e === document.documentElement || e === document.body || !shown(e)) continue;
+  const s = getComputedStyle(e);
+  if (!/(auto|scroll)/.test(s.overflowX) || e.scrollWidth <= e.clientWidth + 1) continue;
+  if (e.closest('[data-wide]') || e.tagName === 'TEXTAREA' || e.tagName === 'PRE' || e.tagName === 'INPUT') continue;
+  out.push(name(e).slice(0, 50) + ' scrolls sideways (' + e.scrollWidth + ' px of content in ' + e.clientWidth + ')');
+}
+for (const d of document.querySelectorAll('[role=dialog], dialog[open]')) {
+  if (!shown(d)) continue;
+  const r = d.getBoundingClientRect();
+  if (r.bottom > H + 1 || r.top < -1 || r.right > W + 1 || r.left < -1)
+    out.push(name(d).slice(0, 40) + ' does not fit the window (' + Math.round(r.width) + '×' + Math.round(r.height) + ' in ' + W + '×' + H + ')');
+}
+// groups laid out to stay on one row (data-one-row: the bulk actions)
+for (const g of document.querySelectorAll('[data-one-row]')) {
+  if (!shown(g)) continue;
+  const ys = [...g.children].filter(shown).map((c) => { const r = c.getBoundingClientRect(); return r.top + r.height / 2; });
+  if (ys.length && Math.max(...ys) - Math.min(...ys) > 12) out.push(name(g).slice(0, 50) + ' takes more than one row');
+}
+const bar = document.querySelector('.topbar');
+if (bar) {
+  const ys = [...bar.children].filter(shown).map((c) => { const r = c.getBoundingClientRect(); return r.top + r.height / 2; });
+  if (ys.length && Math.max(...ys) - Math.min(...ys) > 12) out.push('the top bar takes more than one row');
+}
+return out;
+"#;
+
 /// A running app window driven over WebDriver. Dropping it ends the app and tauri-driver.
 pub struct App {
     pub client: Client,
@@ -364,6 +448,21 @@ impl App {
         Ok(self.client.execute(script, args).await?)
     }
 
+    /// What a user would see as cut or crowded on the current screen, one sentence each:
+    /// the page scrolling sideways; a control, heading or text outside the window or clipped
+    /// by a box that does not scroll (and has no tooltip to read it whole); a button whose
+    /// words break onto three lines; a box that scrolls sideways (unless marked `data-wide`);
+    /// a dialog taller or wider than the window; a top bar on
+    /// more than one row. Empty when the screen is clean.
+    pub async fn layout_problems(&self) -> Result<Vec<String>> {
+        let v = self.js(LAYOUT_CHECK, vec![]).await?;
+        Ok(v.as_array()
+            .context("the layout check returned no list")?
+            .iter()
+            .filter_map(|p| p.as_str().map(str::to_owned))
+            .collect())
+    }
+
     /// Saves a PNG of the window's content as `<screens>/<name>.png`.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         let dir = screens_dir();
@@ -519,6 +618,38 @@ pub async fn connect_profile(
     app.wait_text("[data-testid=connected-as]", name, |t| t.contains(name))
         .await?;
     Ok(())
+}
+
+/// Emits a webview drag-drop event as the OS would (`kind`: drag-enter, drag-drop, drag-leave).
+pub async fn emit_drag(app: &App, kind: &str, paths: &[PathBuf]) -> Result<()> {
+    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    app.js(
+        r#"const [event, paths] = arguments;
+           const payload = event === 'tauri://drag-leave' ? null : { paths, position: { x: 400, y: 300 } };
+           return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload }).then(() => true);"#,
+        vec![json!(format!("tauri://{kind}")), json!(paths)],
+    )
+    .await
+    .with_context(|| format!("emitting tauri://{kind}"))?;
+    Ok(())
+}
+
+/// Waits until the screen listens to drops: a drag-enter shows the highlight.
+pub async fn wait_drop_ready(app: &App, paths: &[PathBuf]) -> Result<()> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        emit_drag(app, "drag-enter", paths).await?;
+        if app
+            .el_within(".create-drop-overlay", Duration::from_millis(500))
+            .await
+            .is_ok()
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the create screen never reacted to a drag-enter");
+        }
+    }
 }
 
 /// Waits until the task browser's search numbered above `after_seq` has loaded; returns

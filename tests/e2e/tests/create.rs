@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result, bail, ensure};
 use futures::StreamExt;
 use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
-use labdesk_e2e::{App, Launch, STEP, parse_loaded};
+use labdesk_e2e::{App, Launch, STEP, emit_drag, parse_loaded, wait_drop_ready};
 use serde_json::{Value, json};
 
 const ACCESS_ID: &str = "create-access";
@@ -132,38 +132,6 @@ async fn open_create(app: &App) -> Result<()> {
     app.click("[data-testid=open-create]").await?;
     app.el("[data-testid=create-dropzone]").await?;
     Ok(())
-}
-
-/// Emits a webview drag-drop event as the OS would (`kind`: drag-enter, drag-drop, drag-leave).
-async fn emit_drag(app: &App, kind: &str, paths: &[PathBuf]) -> Result<()> {
-    let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-    app.js(
-        r#"const [event, paths] = arguments;
-           const payload = event === 'tauri://drag-leave' ? null : { paths, position: { x: 400, y: 300 } };
-           return window.__TAURI_INTERNALS__.invoke('plugin:event|emit', { event, payload }).then(() => true);"#,
-        vec![json!(format!("tauri://{kind}")), json!(paths)],
-    )
-    .await
-    .with_context(|| format!("emitting tauri://{kind}"))?;
-    Ok(())
-}
-
-/// Waits until the screen listens to drops: a drag-enter shows the highlight.
-async fn wait_drop_ready(app: &App, paths: &[PathBuf]) -> Result<()> {
-    let deadline = Instant::now() + STEP;
-    loop {
-        emit_drag(app, "drag-enter", paths).await?;
-        if app
-            .el_within(".create-drop-overlay", Duration::from_millis(500))
-            .await
-            .is_ok()
-        {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the create screen never reacted to a drag-enter");
-        }
-    }
 }
 
 async fn summary(app: &App, want: &str) -> Result<String> {
@@ -1080,6 +1048,11 @@ async fn f_create_screens_in_french() -> Result<()> {
     ensure!(
         taken.contains("Une tâche du lot porte déjà ce nom"),
         "the duplicate's row says {taken:?}"
+    );
+    let start = app.text("[data-testid=create-start]").await?;
+    ensure!(
+        start == "Créer\u{a0}: 1 ligne invalide à corriger ou ignorer d’abord",
+        "the start button with an invalid row: {start:?}"
     );
     app.click("[data-testid=create-skip-invalid]").await?;
     summary(&app, "3 nouvelles · 1 doublon · 0 invalide · 1 ignorée").await?;

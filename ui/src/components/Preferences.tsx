@@ -1,8 +1,8 @@
-// Language and theme menus in the top bar (owner: a11y). Both are saved in the settings
+// Language and theme, in a "Display" menu of the top bar (owner: a11y). Both are saved in the settings
 // (owner: ship): the language through ship's setLanguage() (which also applies it, asking the OS
 // locale from the Rust side for "system"; loadAppSettings() applies it at start), the theme with
 // settingsApi.update().
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { localeFromTag, useLocale, useT } from "../i18n";
 import { localeApi } from "../ipc/locale";
 import { settingsApi } from "../ipc/settings";
@@ -29,6 +29,19 @@ export function Preferences() {
   const [theme, setThemeState] = useState<Theme>("system");
   const [systemName, setSystemName] = useState<string>("");
   const [problem, setProblem] = useState<string | null>(null);
+  // the menu (a disclosure under its button): closed by Escape, by a click elsewhere, or by
+  // the button again
+  const [open, setOpen] = useState(false);
+  const box = useRef<HTMLDivElement>(null);
+  const opener = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!open) return;
+    const away = (e: MouseEvent) => {
+      if (box.current && e.target instanceof Node && !box.current.contains(e.target)) setOpen(false);
+    };
+    document.addEventListener("mousedown", away);
+    return () => document.removeEventListener("mousedown", away);
+  }, [open]);
 
   useEffect(() => {
     let live = true;
@@ -74,39 +87,58 @@ export function Preferences() {
   }
 
   return (
-    <div className="prefs" role="group" aria-label={t("app.display")}>
-      <label htmlFor="pref-language" className="sr-only">
-        {t("app.language")}
-      </label>
-      <select
-        id="pref-language"
-        data-testid="language"
-        value={language}
-        title={t("app.language")}
-        onChange={(e) => void changeLanguage(e.target.value as Language)}
+    <div className="prefs" ref={box}>
+      <button
+        type="button"
+        ref={opener}
+        aria-expanded={open}
+        aria-controls="prefs-menu"
+        data-testid="open-display"
+        onClick={() => setOpen((o) => !o)}
       >
-        <option value="system">{t("app.languageSystem", { name: systemName || "…" })}</option>
-        <option value="en" lang="en">
-          {t("app.languageEnglish")}
-        </option>
-        <option value="fr" lang="fr">
-          {t("app.languageFrench")}
-        </option>
-      </select>
-      <label htmlFor="pref-theme" className="sr-only">
-        {t("app.theme")}
-      </label>
-      <select
-        id="pref-theme"
-        data-testid="theme"
-        value={theme}
-        title={t("app.theme")}
-        onChange={(e) => void changeTheme(e.target.value as Theme)}
+        {t("app.display")} <span aria-hidden="true">▾</span>
+      </button>
+      <div
+        id="prefs-menu"
+        className="prefs-menu"
+        role="group"
+        aria-label={t("app.display")}
+        hidden={!open}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") {
+            e.stopPropagation();
+            setOpen(false);
+            opener.current?.focus();
+          }
+        }}
       >
-        <option value="system">{t("app.themeSystem")}</option>
-        <option value="light">{t("app.themeLight")}</option>
-        <option value="dark">{t("app.themeDark")}</option>
-      </select>
+        <label htmlFor="pref-language">{t("app.language")}</label>
+        <select
+          id="pref-language"
+          data-testid="language"
+          value={language}
+          onChange={(e) => void changeLanguage(e.target.value as Language)}
+        >
+          <option value="system">{t("app.languageSystem", { name: systemName || "…" })}</option>
+          <option value="en" lang="en">
+            {t("app.languageEnglish")}
+          </option>
+          <option value="fr" lang="fr">
+            {t("app.languageFrench")}
+          </option>
+        </select>
+        <label htmlFor="pref-theme">{t("app.theme")}</label>
+        <select
+          id="pref-theme"
+          data-testid="theme"
+          value={theme}
+          onChange={(e) => void changeTheme(e.target.value as Theme)}
+        >
+          <option value="system">{t("app.themeSystem")}</option>
+          <option value="light">{t("app.themeLight")}</option>
+          <option value="dark">{t("app.themeDark")}</option>
+        </select>
+      </div>
       {problem && (
         <span className="banner error small" role="alert">
           {problem}

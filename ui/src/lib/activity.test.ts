@@ -32,6 +32,12 @@ describe("activity words", () => {
     expect(describeValues({ score: null })).toBe("score none");
     expect(describeValues({ status: "to-review" })).toMatch(/^status /);
     expect(describeValues(null)).toBe("");
+    // numbers in the user's language, no digit lost
+    expect(describeValues({ score: 0.12345 })).toBe("score 0.12345");
+    expect(describeValues({ score: 12000.5 })).toBe("score 12,000.5");
+    setLocale("fr");
+    expect(describeValues({ score: 0.12345 })).toBe("score 0,12345");
+    setLocale("en");
   });
 
   it("describes each kind of change in English and French", () => {

@@ -4,7 +4,7 @@ import type { ActivityKind } from "../bindings/ActivityKind";
 import type { ActivityResultStatus } from "../bindings/ActivityResultStatus";
 import type { ActivityState } from "../bindings/ActivityState";
 import type { NotUndoable } from "../bindings/NotUndoable";
-import { t, type MessageKey } from "../i18n";
+import { formatNumber, t, type MessageKey } from "../i18n";
 import { statusLabel } from "../components/ui";
 
 export const KINDS: ActivityKind[] = ["create", "properties", "restore", "redo", "review", "export", "deleteBatch"];
@@ -29,6 +29,8 @@ export function reasonText(r: NotUndoable): string {
 function scalar(v: unknown): string {
   if (v === null || v === undefined) return t("activity.none.value");
   if (typeof v === "string") return v;
+  // numbers as the user's language writes them, every digit kept (0.125 → "0,125" in French)
+  if (typeof v === "number") return formatNumber(v, { maximumFractionDigits: 20 });
   return JSON.stringify(v);
 }
 

@@ -60,7 +60,7 @@ export function describeAction(action: BulkAction, count: number): string {
   let what: string;
   if (action.kind === "properties") {
     const parts: string[] = [];
-    if (action.score !== null) parts.push(t("bulk.change.score", { value: formatNumber(action.score) }));
+    if (action.score !== null) parts.push(t("bulk.change.score", { value: formatNumber(action.score, { maximumFractionDigits: 20 }) }));
     for (const [k, v] of Object.entries(action.custom ?? {})) parts.push(t("bulk.change.custom", { name: k, value: shown(v) }));
     what = parts.join(", ");
   } else if (action.kind === "redo") {

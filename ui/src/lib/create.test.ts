@@ -166,6 +166,14 @@ describe("the start button says what it will send, or what stops it", () => {
     };
     setLocale("en");
     expect(label("refuse")).toBe("Create: 2 invalid rows to fix or skip first");
+    // before the batch is chosen too (the line under the table asks for the batch)
+    const noBatch = createBlocker(view, "refuse", { kind: "existing", batchId: "" });
+    expect(noBatch).toBe("create.block.noBatch");
+    const early = startLabel(view, "refuse", noBatch);
+    expect(t(early.key, early.vars)).toBe("Create: 2 invalid rows to fix or skip first");
+    setLocale("fr");
+    expect(t(early.key, early.vars)).toBe("Créer\u00a0: 2 lignes invalides à corriger ou ignorer d’abord");
+    setLocale("en");
     rows[1] = row(1, { checks: [bad], skip: true });
     rows[2] = row(2, { checks: [bad], skip: true });
     expect(label("refuse")).toBe("Create: 1 name is already in the batch");
@@ -173,6 +181,30 @@ describe("the start button says what it will send, or what stops it", () => {
     expect(label("insertAnyway")).toBe("Create 2 tasks");
     setLocale("fr");
     expect(label("refuse")).toBe("Créer\u00a0: 1 nom est déjà dans le lot");
+    setLocale("en");
+  });
+});
+
+describe("a file that is not an image says why in the user's language", () => {
+  it("names the format, the extension or the kind of file", () => {
+    const say = (c: RowView["checks"][number]) => {
+      const m = checkMessage(c);
+      return t(m.key, m.vars);
+    };
+    setLocale("en");
+    expect(say({ check: "unsupported", file: { reason: "notAnImage" } })).toBe(
+      "Not an image (PNG, JPEG, WebP, GIF, BMP or TIFF): skip it",
+    );
+    expect(say({ check: "unsupported", file: { reason: "imageFormat", format: "AVIF" } })).toBe(
+      "AVIF images are not taken: convert it to PNG, JPEG, WebP, GIF, BMP or TIFF, or skip it",
+    );
+    setLocale("fr");
+    expect(say({ check: "unsupported", file: { reason: "notAnImage" } })).toBe(
+      "Pas une image (PNG, JPEG, WebP, GIF, BMP ou TIFF)\u00a0: ignorez-la",
+    );
+    expect(say({ check: "unsupported", file: { reason: "notThatImage", ext: "png" } })).toBe(
+      "Le nom finit par .png mais le contenu n’est pas une image connue (fichier abîmé ou renommé\u00a0?)",
+    );
     setLocale("en");
   });
 });

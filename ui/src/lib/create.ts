@@ -5,6 +5,7 @@ import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
 import type { JobProgress } from "../bindings/JobProgress";
 import type { PreflightView } from "../bindings/PreflightView";
 import type { RowView } from "../bindings/RowView";
+import type { UnsupportedFile } from "../bindings/UnsupportedFile";
 import type { MessageKey, Vars } from "../i18n";
 
 /** Where a row stands, in the order of the summary line. */
@@ -24,6 +25,17 @@ export function rowState(r: RowView): RowState {
   return "new";
 }
 
+function unsupportedMessage(f: UnsupportedFile): { key: MessageKey; vars: Vars } {
+  switch (f.reason) {
+    case "imageFormat":
+      return { key: "create.check.unsupportedFormat", vars: { format: f.format } };
+    case "notThatImage":
+      return { key: "create.check.notThatImage", vars: { ext: f.ext } };
+    case "notAnImage":
+      return { key: "create.check.notAnImage", vars: {} };
+  }
+}
+
 /** A check as a message key with its values. */
 export function checkMessage(c: Check): { key: MessageKey; vars: Vars } {
   switch (c.check) {
@@ -32,7 +44,7 @@ export function checkMessage(c: Check): { key: MessageKey; vars: Vars } {
     case "empty":
       return { key: "create.check.empty", vars: {} };
     case "unsupported":
-      return { key: "create.check.unsupported", vars: { detail: c.message } };
+      return unsupportedMessage(c.file);
     case "nameRepeatedInDrop":
       return { key: "create.check.repeated", vars: {} };
     case "nameExistsInBatch":
@@ -154,10 +166,10 @@ export function startLabel(
   blocker: MessageKey | null,
 ): { key: MessageKey; vars: Vars } {
   const live = (view?.rows ?? []).filter((r) => !r.skip);
-  if (blocker === "create.block.invalid") {
-    const count = live.filter((r) => r.checks.some((c) => isBlocking(c, policy))).length;
-    return { key: "create.startInvalid", vars: { count } };
-  }
+  // invalid rows are named even while the batch is still to choose: the count of a button
+  // that would send them would not be true
+  const invalid = live.filter((r) => r.checks.some((c) => isBlocking(c, policy))).length;
+  if (invalid > 0) return { key: "create.startInvalid", vars: { count: invalid } };
   if (blocker === "create.block.refuse") {
     const count = live.filter((r) => r.checks.some((c) => c.check === "nameExistsInBatch")).length;
     return { key: "create.startRefuse", vars: { count } };

@@ -115,7 +115,7 @@ export function ActivityScreen({ onOpenTasks, initialEntry }: { onOpenTasks: Ope
           placeholder={t("activity.searchPlaceholder")}
           value={search}
           onChange={(e) => setSearch(e.target.value)}
-          style={{ minWidth: 280 }}
+          className="activity-search"
         />
         <label htmlFor="act-kind">{t("activity.kind")}</label>
         <select id="act-kind" data-testid="activity-kind" value={kind} onChange={(e) => setKind(e.target.value as ActivityKind | "")}>

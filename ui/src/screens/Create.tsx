@@ -543,7 +543,7 @@ function PreflightRow({
         {row.checks.map((c, i) => {
           const m = checkMessage(c);
           return (
-            <span key={i} className="small create-check">
+            <span key={i} className="small create-check" title={t(m.key, m.vars)}>
               {t(m.key, m.vars)}
             </span>
           );

@@ -287,6 +287,7 @@ export function TaskBrowser({
               </div>
             )}
           </div>
+          <div className="toolbar-group">
           <label className="sr-only" htmlFor="saved-views">
             {t("tasks.savedViews")}
           </label>
@@ -323,17 +324,24 @@ export function TaskBrowser({
               {t("tasks.deleteView", { name: currentView })}
             </button>
           )}
+          </div>
         </div>
         <div className="toolbar" role="group" aria-label={t("tasks.bulkActions")}>
           <span className="small muted">
-            {selected.size > 0 ? t("tasks.actOnSelected", { count: selected.size }) : t("tasks.actOnFilter")}
+            {selected.size > 0
+              ? t("tasks.actOnSelected", { count: selected.size })
+              : count && !loading
+                ? t("tasks.actOnFilterCount", { count: count.total })
+                : t("tasks.actOnFilter")}
           </span>
-          <button onClick={() => setBulk("properties")} data-testid="bulk-properties">{t("tasks.updateProperties")}</button>
-          <button onClick={() => setBulk("redo")} data-testid="bulk-redo">{t("tasks.sendToRedo")}</button>
-          <button onClick={() => setBulk("review")} data-testid="bulk-review">{t("tasks.sendToReview")}</button>
-          <button onClick={() => setExporting(true)} data-testid="open-export">
-            {t("export.action")}
-          </button>
+          <div className="toolbar-group" data-one-row>
+            <button onClick={() => setBulk("properties")} data-testid="bulk-properties">{t("tasks.updateProperties")}</button>
+            <button onClick={() => setBulk("redo")} data-testid="bulk-redo">{t("tasks.sendToRedo")}</button>
+            <button onClick={() => setBulk("review")} data-testid="bulk-review">{t("tasks.sendToReview")}</button>
+            <button onClick={() => setExporting(true)} data-testid="open-export">
+              {t("export.action")}
+            </button>
+          </div>
         </div>
         <ErrorBanner error={error} onRetry={apply} />
         <div style={{ display: "flex", flex: 1, minHeight: 0 }}>

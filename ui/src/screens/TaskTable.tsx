@@ -157,6 +157,7 @@ export function TaskTable({
         onKeyDown={onKey}
         onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
         data-testid="task-grid"
+        data-wide
       >
         <div className="grid-head" role="row" aria-rowindex={1} style={{ width }}>
           <div className="cell check" role="columnheader" style={{ width: 44 }}>

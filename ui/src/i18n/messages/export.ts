@@ -148,7 +148,7 @@ export const exportArea: Area<keyof typeof en> = {
     "export.purpose.mask": "Un masque PNG par tâche, pour la segmentation sémantique.",
     "export.purpose.coco": "Pour les outils d'entraînement en détection et en segmentation (Detectron2, MMDetection)\u00a0: boîtes, polygones et masques en pixels.",
     "export.purpose.yolo-dataset": "Prêt pour l'entraînement avec Ultralytics YOLO\u00a0: images et étiquettes réparties entre train et val.",
-    "export.unavailable": "Indisponible pour ce projet : {reason}",
+    "export.unavailable": "Indisponible pour ce projet\u00a0: {reason}",
     "export.misfit.projectType": "il n’écrit que les projets {supported}\u00a0; celui-ci est {type}.",
     "export.misfit.notImage": "il demande un projet d’image ({supported})\u00a0; celui-ci est {type}.",
     "export.misfit.inputNotSupported": "le champ «\u00a0{input}\u00a0» du formulaire n’est pas un outil d’image qu’il écrit ({supported}).",
