@@ -177,7 +177,8 @@ async fn every_screen_fits_both_sizes_and_languages() -> Result<()> {
 
             // the display menu: language and theme, closed again by a second click
             app.click("[data-testid=open-display]").await?;
-            app.el("#prefs-menu:not([hidden]) [data-testid=theme]").await?;
+            app.el("#prefs-menu:not([hidden]) [data-testid=theme]")
+                .await?;
             look(&app, &tag, "17-display-menu", &mut problems).await?;
             app.click("[data-testid=open-display]").await?;
             app.el("#prefs-menu[hidden]").await?;
