@@ -58,6 +58,7 @@ fn export_into(dir: &Path) {
         crate::create::StartRequest,
         crate::create::Thumb,
         crate::create::JobLabel,
+        crate::create::LeftOut,
         crate::create::JobInfo,
         crate::create::ItemView,
         crate::create::RunResult,

@@ -210,7 +210,6 @@ pub struct Core {
     pub jobs: JobRegistry,
     pub activity: crate::activity::ActivityState,
     data_dir: PathBuf,
-    downloads_dir: PathBuf,
     conn: Mutex<Option<Arc<Connection>>>,
     sandbox: Mutex<Option<LocalSandbox>>,
 }
@@ -306,22 +305,10 @@ impl Core {
             secrets,
             jobs: JobRegistry::default(),
             activity: crate::activity::ActivityState::new(&data_dir),
-            downloads_dir: data_dir.join("results"),
             data_dir,
             conn: Mutex::new(None),
             sandbox: Mutex::new(None),
         }
-    }
-
-    /// Where "Save as CSV" writes (the user's Downloads folder in the app).
-    pub fn with_downloads_dir(mut self, dir: PathBuf) -> Self {
-        self.downloads_dir = dir;
-        self
-    }
-
-    /// Saves a result list as CSV in the downloads folder; returns the file's path.
-    pub fn save_csv(&self, stem: String, content: String) -> AppResult<String> {
-        save_text(&self.downloads_dir, &stem, "csv", &content)
     }
 
     // ---------- profiles ----------
@@ -505,20 +492,23 @@ impl Core {
             c.client.batches(&project_id, &all),
         )
         .map_err(&e)?;
-        let counts = futures::future::try_join_all(batches.into_iter().map(|b| {
+        let ids: Vec<String> = batches.iter().map(|b| b.id.clone()).collect();
+        let per_batch = count_per_batch(&ids, &TASK_STATUSES, |batch, status| {
+            let mut f = TaskFilter::new(project_id.clone());
+            f.batch_ids = vec![batch];
+            f.statuses = vec![status];
             let client = c.client.clone();
-            let project_id = project_id.clone();
-            async move {
-                let per_status = futures::future::try_join_all(TASK_STATUSES.iter().map(|s| {
-                    let mut f = TaskFilter::new(project_id.clone());
-                    f.batch_ids = vec![b.id.clone()];
-                    f.statuses = vec![(*s).to_owned()];
-                    let client = client.clone();
-                    async move { client.count_tasks(&f).await.map(|n| (s, n)) }
-                }))
-                .await?;
-                let counts: Vec<StatusCount> = per_status
-                    .into_iter()
+            async move { client.count_tasks(&f).await }
+        })
+        .await
+        .map_err(&e)?;
+        let counts = batches
+            .into_iter()
+            .zip(per_batch)
+            .map(|(batch, per_status)| {
+                let counts: Vec<StatusCount> = TASK_STATUSES
+                    .iter()
+                    .zip(per_status)
                     .filter(|(_, n)| *n > 0)
                     .map(|(s, n)| StatusCount {
                         status: (*s).to_owned(),
@@ -526,15 +516,13 @@ impl Core {
                     })
                     .collect();
                 let total = counts.iter().map(|c| c.count).sum();
-                Ok::<_, lab_client::Error>(BatchCounts {
-                    batch: b,
+                BatchCounts {
+                    batch,
                     counts,
                     total,
-                })
-            }
-        }))
-        .await
-        .map_err(&e)?;
+                }
+            })
+            .collect();
         Ok(ProjectOverview {
             project,
             summary: cfg.summary(),
@@ -800,53 +788,6 @@ impl Core {
     }
 }
 
-/// Writes `content` to `dir/<stem>-<timestamp>.<ext>` without overwriting anything.
-pub fn save_text(dir: &std::path::Path, stem: &str, ext: &str, content: &str) -> AppResult<String> {
-    let safe: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    let safe = if safe.is_empty() {
-        "labdesk".to_owned()
-    } else {
-        safe
-    };
-    std::fs::create_dir_all(dir)?;
-    let stamp = chrono::Local::now().format("%Y-%m-%d_%H-%M-%S");
-    for n in 0..1000 {
-        let name = if n == 0 {
-            format!("{safe}-{stamp}.{ext}")
-        } else {
-            format!("{safe}-{stamp}-{n}.{ext}")
-        };
-        let path = dir.join(name);
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut f) => {
-                use std::io::Write;
-                f.write_all(content.as_bytes())?;
-                return Ok(path.display().to_string());
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(AppError::msg(
-        ErrorKind::Internal,
-        "err.tooManySameName",
-        &[],
-    ))
-}
-
 /// A score as JSON: whole numbers stay integers (4, not 4.0), like the SDK sends them.
 pub fn json_number(x: f64) -> Option<serde_json::Number> {
     if x.fract() == 0.0 && x.abs() < 9.0e15 {
@@ -882,6 +823,38 @@ pub(crate) async fn test_core_on_demo(dir: &std::path::Path) -> Core {
         .await
         .expect("the local demo sandbox starts");
     core
+}
+
+/// Count requests of the project overview in flight at once (a project with 200 batches makes
+/// 1,000 of them: they must not all open a connection at the same time).
+pub const OVERVIEW_IN_FLIGHT: usize = 8;
+
+/// The task count of each batch in each status (`out[batch][status]`, in the order given),
+/// asking `count` at most [`OVERVIEW_IN_FLIGHT`] at a time; the first error ends it.
+async fn count_per_batch<F, Fut, E>(
+    batches: &[String],
+    statuses: &[&str],
+    count: F,
+) -> Result<Vec<Vec<u64>>, E>
+where
+    F: Fn(String, String) -> Fut,
+    Fut: std::future::Future<Output = Result<u64, E>>,
+{
+    use futures::{StreamExt, TryStreamExt};
+    if statuses.is_empty() {
+        return Ok(vec![Vec::new(); batches.len()]);
+    }
+    // owned pairs: the stream holds no borrow across its awaits (the command's future is Send)
+    let pairs: Vec<(String, String)> = batches
+        .iter()
+        .flat_map(|b| statuses.iter().map(move |s| (b.clone(), (*s).to_owned())))
+        .collect();
+    let flat: Vec<u64> = futures::stream::iter(pairs)
+        .map(|(b, s)| count(b, s))
+        .buffered(OVERVIEW_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(flat.chunks(statuses.len()).map(<[u64]>::to_vec).collect())
 }
 
 #[cfg(test)]

@@ -100,6 +100,33 @@ pub struct JobLabel {
     pub profile_name: String,
     pub project_name: String,
     pub batch_name: String,
+    /// Rows of the drop not sent, counted when the job was made (none for jobs made before
+    /// this was kept), so that a job resumed after a restart still counts every row.
+    #[serde(default)]
+    pub left_out: Option<LeftOut>,
+}
+
+/// Rows of a drop that a job does not send.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub struct LeftOut {
+    /// Names already in the batch, left out under "Skip existing".
+    pub existing: u32,
+    /// Rows skipped (invalid, or by hand).
+    pub skipped: u32,
+}
+
+impl LeftOut {
+    /// What a job of `tasks` tasks leaves out of the rows of `pf`.
+    fn of(pf: &lab_jobs::Preflight, tasks: usize) -> LeftOut {
+        let skipped = pf.rows.iter().filter(|r| r.skip).count();
+        let live = pf.rows.len() - skipped;
+        let n = |x: usize| u32::try_from(x).unwrap_or(u32::MAX);
+        LeftOut {
+            existing: n(live.saturating_sub(tasks)),
+            skipped: n(skipped),
+        }
+    }
 }
 
 /// A job with its label, for the resume prompt and the upload screen.
@@ -623,6 +650,7 @@ impl CreateState {
                 profile_name: profile.1.to_owned(),
                 project_name: req.project_name.clone(),
                 batch_name,
+                left_out: Some(LeftOut::of(&pf, tasks.len())),
             },
         )?;
         Ok(job)

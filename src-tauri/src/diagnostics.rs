@@ -28,38 +28,12 @@ use ts_rs::TS;
 
 use crate::error::{AppError, AppResult, ErrorKind};
 
-pub const REDACTED: &str = "•••";
+pub use crate::secret::{REDACTED, Secret};
 /// Log files kept (one per day).
 pub const KEEP_LOG_FILES: usize = 7;
 pub const LOG_PREFIX: &str = "labdesk";
 /// Recent warnings and errors kept in memory for "Copy diagnostics".
 pub const RECENT_CAPACITY: usize = 50;
-
-/// A secret value: its Debug and Display print "•••"; only [`Secret::expose`] gives the text.
-#[derive(Clone, Default, PartialEq, Eq, serde::Deserialize)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Self {
-        Self(s.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
 
 /// True for field names that hold credentials (their values are never written).
 pub fn is_secret_field(name: &str) -> bool {

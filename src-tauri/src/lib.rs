@@ -18,6 +18,7 @@ pub mod locale;
 pub mod messages;
 pub mod notify;
 pub mod profiles;
+pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod views;
@@ -51,16 +52,11 @@ pub fn run() {
             let data_dir = app.path().app_data_dir()?;
             app.manage(create::CreateState::new(&data_dir));
             app.manage(export::ExportState::new(&config_dir));
-            let downloads = app
-                .path()
-                .download_dir()
-                .unwrap_or_else(|_| data_dir.join("results"));
             let core = core::Core::new(
                 config_dir,
                 data_dir,
                 Box::new(keychain::KeyringStore::default()),
-            )
-            .with_downloads_dir(downloads);
+            );
             app.manage(core);
             // The activity log kept to its retention, off the start-up path (a log that cannot
             // open says so when it is used).

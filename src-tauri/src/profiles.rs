@@ -27,7 +27,7 @@ pub struct Profile {
 }
 
 /// What the connection form sends when adding or editing a profile.
-/// Its Debug output hides the secret key (see [`crate::diagnostics::Secret`]).
+/// Its Debug output hides the secret key (see [`crate::secret::Secret`]).
 #[derive(Clone, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct ProfileDraft {
@@ -45,7 +45,7 @@ impl std::fmt::Debug for ProfileDraft {
             .field("name", &self.name)
             .field("endpoint", &self.endpoint)
             .field("access_id", &self.access_id)
-            .field("secret_key", &crate::diagnostics::Secret::new(""))
+            .field("secret_key", &crate::secret::Secret::new(""))
             .finish()
     }
 }

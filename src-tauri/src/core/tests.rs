@@ -80,13 +80,76 @@ async fn local_sandbox_lists_projects_and_overview() {
 async fn status_filter_narrows_and_views_differ() {
     let f = connected().await;
     let all = load(&f.core, TaskFilter::new("demo-rectangle"), TaskView::Raw).await;
-    assert!(!all.is_empty());
-    let status = all[0].status.clone();
+    // a status some tasks have and others not, so that the filter has something to leave out
+    let status = all
+        .iter()
+        .map(|r| r.status.clone())
+        .find(|s| all.iter().any(|r| r.status != *s))
+        .expect("the demo project has tasks in several statuses");
+    let want: std::collections::BTreeSet<String> = all
+        .iter()
+        .filter(|r| r.status == status)
+        .map(|r| r.id.clone())
+        .collect();
     let mut flt = TaskFilter::new("demo-rectangle");
     flt.statuses = vec![status.clone()];
     let some = load(&f.core, flt, TaskView::Lab).await;
-    assert!(some.iter().all(|r| r.status == status));
-    assert!(some.len() <= all.len());
+    let got: std::collections::BTreeSet<String> = some.iter().map(|r| r.id.clone()).collect();
+    assert_eq!(
+        got, want,
+        "the {status} filter gives exactly the tasks in {status}"
+    );
+    assert!(got.len() < all.len());
+    // the lab view is not the stored document: same task, another shape
+    let raw = all.iter().find(|r| r.id == some[0].id).unwrap();
+    assert_ne!(
+        raw.doc, some[0].doc,
+        "the lab view of {} is the raw document",
+        raw.id
+    );
+    assert!(
+        raw.doc.get("_id").is_some(),
+        "the raw view keeps the stored fields"
+    );
+}
+
+#[tokio::test]
+async fn overview_counts_ask_a_bounded_number_at_a_time_and_keep_their_order() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let batches: Vec<String> = (0..40).map(|i| format!("b{i}")).collect();
+    let statuses = ["pending", "complete", "reviewed"];
+    let (now, max) = (AtomicUsize::new(0), AtomicUsize::new(0));
+    let out = count_per_batch(&batches, &statuses, |b, s| {
+        let (now, max) = (&now, &max);
+        let n = b[1..].parse::<u64>().unwrap() * 10
+            + statuses.iter().position(|x| *x == s.as_str()).unwrap() as u64;
+        async move {
+            let in_flight = now.fetch_add(1, Ordering::SeqCst) + 1;
+            max.fetch_max(in_flight, Ordering::SeqCst);
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            Ok::<_, ()>(n)
+        }
+    })
+    .await
+    .unwrap();
+    let most = max.load(Ordering::SeqCst);
+    assert!(
+        (2..=OVERVIEW_IN_FLIGHT).contains(&most),
+        "{most} counts in flight at once"
+    );
+    assert_eq!(out.len(), 40);
+    for (i, per_status) in out.iter().enumerate() {
+        let i = i as u64;
+        assert_eq!(per_status, &[i * 10, i * 10 + 1, i * 10 + 2]);
+    }
+    // the first failure is the answer
+    let failed = count_per_batch(&batches, &statuses, |b, _| {
+        let bad = b == "b7";
+        async move { if bad { Err("b7 failed") } else { Ok(1) } }
+    })
+    .await;
+    assert_eq!(failed, Err("b7 failed"));
 }
 
 #[tokio::test]
@@ -269,17 +332,6 @@ fn sniffs_common_images() {
     assert_eq!(sniff_mime(b"\x89PNG\r\n"), "image/png");
     assert_eq!(sniff_mime(&[0xFF, 0xD8, 0xFF, 0xE0]), "image/jpeg");
     assert_eq!(sniff_mime(b"hello"), "application/octet-stream");
-}
-
-#[test]
-fn save_text_never_overwrites() {
-    let dir = tempfile::tempdir().unwrap();
-    let a = save_text(dir.path(), "review results", "csv", "a").unwrap();
-    let b = save_text(dir.path(), "review results", "csv", "b").unwrap();
-    assert_ne!(a, b);
-    assert!(a.contains("review-results-"));
-    assert_eq!(std::fs::read_to_string(&a).unwrap(), "a");
-    assert_eq!(std::fs::read_to_string(&b).unwrap(), "b");
 }
 
 #[test]

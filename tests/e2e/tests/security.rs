@@ -184,28 +184,37 @@ async fn csp_and_no_secret_or_token_leaks() -> Result<()> {
     connect_profile(&app, "Security server", &endpoint, ACCESS_ID, SECRET).await?;
     // The server drops expired tokens at the next login: collect them while the session runs.
     let mut tokens = std::collections::BTreeSet::new();
+    let warnings = || -> Vec<String> {
+        std::fs::read_to_string(&app_output)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+            .map(String::from)
+            .collect()
+    };
     for round in 0..3 {
-        app.click("[data-testid=projects] tbody tr button").await?;
-        app.el("[data-testid=batches]").await?;
-        app.click_button("Browse all tasks").await?;
-        // the search is over (rows no longer replaced) before a row is opened
-        labdesk_e2e::wait_loaded(&app, 0).await?;
-        app.click("[data-testid=task-grid] .grid-row [data-col=name]")
-            .await?;
-        if let Err(e) = app.el("[data-testid=drawer]").await {
+        let step = async {
+            app.click("[data-testid=projects] tbody tr button").await?;
+            app.el("[data-testid=batches]").await?;
+            app.click_button("Browse all tasks").await?;
+            // the search is over (rows no longer replaced) before a row is opened
+            labdesk_e2e::wait_loaded(&app, 0).await?;
+            app.click("[data-testid=task-grid] .grid-row [data-col=name]")
+                .await?;
+            app.el("[data-testid=drawer]")
+                .await
+                .context("the detail drawer did not open")?;
+            Ok::<(), anyhow::Error>(())
+        };
+        if let Err(e) = step.await {
             // what the window and the app said, for the CI log (warnings carry no secret)
             let _ = app
                 .screenshot(&format!("security-fail-round-{round}"))
                 .await;
             let alert = app.text("[role=alert]").await.unwrap_or_default();
-            let warnings: Vec<String> = std::fs::read_to_string(&app_output)
-                .unwrap_or_default()
-                .lines()
-                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
-                .map(String::from)
-                .collect();
             bail!(
-                "round {round}: the detail drawer did not open ({e:#}); alert {alert:?}; app warnings {warnings:#?}"
+                "round {round}: {e:#}; alert {alert:?}; app warnings {:#?}",
+                warnings()
             );
         }
         tokens.extend(issued_tokens(srv_dir.path())?);

@@ -6,6 +6,7 @@ import type { JobProgress } from "../bindings/JobProgress";
 import type { PreflightView } from "../bindings/PreflightView";
 import type { RowView } from "../bindings/RowView";
 import type { UnsupportedFile } from "../bindings/UnsupportedFile";
+import type { LeftOut } from "../bindings/LeftOut";
 import type { MessageKey, Vars } from "../i18n";
 
 /** Where a row stands, in the order of the summary line. */
@@ -177,13 +178,9 @@ export function startLabel(
   return { key: "create.create", vars: { count: tasksToCreate(view, policy) } };
 }
 
-/** Rows of a drop that are not sent: left out as already in the batch, or skipped. */
-export interface LeftOut {
-  /** Names already in the batch, left out under "Skip existing". */
-  existing: number;
-  /** Rows skipped (invalid, or by hand). */
-  skipped: number;
-}
+/** Rows of a drop that are not sent: left out as already in the batch, or skipped (the job's
+ * record keeps the same counts, made by the Rust side, for a job resumed after a restart). */
+export type { LeftOut };
 
 /** What "Create" leaves out of the drop under `policy`. */
 export function leftOutAtStart(view: PreflightView | null, policy: DuplicatePolicy): LeftOut {

@@ -566,7 +566,7 @@ function PreflightRow({
 function UploadPanel({
   request,
   jobId: initialJobId,
-  leftOut,
+  leftOut: startLeftOut,
   projectName,
   onOpenTasks,
   onMore,
@@ -574,7 +574,7 @@ function UploadPanel({
 }: {
   request: StartRequest | null;
   jobId: string | null;
-  /** Rows of the drop not sent (known when the job started here, not after a restart). */
+  /** Rows of the drop not sent, when the job starts here (after a restart: from the job's record). */
   leftOut: LeftOut | null;
   projectName: string;
   onOpenTasks: (batchId: string) => void;
@@ -590,6 +590,8 @@ function UploadPanel({
   const [error, setError] = useState<AppError | null>(null);
   const [stopping, setStopping] = useState<"pause" | "cancel" | null>(null);
   const [items, setItems] = useState<ItemView[]>([]);
+  // jobs made before the left-out rows were kept have none: the counts then leave them out
+  const leftOut = startLeftOut ?? info?.label.leftOut ?? null;
 
   const onProgress = useCallback((p: JobProgress) => {
     setJobId(p.jobId);
@@ -609,6 +611,7 @@ function UploadPanel({
         setItems(await createApi.items(r.info.job.id));
         if (worthNotifying(Date.now() - t0) && r.info.job.state !== "paused") {
           const c = r.info.job.counts;
+          const leftOut = startLeftOut ?? r.info.label.leftOut ?? null;
           void dialogs
             .notifyIfUnfocused(
               t("create.notify.title"),
@@ -632,7 +635,7 @@ function UploadPanel({
         setStopping(null);
       }
     },
-    [t, projectName, leftOut],
+    [t, projectName, startLeftOut],
   );
 
   const resume = useCallback(
