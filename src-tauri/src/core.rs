@@ -23,6 +23,7 @@ use crate::keychain::SecretStore;
 use crate::local_sandbox::{DEMO_ACCESS_ID, DEMO_SECRET_KEY, LocalSandbox};
 use crate::profiles::{LOCAL_SANDBOX_ID, Profile, ProfileDraft, ProfileList, ProfileStore};
 use crate::views::{SavedView, ViewStore};
+use lab_client::ErrorKind as ClientKind;
 
 /// The profile the window is connected to.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -595,11 +596,10 @@ impl Core {
     /// An image preview of one resource as a `data:` URL (no remote content in the webview).
     pub async fn resource_preview(&self, resource: serde_json::Value) -> AppResult<String> {
         let c = self.current().await?;
-        let bytes = c
-            .client
-            .fetch_resource(&resource)
-            .await
-            .map_err(Self::err(&c))?;
+        let bytes = match c.client.fetch_resource(&resource).await {
+            Ok(b) => b,
+            Err(e) => return Err(preview_error(&resource, &e, c.client.endpoint())),
+        };
         let mime = sniff_mime(&bytes);
         if !mime.starts_with("image/") {
             return Err(AppError::msg(ErrorKind::BadInput, "err.notAnImage", &[]));
@@ -805,24 +805,25 @@ pub fn dedup(ids: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// A Core in `dir` (config/ and data/ inside) with an in-memory keychain (tests).
-#[cfg(test)]
-pub(crate) fn test_core(dir: &std::path::Path) -> Core {
-    Core::new(
-        dir.join("config"),
-        dir.join("data"),
-        Box::new(crate::keychain::MemoryStore::default()),
-    )
-}
-
-/// [`test_core`] connected to its local demo sandbox (tests).
-#[cfg(test)]
-pub(crate) async fn test_core_on_demo(dir: &std::path::Path) -> Core {
-    let core = test_core(dir);
-    core.connect(crate::profiles::LOCAL_SANDBOX_ID.into())
-        .await
-        .expect("the local demo sandbox starts");
-    core
+/// Why a resource could not be shown. An image on another host that does not answer says
+/// nothing about the lab: it is not "unreachable" (which puts the whole window offline and
+/// reloads the screen when the lab answers again), it names that host.
+fn preview_error(resource: &serde_json::Value, e: &lab_client::Error, endpoint: &str) -> AppError {
+    let external = resource
+        .as_str()
+        .and_then(|s| url::Url::parse(s).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    match external {
+        Some(u) if matches!(e.kind(), ClientKind::Offline | ClientKind::Timeout) => {
+            let host = u.host_str().unwrap_or_default().to_owned();
+            AppError::msg(
+                ErrorKind::NotFound,
+                "err.resourceUnreachable",
+                &[("host", host.as_str())],
+            )
+        }
+        _ => map(e, Stage::Session, endpoint),
+    }
 }
 
 /// Count requests of the project overview in flight at once (a project with 200 batches makes
@@ -855,6 +856,26 @@ where
         .try_collect()
         .await?;
     Ok(flat.chunks(statuses.len()).map(<[u64]>::to_vec).collect())
+}
+
+/// A Core in `dir` (config/ and data/ inside) with an in-memory keychain (tests).
+#[cfg(test)]
+pub(crate) fn test_core(dir: &std::path::Path) -> Core {
+    Core::new(
+        dir.join("config"),
+        dir.join("data"),
+        Box::new(crate::keychain::MemoryStore::default()),
+    )
+}
+
+/// [`test_core`] connected to its local demo sandbox (tests).
+#[cfg(test)]
+pub(crate) async fn test_core_on_demo(dir: &std::path::Path) -> Core {
+    let core = test_core(dir);
+    core.connect(crate::profiles::LOCAL_SANDBOX_ID.into())
+        .await
+        .expect("the local demo sandbox starts");
+    core
 }
 
 #[cfg(test)]

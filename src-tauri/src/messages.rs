@@ -157,14 +157,14 @@ pub const OWN: &[(&str, &str)] = &[
         "This resource is not an image Lab Desk can show.",
     ),
     (
+        "err.resourceUnreachable",
+        "The image could not be loaded: {host} does not answer. The task itself is fine; check the image's address.",
+    ),
+    (
         "err.nothingToSet",
         "Enter a score or at least one custom property to set.",
     ),
     ("err.nothingToChange", "No task matches: nothing to change."),
-    (
-        "err.tooManySameName",
-        "Too many files with the same name; clean up the folder.",
-    ),
     // export.rs
     (
         "err.historyTooNew",

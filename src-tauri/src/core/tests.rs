@@ -340,3 +340,28 @@ fn whole_scores_are_sent_as_integers() {
     assert_eq!(json_number(2.5).unwrap().to_string(), "2.5");
     assert!(json_number(f64::NAN).is_none());
 }
+
+#[tokio::test]
+async fn an_image_host_that_does_not_answer_is_not_the_lab_offline() {
+    let f = connected().await;
+    // port 9 (discard) refuses at once on loopback
+    let e = f
+        .core
+        .resource_preview(serde_json::json!("http://127.0.0.1:9/photo.png"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::NotFound, "{e:?}");
+    assert_eq!(e.key.as_deref(), Some("err.resourceUnreachable"));
+    assert!(
+        e.message.contains("127.0.0.1 does not answer"),
+        "{}",
+        e.message
+    );
+    // a file of the lab that is not there is still the lab's answer
+    let e = f
+        .core
+        .resource_preview(serde_json::json!({"id": "0123456789abcdef01234567"}))
+        .await
+        .unwrap_err();
+    assert_ne!(e.kind, ErrorKind::Unreachable, "{e:?}");
+}

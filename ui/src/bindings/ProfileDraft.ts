@@ -2,7 +2,7 @@
 
 /**
  * What the connection form sends when adding or editing a profile.
- * Its Debug output hides the secret key (see [`crate::diagnostics::Secret`]).
+ * Its Debug output hides the secret key (see [`crate::secret::Secret`]).
  */
 export type ProfileDraft = { name: string, endpoint: string, accessId: string, 
 /**
