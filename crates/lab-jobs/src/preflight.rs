@@ -16,6 +16,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
+use lab_client::ops::image_format::{Sniffed, is_any_image_extension, sniff};
 use lab_client::ops::{TaskInput, existing_names, is_local_file};
 use lab_client::{DuplicatePolicy, LabClient, ProjectConfiguration};
 use serde::{Deserialize, Serialize};
@@ -105,7 +106,7 @@ pub enum UnsupportedFile {
 }
 
 /// The image formats a file can be converted to, for the messages.
-pub const SUPPORTED_FORMATS: &str = "PNG, JPEG, WebP, GIF, BMP or TIFF";
+pub const SUPPORTED_FORMATS: &str = "PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF";
 
 impl std::fmt::Display for UnsupportedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -253,59 +254,6 @@ fn is_hidden(p: &Path) -> bool {
         .is_some_and(|n| n.starts_with('.'))
 }
 
-/// Image format from the first bytes: `Ok(format)` for a supported image,
-/// `Err(Some(what))` for a known unsupported image format, `Err(None)` for anything else.
-fn sniff(head: &[u8]) -> std::result::Result<&'static str, Option<&'static str>> {
-    if head.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Ok("png");
-    }
-    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        return Ok("jpeg");
-    }
-    if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
-        return Ok("gif");
-    }
-    if head.len() >= 12 && &head[0..4] == b"RIFF" && &head[8..12] == b"WEBP" {
-        return Ok("webp");
-    }
-    if head.starts_with(b"BM") && head.len() >= 14 {
-        return Ok("bmp");
-    }
-    if head.starts_with(b"II*\0") || head.starts_with(b"MM\0*") {
-        return Ok("tiff");
-    }
-    if head.len() >= 12 && &head[4..8] == b"ftyp" {
-        let brand = &head[8..12];
-        if brand == b"avif" || brand == b"avis" {
-            return Err(Some("AVIF"));
-        }
-        if [b"heic", b"heix", b"hevc", b"mif1", b"msf1"]
-            .contains(&brand.try_into().unwrap_or(b"    "))
-        {
-            return Err(Some("HEIC/HEIF"));
-        }
-    }
-    if head.starts_with(&[0, 0, 1, 0]) {
-        return Err(Some("ICO"));
-    }
-    if head.starts_with(b"8BPS") {
-        return Err(Some("PSD"));
-    }
-    if head.starts_with(b"\0\0\0\x0cjP  ") || head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
-        return Err(Some("JPEG 2000"));
-    }
-    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
-    if text.trim_start().starts_with("<svg") || text.contains("<svg") {
-        return Err(Some("SVG"));
-    }
-    Err(None)
-}
-
-const IMAGE_EXTENSIONS: [&str; 16] = [
-    "png", "jpg", "jpeg", "jpe", "gif", "webp", "bmp", "tif", "tiff", "avif", "heic", "heif",
-    "svg", "ico", "psd", "jp2",
-];
-
 struct FileFacts {
     size: Option<u64>,
     kind: Kind,
@@ -358,13 +306,13 @@ fn inspect(path: &Path) -> FileFacts {
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     match sniff(&head[..n]) {
-        Ok(f) => FileFacts {
+        Sniffed::Image(f) => FileFacts {
             size: Some(size),
             kind: Kind::Image,
             format: Some(f.to_string()),
             check: None,
         },
-        Err(Some(what)) => FileFacts {
+        Sniffed::OtherImage(what) => FileFacts {
             size: Some(size),
             kind: Kind::Unsupported,
             format: None,
@@ -374,7 +322,7 @@ fn inspect(path: &Path) -> FileFacts {
                 },
             }),
         },
-        Err(None) if IMAGE_EXTENSIONS.contains(&ext.as_str()) => FileFacts {
+        Sniffed::Unknown if is_any_image_extension(&ext) => FileFacts {
             size: Some(size),
             kind: Kind::Unsupported,
             format: None,
@@ -382,7 +330,7 @@ fn inspect(path: &Path) -> FileFacts {
                 file: UnsupportedFile::NotThatImage { ext },
             }),
         },
-        Err(None) => FileFacts {
+        Sniffed::Unknown => FileFacts {
             size: Some(size),
             kind: Kind::NonImage,
             format: None,
@@ -801,8 +749,10 @@ impl Preflight {
             .rows
             .get(idx)
             .ok_or_else(|| Error::NotFound(format!("no row {idx}")))?;
-        match (&r.path, r.kind) {
-            (Some(p), Kind::Image) => thumbnail(p, THUMBNAIL_MAX_PX).map(Some),
+        match (&r.path, r.kind, r.format.as_deref()) {
+            // no AVIF decoder is built in: such a row shows the no-thumbnail placeholder
+            (_, _, Some("avif")) => Ok(None),
+            (Some(p), Kind::Image, _) => thumbnail(p, THUMBNAIL_MAX_PX).map(Some),
             _ => Ok(None),
         }
     }
@@ -948,6 +898,7 @@ mod tests {
         std::fs::write(d.join("empty.png"), "").unwrap();
         std::fs::write(d.join("fake.png"), "not a png at all").unwrap();
         std::fs::write(d.join("pic.avif"), b"\0\0\0\x1cftypavif\0\0\0\0").unwrap();
+        std::fs::write(d.join("phone.heic"), b"\0\0\0\x18ftypheic\0\0\0\0").unwrap();
         std::fs::write(d.join("sub/b.png"), &png).unwrap();
         std::fs::write(d.join("sub/deeper/c.gif"), b"GIF89a\x01\0\x01\0\0\0\0;").unwrap();
         std::os::unix::fs::symlink(&d, d.join("sub/loop")).unwrap();
@@ -963,6 +914,7 @@ mod tests {
                 "empty.png",
                 "fake.png",
                 "notes.txt",
+                "phone.heic",
                 "photo.jpg",
                 "pic.avif",
                 "b.png",
@@ -1010,12 +962,21 @@ mod tests {
             UnsupportedFile::NotThatImage { ext: "png".into() }.to_string(),
             "the name ends in .png but the content is not a known image (damaged or renamed file?)"
         );
+        // AVIF is taken (as by `lab create-tasks`); HEIC is an image the lab does not take
         let av = row(&pf, "pic.avif");
+        assert_eq!((av.kind, av.format.as_deref()), (Kind::Image, Some("avif")));
+        assert!(av.checks.is_empty(), "{:?}", av.checks);
         assert_eq!(
-            av.checks,
+            pf.thumbnail(pf.rows.iter().position(|r| r.name == "pic.avif").unwrap())
+                .unwrap(),
+            None
+        );
+        let heic = row(&pf, "phone.heic");
+        assert_eq!(
+            heic.checks,
             [Check::Unsupported {
                 file: UnsupportedFile::ImageFormat {
-                    format: "AVIF".into()
+                    format: "HEIC/HEIF".into()
                 }
             }]
         );
@@ -1033,7 +994,7 @@ mod tests {
         assert_eq!(
             pf.summary(),
             Summary {
-                new: 4,
+                new: 5,
                 duplicates: 0,
                 invalid: 6,
                 skipped: 0

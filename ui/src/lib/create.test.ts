@@ -193,14 +193,14 @@ describe("a file that is not an image says why in the user's language", () => {
     };
     setLocale("en");
     expect(say({ check: "unsupported", file: { reason: "notAnImage" } })).toBe(
-      "Not an image (PNG, JPEG, WebP, GIF, BMP or TIFF): skip it",
+      "Not an image (PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF): skip it",
     );
     expect(say({ check: "unsupported", file: { reason: "imageFormat", format: "AVIF" } })).toBe(
-      "AVIF images are not taken: convert it to PNG, JPEG, WebP, GIF, BMP or TIFF, or skip it",
+      "AVIF images are not taken: convert it to PNG, JPEG, WebP, GIF, BMP, TIFF or AVIF, or skip it",
     );
     setLocale("fr");
     expect(say({ check: "unsupported", file: { reason: "notAnImage" } })).toBe(
-      "Pas une image (PNG, JPEG, WebP, GIF, BMP ou TIFF)\u00a0: ignorez-la",
+      "Pas une image (PNG, JPEG, WebP, GIF, BMP, TIFF ou AVIF)\u00a0: ignorez-la",
     );
     expect(say({ check: "unsupported", file: { reason: "notThatImage", ext: "png" } })).toBe(
       "Le nom finit par .png mais le contenu n’est pas une image connue (fichier abîmé ou renommé\u00a0?)",

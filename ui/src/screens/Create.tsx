@@ -2,6 +2,7 @@
 // skips, target batch, duplicate policy) → journaled upload with progress, pause, cancel,
 // per-task outcomes and "retry failed only".
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { IMAGE_EXTENSIONS } from "../bindings/imageExtensions";
 import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
 import type { RowView } from "../bindings/RowView";
@@ -48,7 +49,6 @@ const GRID_COLUMNS: readonly (readonly [string, MessageKey])[] = [
   ["c-checks", "create.col.problems"],
   ["c-skip", "create.col.skip"],
 ];
-const IMAGE_EXTENSIONS = ["png", "jpg", "jpeg", "gif", "webp", "bmp", "tif", "tiff"];
 
 export interface CreateProps {
   projectId: string;
@@ -205,7 +205,7 @@ function PreflightPanel({
 
   const pickFiles = async () => {
     const paths = await dialogs.pickFiles(t("create.dialog.files"), [
-      { name: t("create.dialog.images"), extensions: IMAGE_EXTENSIONS },
+      { name: t("create.dialog.images"), extensions: [...IMAGE_EXTENSIONS] },
     ]);
     addPaths(paths);
   };

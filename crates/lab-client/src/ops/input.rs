@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::image_format::{IMAGE_EXTENSIONS, SNIFF_BYTES, Sniffed, has_image_extension, sniff};
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
@@ -32,11 +34,6 @@ pub struct TaskInput {
     pub project_configuration_overwrite: Option<Value>,
 }
 
-/// Extensions (lower case, no dot) of the image files a task can be created from.
-pub const IMAGE_EXTENSIONS: [&str; 9] = [
-    "jpg", "jpeg", "png", "gif", "bmp", "webp", "tif", "tiff", "avif",
-];
-
 fn is_hidden(p: &Path) -> bool {
     p.file_name()
         .and_then(|n| n.to_str())
@@ -44,24 +41,9 @@ fn is_hidden(p: &Path) -> bool {
 }
 
 fn is_image(p: &Path) -> bool {
-    p.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
-}
-
-/// Whether the first bytes are those of an image format the lab displays.
-fn looks_like_image(head: &[u8]) -> bool {
-    head.starts_with(b"\x89PNG\r\n\x1a\n")
-        || head.starts_with(&[0xFF, 0xD8, 0xFF])
-        || head.starts_with(b"GIF87a")
-        || head.starts_with(b"GIF89a")
-        || head.starts_with(b"BM")
-        || head.starts_with(b"II*\0")
-        || head.starts_with(b"MM\0*")
-        || (head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP")
-        || (head.len() >= 12
-            && &head[4..8] == b"ftyp"
-            && (&head[8..12] == b"avif" || &head[8..12] == b"avis"))
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(has_image_extension)
 }
 
 /// Refuse a file given as an image that is empty, unreadable or not an image.
@@ -85,16 +67,20 @@ fn check_image(p: &Path) -> Result<()> {
             IMAGE_EXTENSIONS.join(", ")
         )));
     }
-    let mut head = [0u8; 16];
-    let n = std::fs::File::open(p)
-        .and_then(|mut f| f.read(&mut head))
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    std::fs::File::open(p)
+        .and_then(|f| f.take(SNIFF_BYTES as u64).read_to_end(&mut head))
         .map_err(|e| Error::io(shown.to_string(), e))?;
-    if !looks_like_image(&head[..n]) {
-        return Err(Error::Validation(format!(
+    match sniff(&head) {
+        Sniffed::Image(_) => Ok(()),
+        Sniffed::OtherImage(format) => Err(Error::Validation(format!(
+            "{shown} is a {format} image, which the lab does not take: convert it to {}, or leave it out",
+            IMAGE_EXTENSIONS.join(", ")
+        ))),
+        Sniffed::Unknown => Err(Error::Validation(format!(
             "{shown} has an image name but its content is not an image (damaged or renamed file?): replace it or leave it out"
-        )));
+        ))),
     }
-    Ok(())
 }
 
 fn walk(

@@ -3,6 +3,7 @@
 
 mod bulk;
 mod create;
+pub mod image_format;
 mod input;
 
 pub use bulk::{
@@ -10,9 +11,8 @@ pub use bulk::{
     update_properties,
 };
 pub use create::{create_tasks, existing_names};
-pub use input::{
-    IMAGE_EXTENSIONS, TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks,
-};
+pub use image_format::IMAGE_EXTENSIONS;
+pub use input::{TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks};
 
 use serde::{Deserialize, Serialize};
 
