@@ -10,6 +10,7 @@ use crate::core::{
 };
 use crate::error::{AppError, AppResult};
 use crate::profiles::{Profile, ProfileDraft, ProfileList};
+use crate::rows::{RowRange, SortSpec};
 use crate::views::SavedView;
 
 type S<'a> = State<'a, Core>;
@@ -86,6 +87,67 @@ pub async fn load_tasks(
 ) -> AppResult<LoadSummary> {
     core.load_tasks(&job_id, query, |p| on_page.send(p).map_err(channel_closed))
         .await
+}
+
+#[tauri::command]
+pub fn task_rows(
+    core: S<'_>,
+    set_id: String,
+    sort: Option<SortSpec>,
+    start: u32,
+    end: u32,
+) -> AppResult<RowRange> {
+    core.task_rows(&set_id, sort, start, end)
+}
+
+#[tauri::command]
+pub fn task_position(
+    core: S<'_>,
+    set_id: String,
+    sort: Option<SortSpec>,
+    task_id: String,
+) -> AppResult<Option<u32>> {
+    core.task_position(&set_id, sort, &task_id)
+}
+
+#[tauri::command]
+pub fn selection_ids(core: S<'_>, set_id: String, except: Vec<String>) -> AppResult<Vec<String>> {
+    core.selection_ids(&set_id, except)
+}
+
+#[tauri::command]
+pub fn task_names(
+    core: S<'_>,
+    set_id: String,
+    ids: Vec<String>,
+) -> AppResult<std::collections::HashMap<String, String>> {
+    core.task_names(&set_id, ids)
+}
+
+#[tauri::command]
+pub async fn task_doc(
+    core: S<'_>,
+    set_id: String,
+    task_id: String,
+) -> AppResult<serde_json::Value> {
+    core.task_doc(&set_id, &task_id).await
+}
+
+#[tauri::command]
+pub async fn refresh_tasks(core: S<'_>, set_id: String, ids: Vec<String>) -> AppResult<u32> {
+    core.refresh_tasks(&set_id, ids).await
+}
+
+#[tauri::command]
+pub async fn task_visual(
+    core: S<'_>,
+    visual: tauri::State<'_, crate::visual::VisualState>,
+    create: tauri::State<'_, crate::create::CreateState>,
+    set_id: String,
+    task_id: String,
+) -> AppResult<crate::visual::TaskVisual> {
+    let local = crate::export::journal_files(&create);
+    crate::visual::task_visual(&core, &visual, local, &set_id, &task_id).await
 }
 
 #[tauri::command]

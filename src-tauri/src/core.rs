@@ -81,7 +81,7 @@ pub struct TaskQuery {
     pub view: TaskView,
 }
 
-/// One row of the task table; `doc` is the task in the chosen view.
+/// One row of the task table (the task itself: [`Core::task_doc`]).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRow {
@@ -93,15 +93,12 @@ pub struct TaskRow {
     pub updated_at: String,
     pub last_annotator: Option<String>,
     pub score: Option<f64>,
-    #[ts(type = "unknown")]
-    pub doc: serde_json::Value,
 }
 
-/// A page of rows as it arrives.
+/// A page of rows has arrived in the search's set (the rows are read by range).
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskPageEvent {
-    pub rows: Vec<TaskRow>,
     pub loaded: u64,
     pub total: u64,
 }
@@ -210,6 +207,8 @@ pub struct Core {
     pub secrets: Box<dyn SecretStore>,
     pub jobs: JobRegistry,
     pub activity: crate::activity::ActivityState,
+    /// The task browser's searches.
+    pub rows: crate::rows::RowStore,
     data_dir: PathBuf,
     conn: Mutex<Option<Arc<Connection>>>,
     sandbox: Mutex<Option<LocalSandbox>>,
@@ -222,8 +221,8 @@ fn str_field(v: &serde_json::Value, k: &str) -> String {
         .to_owned()
 }
 
-/// Builds a table row from a raw task document and its shown form.
-pub fn task_row(raw: &serde_json::Value, doc: serde_json::Value) -> TaskRow {
+/// Builds a table row from a raw task document.
+pub fn task_row(raw: &serde_json::Value) -> TaskRow {
     TaskRow {
         id: str_field(raw, "_id"),
         name: str_field(raw, "name"),
@@ -236,7 +235,6 @@ pub fn task_row(raw: &serde_json::Value, doc: serde_json::Value) -> TaskRow {
             .get("properties")
             .and_then(|p| p.get("score"))
             .and_then(|s| s.as_f64()),
-        doc,
     }
 }
 
@@ -306,6 +304,7 @@ impl Core {
             secrets,
             jobs: JobRegistry::default(),
             activity: crate::activity::ActivityState::new(&data_dir),
+            rows: crate::rows::RowStore::default(),
             data_dir,
             conn: Mutex::new(None),
             sandbox: Mutex::new(None),
@@ -534,6 +533,8 @@ impl Core {
     // ---------- tasks ----------
 
     /// Streams the matching tasks page by page to `on_page` until done or cancelled.
+    /// Runs a search: its pages fill the row set `job_id` ([`Core::task_rows`] reads it) and
+    /// `on_page` says how far it got.
     pub async fn load_tasks(
         &self,
         job_id: &str,
@@ -544,20 +545,8 @@ impl Core {
         let cancel = job.token.clone();
         let c = self.current().await?;
         let e = Self::err(&c);
-        let cfg = match query.view {
-            TaskView::Kili => Some(
-                c.client
-                    .project_configuration(&query.filter.project_id)
-                    .await
-                    .map_err(&e)?,
-            ),
-            _ => None,
-        };
-        let opts = LabViewOptions {
-            last_annotator: query.filter.wants_last_annotator(),
-            keep_jobs: query.filter.wants_jobs(),
-        };
-        let mut stream = Box::pin(c.client.task_pages(query.filter.clone()));
+        let search = self.rows.begin(job_id, query.clone());
+        let mut stream = Box::pin(c.client.raw_task_pages(query.filter.clone()));
         let (mut loaded, mut total) = (0, 0);
         loop {
             let next = tokio::select! {
@@ -566,30 +555,173 @@ impl Core {
             };
             let Some(page) = next else { break };
             let page = page.map_err(&e)?;
-            let mut rows = Vec::with_capacity(page.tasks.len());
-            for t in &page.tasks {
-                let doc = match query.view {
-                    TaskView::Raw => t.clone(),
-                    TaskView::Lab => lab_view(t, &opts),
-                    TaskView::Kili => match &cfg {
-                        Some(cfg) => kili_view(t, cfg).map_err(&e)?,
-                        None => t.clone(),
-                    },
-                };
-                rows.push(task_row(t, doc));
+            let rows: Vec<(TaskRow, &str)> = page
+                .tasks
+                .iter()
+                .filter_map(|t| {
+                    let v: serde_json::Value = serde_json::from_str(t.get()).ok()?;
+                    Some((task_row(&v), t.get()))
+                })
+                .collect();
+            {
+                let mut set = search.rows();
+                for (row, text) in rows {
+                    set.push(row, text);
+                }
             }
             loaded = page.loaded;
             total = page.total;
-            on_page(TaskPageEvent {
-                rows,
-                loaded,
-                total,
-            })?;
+            on_page(TaskPageEvent { loaded, total })?;
         }
+        search.rows().finish();
         Ok(LoadSummary {
             loaded,
             total,
             cancelled: false,
+        })
+    }
+
+    pub(crate) fn search(&self, set_id: &str) -> AppResult<Arc<crate::rows::Search>> {
+        self.rows
+            .get(set_id)
+            .ok_or_else(|| AppError::msg(ErrorKind::NotFound, "err.searchGone", &[]))
+    }
+
+    /// Rows `start..end` of search `set_id` in `sort` order.
+    pub fn task_rows(
+        &self,
+        set_id: &str,
+        sort: Option<crate::rows::SortSpec>,
+        start: u32,
+        end: u32,
+    ) -> AppResult<crate::rows::RowRange> {
+        Ok(self.search(set_id)?.rows().range(sort, start, end))
+    }
+
+    /// Where task `task_id` is in search `set_id` in `sort` order.
+    pub fn task_position(
+        &self,
+        set_id: &str,
+        sort: Option<crate::rows::SortSpec>,
+        task_id: &str,
+    ) -> AppResult<Option<u32>> {
+        Ok(self.search(set_id)?.rows().position(sort, task_id))
+    }
+
+    /// Every task of search `set_id` but `except` ("select all matching").
+    pub fn selection_ids(&self, set_id: &str, except: Vec<String>) -> AppResult<Vec<String>> {
+        let except: std::collections::HashSet<String> = except.into_iter().collect();
+        Ok(self.search(set_id)?.rows().ids_except(&except))
+    }
+
+    /// The names of `ids` in search `set_id`.
+    pub fn task_names(
+        &self,
+        set_id: &str,
+        ids: Vec<String>,
+    ) -> AppResult<std::collections::HashMap<String, String>> {
+        Ok(self.search(set_id)?.rows().names(&ids))
+    }
+
+    /// The raw document of task `task_id` of search `set_id`: as listed when the set kept it,
+    /// else read again from the lab with the search's optional fields.
+    pub async fn raw_task(&self, set_id: &str, task_id: &str) -> AppResult<serde_json::Value> {
+        let search = self.search(set_id)?;
+        let kept = search.rows().doc(task_id);
+        if let Some(doc) = kept {
+            return Ok(doc);
+        }
+        let filter = search.query.filter.clone();
+        self.fetch_task(&filter.project_id, task_id, filter.optional_fields.clone())
+            .await
+    }
+
+    /// Reads tasks `ids` of search `set_id` again from the lab after an action changed them, and
+    /// puts them in place in the set (tasks gone from the lab keep their old row). Returns how
+    /// many were refreshed.
+    pub async fn refresh_tasks(&self, set_id: &str, ids: Vec<String>) -> AppResult<u32> {
+        let search = self.search(set_id)?;
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let mut done = 0;
+        for chunk in dedup(ids).chunks(100) {
+            let mut filter = TaskFilter::new(search.query.filter.project_id.clone());
+            filter.task_ids = chunk.to_vec();
+            filter.optional_fields = search.query.filter.optional_fields.clone();
+            let mut stream = Box::pin(c.client.raw_task_pages(filter));
+            while let Some(page) = stream.next().await {
+                let page = page.map_err(&e)?;
+                let mut set = search.rows();
+                for t in &page.tasks {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(t.get()) {
+                        set.refresh(task_row(&v), t.get());
+                        done += 1;
+                    }
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// A project's configuration document.
+    pub async fn project_configuration(&self, project_id: &str) -> AppResult<serde_json::Value> {
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        Ok(c.client
+            .project_configuration(project_id)
+            .await
+            .map_err(&e)?
+            .raw)
+    }
+
+    /// One task by id with `optional_fields`.
+    pub async fn fetch_task(
+        &self,
+        project_id: &str,
+        task_id: &str,
+        optional_fields: Vec<String>,
+    ) -> AppResult<serde_json::Value> {
+        let c = self.current().await?;
+        let e = Self::err(&c);
+        let mut filter = TaskFilter::new(project_id);
+        filter.task_ids = vec![task_id.to_string()];
+        filter.optional_fields = optional_fields;
+        let mut stream = Box::pin(c.client.task_pages(filter));
+        while let Some(page) = stream.next().await {
+            let page = page.map_err(&e)?;
+            if let Some(t) = page.tasks.into_iter().next() {
+                return Ok(t);
+            }
+        }
+        Err(AppError::msg(
+            ErrorKind::NotFound,
+            "err.taskGone",
+            &[("id", task_id)],
+        ))
+    }
+
+    /// Task `task_id` of search `set_id` in the search's view (the drawer's document).
+    pub async fn task_doc(&self, set_id: &str, task_id: &str) -> AppResult<serde_json::Value> {
+        let search = self.search(set_id)?;
+        let raw = self.raw_task(set_id, task_id).await?;
+        let query = &search.query;
+        let opts = LabViewOptions {
+            last_annotator: query.filter.wants_last_annotator(),
+            keep_jobs: query.filter.wants_jobs(),
+        };
+        Ok(match query.view {
+            TaskView::Raw => raw,
+            TaskView::Lab => lab_view(&raw, &opts),
+            TaskView::Kili => {
+                let c = self.current().await?;
+                let e = Self::err(&c);
+                let cfg = c
+                    .client
+                    .project_configuration(&query.filter.project_id)
+                    .await
+                    .map_err(&e)?;
+                kili_view(&raw, &cfg).map_err(&e)?
+            }
         })
     }
 

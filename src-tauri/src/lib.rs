@@ -18,10 +18,12 @@ pub mod locale;
 pub mod messages;
 pub mod notify;
 pub mod profiles;
+pub mod rows;
 pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod views;
+pub mod visual;
 
 #[cfg(test)]
 mod bindings;
@@ -31,6 +33,30 @@ use tauri::Manager;
 /// Starts the window.
 pub fn run() {
     tauri::Builder::default()
+        // thumbnails and task images for the page (visual.rs), bytes without base64
+        .register_asynchronous_uri_scheme_protocol("labthumb", |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            let path = request.uri().path().to_string();
+            tauri::async_runtime::spawn(async move {
+                let local = export::journal_files(&app.state::<create::CreateState>());
+                let out = visual::serve(
+                    &app.state::<core::Core>(),
+                    &app.state::<visual::VisualState>(),
+                    local,
+                    &path,
+                )
+                .await;
+                let response = tauri::http::Response::builder()
+                    .status(out.status)
+                    .header("Content-Type", out.content_type)
+                    .header("Cache-Control", "private, max-age=86400")
+                    .body(out.body);
+                match response {
+                    Ok(r) => responder.respond(r),
+                    Err(e) => tracing::warn!("labthumb answer not built: {e}"),
+                }
+            });
+        })
         .setup(|app| {
             // Window tests only (never in a shipped build): let WebDriver deliver a file drop the
             // way the OS does, by emitting `tauri://drag-drop` from the page.
@@ -51,6 +77,7 @@ pub fn run() {
             let config_dir = app.path().app_config_dir()?;
             let data_dir = app.path().app_data_dir()?;
             app.manage(create::CreateState::new(&data_dir));
+            app.manage(visual::VisualState::new(&app.path().app_cache_dir()?));
             app.manage(export::ExportState::new(&config_dir));
             let core = core::Core::new(
                 config_dir,
@@ -85,6 +112,13 @@ pub fn run() {
             commands::list_batches,
             commands::project_overview,
             commands::load_tasks,
+            commands::task_rows,
+            commands::task_position,
+            commands::selection_ids,
+            commands::task_names,
+            commands::task_doc,
+            commands::task_visual,
+            commands::refresh_tasks,
             commands::cancel_job,
             commands::resource_preview,
             commands::bulk_preview,

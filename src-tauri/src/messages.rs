@@ -153,6 +153,23 @@ pub const OWN: &[(&str, &str)] = &[
     ),
     // core.rs
     (
+        "err.searchGone",
+        "These rows belong to a search that was replaced. Search again to see the tasks.",
+    ),
+    (
+        "err.taskGone",
+        "Task {id} is no longer in the lab: it may have been deleted. Search again to refresh the list.",
+    ),
+    ("err.imageMissing", "No image to show: {reason}."),
+    (
+        "err.thumbnailFailed",
+        "No thumbnail could be made: {reason}",
+    ),
+    (
+        "err.shuttingDown",
+        "Lab Desk is closing: nothing more is started.",
+    ),
+    (
         "err.notAnImage",
         "This resource is not an image Lab Desk can show.",
     ),

@@ -276,8 +276,13 @@ fn draw_image(k: usize, objs: &[Obj]) -> RgbImage {
         let (fx, fy) = (x as f64 + 0.5, y as f64 + 0.5);
         for o in objs.iter().rev() {
             if o.contains(fx, fy) {
+                // The object in a muted, shaded tone of its label's colour: the overlay drawn
+                // over it in the pure colour stands out.
                 let c = hex_rgb(COLORS[o.label % COLORS.len()]);
-                return Rgb(c);
+                let down = ((fy - o.y0) / (o.y1 - o.y0)).clamp(0.0, 1.0);
+                let k = 0.5 - 0.2 * down;
+                let mix = |v: u8| (f64::from(v) * k + 70.0 * (1.0 - k)).round() as u8;
+                return Rgb([mix(c[0]), mix(c[1]), mix(c[2])]);
             }
         }
         let shade = (y * 60 / H) as u8;

@@ -19,6 +19,7 @@ import { create } from "./messages/create";
 import { exportArea } from "./messages/export";
 import { errors } from "./messages/errors";
 import { activity } from "./messages/activity";
+import { viewer } from "./messages/viewer";
 
 export type Locale = "en" | "fr";
 export const LOCALES: readonly Locale[] = ["en", "fr"];
@@ -30,7 +31,7 @@ export type Message = string | ((v: Vars) => string);
 export type Area<K extends string> = { en: Record<K, Message>; fr: Record<K, Message> };
 
 // Add one line here per catalogue module.
-const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea, activity, errors] as const;
+const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea, activity, viewer, errors] as const;
 
 type KeysOf<A> = A extends Area<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof areas)[number]>;

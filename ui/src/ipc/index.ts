@@ -1,5 +1,5 @@
 // The only module that talks to the Tauri backend. Every call rejects with an AppError.
-import { Channel, invoke } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
 import type { BulkPreview } from "../bindings/BulkPreview";
@@ -15,9 +15,12 @@ import type { ProfileList } from "../bindings/ProfileList";
 import type { Project } from "../bindings/Project";
 import type { ProjectFilter } from "../bindings/ProjectFilter";
 import type { ProjectOverview } from "../bindings/ProjectOverview";
+import type { RowRange } from "../bindings/RowRange";
+import type { SortSpec } from "../bindings/SortSpec";
 import type { SavedView } from "../bindings/SavedView";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
+import type { TaskVisual } from "../bindings/TaskVisual";
 import { translateKnown } from "../i18n";
 import { noteCallError, noteCallOk } from "./diagnostics";
 
@@ -65,6 +68,28 @@ export const api = {
   listProjects: (filter: ProjectFilter) => call<Project[]>("list_projects", { filter }),
   listBatches: (projectId: string) => call<Batch[]>("list_batches", { projectId }),
   projectOverview: (projectId: string) => call<ProjectOverview>("project_overview", { projectId }),
+  /** Rows `start..end` of search `setId` (a `loadTasks` job) in `sort` order. */
+  taskRows: (setId: string, sort: SortSpec | null, start: number, end: number) =>
+    call<RowRange>("task_rows", { setId, sort, start, end }),
+  taskPosition: (setId: string, sort: SortSpec | null, taskId: string) =>
+    call<number | null>("task_position", { setId, sort, taskId }),
+  /** Every task of the search but `except` ("select all matching"). */
+  selectionIds: (setId: string, except: string[]) => call<string[]>("selection_ids", { setId, except }),
+  taskNames: (setId: string, ids: string[]) => call<Record<string, string>>("task_names", { setId, ids }),
+  /** One task of the search in the search's view (read again from the lab when not kept). */
+  taskDoc: (setId: string, taskId: string) => call<unknown>("task_doc", { setId, taskId }),
+  /** The address of a task's thumbnail (annotations drawn), made and cached by Rust and
+   *  served by the app's `labthumb` protocol; `version` (its updatedAt) makes a changed task
+   *  a new address. */
+  thumbUrl: (setId: string, taskId: string, version: string, size: number) =>
+    `${convertFileSrc(`thumb/${size}/${setId}/${taskId}`, "labthumb")}?v=${encodeURIComponent(version)}`,
+  /** The address of a task's image as it is (the viewer), served like the thumbnails. */
+  imageUrl: (setId: string, taskId: string, resource: number) =>
+    `${convertFileSrc(`image/${resource}/${setId}/${taskId}`, "labthumb")}`,
+  /** A task's overlays and whether its images can be shown (read through `imageUrl`). */
+  taskVisual: (setId: string, taskId: string) => call<TaskVisual>("task_visual", { setId, taskId }),
+  /** Reads tasks again after an action changed them and puts them in place in the search. */
+  refreshTasks: (setId: string, ids: string[]) => call<number>("refresh_tasks", { setId, ids }),
   cancelJob: (jobId: string) => call<boolean>("cancel_job", { jobId }),
   resourcePreview: (resource: unknown) => call<string>("resource_preview", { resource }),
   bulkPreview: (projectId: string, target: BulkTarget) => call<BulkPreview>("bulk_preview", { projectId, target }),
@@ -74,7 +99,8 @@ export const api = {
   /** "Save as CSV" through the native save dialog (proposes `{stem}-{date}.csv`); null when cancelled. */
   saveCsv: (title: string, stem: string, content: string) => call<string | null>("save_csv", { title, stem, content }),
 
-  /** Streams task pages to `onPage`; resolves when all pages arrived or the job was cancelled. */
+  /** Runs a search whose rows stay in Rust as set `jobId` (read them with `taskRows`);
+   *  `onPage` says how far it got. Resolves when all pages arrived or the job was cancelled. */
   loadTasks(jobId: string, query: TaskQuery, onPage: (p: TaskPageEvent) => void): Promise<LoadSummary> {
     const ch = new Channel<TaskPageEvent>();
     ch.onmessage = onPage;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { TaskRow } from "../bindings/TaskRow";
 import { buildAction, parseValue, resultCsv } from "./bulk";
 import { toCsv } from "./csv";
-import { sortRows } from "./sort";
+import { NOTHING, allOrNothing, covers, isSelected, selectedCount, sliceKey, toggled, wantedRange, withAll, type RowSlice, type Selection } from "./rows";
 import { scrollToRow, visibleRange } from "./virtual";
 
 const row = (name: string, score: number | null, status = "pending"): TaskRow => ({
@@ -14,7 +14,6 @@ const row = (name: string, score: number | null, status = "pending"): TaskRow =>
   updatedAt: "",
   lastAnnotator: null,
   score,
-  doc: {},
 });
 
 describe("virtual list", () => {
@@ -34,13 +33,54 @@ describe("virtual list", () => {
   });
 });
 
-describe("sorting", () => {
-  it("sorts naturally, both ways, blanks last, stable", () => {
-    const rows = [row("img10", 1), row("img2", null), row("img1", 3), row("img3", 1)];
-    expect(sortRows(rows, { column: "name", dir: "asc" }).map((r) => r.name)).toEqual(["img1", "img2", "img3", "img10"]);
-    expect(sortRows(rows, { column: "score", dir: "desc" }).map((r) => r.name)).toEqual(["img1", "img10", "img3", "img2"]);
-    expect(sortRows(rows, { column: "score", dir: "asc" }).map((r) => r.name)).toEqual(["img10", "img3", "img1", "img2"]);
-    expect(sortRows(rows, null)).toEqual(rows);
+describe("rows read by range", () => {
+  const slice = (start: number, n: number, count: number, key = "s|"): RowSlice => ({
+    key,
+    start,
+    rows: Array.from({ length: n }, (_, i) => row(`r${start + i}`, null)),
+    count,
+  });
+
+  it("reads the window and a screenful each side", () => {
+    expect(wantedRange(100, 130, 1000)).toEqual({ start: 70, end: 160 });
+    expect(wantedRange(0, 30, 40)).toEqual({ start: 0, end: 40 });
+  });
+
+  it("keeps a slice while it covers the window", () => {
+    expect(covers(slice(70, 90, 1000), "s|", 100, 130, 1000, false)).toBe(true);
+    expect(covers(slice(70, 90, 1000), "s|", 150, 180, 1000, false)).toBe(false);
+    // another search or order
+    expect(covers(slice(70, 90, 1000, "s|name:asc"), "s|", 100, 130, 1000, false)).toBe(false);
+    expect(covers(null, "s|", 0, 10, 10, false)).toBe(false);
+  });
+
+  it("reads again when rows arrived: anywhere when sorted, after the end otherwise", () => {
+    expect(covers(slice(0, 40, 40), "s|", 0, 30, 140, false)).toBe(true);
+    expect(covers(slice(0, 40, 40), "s|", 20, 50, 140, false)).toBe(false);
+    expect(covers(slice(0, 40, 40, "s|name:asc"), "s|name:asc", 0, 30, 140, true)).toBe(false);
+  });
+
+  it("keys a slice by search and order", () => {
+    expect(sliceKey("a", null)).not.toBe(sliceKey("a", { column: "name", dir: "asc" }));
+    expect(sliceKey("a", { column: "name", dir: "asc" })).not.toBe(sliceKey("a", { column: "name", dir: "desc" }));
+  });
+});
+
+describe("selection", () => {
+  it("ticks ids, or everything but the unticked ones", () => {
+    let s: Selection = NOTHING;
+    s = toggled(s, "a");
+    expect(isSelected(s, "a") && !isSelected(s, "b")).toBe(true);
+    expect(selectedCount(s, 100)).toBe(1);
+    s = allOrNothing(s);
+    expect(s.all && isSelected(s, "b")).toBe(true);
+    s = toggled(s, "b");
+    expect(isSelected(s, "b")).toBe(false);
+    expect(selectedCount(s, 100)).toBe(99);
+    s = withAll(s, ["b", "c"]);
+    expect(isSelected(s, "b") && selectedCount(s, 100) === 100).toBe(true);
+    expect(allOrNothing({ all: true, ids: new Set() })).toEqual(NOTHING);
+    expect(selectedCount(withAll(NOTHING, ["x", "y", "x"]), 10)).toBe(2);
   });
 });
 

@@ -19,7 +19,7 @@ export function BulkDialog({
   selectedIds,
   filterTarget,
   matchingCount,
-  nameOf,
+  namesOf,
   onClose,
   onFinished,
 }: {
@@ -29,9 +29,11 @@ export function BulkDialog({
   selectedIds: string[];
   filterTarget: BulkTarget;
   matchingCount: number | null;
-  nameOf: (id: string) => string;
+  /** The names of tasks by id (for the result list). */
+  namesOf: (ids: string[]) => Promise<Record<string, string>>;
   onClose: () => void;
-  onFinished: () => void;
+  /** The action ended (on `target`): the list shows the changed tasks. */
+  onFinished: (target: BulkTarget) => void;
 }) {
   const [step, setStep] = useState<Step>("choose");
   const [scope, setScope] = useState<"selection" | "filter">(selectedIds.length > 0 ? "selection" : "filter");
@@ -45,8 +47,9 @@ export function BulkDialog({
   const [notice, setNotice] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const job = useRef<string | null>(null);
-  // names as they were when the dialog opened (the table reloads when the action ends)
-  const [names] = useState(() => nameOf);
+  // names of the result's tasks, read before the table reloads when the action ends
+  const [nameMap, setNameMap] = useState<Record<string, string>>({});
+  const names = (id: string) => nameMap[id] ?? "";
 
   const target: BulkTarget = scope === "selection" ? { kind: "selection", ids: selectedIds } : filterTarget;
   const t = useT();
@@ -80,9 +83,10 @@ export function BulkDialog({
     job.current = id;
     try {
       const r = await api.runBulk(id, { projectId, projectName, target, action }, setProgress);
+      setNameMap(await namesOf(r.rows.map((x) => x.taskId)).catch(() => ({})));
       setResult(r);
       setStep("done");
-      onFinished();
+      onFinished(target);
     } catch (e) {
       setError(e as AppError);
       setStep("preview");

@@ -3,8 +3,9 @@ import { useEffect, useRef, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { TaskRow } from "../bindings/TaskRow";
 import { ErrorBanner, StatusBadge, formatDate } from "../components/ui";
-import { useT } from "../i18n";
-import { api } from "../ipc";
+import { formatNumber, useT } from "../i18n";
+import { api, toAppError } from "../ipc";
+import { FrameSlider, Legend, Stage, useVisual, type Hidden } from "./Viewer";
 
 function field(doc: unknown, key: string): unknown {
   return typeof doc === "object" && doc !== null ? (doc as Record<string, unknown>)[key] : undefined;
@@ -26,38 +27,144 @@ function Json({ value, label, empty }: { value: unknown; label: string; empty: s
   );
 }
 
-function Preview({ resource }: { resource: unknown }) {
-  const [src, setSrc] = useState<string | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
+/** Score and custom properties as a table. */
+function PropertiesTable({ value }: { value: unknown }) {
   const t = useT();
-  useEffect(() => {
-    let live = true;
-    api
-      .resourcePreview(resource)
-      .then((s) => live && setSrc(s))
-      .catch((e: AppError) => live && setError(e));
-    return () => {
-      live = false;
-    };
-  }, [resource]);
-  if (error) return <p className="muted small">{t("detail.noPreview", { message: error.message })}</p>;
-  if (!src) return <p className="muted small">{t("detail.loadingPreview")}</p>;
-  return <img className="preview" src={src} alt={t("detail.previewOf", { name: resourceLabel(resource) })} />;
+  if (typeof value !== "object" || value === null) return <p className="muted small">{t("detail.noProperties")}</p>;
+  const score = field(value, "score");
+  const custom = field(value, "custom");
+  const entries: [string, unknown][] = [];
+  if (score !== undefined && score !== null) entries.push([t("table.col.score"), score]);
+  if (typeof custom === "object" && custom !== null) entries.push(...Object.entries(custom as Record<string, unknown>));
+  if (entries.length === 0) return <p className="muted small">{t("detail.noProperties")}</p>;
+  return (
+    <table className="simple small" data-testid="properties-table">
+      <tbody>
+        {entries.map(([k, v]) => (
+          <tr key={k}>
+            <th scope="row">{k}</th>
+            <td>{typeof v === "number" ? formatNumber(v) : typeof v === "string" ? v : JSON.stringify(v)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Jobs: status, who completed it and when. */
+function JobsList({ value }: { value: unknown }) {
+  const t = useT();
+  if (!Array.isArray(value) || value.length === 0) return <p className="muted small">{t("detail.noJobs")}</p>;
+  return (
+    <table className="simple small" data-testid="jobs-table">
+      <thead>
+        <tr>
+          <th scope="col">{t("detail.jobStatus")}</th>
+          <th scope="col">{t("detail.jobBy")}</th>
+          <th scope="col">{t("detail.jobAt")}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {value.map((j, i) => {
+          const state = field(j, "state");
+          const by = field(field(state, "completedBy"), "email");
+          const at = field(state, "completedAt");
+          return (
+            <tr key={i}>
+              <td>{String(field(j, "status") ?? "")}</td>
+              <td>{typeof by === "string" ? by : "—"}</td>
+              <td>{typeof at === "string" ? formatDate(at) : "—"}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
+/** The task's image with its annotations, the legend and the frame slider. */
+function Annotations({
+  setId,
+  row,
+  hidden,
+  setHidden,
+  onFullScreen,
+}: {
+  setId: string;
+  row: TaskRow;
+  hidden: Hidden;
+  setHidden: (h: Hidden) => void;
+  onFullScreen: () => void;
+}) {
+  const t = useT();
+  const { visual: seen, current, error } = useVisual(setId, row.id, row.updatedAt);
+  const visual = current ? seen : null;
+  const [frame, setFrame] = useState(0);
+  if (error) return <ErrorBanner error={toAppError(error)} />;
+  if (!visual) return <p className="muted small">{t("detail.loadingPreview")}</p>;
+  const frames = Math.max(1, visual.overlays.frames, visual.images.length);
+  const tools = visual.overlays.tools;
+  return (
+    <div className="annotations" data-testid="annotations">
+      <div className="row">
+        <h3 style={{ margin: 0 }}>{t("viewer.annotations", { count: tools.reduce((n, x) => n + x.labels.reduce((m, l) => m + l.count, 0), 0) })}</h3>
+        <span className="spacer" />
+        <button onClick={onFullScreen} data-testid="open-full-viewer" title={t("viewer.fullKeys")}>
+          {t("viewer.fullScreen")}
+        </button>
+      </div>
+      <Stage setId={setId} visual={visual} frame={frame} hidden={hidden} zoom="fit" />
+      {frames > 1 && <FrameSlider frame={frame} frames={frames} setFrame={setFrame} />}
+      {tools.length > 0 ? (
+        <Legend tools={tools} hidden={hidden} setHidden={setHidden} />
+      ) : (
+        <p className="muted small">{t("viewer.noImageTool")}</p>
+      )}
+      {tools.some((x) => x.warnings.length > 0) && (
+        <p className="small muted" data-testid="overlay-warnings">
+          {t("viewer.warnings", { count: tools.reduce((n, x) => n + x.warnings.length, 0) })}
+        </p>
+      )}
+    </div>
+  );
 }
 
 export function DetailDrawer({
+  setId,
   row,
   batchName,
   onClose,
+  hidden,
+  setHidden,
+  onFullScreen,
 }: {
+  /** The search the task was found by: its document is read from there. */
+  setId: string;
   row: TaskRow;
   batchName: (id: string) => string;
   onClose: () => void;
+  hidden: Hidden;
+  setHidden: (h: Hidden) => void;
+  onFullScreen: () => void;
 }) {
-  const resources = field(row.doc, "resources");
+  const [doc, setDoc] = useState<unknown>(undefined);
+  const [docError, setDocError] = useState<AppError | null>(null);
+  useEffect(() => {
+    let live = true;
+    api.taskDoc(setId, row.id).then(
+      (d) => {
+        if (!live) return;
+        setDoc(d);
+        setDocError(null);
+      },
+      (e: AppError) => live && setDocError(e),
+    );
+    return () => {
+      live = false;
+    };
+  }, [setId, row.id, row.updatedAt]);
+  const resources = field(doc, "resources");
   const list = Array.isArray(resources) ? resources : [];
-  const [shown, setShown] = useState(0);
-  const current = list[shown];
   const t = useT();
   // When the drawer goes away, focus returns to where it was when the drawer opened (the table)
   // instead of being lost with the close button.
@@ -102,39 +209,32 @@ export function DetailDrawer({
         <dt>{t("table.col.lastAnnotator")}</dt>
         <dd>{row.lastAnnotator ?? "—"}</dd>
       </dl>
+      <Annotations setId={setId} row={row} hidden={hidden} setHidden={setHidden} onFullScreen={onFullScreen} />
       <h3>{t("detail.resources", { count: list.length })}</h3>
-      {list.length === 0 && <p className="muted small">{t("detail.noResource")}</p>}
-      {list.length > 1 && (
-        <div className="row">
-          <label htmlFor="res-pick">{t("detail.show")}</label>
-          <select id="res-pick" value={shown} onChange={(e) => setShown(Number(e.target.value))}>
-            {list.map((r, i) => (
-              <option key={i} value={i}>
-                {i + 1}. {resourceLabel(r)}
-              </option>
-            ))}
-          </select>
-        </div>
+      {list.length === 0 ? (
+        <p className="muted small">{t("detail.noResource")}</p>
+      ) : (
+        <ol className="small mono resources">
+          {list.map((r, i) => (
+            <li key={i} style={{ overflowWrap: "anywhere" }}>
+              {resourceLabel(r)}
+            </li>
+          ))}
+        </ol>
       )}
-      {current !== undefined && (
-        <>
-          <p className="small mono" style={{ overflowWrap: "anywhere" }}>
-            {resourceLabel(current)}
-          </p>
-          <Preview key={`${row.id}:${shown}`} resource={current} />
-        </>
-      )}
-      <h3>{t("detail.data")}</h3>
-      <Json value={field(row.doc, "data")} label={t("detail.data")} empty={t("detail.noData")} />
       <h3>{t("detail.properties")}</h3>
-      <Json value={field(row.doc, "properties")} label={t("detail.properties")} empty={t("detail.noProperties")} />
+      <PropertiesTable value={field(doc, "properties")} />
       <h3>{t("detail.jobs")}</h3>
-      <Json value={field(row.doc, "jobs")} label={t("detail.jobs")} empty={t("detail.noJobs")} />
+      <JobsList value={field(doc, "jobs")} />
+      <details>
+        <summary>{t("detail.data")}</summary>
+        <Json value={field(doc, "data")} label={t("detail.data")} empty={t("detail.noData")} />
+      </details>
       <details>
         <summary>{t("detail.whole")}</summary>
-        <Json value={row.doc} label={t("detail.task")} empty={t("detail.noTask")} />
+        <Json value={doc} label={t("detail.task")} empty={t("detail.noTask")} />
       </details>
-      <ErrorBanner error={null} />
+      <ErrorBanner error={docError} />
     </aside>
   );
 }

@@ -1,24 +1,30 @@
 // Task browser: filter form, streamed virtualized table, details, saved views, bulk actions.
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
+import type { BulkTarget } from "../bindings/BulkTarget";
 import type { SavedView } from "../bindings/SavedView";
+import type { SortSpec } from "../bindings/SortSpec";
 import type { TaskFilter } from "../bindings/TaskFilter";
 import type { TaskRow } from "../bindings/TaskRow";
 import type { TaskView } from "../bindings/TaskView";
 import { ErrorBanner } from "../components/ui";
 import type { ActionKind } from "../lib/bulk";
 import { emptyForm, toTaskFilter, validateForm, type FilterForm } from "../lib/filterForm";
-import { sortRows, type SortSpec } from "../lib/sort";
+import { NOTHING, allOrNothing, selectedCount, toggled, useRowWindow, withAll, type Selection } from "../lib/rows";
 import { useT } from "../i18n";
 import { api, newJobId } from "../ipc";
 import { BulkDialog } from "./BulkDialog";
 import { DetailDrawer } from "./DetailDrawer";
 import { ExportDialog } from "./ExportDialog";
 import { FilterPanel } from "./FilterPanel";
-import { COLUMNS, TaskTable } from "./TaskTable";
+import { Gallery } from "./Gallery";
+import { FullViewerFor, type Hidden } from "./Viewer";
+import { COLUMNS, TaskTable, type ColumnKey } from "./TaskTable";
 
 const DEFAULT_COLUMNS = ["name", "status", "batchId", "lastAnnotator", "score", "updatedAt"];
+
+export type Layout = "table" | "gallery";
 
 export function TaskBrowser({
   projectId,
@@ -40,25 +46,29 @@ export function TaskBrowser({
   const [view, setView] = useState<TaskView>("lab");
   const [applied, setApplied] = useState<TaskFilter>(() => toTaskFilter(projectId, form));
   const [batches, setBatches] = useState<Batch[]>([]);
-  const [allRows, setAllRows] = useState<TaskRow[]>([]);
-  const pending = useRef<TaskRow[]>([]);
+  // the search whose rows are shown: its rows stay in Rust, read by range
+  const [setId, setSetId] = useState<string | null>(null);
   const [count, setCount] = useState<{ loaded: number; total: number } | null>(null);
   const [loading, setLoading] = useState(false);
   const [seq, setSeq] = useState(0);
   const [error, setError] = useState<AppError | null>(null);
   const [sort, setSort] = useState<SortSpec | null>(null);
-  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const [selection, setSelection] = useState<Selection>(NOTHING);
+  const anchor = useRef<number | null>(null);
   const [active, setActive] = useState(-1);
   const [openId, setOpenId] = useState<string | null>(null);
   const [columns, setColumns] = useState<string[]>(DEFAULT_COLUMNS);
+  const [layout, setLayout] = useState<Layout>("table");
   const [chooser, setChooser] = useState(false);
   const [views, setViews] = useState<SavedView[]>([]);
   const [viewName, setViewName] = useState("");
+  const [saving, setSaving] = useState(false);
   const [currentView, setCurrentView] = useState("");
-  const [bulk, setBulk] = useState<ActionKind | null>(null);
-  const [exporting, setExporting] = useState(false);
+  const [bulk, setBulk] = useState<{ kind: ActionKind; ids: string[] } | null>(null);
+  const [exporting, setExporting] = useState<string[] | null>(null);
   const job = useRef<string | null>(null);
   const frame = useRef<number | null>(null);
+  const pendingCount = useRef<{ loaded: number; total: number } | null>(null);
 
   const t = useT();
   // recomputed on every render so that its messages follow a language switch
@@ -71,79 +81,44 @@ export function TaskBrowser({
 
   const batchName = useCallback((id: string) => batches.find((b) => b.id === id)?.name ?? id, [batches]);
 
-  // The search whose rows are shown. Channel pages may arrive after the command has
-  // answered, so a search ends when every row it reported has arrived.
-  const shown = useRef<string | null>(null);
-  const received = useRef(0);
-  const expected = useRef<number | null>(null);
-
-  const flush = useCallback((id: string) => {
-    if (shown.current !== id || pending.current.length === 0) return;
-    const add = pending.current;
-    pending.current = [];
-    setAllRows((prev) => prev.concat(add));
-  }, []);
-
-  const finish = useCallback(
-    (id: string) => {
-      if (shown.current !== id) return;
-      flush(id);
-      expected.current = null;
-      if (job.current === id) job.current = null;
-      setLoading(false);
-    },
-    [flush],
-  );
-
-  const search = useCallback(
-    async (filter: TaskFilter, v: TaskView) => {
-      if (job.current) void api.cancelJob(job.current);
-      const id = newJobId();
-      job.current = id;
-      shown.current = id;
-      received.current = 0;
-      expected.current = null;
-      pending.current = [];
-      setAllRows([]);
-      setSelected(new Set());
-      setActive(-1);
-      setOpenId(null);
-      setCount(null);
-      setError(null);
-      setLoading(true);
-      setSeq((n) => n + 1);
-      setApplied(filter);
-      try {
-        const summary = await api.loadTasks(id, { filter, view: v }, (page) => {
-          if (shown.current !== id) return;
-          pending.current.push(...page.rows);
-          received.current += page.rows.length;
-          setCount({ loaded: page.loaded, total: page.total });
-          if (expected.current !== null && received.current >= expected.current) {
-            finish(id);
-            return;
-          }
-          // repaint at most once a frame while pages pour in
-          if (frame.current === null) {
-            frame.current = requestAnimationFrame(() => {
-              frame.current = null;
-              flush(id);
-            });
-          }
-        });
-        if (shown.current !== id) return;
-        setCount({ loaded: summary.loaded, total: summary.total });
-        if (summary.cancelled || received.current >= summary.loaded) finish(id);
-        else expected.current = summary.loaded;
-      } catch (e) {
-        if (shown.current === id) {
-          setError(e as AppError);
-          finish(id);
+  const search = useCallback(async (filter: TaskFilter, v: TaskView) => {
+    if (job.current) void api.cancelJob(job.current);
+    const id = newJobId();
+    job.current = id;
+    pendingCount.current = null;
+    setSetId(id);
+    setSelection(NOTHING);
+    anchor.current = null;
+    setActive(-1);
+    setOpenId(null);
+    setCount(null);
+    setError(null);
+    setLoading(true);
+    setSeq((n) => n + 1);
+    setApplied(filter);
+    try {
+      const summary = await api.loadTasks(id, { filter, view: v }, (page) => {
+        if (job.current !== id) return;
+        pendingCount.current = { loaded: page.loaded, total: page.total };
+        // repaint at most once a frame while pages pour in
+        if (frame.current === null) {
+          frame.current = requestAnimationFrame(() => {
+            frame.current = null;
+            if (job.current === id && pendingCount.current) setCount(pendingCount.current);
+          });
         }
+      });
+      if (job.current !== id) return;
+      setCount({ loaded: summary.loaded, total: summary.total });
+    } catch (e) {
+      if (job.current === id) setError(e as AppError);
+    } finally {
+      if (job.current === id) {
+        job.current = null;
+        setLoading(false);
       }
-    },
-    [flush, finish],
-  );
+    }
+  }, []);
 
   // first load
   const started = useRef(false);
@@ -160,33 +135,119 @@ export function TaskBrowser({
     [],
   );
 
-  const rows = useMemo(() => sortRows(allRows, sort), [allRows, sort]);
-  const nameIndex = useMemo(() => new Map(allRows.map((r) => [r.id, r.name])), [allRows]);
-  const nameOf = useCallback((id: string) => nameIndex.get(id) ?? "", [nameIndex]);
+  const loaded = count?.loaded ?? 0;
+  // tasks refreshed in place after an action: the rows are read again
+  const [revision, setRevision] = useState(0);
+  const rows = useRowWindow(setId, sort, loaded, revision);
+  const [hidden, setHidden] = useState<Hidden>(() => new Set());
+  const [full, setFull] = useState(false);
   const shownColumns = COLUMNS.filter((c) => columns.includes(c.key));
-  const openRow = openId ? rows.find((r) => r.id === openId) ?? null : null;
+  const [fetchedOpen, setFetchedOpen] = useState<{ row: TaskRow; pos: number } | null>(null);
+  useEffect(() => {
+    if (!openId || !setId) return;
+    // the open task's row, wherever it is in the order (it may be off the read window)
+    let live = true;
+    void api.taskPosition(setId, sort, openId).then(async (pos) => {
+      const r = pos === null ? null : (await api.taskRows(setId, sort, pos, pos + 1)).rows[0] ?? null;
+      if (live) setFetchedOpen(r && pos !== null ? { row: r, pos } : null);
+    });
+    return () => {
+      live = false;
+    };
+  }, [openId, setId, sort, revision]);
+  const openRow = openId && fetchedOpen?.row.id === openId ? fetchedOpen.row : null;
+  const openPos = openRow ? (fetchedOpen?.pos ?? -1) : -1;
+
+  /** Opens the task `delta` places away in the list (the viewer's previous / next). */
+  const step = useCallback(
+    async (delta: number) => {
+      if (!setId || openPos < 0) return;
+      const to = openPos + delta;
+      if (to < 0 || to >= loaded) return;
+      const r = await api.taskRows(setId, sort, to, to + 1);
+      const next = r.rows[0];
+      if (next) {
+        // the row is known: the drawer and the viewer switch without a gap
+        setFetchedOpen({ row: next, pos: to });
+        setOpenId(next.id);
+        setActive(to);
+      }
+    },
+    [setId, sort, openPos, loaded],
+  );
 
   const apply = () => {
     if (Object.keys(errors).length) return;
     void search(toTaskFilter(projectId, form), view);
   };
 
-  const onSort = (col: keyof TaskRow) =>
+  const onSort = (col: ColumnKey) =>
     setSort((s) => (s?.column === col ? (s.dir === "asc" ? { column: col, dir: "desc" } : null) : { column: col, dir: "asc" }));
 
   const toggle = useCallback(
-    (id: string) =>
-      setSelected((s) => {
-        const n = new Set(s);
-        if (n.has(id)) n.delete(id);
-        else n.add(id);
-        return n;
-      }),
-    [],
+    (index: number, id: string, range: boolean) => {
+      const from = anchor.current;
+      anchor.current = index;
+      if (!range || from === null || from === index || !setId) {
+        setSelection((s) => toggled(s, id));
+        return;
+      }
+      const [a, b] = from < index ? [from, index] : [index, from];
+      void api.taskRows(setId, sort, a, b + 1).then(
+        (r) => setSelection((s) => withAll(s, r.rows.map((x) => x.id))),
+        (e: AppError) => setError(e),
+      );
+    },
+    [setId, sort],
   );
-  const toggleAll = useCallback(
-    () => setSelected((s) => (rows.length > 0 && rows.every((r) => s.has(r.id)) ? new Set() : new Set(rows.map((r) => r.id)))),
-    [rows],
+  const selectOnly = useCallback((index: number, id: string) => {
+    anchor.current = index;
+    setSelection({ all: false, ids: new Set([id]) });
+  }, []);
+  const toggleAll = useCallback(() => setSelection(allOrNothing), []);
+  const nSelected = selectedCount(selection, loaded);
+  const complete = !loading && count !== null && count.loaded === count.total;
+
+  /** The selected ids for an action; `[]` when the action is on the whole filter. */
+  async function selectedIds(): Promise<string[]> {
+    if (!selection.all) return [...selection.ids];
+    if (selection.ids.size === 0 && complete) return [];
+    return setId ? api.selectionIds(setId, [...selection.ids]) : [];
+  }
+
+  async function openBulk(kind: ActionKind) {
+    try {
+      setBulk({ kind, ids: await selectedIds() });
+    } catch (e) {
+      setError(e as AppError);
+    }
+  }
+
+  async function openExport() {
+    try {
+      setExporting(await selectedIds());
+    } catch (e) {
+      setError(e as AppError);
+    }
+  }
+
+  /** After an action: tasks picked one by one are read again in place (the list keeps its
+   *  place and the viewer its task); an action on the whole filter searches again. */
+  function afterAction(target: BulkTarget) {
+    if (target.kind === "selection" && setId) {
+      api.refreshTasks(setId, target.ids).then(
+        () => setRevision((n) => n + 1),
+        (e: AppError) => setError(e),
+      );
+    } else {
+      setFull(false);
+      void search(applied, view);
+    }
+  }
+
+  const namesOf = useCallback(
+    (ids: string[]) => (setId ? api.taskNames(setId, ids) : Promise.resolve({} as Record<string, string>)),
+    [setId],
   );
 
   async function saveView() {
@@ -194,6 +255,7 @@ export function TaskBrowser({
       setViews(await api.saveView(projectId, { name: viewName, form, view, columns }));
       setCurrentView(viewName.trim());
       setViewName("");
+      setSaving(false);
     } catch (e) {
       setError(e as AppError);
     }
@@ -247,7 +309,7 @@ export function TaskBrowser({
             className="small"
           >
             {count ? t("tasks.loaded", { loaded: count.loaded, total: count.total }) : loading ? t("tasks.loading") : ""}
-            {selected.size > 0 ? ` · ${t("tasks.selected", { count: selected.size })}` : ""}
+            {nSelected > 0 ? ` · ${t("tasks.selected", { count: nSelected })}` : ""}
           </span>
           {loading && count && count.total > 0 && (
             <div className="progress" aria-hidden="true">
@@ -258,6 +320,14 @@ export function TaskBrowser({
             <button onClick={() => job.current && void api.cancelJob(job.current)}>{t("tasks.stopLoading")}</button>
           )}
           <span className="spacer" />
+          <div className="segmented" role="group" aria-label={t("tasks.layout")}>
+            <button aria-pressed={layout === "table"} onClick={() => setLayout("table")} data-testid="layout-table">
+              {t("tasks.layoutTable")}
+            </button>
+            <button aria-pressed={layout === "gallery"} onClick={() => setLayout("gallery")} data-testid="layout-gallery">
+              {t("tasks.layoutGallery")}
+            </button>
+          </div>
           <div style={{ position: "relative" }}>
             <button aria-expanded={chooser} aria-controls={chooser ? "column-chooser" : undefined} onClick={() => setChooser((c) => !c)}>
               {t("tasks.columns")}
@@ -299,17 +369,41 @@ export function TaskBrowser({
               </option>
             ))}
           </select>
-          <input
-            type="text"
-            aria-label={t("tasks.viewNameLabel")}
-            placeholder={t("tasks.viewNamePlaceholder")}
-            value={viewName}
-            onChange={(e) => setViewName(e.target.value)}
-            style={{ width: 120 }}
-          />
-          <button onClick={() => void saveView()} disabled={!viewName.trim()}>
-            {t("tasks.saveView")}
-          </button>
+          <div style={{ position: "relative" }}>
+            <button
+              aria-expanded={saving}
+              aria-controls={saving ? "save-view" : undefined}
+              onClick={() => setSaving((x) => !x)}
+              data-testid="save-view-open"
+            >
+              {t("tasks.saveViewMenu")}
+            </button>
+            {saving && (
+              <form
+                className="popover row"
+                style={{ right: 0, top: "2.2rem", flexWrap: "nowrap" }}
+                id="save-view"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (viewName.trim()) void saveView();
+                }}
+                onKeyDown={(e) => e.key === "Escape" && setSaving(false)}
+              >
+                <input
+                  type="text"
+                  aria-label={t("tasks.viewNameLabel")}
+                  placeholder={t("tasks.viewNamePlaceholder")}
+                  value={viewName}
+                  onChange={(e) => setViewName(e.target.value)}
+                  style={{ width: 160 }}
+                  autoFocus
+                />
+                <button type="submit" className="primary" disabled={!viewName.trim()}>
+                  {t("tasks.saveView")}
+                </button>
+              </form>
+            )}
+          </div>
           {currentView && views.some((v) => v.name === currentView) && (
             <button
               onClick={async () => {
@@ -328,55 +422,98 @@ export function TaskBrowser({
         </div>
         <div className="toolbar" role="group" aria-label={t("tasks.bulkActions")}>
           <span className="small muted">
-            {selected.size > 0
-              ? t("tasks.actOnSelected", { count: selected.size })
+            {nSelected > 0
+              ? t("tasks.actOnSelected", { count: nSelected })
               : count && !loading
                 ? t("tasks.actOnFilterCount", { count: count.total })
                 : t("tasks.actOnFilter")}
           </span>
           <div className="toolbar-group" data-one-row>
-            <button onClick={() => setBulk("properties")} data-testid="bulk-properties">{t("tasks.updateProperties")}</button>
-            <button onClick={() => setBulk("redo")} data-testid="bulk-redo">{t("tasks.sendToRedo")}</button>
-            <button onClick={() => setBulk("review")} data-testid="bulk-review">{t("tasks.sendToReview")}</button>
-            <button onClick={() => setExporting(true)} data-testid="open-export">
+            <button onClick={() => void openBulk("properties")} data-testid="bulk-properties">{t("tasks.updateProperties")}</button>
+            <button onClick={() => void openBulk("redo")} data-testid="bulk-redo">{t("tasks.sendToRedo")}</button>
+            <button onClick={() => void openBulk("review")} data-testid="bulk-review">{t("tasks.sendToReview")}</button>
+            <button onClick={() => void openExport()} data-testid="open-export">
               {t("export.action")}
             </button>
           </div>
         </div>
         <ErrorBanner error={error} onRetry={apply} />
         <div style={{ display: "flex", flex: 1, minHeight: 0 }}>
-          <TaskTable
-            rows={rows}
-            columns={shownColumns}
-            sort={sort}
-            onSort={onSort}
-            selected={selected}
-            onToggle={toggle}
-            onToggleAll={toggleAll}
-            active={active}
-            onActivate={setActive}
-            onOpen={(i) => setOpenId(rows[i]?.id ?? null)}
-            batchName={batchName}
-            emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
-            onEscape={() => setOpenId(null)}
-          />
-          {openRow && <DetailDrawer row={openRow} batchName={batchName} onClose={() => setOpenId(null)} />}
+          {layout === "table" ? (
+            <TaskTable
+              count={loaded}
+              window={rows}
+              columns={shownColumns}
+              sort={sort}
+              onSort={onSort}
+              selection={selection}
+              onToggle={toggle}
+              onToggleAll={toggleAll}
+              active={active}
+              onActivate={setActive}
+              onOpen={(i) => setOpenId(rows.rowAt(i)?.id ?? null)}
+              batchName={batchName}
+              emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
+              onEscape={() => setOpenId(null)}
+            />
+          ) : (
+            <Gallery
+              setId={setId}
+              count={loaded}
+              window={rows}
+              selection={selection}
+              onToggle={toggle}
+              onToggleAll={toggleAll}
+              onSelectOnly={selectOnly}
+              active={active}
+              onActivate={setActive}
+              onOpen={(i) => setOpenId(rows.rowAt(i)?.id ?? null)}
+              batchName={batchName}
+              emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
+              onEscape={() => setOpenId(null)}
+            />
+          )}
+          {openRow && setId && (
+            <DetailDrawer
+              key={openRow.id}
+              setId={setId}
+              row={openRow}
+              batchName={batchName}
+              onClose={() => setOpenId(null)}
+              hidden={hidden}
+              setHidden={setHidden}
+              onFullScreen={() => setFull(true)}
+            />
+          )}
         </div>
       </section>
+      {full && openRow && setId && (
+        <FullViewerFor
+          setId={setId}
+          row={openRow}
+          hidden={hidden}
+          setHidden={setHidden}
+          onClose={() => setFull(false)}
+          onPrev={openPos > 0 ? () => void step(-1) : undefined}
+          onNext={openPos >= 0 && openPos + 1 < loaded ? () => void step(1) : undefined}
+          onAction={(kind) => setBulk({ kind, ids: [openRow.id] })}
+          position={t("viewer.position", { index: openPos + 1, count: loaded })}
+        />
+      )}
       {exporting && (
-        <ExportDialog projectId={projectId} filter={applied} selectedIds={[...selected]} onClose={() => setExporting(false)} />
+        <ExportDialog projectId={projectId} filter={applied} selectedIds={exporting} onClose={() => setExporting(null)} />
       )}
       {bulk && (
         <BulkDialog
-          kind={bulk}
+          kind={bulk.kind}
           projectId={projectId}
           projectName={projectName}
-          selectedIds={[...selected]}
+          selectedIds={bulk.ids}
           filterTarget={{ kind: "filter", filter: applied }}
           matchingCount={count?.total ?? null}
-          nameOf={nameOf}
+          namesOf={namesOf}
           onClose={() => setBulk(null)}
-          onFinished={() => void search(applied, view)}
+          onFinished={afterAction}
         />
       )}
     </div>

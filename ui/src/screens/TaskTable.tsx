@@ -1,22 +1,25 @@
 // Virtualized task table: only the rows on screen are in the DOM, so 100k rows stay smooth.
 import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import type { SortSpec } from "../bindings/SortSpec";
 import type { TaskRow } from "../bindings/TaskRow";
 import { StatusBadge, formatDate } from "../components/ui";
 import { formatNumber, t, useT, type MessageKey } from "../i18n";
-import type { SortSpec } from "../lib/sort";
+import { isSelected, type RowWindow, type Selection } from "../lib/rows";
 import { scrollToRow, visibleRange } from "../lib/virtual";
 
 export const ROW_HEIGHT = 32;
 
+export type ColumnKey = SortSpec["column"];
+
 export interface Column {
-  key: keyof TaskRow;
+  key: ColumnKey;
   /** The column title in the current language. */
   readonly label: string;
   width: number;
   render?: (r: TaskRow, batchName: (id: string) => string) => React.ReactNode;
 }
 
-function column(key: keyof TaskRow, labelKey: MessageKey, width: number, render?: Column["render"]): Column {
+function column(key: ColumnKey, labelKey: MessageKey, width: number, render?: Column["render"]): Column {
   return {
     key,
     width,
@@ -38,12 +41,30 @@ export const COLUMNS: Column[] = [
   column("id", "table.col.id", 230, (r) => <span className="mono">{r.id}</span>),
 ];
 
+/** What the table and the gallery share: the rows by range, the selection, the active row. */
+export interface ListProps {
+  count: number;
+  window: RowWindow;
+  selection: Selection;
+  /** Tick or untick the row at `index`; with `range`, every row from the last ticked one. */
+  onToggle: (index: number, id: string, range: boolean) => void;
+  onToggleAll: () => void;
+  active: number;
+  onActivate: (i: number) => void;
+  onOpen: (i: number) => void;
+  batchName: (id: string) => string;
+  emptyText: string;
+  /** Escape pressed in the list (closes the details). */
+  onEscape?: () => void;
+}
+
 export function TaskTable({
-  rows,
+  count,
+  window: rows,
   columns,
   sort,
   onSort,
-  selected,
+  selection,
   onToggle,
   onToggleAll,
   active,
@@ -52,21 +73,10 @@ export function TaskTable({
   batchName,
   emptyText,
   onEscape,
-}: {
-  rows: TaskRow[];
+}: ListProps & {
   columns: Column[];
   sort: SortSpec | null;
-  onSort: (col: keyof TaskRow) => void;
-  selected: ReadonlySet<string>;
-  onToggle: (id: string) => void;
-  onToggleAll: () => void;
-  active: number;
-  onActivate: (i: number) => void;
-  onOpen: (i: number) => void;
-  batchName: (id: string) => string;
-  emptyText: string;
-  /** Escape pressed in the table (closes the details). */
-  onEscape?: () => void;
+  onSort: (col: ColumnKey) => void;
 }) {
   const ref = useRef<HTMLDivElement>(null);
   const tr = useT();
@@ -97,11 +107,11 @@ export function TaskTable({
         onEscape();
         return;
       }
-      if (rows.length === 0) return;
+      if (count === 0) return;
       const page = Math.max(1, Math.floor((ref.current?.clientHeight ?? 320) / ROW_HEIGHT) - 2);
       const move = (i: number) => {
         e.preventDefault();
-        onActivate(Math.max(0, Math.min(rows.length - 1, i)));
+        onActivate(Math.max(0, Math.min(count - 1, i)));
       };
       switch (e.key) {
         case "ArrowDown":
@@ -115,11 +125,11 @@ export function TaskTable({
         case "Home":
           return move(0);
         case "End":
-          return move(rows.length - 1);
+          return move(count - 1);
         case " ": {
           e.preventDefault();
-          const r = rows[active];
-          if (r) onToggle(r.id);
+          const r = rows.rowAt(active);
+          if (r) onToggle(active, r.id, e.shiftKey);
           return;
         }
         case "Enter":
@@ -134,13 +144,15 @@ export function TaskTable({
           return;
       }
     },
-    [rows, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
+    [rows, count, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
   );
 
-  const range = visibleRange(rows.length, ROW_HEIGHT, scroll.top, scroll.height);
+  const range = visibleRange(count, ROW_HEIGHT, scroll.top, scroll.height);
+  const { want } = rows;
+  useEffect(() => want(range.start, range.end), [want, range.start, range.end]);
   const width = 44 + columns.reduce((n, c) => n + c.width, 0);
-  const allSelected = rows.length > 0 && rows.every((r) => selected.has(r.id));
-  const activeRow = rows[active];
+  const allSelected = count > 0 && selection.all && selection.ids.size === 0;
+  const activeRow = rows.rowAt(active);
 
   return (
     <>
@@ -150,7 +162,7 @@ export function TaskTable({
         role="grid"
         aria-label={tr("table.label")}
         aria-describedby={helpId}
-        aria-rowcount={rows.length + 1}
+        aria-rowcount={count + 1}
         aria-multiselectable="true"
         aria-activedescendant={activeRow ? `row-${activeRow.id}` : undefined}
         tabIndex={0}
@@ -184,7 +196,7 @@ export function TaskTable({
             </div>
           ))}
         </div>
-        {rows.length === 0 ? (
+        {count === 0 ? (
           <div role="row" aria-rowindex={2}>
             <div className="empty" role="gridcell">
               {emptyText}
@@ -192,9 +204,25 @@ export function TaskTable({
           </div>
         ) : (
           <div style={{ height: range.totalHeight, position: "relative", width }}>
-            {rows.slice(range.start, range.end).map((r, k) => {
+            {Array.from({ length: range.end - range.start }, (_, k) => {
               const i = range.start + k;
-              const sel = selected.has(r.id);
+              const r = rows.rowAt(i);
+              if (!r)
+                return (
+                  <div
+                    key={`pending-${i}`}
+                    role="row"
+                    aria-rowindex={i + 2}
+                    aria-busy="true"
+                    className="grid-row pending"
+                    style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT, width }}
+                  >
+                    <div className="cell muted" role="gridcell" style={{ width }}>
+                      …
+                    </div>
+                  </div>
+                );
+              const sel = isSelected(selection, r.id);
               return (
                 <div
                   key={r.id}
@@ -205,9 +233,11 @@ export function TaskTable({
                   data-task-name={r.name}
                   className={`grid-row${sel ? " selected" : ""}${i === active ? " active" : ""}`}
                   style={{ top: i * ROW_HEIGHT, height: ROW_HEIGHT, width }}
-                  onClick={() => {
+                  onClick={(e) => {
                     onActivate(i);
-                    onOpen(i);
+                    // ctrl-click ticks, shift-click ticks a range, a plain click opens
+                    if (e.ctrlKey || e.metaKey || e.shiftKey) onToggle(i, r.id, e.shiftKey);
+                    else onOpen(i);
                   }}
                 >
                   <div className="cell" role="gridcell" style={{ width: 44 }}>
@@ -216,8 +246,11 @@ export function TaskTable({
                       aria-label={tr("table.select", { name: r.name })}
                       checked={sel}
                       tabIndex={-1}
-                      onClick={(e) => e.stopPropagation()}
-                      onChange={() => onToggle(r.id)}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        onToggle(i, r.id, e.shiftKey);
+                      }}
+                      onChange={() => undefined}
                     />
                   </div>
                   {columns.map((c) => (
