@@ -595,7 +595,17 @@ impl Core {
         start: u32,
         end: u32,
     ) -> AppResult<crate::rows::RowRange> {
-        Ok(self.search(set_id)?.rows().range(sort, start, end))
+        // a search the window started may not have made its set yet (the two calls race):
+        // no rows so far, the search's progress asks again
+        match self.rows.get(set_id) {
+            Some(s) => Ok(s.rows().range(sort, start, end)),
+            None => Ok(crate::rows::RowRange {
+                start: 0,
+                rows: Vec::new(),
+                count: 0,
+                done: false,
+            }),
+        }
     }
 
     /// Where task `task_id` is in search `set_id` in `sort` order.

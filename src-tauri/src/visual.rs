@@ -24,8 +24,17 @@ use ts_rs::TS;
 
 /// Bytes of thumbnails kept on disk.
 pub const THUMB_CACHE_BYTES: u64 = 512 << 20;
-/// Thumbnails made at once (each decodes one full image).
+/// Thumbnails made at once at most (each decodes one full image); one core is always left to
+/// the window (see [`workers`]).
 pub const THUMB_WORKERS: usize = 4;
+
+/// Thumbnails made at once on this machine: up to [`THUMB_WORKERS`], one core less than it has.
+fn workers() -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    cores.saturating_sub(1).clamp(1, THUMB_WORKERS)
+}
+/// Images read at once for thumbnails (network bound).
+pub const THUMB_FETCHES: usize = 8;
 /// Full images kept in memory for the viewer (the one shown and its neighbours).
 const IMAGES_KEPT: usize = 6;
 /// Thumbnail sizes the window may ask for (longest side, pixels).
@@ -61,6 +70,7 @@ pub enum ImageState {
 pub struct VisualState {
     thumbs: Option<ThumbCache>,
     workers: Semaphore,
+    fetches: Semaphore,
     configs: Mutex<HashMap<String, Arc<Value>>>,
     images: Mutex<VecDeque<(String, Bytes)>>,
 }
@@ -81,7 +91,8 @@ impl VisualState {
         };
         Self {
             thumbs,
-            workers: Semaphore::new(THUMB_WORKERS),
+            workers: Semaphore::new(workers()),
+            fetches: Semaphore::new(THUMB_FETCHES),
             configs: Mutex::new(HashMap::new()),
             images: Mutex::new(VecDeque::new()),
         }
@@ -315,22 +326,30 @@ pub async fn thumbnail(
     if let Some(b) = state.thumbs.as_ref().and_then(|c| c.get(&key)) {
         return Ok(b);
     }
+    let project_id = search.query.filter.project_id.clone();
+    let config = state.config(core, &project_id).await?;
+    let (task, bytes) = {
+        let _fetching = state
+            .fetches
+            .acquire()
+            .await
+            .map_err(|_| AppError::msg(ErrorKind::Internal, "err.shuttingDown", &[]))?;
+        // made by another request while this one waited
+        if let Some(b) = state.thumbs.as_ref().and_then(|c| c.get(&key)) {
+            return Ok(b);
+        }
+        let task = overlay_task(core, &search, set_id, task_id, &config).await?;
+        match image_bytes(core, local, &task, 0).await? {
+            Ok(b) => (task, b),
+            Err(m) => return Err(miss_error(&m)),
+        }
+    };
+    // decoding is the CPU part: a core stays free for the window
     let _permit = state
         .workers
         .acquire()
         .await
         .map_err(|_| AppError::msg(ErrorKind::Internal, "err.shuttingDown", &[]))?;
-    // made by another request while this one waited
-    if let Some(b) = state.thumbs.as_ref().and_then(|c| c.get(&key)) {
-        return Ok(b);
-    }
-    let project_id = search.query.filter.project_id.clone();
-    let config = state.config(core, &project_id).await?;
-    let task = overlay_task(core, &search, set_id, task_id, &config).await?;
-    let bytes = match image_bytes(core, local, &task, 0).await? {
-        Ok(b) => b,
-        Err(m) => return Err(miss_error(&m)),
-    };
     let overlays = lab_visual::overlays(&task, &config);
     let made = tokio::task::spawn_blocking(move || {
         let first = overlays.tools.first().map(|o| (o, 0));
@@ -422,6 +441,118 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::{TaskQuery, TaskView};
+    use lab_client::TaskFilter;
+
+    /// A search of `project` on the demo sandbox, as set "s"; returns the first complete task.
+    async fn searched(core: &Core, project: &str) -> String {
+        let mut f = TaskFilter::new(project);
+        f.statuses = vec!["complete".into()];
+        f.optional_fields = vec!["data".into()];
+        core.load_tasks(
+            "s",
+            TaskQuery {
+                filter: f,
+                view: TaskView::Lab,
+            },
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+        core.task_rows("s", None, 0, 1).unwrap().rows[0].id.clone()
+    }
+
+    #[tokio::test]
+    async fn the_viewer_gets_overlays_and_an_image_of_every_demo_type() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = crate::core::test_core_on_demo(dir.path()).await;
+        let state = VisualState::new(&dir.path().join("cache"));
+        for project in [
+            "demo-rectangle",
+            "demo-polygon",
+            "demo-graph",
+            "demo-segmentation",
+            "demo-form",
+        ] {
+            let id = searched(&core, project).await;
+            let v = task_visual(&core, &state, None, "s", &id).await.unwrap();
+            let tool = &v.overlays.tools[0];
+            assert!(!tool.shapes.is_empty(), "{project}: no shape");
+            let counted: u32 = tool.labels.iter().map(|l| l.count).sum();
+            assert!(counted > 0, "{project}: legend counts nothing");
+            if project == "demo-segmentation" {
+                // the mask is read even though the search did not ask for data.mask
+                assert!(!tool.masks.is_empty(), "segmentation without mask layers");
+            }
+            assert!(
+                matches!(v.images[0], ImageState::Ready { .. }),
+                "{project}: {:?}",
+                v.images
+            );
+            // the protocol serves the image the viewer was told about
+            let served = serve(&core, &state, None, &format!("image/0/s/{id}")).await;
+            assert_eq!(
+                (served.status, served.content_type),
+                (200, "image/png"),
+                "{project}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn thumbnails_are_made_once_then_read_from_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = crate::core::test_core_on_demo(dir.path()).await;
+        let state = VisualState::new(&dir.path().join("cache"));
+        let id = searched(&core, "demo-rectangle").await;
+        let first = serve(&core, &state, None, &format!("thumb%2F200%2Fs%2F{id}")).await;
+        assert_eq!((first.status, first.content_type), (200, "image/jpeg"));
+        let img = image::load_from_memory(&first.body).unwrap();
+        assert_eq!(
+            img.width().max(img.height()),
+            200,
+            "the longer side is the size asked"
+        );
+        assert!(state.cache_bytes() > 0, "the thumbnail was kept");
+        let again = thumbnail(&core, &state, None, "s", &id, 200).await.unwrap();
+        assert_eq!(again, first.body);
+        // sizes out of range and unknown tasks are refused with a status, not a crash
+        assert_eq!(
+            serve(&core, &state, None, &format!("thumb/5000/s/{id}"))
+                .await
+                .status,
+            400
+        );
+        assert_eq!(
+            serve(&core, &state, None, "thumb/200/s/no-such-task")
+                .await
+                .status,
+            404
+        );
+    }
+
+    #[tokio::test]
+    async fn an_image_the_lab_cannot_give_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let core = crate::core::test_core_on_demo(dir.path()).await;
+        let id = searched(&core, "demo-rectangle").await;
+        // a task pointing at a link inside the lab: no bytes, the reason typed
+        let task = serde_json::json!({"_id": id, "resources": ["resource://bucket/a.png"]});
+        let miss = image_bytes(&core, None, &task, 0)
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert_eq!(miss.kind, MissKind::LinkOnly);
+        // ...unless this computer has the file it was created from
+        let file = dir.path().join("a.png");
+        std::fs::write(&file, include_bytes!("../../icons/32x32.png")).unwrap();
+        let local = LocalFiles(Arc::new(move |_: &str| Some(file.clone())));
+        let bytes = image_bytes(&core, Some(local), &task, 0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"));
+    }
 
     #[test]
     fn addresses_parse_and_junk_is_refused() {

@@ -365,3 +365,54 @@ async fn an_image_host_that_does_not_answer_is_not_the_lab_offline() {
         .unwrap_err();
     assert_ne!(e.kind, ErrorKind::Unreachable, "{e:?}");
 }
+
+#[tokio::test]
+async fn a_changed_task_is_refreshed_in_place_and_a_document_not_kept_is_read_again() {
+    let f = connected().await;
+    let rows = load(&f.core, TaskFilter::new("demo-rectangle"), TaskView::Raw).await;
+    let id = rows[3].id.clone();
+    let before = f.core.task_rows("t", None, 3, 4).unwrap().rows[0].clone();
+    assert_eq!(before.id, id);
+    // another client changes the task behind the window's back
+    let client = f.core.client().await.unwrap();
+    ops::update_properties(
+        &client,
+        "demo-rectangle",
+        vec![id.clone()],
+        PropertiesUpdate {
+            score: json_number(9.25),
+            custom: None,
+        },
+        None,
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        f.core.refresh_tasks("t", vec![id.clone()]).await.unwrap(),
+        1
+    );
+    let after = f.core.task_rows("t", None, 3, 4).unwrap().rows[0].clone();
+    assert_eq!((after.id.as_str(), after.score), (id.as_str(), Some(9.25)));
+    assert_eq!(
+        f.core.task_rows("t", None, 0, u32::MAX).unwrap().rows.len(),
+        rows.len()
+    );
+    // the document read again from the lab is the one the set holds
+    let kept = f.core.raw_task("t", &id).await.unwrap();
+    let fetched = f
+        .core
+        .fetch_task("demo-rectangle", &id, vec![])
+        .await
+        .unwrap();
+    assert_eq!(kept["properties"]["score"], fetched["properties"]["score"]);
+    assert_eq!(kept["_id"], fetched["_id"]);
+    // a search the window has not started yet has no rows; an unknown task says so
+    let none = f.core.task_rows("not-started", None, 0, 10).unwrap();
+    assert_eq!((none.count, none.rows.len(), none.done), (0, 0, false));
+    let e = f
+        .core
+        .fetch_task("demo-rectangle", "no-such-task", vec![])
+        .await;
+    assert_eq!(e.unwrap_err().kind, ErrorKind::NotFound);
+}

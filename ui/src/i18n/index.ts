@@ -100,27 +100,40 @@ export function translateKnown(key: string, vars: Vars = {}): string | null {
   return catalogues.en.has(key) ? t(key as MessageKey, vars) : null;
 }
 
+// Intl formatters are slow to make (a table row formats several values): one per locale and
+// options, made once.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat | Intl.PluralRules>();
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat | Intl.PluralRules>(kind: string, opts: object | undefined, make: () => T): T {
+  const key = `${kind}|${current}|${opts ? JSON.stringify(opts) : ""}`;
+  let f = formatters.get(key) as T | undefined;
+  if (!f) {
+    f = make();
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** `one` or `other` by the current locale's plural rules (French: 0 and 1 are singular). */
 export function plural(n: number, one: string, other: string): string {
-  const form = new Intl.PluralRules(current).select(n);
+  const form = cached("plural", undefined, () => new Intl.PluralRules(current)).select(n);
   return (form === "one" ? one : other).replace(/#/g, formatNumber(n));
 }
 
 export function formatNumber(n: number, opts?: Intl.NumberFormatOptions): string {
-  return new Intl.NumberFormat(current, opts).format(n);
+  return cached("number", opts, () => new Intl.NumberFormat(current, opts)).format(n);
 }
 
 /** A date and time ("12 Mar 2026, 14:05" / "12 mars 2026, 14:05"); "" for an invalid date. */
 export function formatDateTime(d: Date | string | number): string {
   const date = d instanceof Date ? d : new Date(d);
   if (Number.isNaN(date.getTime())) return "";
-  return new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" }).format(date);
+  return cached("datetime", undefined, () => new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" })).format(date);
 }
 
 export function formatDate(d: Date | string | number): string {
   const date = d instanceof Date ? d : new Date(d);
   if (Number.isNaN(date.getTime())) return "";
-  return new Intl.DateTimeFormat(current, { dateStyle: "medium" }).format(date);
+  return cached("date", undefined, () => new Intl.DateTimeFormat(current, { dateStyle: "medium" })).format(date);
 }
 
 /** Bytes in B / kB / MB / GB with the locale's decimal separator. */

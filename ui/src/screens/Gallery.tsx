@@ -14,8 +14,11 @@ export const CELL_H = 206;
 /** Longest side of a thumbnail in CSS pixels (drawn at twice that for sharp screens). */
 export const THUMB = 180;
 
-function Thumb({ setId, row }: { setId: string; row: TaskRow }) {
+/** A cell's thumbnail. While the gallery scrolls fast, cells that have not shown theirs yet
+ *  wait (no thumbnail is made for a cell that only flies by). */
+function Thumb({ setId, row, scrolling }: { setId: string; row: TaskRow; scrolling: boolean }) {
   const [failed, setFailed] = useState(false);
+  const [shown, setShown] = useState(false);
   const t = useT();
   if (failed)
     return (
@@ -23,6 +26,7 @@ function Thumb({ setId, row }: { setId: string; row: TaskRow }) {
         {t("gallery.noThumbShort")}
       </div>
     );
+  if (scrolling && !shown) return <div className="thumb-missing" aria-busy="true" />;
   return (
     <img
       className="thumb"
@@ -31,6 +35,7 @@ function Thumb({ setId, row }: { setId: string; row: TaskRow }) {
       loading="lazy"
       decoding="async"
       draggable={false}
+      onLoad={() => setShown(true)}
       onError={() => setFailed(true)}
     />
   );
@@ -58,6 +63,8 @@ export function Gallery({
   const t = useT();
   const helpId = useId();
   const [box, setBox] = useState({ top: 0, height: 600, width: 800 });
+  const [scrolling, setScrolling] = useState(false);
+  const settle = useRef<number | null>(null);
 
   useLayoutEffect(() => {
     const el = ref.current;
@@ -151,7 +158,14 @@ export function Gallery({
         aria-activedescendant={activeRow ? `cell-${activeRow.id}` : undefined}
         tabIndex={0}
         onKeyDown={onKey}
-        onScroll={(e) => setBox((b) => ({ ...b, top: e.currentTarget.scrollTop }))}
+        onScroll={(e) => {
+          // read now: the event's target is gone when the updater runs
+          const top = e.currentTarget.scrollTop;
+          setBox((b) => ({ ...b, top }));
+          setScrolling(true);
+          if (settle.current !== null) window.clearTimeout(settle.current);
+          settle.current = window.setTimeout(() => setScrolling(false), 150);
+        }}
         data-testid="gallery"
       >
         {count === 0 ? (
@@ -197,7 +211,7 @@ export function Gallery({
                         }}
                         onDoubleClick={() => onOpen(i)}
                       >
-                        <div className="thumb-box">{setId && <Thumb setId={setId} row={r} />}</div>
+                        <div className="thumb-box">{setId && <Thumb setId={setId} row={r} scrolling={scrolling} />}</div>
                         <div className="cell-caption">
                           <input
                             type="checkbox"

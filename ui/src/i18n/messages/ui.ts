@@ -2,6 +2,10 @@
 import type { Area } from "../index";
 
 const en = {
+  "crash.title": "Something went wrong on this screen",
+  "crash.body": "Lab Desk hit an error while drawing it. Nothing was sent to the lab because of it. Try the screen again, or reload the window; the error is in Diagnostics (About) for support.",
+  "crash.retry": "Try again",
+  "crash.reload": "Reload the window",
   "ui.error.wrongCredentials": "Wrong credentials.",
   "ui.error.expired": "Session expired.",
   "ui.error.unreachable": "Cannot reach the server.",
@@ -23,6 +27,10 @@ const en = {
 export const ui: Area<keyof typeof en> = {
   en,
   fr: {
+    "crash.title": "Un problème est survenu sur cet écran",
+    "crash.body": "Lab Desk a rencontré une erreur en l’affichant. Rien n’a été envoyé au lab à cause d’elle. Réessayez l’écran ou rechargez la fenêtre\u00a0; l’erreur figure dans les Diagnostics (À propos) pour l’assistance.",
+    "crash.retry": "Réessayer",
+    "crash.reload": "Recharger la fenêtre",
     "ui.error.wrongCredentials": "Identifiants incorrects.",
     "ui.error.expired": "Session expirée.",
     "ui.error.unreachable": "Impossible de joindre le serveur.",
