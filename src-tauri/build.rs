@@ -11,6 +11,7 @@ const COMMANDS: &[&str] = &[
     "list_projects",
     "list_batches",
     "project_overview",
+    "project_stats",
     "load_tasks",
     "task_rows",
     "task_position",

@@ -87,6 +87,8 @@ fn export_into(dir: &Path) {
         crate::activity::ActivityPage,
         crate::activity::ActivityResults,
         crate::activity::UndoDone,
+        crate::dashboard::ProjectStats,
+        crate::dashboard::StatsProgress,
     );
 }
 

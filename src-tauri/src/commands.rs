@@ -205,3 +205,21 @@ pub async fn save_csv(
 ) -> AppResult<Option<String>> {
     crate::export::save_csv_dialog(&app, &title, &stem, &content).await
 }
+
+/// The project dashboard's figures, read in one pass over the tasks (a job: `cancel_job`).
+#[tauri::command]
+pub async fn project_stats(
+    core: S<'_>,
+    project_id: String,
+    job_id: String,
+    on_progress: Channel<crate::dashboard::StatsProgress>,
+) -> AppResult<crate::dashboard::ProjectStats> {
+    let job = core.jobs.start(&job_id);
+    crate::dashboard::project_stats(
+        &core,
+        &project_id,
+        move |p| drop(on_progress.send(p)),
+        job.token.clone(),
+    )
+    .await
+}

@@ -7,6 +7,7 @@ pub mod client_errors;
 pub mod commands;
 pub mod core;
 pub mod create;
+pub mod dashboard;
 pub mod diagnostics;
 pub mod dialogs;
 pub mod error;
@@ -111,6 +112,7 @@ pub fn run() {
             commands::list_projects,
             commands::list_batches,
             commands::project_overview,
+            commands::project_stats,
             commands::load_tasks,
             commands::task_rows,
             commands::task_position,

@@ -246,6 +246,11 @@ pub const OWN: &[(&str, &str)] = &[
         "err.endpointUnreachable",
         "Lab Desk could not reach {host}. Check your network, then try again.",
     ),
+    // dashboard.rs
+    (
+        "err.statsCancelled",
+        "The project statistics were stopped before the last task was read.",
+    ),
 ];
 
 /// Fixed sentences of the libraries: (key, English with `{placeholders}`), tried in order.

@@ -15,13 +15,22 @@ import { ProjectScreen } from "./screens/Project";
 import { TaskBrowser } from "./screens/TaskBrowser";
 import { CreateResumeBanner, CreateScreen } from "./screens/Create";
 import { ActivityScreen } from "./screens/Activity";
+import type { FilterForm } from "./lib/filterForm";
 
 export type Route =
   | { kind: "starting" }
   | { kind: "connect"; error?: AppError | null }
   | { kind: "projects" }
   | { kind: "project"; projectId: string; projectName: string }
-  | { kind: "tasks"; projectId: string; projectName: string; batchId?: string; taskIds?: string[] }
+  | {
+      kind: "tasks";
+      projectId: string;
+      projectName: string;
+      batchId?: string;
+      taskIds?: string[];
+      /** Opened from a dashboard bar: the filter it stands for. */
+      initialForm?: Partial<FilterForm>;
+    }
   | { kind: "activity" }
   | { kind: "create"; projectId: string; projectName: string; resumeJobId?: string };
 
@@ -207,6 +216,9 @@ export function App() {
             onBrowse={(batchId) =>
               setRoute({ kind: "tasks", projectId: route.projectId, projectName: route.projectName, batchId })
             }
+            onBrowseFilter={(initialForm) =>
+              setRoute({ kind: "tasks", projectId: route.projectId, projectName: route.projectName, initialForm })
+            }
             onCreate={() => setRoute({ kind: "create", projectId: route.projectId, projectName: route.projectName })}
           />
         </main>
@@ -228,11 +240,12 @@ export function App() {
       {route.kind === "tasks" && (
         <main className="main fill" id="main" tabIndex={-1}>
           <TaskBrowser
-            key={`${route.projectId}:${route.batchId ?? ""}:${route.taskIds?.length ?? ""}`}
+            key={`${route.projectId}:${route.batchId ?? ""}:${route.taskIds?.length ?? ""}:${route.initialForm ? JSON.stringify(route.initialForm) : ""}`}
             projectId={route.projectId}
             projectName={route.projectName}
             initialBatchId={route.batchId}
             initialTaskIds={route.taskIds}
+            initialForm={route.initialForm}
           />
         </main>
       )}

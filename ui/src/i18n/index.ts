@@ -20,6 +20,7 @@ import { exportArea } from "./messages/export";
 import { errors } from "./messages/errors";
 import { activity } from "./messages/activity";
 import { viewer } from "./messages/viewer";
+import { dashboard } from "./messages/dashboard";
 
 export type Locale = "en" | "fr";
 export const LOCALES: readonly Locale[] = ["en", "fr"];
@@ -31,7 +32,7 @@ export type Message = string | ((v: Vars) => string);
 export type Area<K extends string> = { en: Record<K, Message>; fr: Record<K, Message> };
 
 // Add one line here per catalogue module.
-const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea, activity, viewer, errors] as const;
+const areas = [common, app, ui, connection, projects, tasks, detail, bulk, create, ship, exportArea, activity, viewer, dashboard, errors] as const;
 
 type KeysOf<A> = A extends Area<infer K> ? K : never;
 export type MessageKey = KeysOf<(typeof areas)[number]>;

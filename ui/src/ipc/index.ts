@@ -15,9 +15,11 @@ import type { ProfileList } from "../bindings/ProfileList";
 import type { Project } from "../bindings/Project";
 import type { ProjectFilter } from "../bindings/ProjectFilter";
 import type { ProjectOverview } from "../bindings/ProjectOverview";
+import type { ProjectStats } from "../bindings/ProjectStats";
 import type { RowRange } from "../bindings/RowRange";
 import type { SortSpec } from "../bindings/SortSpec";
 import type { SavedView } from "../bindings/SavedView";
+import type { StatsProgress } from "../bindings/StatsProgress";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
 import type { TaskVisual } from "../bindings/TaskVisual";
@@ -111,6 +113,14 @@ export const api = {
     const ch = new Channel<BulkProgress>();
     ch.onmessage = onProgress;
     return call<BulkResult>("run_bulk", { jobId, request, onProgress: ch });
+  },
+
+  /** The project dashboard's figures, read in one pass over every task (job `jobId`: stop it
+   *  with `cancelJob`, which rejects with kind "cancelled"); `onProgress` after each page. */
+  projectStats(projectId: string, jobId: string, onProgress: (p: StatsProgress) => void): Promise<ProjectStats> {
+    const ch = new Channel<StatsProgress>();
+    ch.onmessage = onProgress;
+    return call<ProjectStats>("project_stats", { projectId, jobId, onProgress: ch });
   },
 };
 

@@ -1,22 +1,28 @@
 // Project view: configuration summary and batches with task counts by status.
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { ProjectOverview } from "../bindings/ProjectOverview";
 import { ErrorBanner, formatDate, statusLabel } from "../components/ui";
-import { TASK_STATUSES, emptyForm, toTaskFilter } from "../lib/filterForm";
+import { TASK_STATUSES, emptyForm, toTaskFilter, type FilterForm } from "../lib/filterForm";
 import type { ExportRecipe } from "../bindings/ExportRecipe";
 import { ExportDialog, ExportHistory } from "./ExportDialog";
 import { api } from "../ipc";
 import { formatNumber, useT } from "../i18n";
 import { projectStatusLabel, typeLabel } from "./Projects";
 
+// The dashboard and its charting library load when a project is first opened (a chunk of their own).
+const Dashboard = lazy(() => import("./Dashboard").then((m) => ({ default: m.Dashboard })));
+
 export function ProjectScreen({
   projectId,
   onBrowse,
+  onBrowseFilter,
   onCreate,
 }: {
   projectId: string;
   onBrowse: (batchId?: string) => void;
+  /** Opens the task browser with this filter (a dashboard bar). */
+  onBrowseFilter: (form: Partial<FilterForm>) => void;
   onCreate?: () => void;
 }) {
   const [ov, setOv] = useState<ProjectOverview | null>(null);
@@ -95,6 +101,9 @@ export function ProjectScreen({
           ))
         )}
       </section>
+      <Suspense fallback={<p className="muted">{t("dash.starting")}</p>}>
+        <Dashboard key={projectId} projectId={projectId} onOpen={onBrowseFilter} />
+      </Suspense>
       <section aria-labelledby="batches-h">
         <h2 id="batches-h">{t("project.batches")}</h2>
         {ov.batches.length === 0 ? (

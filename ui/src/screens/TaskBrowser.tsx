@@ -31,17 +31,21 @@ export function TaskBrowser({
   projectName,
   initialBatchId,
   initialTaskIds,
+  initialForm,
 }: {
   projectId: string;
   projectName?: string;
   initialBatchId?: string;
   /** Opened from the Activity screen: these tasks only. */
   initialTaskIds?: string[];
+  /** Opened from a dashboard bar: these fields of the filter form set. */
+  initialForm?: Partial<FilterForm>;
 }) {
   const [form, setForm] = useState<FilterForm>(() => ({
     ...emptyForm(),
     batchIds: initialBatchId ? [initialBatchId] : [],
     taskIds: initialTaskIds ? initialTaskIds.join("\n") : "",
+    ...initialForm,
   }));
   const [view, setView] = useState<TaskView>("lab");
   const [applied, setApplied] = useState<TaskFilter>(() => toTaskFilter(projectId, form));
