@@ -318,12 +318,6 @@ impl RowStore {
         let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
         sets.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone())
     }
-
-    /// Every search (to refresh the tasks an action changed).
-    pub fn all(&self) -> Vec<Arc<Search>> {
-        let sets = self.sets.lock().unwrap_or_else(|p| p.into_inner());
-        sets.iter().map(|(_, s)| s.clone()).collect()
-    }
 }
 
 #[cfg(test)]

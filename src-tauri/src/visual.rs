@@ -183,12 +183,13 @@ fn has_annotations_data(task: &Value, segmentation: bool) -> bool {
             .is_none_or(|b| b.get("annotations").is_none())
 }
 
+/// A segmentation project, or a form with a segmentation tool input (its tasks' masks are an
+/// optional field of their own).
 fn is_segmentation(config: &Value) -> bool {
-    config
-        .get("projectType")
-        .and_then(Value::as_str)
-        .is_some_and(|t| t.ends_with("segmentation"))
-        || config.to_string().contains("tool-iat-segmentation")
+    let tool = |t: Option<&str>| t.is_some_and(|t| t.ends_with("segmentation"));
+    tool(config.get("projectType").and_then(Value::as_str))
+        || lab_export::format::layout_inputs(config)
+            .any(|input| tool(input.get("type").and_then(Value::as_str)))
 }
 
 /// The raw task with what overlays need (`data`, and `data.mask` for segmentation).

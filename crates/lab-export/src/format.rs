@@ -346,21 +346,17 @@ impl Target {
     }
 }
 
-fn iat_inputs(config: &Value) -> Vec<&Value> {
-    let mut out = Vec::new();
-    if let Some(rows) = config
+/// The inputs of a form layout (`metadata.inputsLayout`: rows → columns → inputs), in order.
+pub fn layout_inputs(config: &Value) -> impl Iterator<Item = &Value> {
+    config
         .pointer("/metadata/inputsLayout")
         .and_then(Value::as_array)
-    {
-        for row in rows.iter().filter_map(Value::as_array) {
-            for col in row.iter().filter_map(Value::as_array) {
-                for input in col {
-                    out.push(input);
-                }
-            }
-        }
-    }
-    out
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
+        .filter_map(Value::as_array)
+        .flatten()
 }
 
 fn input_type(input: &Value) -> &str {
@@ -530,9 +526,8 @@ fn fit(
         }
     } else if project_type == "form" {
         let input = if let Some(id) = options.input_id.as_deref() {
-            let found = iat_inputs(config)
-                .into_iter()
-                .find(|i| i.get("id").and_then(Value::as_str) == Some(id));
+            let found =
+                layout_inputs(config).find(|i| i.get("id").and_then(Value::as_str) == Some(id));
             match found {
                 Some(i)
                     if input_type(i)
@@ -550,8 +545,7 @@ fn fit(
             }
         } else {
             // Like the SDK: any image tool input counts, the only one is taken.
-            let candidates: Vec<&Value> = iat_inputs(config)
-                .into_iter()
+            let candidates: Vec<&Value> = layout_inputs(config)
                 .filter(|i| IAT_INPUT_TYPES.contains(&input_type(i)))
                 .collect();
             match candidates.as_slice() {

@@ -288,7 +288,7 @@ pub fn overlays(task: &Value, config: &Value) -> TaskOverlays {
             tools.extend(tool_overlay(task, &target, None));
         }
     } else if project_type == "form" {
-        for input in form_inputs(&cfg) {
+        for input in lab_export::format::layout_inputs(&cfg) {
             let is_tool = input
                 .get("type")
                 .and_then(Value::as_str)
@@ -316,19 +316,6 @@ fn resolve(config: &Value, input_id: Option<&str>) -> Option<Target> {
         ..ExportOptions::default()
     };
     resolve_target(ExportFormat::Kili, config, &options).ok()
-}
-
-/// The inputs of a form layout (rows → columns → inputs), in order.
-fn form_inputs(config: &Value) -> impl Iterator<Item = &Value> {
-    config
-        .pointer("/metadata/inputsLayout")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_array)
-        .flatten()
-        .filter_map(Value::as_array)
-        .flatten()
 }
 
 /// A form input's title: the first non-empty `title`, `label` or `name` of the input, its

@@ -3,7 +3,7 @@ import type { TaskRow } from "../bindings/TaskRow";
 import { buildAction, parseValue, resultCsv } from "./bulk";
 import { toCsv } from "./csv";
 import { NOTHING, allOrNothing, covers, isSelected, selectedCount, sliceKey, toggled, wantedRange, withAll, type RowSlice, type Selection } from "./rows";
-import { scrollToRow, visibleRange } from "./virtual";
+import { moveTarget, scrollToRow, visibleRange } from "./virtual";
 
 const row = (name: string, score: number | null, status = "pending"): TaskRow => ({
   id: `id-${name}`,
@@ -30,6 +30,19 @@ describe("virtual list", () => {
     expect(scrollToRow(0, 32, 100, 320)).toBe(0);
     expect(scrollToRow(20, 32, 0, 320)).toBe(21 * 32 - 320);
     expect(scrollToRow(5, 32, 0, 320)).toBe(0);
+  });
+});
+
+describe("list keys", () => {
+  it("move by one, by a line of cells, by a page, to the ends", () => {
+    expect(moveTarget("ArrowDown", -1, 10, 4, 8, true)).toBe(0);
+    expect(moveTarget("ArrowDown", 1, 10, 4, 8, true)).toBe(5);
+    expect(moveTarget("ArrowUp", 5, 10, 1, 8, false)).toBe(4);
+    expect(moveTarget("ArrowRight", 5, 10, 1, 8, false)).toBeNull();
+    expect(moveTarget("ArrowRight", 5, 10, 4, 8, true)).toBe(6);
+    expect(moveTarget("PageDown", 2, 100, 1, 8, false)).toBe(10);
+    expect(moveTarget("End", 2, 100, 1, 8, false)).toBe(99);
+    expect(moveTarget("x", 2, 100, 1, 8, false)).toBeNull();
   });
 });
 

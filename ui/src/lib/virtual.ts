@@ -30,3 +30,28 @@ export function scrollToRow(index: number, rowHeight: number, scrollTop: number,
   if (top + rowHeight > scrollTop + viewportHeight) return top + rowHeight - viewportHeight;
   return scrollTop;
 }
+
+/** Where a navigation key moves the active item of a list laid out `cols` per line (a table:
+ *  1, without the left/right arrows); null for other keys. Not clamped. */
+export function moveTarget(key: string, active: number, count: number, cols: number, page: number, horizontal: boolean): number | null {
+  switch (key) {
+    case "ArrowRight":
+      return horizontal ? active + 1 : null;
+    case "ArrowLeft":
+      return horizontal ? active - 1 : null;
+    case "ArrowDown":
+      return active < 0 ? 0 : active + cols;
+    case "ArrowUp":
+      return active - cols;
+    case "PageDown":
+      return active + page;
+    case "PageUp":
+      return active - page;
+    case "Home":
+      return 0;
+    case "End":
+      return count - 1;
+    default:
+      return null;
+  }
+}

@@ -1,13 +1,13 @@
 // The task browser's gallery: thumbnails with their annotations drawn (made and cached by Rust),
 // status and name; virtualized by rows of cells, same rows, order and selection as the table.
-import { useCallback, useEffect, useId, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useId, useLayoutEffect, useRef, useState } from "react";
 import type { TaskRow } from "../bindings/TaskRow";
 import { StatusBadge } from "../components/ui";
 import { useT } from "../i18n";
 import { api } from "../ipc";
 import { isSelected } from "../lib/rows";
 import { scrollToRow, visibleRange } from "../lib/virtual";
-import type { ListProps } from "./TaskTable";
+import { useListKeys, type ListProps } from "./TaskTable";
 
 export const CELL_W = 196;
 export const CELL_H = 206;
@@ -93,54 +93,9 @@ export function Gallery({
     if (top !== el.scrollTop) el.scrollTop = top;
   }, [active, cols]);
 
-  const onKey = useCallback(
-    (e: React.KeyboardEvent) => {
-      if (e.key === "Escape" && onEscape) return onEscape();
-      if (count === 0) return;
-      const move = (i: number) => {
-        e.preventDefault();
-        const next = Math.max(0, Math.min(count - 1, i));
-        onActivate(next);
-        const r = rows.rowAt(next);
-        if (e.shiftKey && r) onToggle(next, r.id, true);
-      };
-      const page = cols * Math.max(1, Math.floor((ref.current?.clientHeight ?? CELL_H) / CELL_H));
-      switch (e.key) {
-        case "ArrowRight":
-          return move(active + 1);
-        case "ArrowLeft":
-          return move(active - 1);
-        case "ArrowDown":
-          return move(active < 0 ? 0 : active + cols);
-        case "ArrowUp":
-          return move(active - cols);
-        case "PageDown":
-          return move(active + page);
-        case "PageUp":
-          return move(active - page);
-        case "Home":
-          return move(0);
-        case "End":
-          return move(count - 1);
-        case " ": {
-          e.preventDefault();
-          const r = rows.rowAt(active);
-          if (r) onToggle(active, r.id, e.shiftKey);
-          return;
-        }
-        case "Enter":
-          e.preventDefault();
-          if (active >= 0) onOpen(active);
-          return;
-        case "a":
-          if (e.ctrlKey || e.metaKey) {
-            e.preventDefault();
-            onToggleAll();
-          }
-          return;
-      }
-    },
-    [rows, count, cols, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
+  const onKey = useListKeys(
+    { count, window: rows, onToggle, onToggleAll, active, onActivate, onOpen, onEscape },
+    { cols, page: () => cols * Math.max(1, Math.floor((ref.current?.clientHeight ?? CELL_H) / CELL_H)), horizontal: true, shiftExtends: true },
   );
 
   const activeRow = rows.rowAt(active);

@@ -20,7 +20,7 @@ import { ExportDialog } from "./ExportDialog";
 import { FilterPanel } from "./FilterPanel";
 import { Gallery } from "./Gallery";
 import { FullViewerFor, type Hidden } from "./Viewer";
-import { COLUMNS, TaskTable, type ColumnKey } from "./TaskTable";
+import { COLUMNS, TaskTable, type ColumnKey, type ListProps } from "./TaskTable";
 
 const DEFAULT_COLUMNS = ["name", "status", "batchId", "lastAnnotator", "score", "updatedAt"];
 
@@ -276,6 +276,21 @@ export function TaskBrowser({
     void search(toTaskFilter(projectId, f), v.view as TaskView);
   }
 
+  /** What the table and the gallery share. */
+  const list: ListProps = {
+    count: loaded,
+    window: rows,
+    selection,
+    onToggle: toggle,
+    onToggleAll: toggleAll,
+    active,
+    onActivate: setActive,
+    onOpen: (i) => setOpenId(rows.rowAt(i)?.id ?? null),
+    batchName,
+    emptyText: loading ? t("tasks.loadingTasks") : t("tasks.noMatch"),
+    onEscape: () => setOpenId(null),
+  };
+
   return (
     <div className="browser">
       <h1 className="sr-only">{t("tasks.heading")}</h1>
@@ -444,38 +459,9 @@ export function TaskBrowser({
         <ErrorBanner error={error} onRetry={apply} />
         <div style={{ display: "flex", flex: 1, minHeight: 0 }}>
           {layout === "table" ? (
-            <TaskTable
-              count={loaded}
-              window={rows}
-              columns={shownColumns}
-              sort={sort}
-              onSort={onSort}
-              selection={selection}
-              onToggle={toggle}
-              onToggleAll={toggleAll}
-              active={active}
-              onActivate={setActive}
-              onOpen={(i) => setOpenId(rows.rowAt(i)?.id ?? null)}
-              batchName={batchName}
-              emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
-              onEscape={() => setOpenId(null)}
-            />
+            <TaskTable {...list} columns={shownColumns} sort={sort} onSort={onSort} />
           ) : (
-            <Gallery
-              setId={setId}
-              count={loaded}
-              window={rows}
-              selection={selection}
-              onToggle={toggle}
-              onToggleAll={toggleAll}
-              onSelectOnly={selectOnly}
-              active={active}
-              onActivate={setActive}
-              onOpen={(i) => setOpenId(rows.rowAt(i)?.id ?? null)}
-              batchName={batchName}
-              emptyText={loading ? t("tasks.loadingTasks") : t("tasks.noMatch")}
-              onEscape={() => setOpenId(null)}
-            />
+            <Gallery {...list} setId={setId} onSelectOnly={selectOnly} />
           )}
           {openRow && setId && (
             <DetailDrawer

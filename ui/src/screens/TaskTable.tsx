@@ -5,7 +5,7 @@ import type { TaskRow } from "../bindings/TaskRow";
 import { StatusBadge, formatDate } from "../components/ui";
 import { formatNumber, t, useT, type MessageKey } from "../i18n";
 import { isSelected, type RowWindow, type Selection } from "../lib/rows";
-import { scrollToRow, visibleRange } from "../lib/virtual";
+import { moveTarget, scrollToRow, visibleRange } from "../lib/virtual";
 
 export const ROW_HEIGHT = 32;
 
@@ -58,6 +58,44 @@ export interface ListProps {
   onEscape?: () => void;
 }
 
+/** The keys of the table and the gallery: moves (see `moveTarget`), Space ticks (Shift: a
+ *  range), Enter opens, Ctrl+A selects everything, Escape closes the details. With
+ *  `shiftExtends`, a move with Shift also ticks the row it lands on. */
+export function useListKeys(
+  p: Pick<ListProps, "count" | "window" | "onToggle" | "onToggleAll" | "active" | "onActivate" | "onOpen" | "onEscape">,
+  layout: { cols: number; page: () => number; horizontal: boolean; shiftExtends: boolean },
+) {
+  const { count, window: rows, onToggle, onToggleAll, active, onActivate, onOpen, onEscape } = p;
+  const { cols, page, horizontal, shiftExtends } = layout;
+  return useCallback(
+    (e: React.KeyboardEvent) => {
+      if (e.key === "Escape" && onEscape) return onEscape();
+      if (count === 0) return;
+      const to = moveTarget(e.key, active, count, cols, page(), horizontal);
+      if (to !== null) {
+        e.preventDefault();
+        const next = Math.max(0, Math.min(count - 1, to));
+        onActivate(next);
+        const r = rows.rowAt(next);
+        if (shiftExtends && e.shiftKey && r) onToggle(next, r.id, true);
+        return;
+      }
+      if (e.key === " ") {
+        e.preventDefault();
+        const r = rows.rowAt(active);
+        if (r) onToggle(active, r.id, e.shiftKey);
+      } else if (e.key === "Enter") {
+        e.preventDefault();
+        if (active >= 0) onOpen(active);
+      } else if (e.key === "a" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        onToggleAll();
+      }
+    },
+    [rows, count, cols, page, horizontal, shiftExtends, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
+  );
+}
+
 export function TaskTable({
   count,
   window: rows,
@@ -101,50 +139,9 @@ export function TaskTable({
     if (top !== el.scrollTop) el.scrollTop = top;
   }, [active]);
 
-  const onKey = useCallback(
-    (e: React.KeyboardEvent) => {
-      if (e.key === "Escape" && onEscape) {
-        onEscape();
-        return;
-      }
-      if (count === 0) return;
-      const page = Math.max(1, Math.floor((ref.current?.clientHeight ?? 320) / ROW_HEIGHT) - 2);
-      const move = (i: number) => {
-        e.preventDefault();
-        onActivate(Math.max(0, Math.min(count - 1, i)));
-      };
-      switch (e.key) {
-        case "ArrowDown":
-          return move(active + 1);
-        case "ArrowUp":
-          return move(active - 1);
-        case "PageDown":
-          return move(active + page);
-        case "PageUp":
-          return move(active - page);
-        case "Home":
-          return move(0);
-        case "End":
-          return move(count - 1);
-        case " ": {
-          e.preventDefault();
-          const r = rows.rowAt(active);
-          if (r) onToggle(active, r.id, e.shiftKey);
-          return;
-        }
-        case "Enter":
-          e.preventDefault();
-          if (active >= 0) onOpen(active);
-          return;
-        case "a":
-          if (e.ctrlKey || e.metaKey) {
-            e.preventDefault();
-            onToggleAll();
-          }
-          return;
-      }
-    },
-    [rows, count, active, onActivate, onToggle, onOpen, onToggleAll, onEscape],
+  const onKey = useListKeys(
+    { count, window: rows, onToggle, onToggleAll, active, onActivate, onOpen, onEscape },
+    { cols: 1, page: () => Math.max(1, Math.floor((ref.current?.clientHeight ?? 320) / ROW_HEIGHT) - 2), horizontal: false, shiftExtends: false },
   );
 
   const range = visibleRange(count, ROW_HEIGHT, scroll.top, scroll.height);
