@@ -31,11 +31,35 @@ pub fn app_binary() -> Result<PathBuf> {
     Ok(p)
 }
 
+/// The repository root of the checkout the tests run in. Read at run time (cargo and nextest
+/// set `CARGO_MANIFEST_DIR` for the test process), not baked in at compile time: with a
+/// shared `CARGO_TARGET_DIR`, a test binary built in another clone is reused as is, and a
+/// compile-time path would point into that clone.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../..")
+}
+
 /// Where screenshots go (`LABDESK_SCREENS`, default tests/artifacts/screens).
 pub fn screens_dir() -> PathBuf {
     std::env::var("LABDESK_SCREENS")
         .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../artifacts/screens"))
+        .unwrap_or_else(|_| repo_root().join("tests/artifacts/screens"))
+}
+
+/// The axe-core build shipped in ui/node_modules (a devDependency, exact version in
+/// ui/package.json). The app does not load it (its CSP allows only its own scripts): tests
+/// inject it through WebDriver.
+pub fn axe_source() -> Result<String> {
+    let p = repo_root().join("ui/node_modules/axe-core/axe.min.js");
+    std::fs::read_to_string(&p).with_context(|| {
+        format!(
+            "reading {} (run `npm ci` in ui/: axe-core is a devDependency)",
+            p.display()
+        )
+    })
 }
 
 /// Extra settings for [`App::launch_with`].
@@ -132,11 +156,14 @@ for (const e of document.querySelectorAll('body *')) {
   if (!shown(e) || e.closest('.sr-only, [aria-hidden=true]')) continue;
   const r = e.getBoundingClientRect();
   // the nearest box that scrolls, and any box in between that clips without scrolling
+  // (a fixed box leaves its ancestors' clipping: stop at it)
   let scroller = null, clipper = null;
-  for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+  const fixed = (x) => getComputedStyle(x).position === 'fixed';
+  for (let p = fixed(e) ? null : e.parentElement; p && p !== document.body; p = p.parentElement) {
     const s = getComputedStyle(p);
     if (scrolls(s)) { scroller = p; break; }
     if (!clipper && clips(s)) clipper = p;
+    if (s.position === 'fixed') break;
   }
   const report = (msg) => { const m = name(e) + ' ' + msg; if (!seen.has(m)) { seen.add(m); out.push(m); } };
   if (!scroller && (r.right > W + 1 || r.left < -1))
@@ -443,6 +470,19 @@ impl App {
         }
     }
 
+    /// Presses and releases a key like a keyboard does: it goes to whatever has the focus
+    /// (element "send keys" would focus the element first, which resets date fields to their
+    /// first part).
+    pub async fn press(&self, key: fantoccini::key::Key) -> Result<()> {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let value = char::from(key);
+        let keys = KeyActions::new("keyboard".into())
+            .then(KeyAction::Down { value })
+            .then(KeyAction::Up { value });
+        self.client.perform_actions(keys).await?;
+        Ok(())
+    }
+
     /// Runs a script and returns its JSON result.
     pub async fn js(&self, script: &str, args: Vec<Value>) -> Result<Value> {
         Ok(self.client.execute(script, args).await?)
@@ -593,6 +633,42 @@ pub async fn demo_server(root: &Path) -> Result<lab_sandbox::Running> {
     let sandbox = lab_sandbox::Sandbox::open(lab_sandbox::Config::new(&dir))?;
     sandbox.load_demo()?;
     Ok(lab_sandbox::start(sandbox, "127.0.0.1:0".parse()?).await?)
+}
+
+/// A client of the demo server (demo/demo), to check what the window did against the API.
+pub fn demo_oracle(base_url: &str) -> Result<lab_client::LabClient> {
+    Ok(lab_client::LabClient::new(
+        base_url,
+        lab_client::Credentials::new("demo", "demo"),
+        lab_client::ClientOptions::default(),
+    )?)
+}
+
+/// Every task matching `filter`, as the API gives them.
+pub async fn list_tasks(
+    client: &lab_client::LabClient,
+    filter: lab_client::TaskFilter,
+) -> Result<Vec<Value>> {
+    use futures::StreamExt;
+    let mut pages = Box::pin(client.task_pages(filter));
+    let mut out = Vec::new();
+    while let Some(p) = pages.next().await {
+        out.extend(p?.tasks);
+    }
+    Ok(out)
+}
+
+/// Goes back to the projects list (from wherever the window is) and opens `project`'s screen.
+pub async fn open_project(app: &App, project: &str) -> Result<()> {
+    app.js(
+        "document.querySelector('nav.crumbs > button')?.click(); return true;",
+        vec![],
+    )
+    .await?;
+    app.click(&format!("button[data-project-id={project}]"))
+        .await?;
+    app.el("[data-testid=batches]").await?;
+    Ok(())
 }
 
 /// Adds a profile named `name` for `endpoint` through the profile form (the secret goes to

@@ -10,27 +10,13 @@
 //! ui/node_modules/axe-core/axe.min.js and runs it through WebDriver, which executes scripts in the
 //! page itself. Needs `tests/e2e/run` (display, keychain, built app); ignored in plain `cargo test`.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
 use fantoccini::Locator;
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use labdesk_e2e::{App, Launch, STEP};
+use labdesk_e2e::{App, Launch, STEP, axe_source};
 use serde_json::json;
-
-/// The axe-core build shipped in ui/node_modules (exact version in ui/package.json).
-fn axe_source() -> Result<String> {
-    let p =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/axe-core/axe.min.js");
-    std::fs::read_to_string(&p).with_context(|| {
-        format!(
-            "reading {} (run `npm ci` in ui/: axe-core is a devDependency)",
-            p.display()
-        )
-    })
-}
 
 /// A fresh app on the local sandbox, with its own config/data/cache dirs.
 async fn launch(root: &tempfile::TempDir, extra_env: &[(&str, &str)]) -> Result<App> {
@@ -196,17 +182,6 @@ async fn set_theme(app: &App, theme: &str) -> Result<()> {
     .await
 }
 
-/// Presses and releases a key like a keyboard does: it goes to whatever has the focus (element
-/// "send keys" would focus the element first, which resets date fields to their first part).
-async fn key_to_active(app: &App, key: Key) -> Result<()> {
-    let value = char::from(key);
-    let press = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value })
-        .then(KeyAction::Up { value });
-    app.client.perform_actions(press).await?;
-    Ok(())
-}
-
 /// Walks every screen, auditing and taking screenshots named `a11y-<prefix>-<screen>.png`.
 async fn walk_screens(app: &App, prefix: &str, found: &mut Vec<Violation>) -> Result<()> {
     let shot = |name: &str| format!("a11y-{prefix}-{name}");
@@ -261,13 +236,13 @@ async fn walk_screens(app: &App, prefix: &str, found: &mut Vec<Violation>) -> Re
         vec![],
     )
     .await?;
-    key_to_active(app, Key::Enter).await?;
+    app.press(Key::Enter).await?;
     app.el("[data-testid=bulk-dialog][data-step=choose]")
         .await?;
     audit(app, &shot("bulk"), found).await?;
     app.screenshot(&shot("06-bulk")).await?;
     // Escape closes the dialog and gives focus back to the button that opened it
-    key_to_active(app, Key::Escape).await?;
+    app.press(Key::Escape).await?;
     wait_gone(app, "[data-testid=bulk-dialog]").await?;
     let back = app
         .js(
@@ -291,7 +266,7 @@ async fn walk_screens(app: &App, prefix: &str, found: &mut Vec<Violation>) -> Re
         tokio::time::sleep(Duration::from_millis(800)).await; // the count
         audit(app, &shot("export"), found).await?;
         app.screenshot(&shot("07-export")).await?;
-        key_to_active(app, Key::Escape).await?;
+        app.press(Key::Escape).await?;
         wait_gone(app, "[data-testid=export-dialog]").await?;
     }
     // about / diagnostics, when the top bar offers it
@@ -306,7 +281,7 @@ async fn walk_screens(app: &App, prefix: &str, found: &mut Vec<Violation>) -> Re
         tokio::time::sleep(Duration::from_millis(500)).await;
         audit(app, &shot("about"), found).await?;
         app.screenshot(&shot("08-about")).await?;
-        key_to_active(app, Key::Escape).await?;
+        app.press(Key::Escape).await?;
         wait_gone(app, "[data-testid=about-dialog]").await?;
     }
     // connection screen with the profile form open
@@ -393,7 +368,7 @@ async fn focused(app: &App) -> Result<(String, bool, bool)> {
 async fn tab_until(app: &App, what: &str, max: usize, reached: &str) -> Result<usize> {
     focused(app).await?; // remember where the walk starts
     for n in 1..=max {
-        key_to_active(app, Key::Tab).await?;
+        app.press(Key::Tab).await?;
         let (desc, ring, same) = focused(app).await?;
         // a date-and-time field has one Tab stop per part (day, month, year, hour…)
         ensure!(
@@ -420,7 +395,7 @@ async fn a11y_keyboard_walk_to_the_task_details() -> Result<()> {
         vec![],
     )
     .await?;
-    key_to_active(&app, Key::Tab).await?;
+    app.press(Key::Tab).await?;
     let (first, ring, _) = focused(&app).await?;
     ensure!(
         first.contains("Skip to content"),
@@ -438,7 +413,7 @@ async fn a11y_keyboard_walk_to_the_task_details() -> Result<()> {
     .await?;
     eprintln!("a11y: measure: {n} Tab presses from the skip link to the first project");
     app.screenshot("a11y-kbd-02-project-focused").await?;
-    key_to_active(&app, Key::Enter).await?;
+    app.press(Key::Enter).await?;
     app.el("[data-testid=batches]").await?;
     // "Browse all tasks" has the focus on arrival; Enter opens the task browser
     wait_js(
@@ -449,7 +424,7 @@ async fn a11y_keyboard_walk_to_the_task_details() -> Result<()> {
     .await?;
     let (desc, ring, _) = focused(&app).await?;
     ensure!(ring, "{desc} has no visible focus ring");
-    key_to_active(&app, Key::Enter).await?;
+    app.press(Key::Enter).await?;
     wait_rows(&app).await?;
     // Tab through the filter form and the toolbars to the table
     let n = tab_until(
@@ -460,7 +435,7 @@ async fn a11y_keyboard_walk_to_the_task_details() -> Result<()> {
     )
     .await?;
     eprintln!("a11y: measure: {n} Tab presses from the page start to the task table");
-    key_to_active(&app, Key::Down).await?;
+    app.press(Key::Down).await?;
     wait_js(
         &app,
         "an active row",
@@ -473,17 +448,17 @@ async fn a11y_keyboard_walk_to_the_task_details() -> Result<()> {
     ensure!(ring == json!(true), "the active row has no focus ring");
     app.screenshot("a11y-kbd-03-table-row").await?;
     // Space selects the row, Enter opens its details, Escape closes them
-    key_to_active(&app, Key::Space).await?;
+    app.press(Key::Space).await?;
     wait_js(
         &app,
         "a selected row",
         "return !!document.querySelector('.grid-row.active[aria-selected=true]');",
     )
     .await?;
-    key_to_active(&app, Key::Enter).await?;
+    app.press(Key::Enter).await?;
     app.el("[data-testid=drawer]").await?;
     app.screenshot("a11y-kbd-04-details").await?;
-    key_to_active(&app, Key::Escape).await?;
+    app.press(Key::Escape).await?;
     wait_gone(&app, "[data-testid=drawer]").await?;
     let still = app
         .js(

@@ -985,7 +985,7 @@ async fn e_retry_failed_only() -> Result<()> {
 /// The English sentences of the create screens (ui/src/i18n/messages/create.ts, plain strings
 /// of 12 characters or more, without placeholders): none may show in the French window.
 fn english_create_sentences() -> Result<Vec<String>> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/i18n/messages/create.ts");
+    let path = labdesk_e2e::repo_root().join("ui/src/i18n/messages/create.ts");
     let text = std::fs::read_to_string(&path).with_context(|| format!("{}", path.display()))?;
     let en = text
         .split("export const create")

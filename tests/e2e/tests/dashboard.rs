@@ -14,26 +14,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
-use futures::StreamExt;
-use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
+use lab_client::TaskFilter;
 use labdesk_e2e::{App, Launch, STEP, connect_profile, wait_loaded};
 use serde_json::{Value, json};
 
 const PROJECT: &str = "demo-rectangle";
-
-/// Every task of the project with `data` and `jobs`, as the API gives them.
-async fn all_tasks(client: &LabClient) -> Result<Vec<Value>> {
-    let mut f = TaskFilter::new(PROJECT);
-    f.optional_fields = vec!["data".into(), "jobs".into()];
-    let mut pages = Box::pin(client.task_pages(f));
-    let mut out = Vec::new();
-    while let Some(p) = pages.next().await {
-        out.extend(p?.tasks);
-    }
-    Ok(out)
-}
 
 /// Label id → ids of the tasks with at least one annotation whose first main label it is.
 fn tasks_per_label(tasks: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
@@ -60,13 +46,7 @@ fn tasks_per_label(tasks: &[Value]) -> BTreeMap<String, BTreeSet<String>> {
 
 /// Opens the project screen from the projects list and waits for the dashboard's figures.
 async fn open_project(app: &App) -> Result<()> {
-    app.js(
-        "document.querySelector('nav.crumbs > button')?.click(); return true;",
-        vec![],
-    )
-    .await?;
-    app.click(&format!("button[data-project-id={PROJECT}]"))
-        .await?;
+    labdesk_e2e::open_project(app, PROJECT).await?;
     dashboard_done(app).await
 }
 
@@ -120,15 +100,6 @@ async fn browser_count(app: &App) -> Result<u64> {
     Ok(total)
 }
 
-async fn press(app: &App, key: Key) -> Result<()> {
-    let value = char::from(key);
-    let keys = KeyActions::new("keyboard".into())
-        .then(KeyAction::Down { value })
-        .then(KeyAction::Up { value });
-    app.client.perform_actions(keys).await?;
-    Ok(())
-}
-
 async fn back_to_project(app: &App) -> Result<()> {
     app.click(".crumbs button:nth-of-type(2)").await?;
     dashboard_done(app).await
@@ -139,11 +110,7 @@ async fn back_to_project(app: &App) -> Result<()> {
 async fn dashboard_bars_open_exactly_their_tasks() -> Result<()> {
     let root = tempfile::tempdir()?;
     let running = labdesk_e2e::demo_server(root.path()).await?;
-    let oracle = LabClient::new(
-        &running.base_url,
-        Credentials::new("demo", "demo"),
-        ClientOptions::default(),
-    )?;
+    let oracle = labdesk_e2e::demo_oracle(&running.base_url)?;
     let (mut launch, _) = Launch::isolated(&root.path().join("app"))?;
     launch.env.push(("LANG".into(), "en_US.UTF-8".into()));
     let app = App::launch_with(launch).await?;
@@ -152,7 +119,9 @@ async fn dashboard_bars_open_exactly_their_tasks() -> Result<()> {
     open_project(&app).await?;
 
     // the progress line is gone, every batch has its row of bars
-    let tasks = all_tasks(&oracle).await?;
+    let mut every = TaskFilter::new(PROJECT);
+    every.optional_fields = vec!["data".into(), "jobs".into()];
+    let tasks = labdesk_e2e::list_tasks(&oracle, every).await?;
     let as_of = app.text("[data-testid=dash-as-of]").await?;
     ensure!(
         as_of.starts_with(&format!("{} tasks read", tasks.len())),
@@ -206,7 +175,7 @@ async fn dashboard_bars_open_exactly_their_tasks() -> Result<()> {
         .await?;
     ensure!(ring == json!(true), "a focused bar shows no focus ring");
     app.screenshot("dashboard-label-focused").await?;
-    press(&app, Key::Enter).await?;
+    app.press(Key::Enter).await?;
     let got = browser_count(&app).await?;
     ensure!(
         got == ids.len() as u64,

@@ -330,10 +330,7 @@ async fn axe_serious_in_dialog(app: &App) -> Result<Vec<String>> {
         .js("return typeof window.axe === 'object';", vec![])
         .await?;
     if loaded != serde_json::json!(true) {
-        let path =
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/axe-core/axe.min.js");
-        let src = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {} (npm ci in ui/)", path.display()))?;
+        let src = labdesk_e2e::axe_source()?;
         app.js(&format!("{src}\n;return typeof window.axe;"), vec![])
             .await
             .context("injecting axe-core")?;

@@ -97,7 +97,19 @@ async fn every_screen_fits_both_sizes_and_languages() -> Result<()> {
                 .await?;
             app.el("[data-testid=drawer]").await?;
             look(&app, &tag, "06-task-drawer", &mut problems).await?;
+            // the full-screen viewer of that task, then the gallery of the same rows
+            app.click("[data-testid=open-full-viewer]").await?;
+            app.el("[data-testid=full-viewer] .stage").await?;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            look(&app, &tag, "06b-full-viewer", &mut problems).await?;
+            app.click("[data-testid=viewer-close]").await?;
             app.click("[data-testid=drawer-close]").await?;
+            app.click("[data-testid=layout-gallery]").await?;
+            app.el("[data-testid=gallery] .cell-card").await?;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            look(&app, &tag, "06c-gallery", &mut problems).await?;
+            app.click("[data-testid=layout-table]").await?;
+            app.el("[data-testid=task-grid] .grid-row").await?;
             app.js(
                 "const boxes = [...document.querySelectorAll('[data-testid=task-grid] .grid-row input[type=checkbox]')].slice(0, 2); for (const b of boxes) if (!b.checked) b.click(); return boxes.length;",
                 vec![],

@@ -10,22 +10,14 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail, ensure};
-use futures::StreamExt;
-use lab_client::{ClientOptions, Credentials, LabClient, TaskFilter};
+use lab_client::{LabClient, TaskFilter};
 use lab_visual::{Geometry, Overlay, Shape};
 use labdesk_e2e::{App, Launch, STEP, connect_profile, load_seq, wait_loaded};
 use serde_json::{Value, json};
 
 /// Opens a demo project's task browser and waits for every row.
 async fn browse(app: &App, project: &str) -> Result<()> {
-    app.js(
-        "document.querySelector('nav.crumbs > button')?.click(); return true;",
-        vec![],
-    )
-    .await?;
-    app.click(&format!("button[data-project-id={project}]"))
-        .await?;
-    app.el("[data-testid=batches]").await?;
+    labdesk_e2e::open_project(app, project).await?;
     let before = load_seq(app).await.unwrap_or(0);
     app.click("[data-testid=browse-all]").await?;
     wait_loaded(app, before).await?;
@@ -49,13 +41,11 @@ async fn oracle_task(client: &LabClient, project: &str, name: &str) -> Result<Va
     let mut f = TaskFilter::new(project);
     f.names = vec![name.into()];
     f.optional_fields = vec!["data".into(), "data.mask".into()];
-    let mut pages = Box::pin(client.task_pages(f));
-    while let Some(p) = pages.next().await {
-        if let Some(t) = p?.tasks.into_iter().next() {
-            return Ok(t);
-        }
-    }
-    bail!("{name} is not in {project}")
+    labdesk_e2e::list_tasks(client, f)
+        .await?
+        .into_iter()
+        .next()
+        .with_context(|| format!("{name} is not in {project}"))
 }
 
 /// Waits until the drawer's image has loaded and its overlay is drawn.
@@ -278,11 +268,7 @@ async fn click_cell(app: &App, index: usize, modifier: &str) -> Result<()> {
 async fn overlays_gallery_and_review() -> Result<()> {
     let root = tempfile::tempdir()?;
     let running = labdesk_e2e::demo_server(root.path()).await?;
-    let oracle = LabClient::new(
-        &running.base_url,
-        Credentials::new("demo", "demo"),
-        ClientOptions::default(),
-    )?;
+    let oracle = labdesk_e2e::demo_oracle(&running.base_url)?;
     let (launch, _) = Launch::isolated(&root.path().join("app"))?;
     let app = App::launch_with(launch).await?;
     app.client.set_window_size(1280, 800).await?;
