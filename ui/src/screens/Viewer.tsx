@@ -304,31 +304,45 @@ export function FullViewer({
       onKeyDown={onKey}
       data-testid="full-viewer"
     >
-      <div className="toolbar">
+      {/* two rows, so that nothing is cut at 1024 px in any language: what is shown and the
+          way out, then the controls (navigation, zoom, actions) */}
+      <div className="toolbar full-head">
         <strong className="full-title" title={title}>
           {title}
         </strong>
         <span className="small muted">{position}</span>
         <span className="spacer" />
-        <button onClick={onPrev} disabled={!onPrev} data-testid="viewer-prev" title={t("viewer.prevKeys")}>
-          {t("viewer.prev")}
+        <button onClick={onClose} aria-label={t("viewer.close")} title={t("viewer.close")} data-testid="viewer-close">
+          ✕
         </button>
-        <button onClick={onNext} disabled={!onNext} data-testid="viewer-next" title={t("viewer.nextKeys")}>
-          {t("viewer.next")}
-        </button>
-        <button onClick={() => zoomBy(0.8)} aria-label={t("viewer.zoomOut")} title={t("viewer.zoomOut")}>
-          −
-        </button>
-        <span className="small" data-testid="zoom-level">{Math.round(scale * 100)} %</span>
-        <button onClick={() => zoomBy(1.25)} aria-label={t("viewer.zoomIn")} title={t("viewer.zoomIn")}>
-          +
-        </button>
-        <button onClick={() => (setZoom("fit"), setPan({ x: 0, y: 0 }))} data-testid="zoom-fit">
-          {t("viewer.fit")}
-        </button>
-        <button onClick={() => setZoom(1)} data-testid="zoom-1">
-          1:1
-        </button>
+      </div>
+      <div className="toolbar full-controls">
+        <span className="toolbar-group" data-one-row>
+          <button onClick={onPrev} disabled={!onPrev} data-testid="viewer-prev" title={t("viewer.prevKeys")}>
+            {t("viewer.prev")}
+          </button>
+          <button onClick={onNext} disabled={!onNext} data-testid="viewer-next" title={t("viewer.nextKeys")}>
+            {t("viewer.next")}
+          </button>
+        </span>
+        <span className="toolbar-group" data-one-row>
+          <button onClick={() => zoomBy(0.8)} aria-label={t("viewer.zoomOut")} title={t("viewer.zoomOut")}>
+            −
+          </button>
+          <span className="small zoom-level" data-testid="zoom-level">
+            {Math.round(scale * 100)} %
+          </span>
+          <button onClick={() => zoomBy(1.25)} aria-label={t("viewer.zoomIn")} title={t("viewer.zoomIn")}>
+            +
+          </button>
+          <button onClick={() => (setZoom("fit"), setPan({ x: 0, y: 0 }))} data-testid="zoom-fit">
+            {t("viewer.fit")}
+          </button>
+          <button onClick={() => setZoom(1)} data-testid="zoom-1">
+            1:1
+          </button>
+        </span>
+        <span className="spacer" />
         <span className="toolbar-group" data-one-row>
           <button onClick={() => onAction("redo")} data-testid="viewer-redo" title={t("viewer.keyR")}>
             {t("tasks.sendToRedo")}
@@ -340,9 +354,6 @@ export function FullViewer({
             {t("viewer.score")}
           </button>
         </span>
-        <button onClick={onClose} aria-label={t("viewer.close")} title={t("viewer.close")} data-testid="viewer-close">
-          ✕
-        </button>
       </div>
       <div className="full-body">
         <div
