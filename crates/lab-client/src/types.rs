@@ -1,6 +1,6 @@
 //! Projects, batches, configuration, filters and the calls that read them.
 
-use futures::{Stream, StreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 
 /// Page size the SDK uses for tasks.
 pub const TASK_PAGE_LIMIT: u64 = 100;
+/// Most task ids (or names) one task listing request carries: [`TaskFilter::split_long_lists`].
+pub const LIST_CHUNK: usize = 100;
 /// Page size the SDK uses for projects and batches.
 pub const SMALL_PAGE_LIMIT: u64 = 10;
 
@@ -404,6 +406,54 @@ impl TaskFilter {
         Ok(())
     }
 
+    /// The filter as several filters of at most [`LIST_CHUNK`] task ids (or, when the ids
+    /// are few, task names) each, when it asks for more: the lab takes such lists as repeated
+    /// query keys, and thousands of them make a URL that servers refuse (the sandbox takes at
+    /// most 5,000 values; real proxies often stop at 8 KB). Duplicates are dropped, so the
+    /// parts match disjoint tasks and their results add up. `None` when one request does.
+    pub fn split_long_lists(&self) -> Option<Vec<TaskFilter>> {
+        fn unique(v: &[String]) -> Vec<String> {
+            let mut seen = std::collections::HashSet::new();
+            v.iter()
+                .filter(|s| seen.insert(s.as_str()))
+                .cloned()
+                .collect()
+        }
+        let (ids, names) = if self.task_ids.len() > LIST_CHUNK {
+            (unique(&self.task_ids), None)
+        } else if self.names.len() > LIST_CHUNK {
+            (Vec::new(), Some(unique(&self.names)))
+        } else {
+            return None;
+        };
+        let parts = match names {
+            None => ids
+                .chunks(LIST_CHUNK)
+                .map(|c| TaskFilter {
+                    task_ids: c.to_vec(),
+                    ..self.clone()
+                })
+                .collect(),
+            Some(names) => names
+                .chunks(LIST_CHUNK)
+                .map(|c| TaskFilter {
+                    names: c.to_vec(),
+                    ..self.clone()
+                })
+                .collect(),
+        };
+        Some(parts)
+    }
+
+    /// Entries of the list a split filter was split on (ids, else names).
+    fn list_len(&self) -> usize {
+        if self.task_ids.is_empty() {
+            self.names.len()
+        } else {
+            self.task_ids.len()
+        }
+    }
+
     /// Query pairs in the SDK's order and encoding (lists as repeated keys).
     pub fn query(&self, page: u64, limit: u64) -> Vec<(String, String)> {
         let mut q: Vec<(String, String)> = vec![
@@ -638,13 +688,29 @@ impl LabClient {
             .await
     }
 
-    /// Number of tasks matching the filter.
+    /// Number of tasks matching the filter (a long id or name list is counted part by part:
+    /// [`TaskFilter::split_long_lists`]).
     pub async fn count_tasks(&self, filter: &TaskFilter) -> Result<u64> {
         filter.validate()?;
-        Ok(self
-            .tasks_page::<serde::de::IgnoredAny>(filter, 1, 1)
-            .await?
-            .total_docs)
+        let Some(parts) = filter.split_long_lists() else {
+            return Ok(self
+                .tasks_page::<serde::de::IgnoredAny>(filter, 1, 1)
+                .await?
+                .total_docs);
+        };
+        let conc = self.options().page_concurrency.max(1);
+        let counts: Vec<u64> = futures::stream::iter(parts)
+            .map(|part| async move {
+                Ok::<_, Error>(
+                    self.tasks_page::<serde::de::IgnoredAny>(&part, 1, 1)
+                        .await?
+                        .total_docs,
+                )
+            })
+            .buffered(conc)
+            .try_collect()
+            .await?;
+        Ok(counts.iter().sum())
     }
 
     /// Pages of matching tasks (raw documents), in order. Pages after the first are
@@ -679,8 +745,47 @@ impl LabClient {
             })
     }
 
-    /// Pages of `(docs, loaded, total)`.
+    /// Pages of `(docs, loaded, total)`. A filter with a long id or name list is listed part
+    /// by part ([`TaskFilter::split_long_lists`]), a few parts at a time, in order; its total
+    /// is the tasks found so far plus the list entries still to ask (exact at the end).
     fn task_pages_of<T: serde::de::DeserializeOwned + Send + 'static>(
+        &self,
+        filter: TaskFilter,
+    ) -> futures::stream::BoxStream<'static, Result<(Vec<T>, u64, u64)>> {
+        let Some(parts) = filter.split_long_lists() else {
+            return self.task_pages_plain(filter).boxed();
+        };
+        let client = self.clone();
+        async_stream::try_stream! {
+            filter.validate()?;
+            let mut left: u64 = parts.iter().map(|p| p.list_len() as u64).sum();
+            let conc = client.options().page_concurrency.max(1);
+            let mut done = futures::stream::iter(parts)
+                .map(|part| {
+                    let c = client.clone();
+                    async move {
+                        let asked = part.list_len() as u64;
+                        let pages: Vec<(Vec<T>, u64, u64)> =
+                            c.task_pages_plain::<T>(part).try_collect().await?;
+                        Ok::<_, Error>((asked, pages))
+                    }
+                })
+                .buffered(conc);
+            let mut loaded = 0u64;
+            while let Some(part) = done.next().await {
+                let (asked, pages) = part?;
+                left -= asked;
+                for (docs, _, _) in pages {
+                    loaded += docs.len() as u64;
+                    yield (docs, loaded, loaded + left);
+                }
+            }
+        }
+        .boxed()
+    }
+
+    /// Pages of `(docs, loaded, total)` of one request's filter.
+    fn task_pages_plain<T: serde::de::DeserializeOwned + Send + 'static>(
         &self,
         filter: TaskFilter,
     ) -> impl Stream<Item = Result<(Vec<T>, u64, u64)>> + Send + 'static {

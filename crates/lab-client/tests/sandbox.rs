@@ -375,6 +375,80 @@ async fn pages_stream_in_order_with_counts() {
 }
 
 #[tokio::test]
+async fn long_id_and_name_lists_are_sent_in_parts() {
+    let w = World::plain().await;
+    let c = w.client();
+    let tasks = all(&c, in_batch(B2)).await;
+    assert_eq!(tasks.len(), 250);
+    let mut ids: Vec<String> = tasks
+        .iter()
+        .map(|t| t["_id"].as_str().unwrap().to_string())
+        .collect();
+    // 249 real ids, repeated once each in part, plus 30 that match nothing
+    ids.pop();
+    let mut asked = ids.clone();
+    asked.extend(ids[..40].iter().cloned());
+    asked.extend((0..30).map(|i| format!("0000000000000000000000{i:02}")));
+    let before = w.count("GET", "/api/task-manager/tasks");
+    let f = TaskFilter {
+        project_id: RECT.into(),
+        task_ids: asked.clone(),
+        ..TaskFilter::default()
+    };
+    let mut pages = std::pin::pin!(c.task_pages(f.clone()));
+    let mut seen = Vec::new();
+    let mut last = (0, 0);
+    while let Some(p) = pages.next().await {
+        let p = p.unwrap();
+        assert!(p.loaded <= p.total, "loaded {} of {}", p.loaded, p.total);
+        last = (p.loaded, p.total);
+        seen.extend(
+            p.tasks
+                .into_iter()
+                .map(|t| t["_id"].as_str().unwrap().to_string()),
+        );
+    }
+    assert_eq!(last, (249, 249), "the last page's total is exact");
+    assert_eq!(seen.len(), 249, "each task once");
+    assert_eq!(
+        seen.iter().collect::<HashSet<_>>(),
+        ids.iter().collect::<HashSet<_>>()
+    );
+    // 279 unique ids: three requests of at most 100 ids each
+    let listed = w.count("GET", "/api/task-manager/tasks") - before;
+    assert_eq!(listed, 3);
+    assert!(
+        w.requests()
+            .iter()
+            .filter(|r| r["path"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("/api/task-manager/tasks"))
+            .all(|r| r["query"].as_array().is_some_and(|q| q
+                .iter()
+                .filter(|kv| kv[0] == "taskIds")
+                .count()
+                <= 100)),
+        "a request carried more than 100 ids"
+    );
+    assert_eq!(c.count_tasks(&f).await.unwrap(), 249);
+
+    // names: 6,000 names (more than the sandbox's 5,000 values), 250 of them real
+    let mut names_asked: Vec<String> = tasks
+        .iter()
+        .map(|t| t["name"].as_str().unwrap().to_string())
+        .collect();
+    names_asked.extend((0..5750).map(|i| format!("no such task {i}")));
+    let f = TaskFilter {
+        project_id: RECT.into(),
+        names: names_asked,
+        ..TaskFilter::default()
+    };
+    assert_eq!(all(&c, f.clone()).await.len(), 250);
+    assert_eq!(c.count_tasks(&f).await.unwrap(), 250);
+}
+
+#[tokio::test]
 async fn views_of_listed_tasks() {
     let w = World::plain().await;
     let c = w.client();
