@@ -351,7 +351,7 @@ pub async fn thumbnail(
         .acquire()
         .await
         .map_err(|_| AppError::msg(ErrorKind::Internal, "err.shuttingDown", &[]))?;
-    let overlays = lab_visual::overlays(&task, &config);
+    let overlays = lab_visual::overlays_for_drawing(&task, &config);
     let made = tokio::task::spawn_blocking(move || {
         let first = overlays.tools.first().map(|o| (o, 0));
         lab_visual::make_thumbnail(&bytes, size, first)

@@ -131,8 +131,16 @@ pub(crate) fn decode_layer(layer: &MaskLayer) -> Option<RgbaImage> {
 
 /// Alpha-blends a mask layer stretched over the whole image (nearest pixel).
 fn blend_layer(img: &mut RgbaImage, layer: &MaskLayer) {
-    let Some(mask) = decode_layer(layer) else {
-        return;
+    let decoded;
+    let mask: &RgbaImage = match &layer.raster {
+        Some(r) => r,
+        None => match decode_layer(layer) {
+            Some(m) => {
+                decoded = m;
+                &decoded
+            }
+            None => return,
+        },
     };
     let (w, h) = img.dimensions();
     let (mw, mh) = mask.dimensions();
@@ -246,6 +254,18 @@ mod tests {
         let mut hidden = RgbaImage::from_pixel(100, 100, Rgba([0, 0, 0, 255]));
         draw(&mut hidden, &ov, 0, &|_| true);
         assert_eq!(hidden.get_pixel(20, 20), &Rgba([0, 0, 0, 255]));
+        // made for drawing in Rust: pixels, no PNG, and the same picture
+        let raw = crate::overlay::overlays_for_drawing(&t, &cfg)
+            .tools
+            .remove(0);
+        assert_eq!(raw.masks.len(), 1);
+        assert!(raw.masks[0].png.is_empty() && raw.masks[0].raster.is_some());
+        let mut from_raw = RgbaImage::from_pixel(100, 100, Rgba([0, 0, 0, 255]));
+        draw(&mut from_raw, &raw, 0, &|_| false);
+        assert_eq!(from_raw, img);
+        // and the window never receives the pixels
+        let sent = serde_json::to_value(&raw.masks[0]).unwrap();
+        assert_eq!(sent.as_object().unwrap().len(), 3, "{sent}");
 
         let graph = Overlay {
             tool: Tool::Graph,
@@ -301,6 +321,7 @@ mod tests {
             label_id: "x".into(),
             frame: 0,
             png: "data:image/png;base64,@@".into(),
+            raster: None,
         }];
         let mut img = RgbaImage::from_pixel(50, 30, GREY);
         draw(&mut img, &ov, 0, &|_| false);

@@ -26,6 +26,6 @@ pub use draw::line_width;
 pub use error::{Result, VisualError};
 pub use overlay::{
     Geometry, LegendLabel, MaskLayer, Overlay, OverlayWarning, Shape, Size, TaskOverlays, Tool,
-    overlays,
+    overlays, overlays_for_drawing,
 };
 pub use thumb::{ThumbCache, ThumbKey, Thumbnail, make_thumbnail};

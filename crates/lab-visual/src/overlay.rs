@@ -140,8 +140,21 @@ pub struct MaskLayer {
     /// The frame it is on (always 0: a task has one mask).
     pub frame: u32,
     /// `data:image/png;base64,…`: an RGBA PNG the mask's size (the image's), the label's
-    /// pixels in its colour at 50 % alpha, the others transparent.
+    /// pixels in its colour at 50 % alpha, the others transparent. Empty when the layer was
+    /// made for drawing in Rust ([`overlays_for_drawing`]): then `raster` holds it.
     pub png: String,
+    /// The same layer as pixels, for drawing in Rust (thumbnails) without a PNG encode and
+    /// decode per label; never sent to the window.
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
+    pub raster: Option<std::sync::Arc<image::RgbaImage>>,
+}
+
+/// How mask layers are made: PNG data URIs for the window, or pixels drawn in Rust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MaskOut {
+    Png,
+    Raster,
 }
 
 /// What could not be read, and was left out or guessed. Typed, so that the window says it in
@@ -268,6 +281,16 @@ pub struct TaskOverlays {
 
 /// The overlays of a raw task document of the project whose configuration is `config`.
 pub fn overlays(task: &Value, config: &Value) -> TaskOverlays {
+    overlays_as(task, config, MaskOut::Png)
+}
+
+/// [`overlays`] for drawing in Rust (thumbnails): mask layers as pixels
+/// ([`MaskLayer::raster`]), not PNG data URIs.
+pub fn overlays_for_drawing(task: &Value, config: &Value) -> TaskOverlays {
+    overlays_as(task, config, MaskOut::Raster)
+}
+
+fn overlays_as(task: &Value, config: &Value, out: MaskOut) -> TaskOverlays {
     let project_type = config
         .get("projectType")
         .and_then(Value::as_str)
@@ -285,7 +308,7 @@ pub fn overlays(task: &Value, config: &Value) -> TaskOverlays {
     let mut tools = Vec::new();
     if project_type.starts_with("iat-") {
         if let Some(target) = resolve(&cfg, None) {
-            tools.extend(tool_overlay(task, &target, None));
+            tools.extend(tool_overlay(task, &target, None, out));
         }
     } else if project_type == "form" {
         for input in lab_export::format::layout_inputs(&cfg) {
@@ -300,7 +323,7 @@ pub fn overlays(task: &Value, config: &Value) -> TaskOverlays {
                 continue;
             }
             if let Some(target) = resolve(&cfg, Some(id)) {
-                tools.extend(tool_overlay(task, &target, input_title(input)));
+                tools.extend(tool_overlay(task, &target, input_title(input), out));
             }
         }
     }
@@ -593,7 +616,12 @@ fn count32(n: usize) -> u32 {
 }
 
 /// The overlay of one image tool (`None` when the target's tool is not an image tool).
-fn tool_overlay(task: &Value, target: &Target, title: Option<String>) -> Option<Overlay> {
+fn tool_overlay(
+    task: &Value,
+    target: &Target,
+    title: Option<String>,
+    out: MaskOut,
+) -> Option<Overlay> {
     let tool = Tool::from_type(target.tool()?)?;
     let input_id = target.input_id.as_deref();
     let normalized = normalize_form_task(task, input_id);
@@ -823,7 +851,7 @@ fn tool_overlay(task: &Value, target: &Target, title: Option<String>) -> Option<
     }
 
     let masks = match &mask {
-        Some(m) => mask_layers(m, &instances, &target.config, &legend, &mut warnings),
+        Some(m) => mask_layers(m, &instances, &target.config, &legend, &mut warnings, out),
         None => Vec::new(),
     };
     Some(Overlay {
@@ -881,6 +909,7 @@ fn mask_layers(
     config: &Value,
     legend: &Legend,
     warnings: &mut Vec<OverlayWarning>,
+    how: MaskOut,
 ) -> Vec<MaskLayer> {
     let mut by_b: HashMap<u8, usize> = HashMap::new();
     for (id, b) in b_channels(config) {
@@ -935,18 +964,31 @@ fn mask_layers(
             let on = usize::from(o) == li && o != NONE;
             px.copy_from_slice(&if on { [r, g, b, MASK_ALPHA] } else { [0; 4] });
         }
+        let label_id = legend.labels[li].id.clone();
+        if how == MaskOut::Raster {
+            if let Some(img) = image::RgbaImage::from_raw(w, h, rgba.clone()) {
+                out.push(MaskLayer {
+                    label_id,
+                    frame: 0,
+                    png: String::new(),
+                    raster: Some(std::sync::Arc::new(img)),
+                });
+            }
+            continue;
+        }
         let mut png = Vec::new();
         let encoded =
             PngEncoder::new_with_quality(&mut png, CompressionType::Fast, FilterType::Sub)
                 .write_image(&rgba, w, h, image::ExtendedColorType::Rgba8);
         match encoded {
             Ok(()) => out.push(MaskLayer {
-                label_id: legend.labels[li].id.clone(),
+                label_id,
                 frame: 0,
                 png: format!(
                     "data:image/png;base64,{}",
                     base64::engine::general_purpose::STANDARD.encode(&png)
                 ),
+                raster: None,
             }),
             Err(e) => warnings.push(OverlayWarning::MaskUnreadable {
                 detail: format!("cannot encode the layer: {e}"),

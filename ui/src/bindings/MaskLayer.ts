@@ -10,6 +10,7 @@ export type MaskLayer = { labelId: string,
 frame: number, 
 /**
  * `data:image/png;base64,…`: an RGBA PNG the mask's size (the image's), the label's
- * pixels in its colour at 50 % alpha, the others transparent.
+ * pixels in its colour at 50 % alpha, the others transparent. Empty when the layer was
+ * made for drawing in Rust ([`overlays_for_drawing`]): then `raster` holds it.
  */
 png: string, };
