@@ -45,6 +45,7 @@ fn export_into(dir: &Path) {
         lab_visual::Size,
         lab_visual::Tool,
         LoadSummary,
+        crate::local_index::TaskSource,
         BulkTarget,
         BulkAction,
         BulkRequest,

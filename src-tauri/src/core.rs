@@ -109,6 +109,12 @@ pub struct LoadSummary {
     pub loaded: u64,
     pub total: u64,
     pub cancelled: bool,
+    /// The lab, or the local copy of the project (up to date, or as it was when offline).
+    pub source: crate::local_index::TaskSource,
+    /// When rows come from the local copy: the time (UTC, RFC 3339) of its last sync.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 /// Which tasks a bulk action applies to.
@@ -209,6 +215,8 @@ pub struct Core {
     pub activity: crate::activity::ActivityState,
     /// The task browser's searches.
     pub rows: crate::rows::RowStore,
+    /// Local copies of mirrored projects (searches answered without listing them again).
+    pub index: Arc<crate::local_index::LocalIndex>,
     data_dir: PathBuf,
     conn: Mutex<Option<Arc<Connection>>>,
     sandbox: Mutex<Option<LocalSandbox>>,
@@ -305,6 +313,7 @@ impl Core {
             jobs: JobRegistry::default(),
             activity: crate::activity::ActivityState::new(&data_dir),
             rows: crate::rows::RowStore::default(),
+            index: Arc::new(crate::local_index::LocalIndex::new(&data_dir)),
             data_dir,
             conn: Mutex::new(None),
             sandbox: Mutex::new(None),
@@ -546,11 +555,18 @@ impl Core {
         let c = self.current().await?;
         let e = Self::err(&c);
         let search = self.rows.begin(job_id, query.clone());
+        if let Some(summary) = self
+            .load_from_index(&c, &search, &query.filter, &cancel, &on_page)
+            .await?
+        {
+            return Ok(summary);
+        }
         let mut stream = Box::pin(c.client.raw_task_pages(query.filter.clone()));
         let (mut loaded, mut total) = (0, 0);
+        let lab = crate::local_index::TaskSource::Lab;
         loop {
             let next = tokio::select! {
-                _ = cancel.cancelled() => return Ok(LoadSummary { loaded, total, cancelled: true }),
+                _ = cancel.cancelled() => return Ok(LoadSummary { loaded, total, cancelled: true, source: lab, as_of: None }),
                 n = stream.next() => n,
             };
             let Some(page) = next else { break };
@@ -574,11 +590,111 @@ impl Core {
             on_page(TaskPageEvent { loaded, total })?;
         }
         search.rows().finish();
+        // the next searches of this project are answered from a local copy
+        self.index
+            .mirror_later(c.info.clone(), c.client.clone(), &query.filter);
         Ok(LoadSummary {
             loaded,
             total,
             cancelled: false,
+            source: lab,
+            as_of: None,
         })
+    }
+
+    /// Fills `search` from the local copy of the project when there is a finished one and it
+    /// can answer the filter: the copy is synced first (only the changes are listed); when
+    /// the lab does not answer, the copy is used as it was. `None`: ask the lab.
+    async fn load_from_index(
+        &self,
+        c: &Connection,
+        search: &crate::rows::Search,
+        filter: &TaskFilter,
+        cancel: &lab_client::CancellationToken,
+        on_page: &impl Fn(TaskPageEvent) -> AppResult<()>,
+    ) -> AppResult<Option<LoadSummary>> {
+        use crate::local_index::{LocalIndex, TaskSource};
+        if !lab_index::answerable_locally(filter) {
+            return Ok(None);
+        }
+        let Some(mut held) = self.index.try_hold(&c.info) else {
+            return Ok(None);
+        };
+        let project = filter.project_id.as_str();
+        if !LocalIndex::mirrored(&mut held, project) {
+            return Ok(None);
+        }
+        let mut source = TaskSource::Index;
+        match held.index().sync(&c.client, project, |_| {}, cancel).await {
+            Ok(_) => {}
+            Err(lab_index::Error::Cancelled) => {
+                return Ok(Some(LoadSummary {
+                    loaded: 0,
+                    total: 0,
+                    cancelled: true,
+                    source,
+                    as_of: None,
+                }));
+            }
+            Err(lab_index::Error::Lab(e)) => {
+                let err = Self::err(c)(e);
+                if matches!(err.kind, ErrorKind::Unreachable | ErrorKind::Server) {
+                    source = TaskSource::IndexOffline;
+                } else {
+                    return Err(err);
+                }
+            }
+            Err(e) => {
+                if e.is_corrupt() {
+                    held.rebuild();
+                } else {
+                    tracing::warn!("task index not synced, asking the lab: {e}");
+                }
+                return Ok(None);
+            }
+        }
+        // a filter the copy refuses (bad regex, date): the lab's answer says what to fix
+        let Ok(docs) = held.index().documents_matching(filter) else {
+            return Ok(None);
+        };
+        let as_of = held
+            .index()
+            .project_state(project)
+            .ok()
+            .flatten()
+            .and_then(|s| s.as_of);
+        drop(held);
+        let total = docs.len() as u64;
+        let mut loaded = 0;
+        for chunk in docs.chunks(2000) {
+            if cancel.is_cancelled() {
+                return Ok(Some(LoadSummary {
+                    loaded,
+                    total,
+                    cancelled: true,
+                    source,
+                    as_of,
+                }));
+            }
+            {
+                let mut set = search.rows();
+                for text in chunk {
+                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+                        set.push(task_row(&v), text);
+                    }
+                }
+            }
+            loaded += chunk.len() as u64;
+            on_page(TaskPageEvent { loaded, total })?;
+        }
+        search.rows().finish();
+        Ok(Some(LoadSummary {
+            loaded,
+            total,
+            cancelled: false,
+            source,
+            as_of,
+        }))
     }
 
     pub(crate) fn search(&self, set_id: &str) -> AppResult<Arc<crate::rows::Search>> {
@@ -654,7 +770,8 @@ impl Core {
         let c = self.current().await?;
         let e = Self::err(&c);
         let mut done = 0;
-        for chunk in dedup(ids).chunks(100) {
+        let ids_all = dedup(ids);
+        for chunk in ids_all.chunks(100) {
             let mut filter = TaskFilter::new(search.query.filter.project_id.clone());
             filter.task_ids = chunk.to_vec();
             filter.optional_fields = search.query.filter.optional_fields.clone();
@@ -669,6 +786,17 @@ impl Core {
                     }
                 }
             }
+        }
+        // the local copy follows (when busy, its next sync lists the changes anyway)
+        let project = search.query.filter.project_id.as_str();
+        if let Some(mut held) = self.index.try_hold(&c.info)
+            && crate::local_index::LocalIndex::mirrored(&mut held, project)
+            && let Err(e) = held
+                .index()
+                .refresh_tasks(&c.client, project, &ids_all)
+                .await
+        {
+            tracing::info!("task index not refreshed: {e}");
         }
         Ok(done)
     }
@@ -1018,6 +1146,14 @@ pub(crate) async fn test_core_on_demo(dir: &std::path::Path) -> Core {
         .await
         .expect("the local demo sandbox starts");
     core
+}
+
+#[cfg(test)]
+impl Core {
+    /// Stops the built-in sandbox: the lab goes offline.
+    pub(crate) async fn stop_local_sandbox(&self) {
+        *self.sandbox.lock().await = None;
+    }
 }
 
 #[cfg(test)]

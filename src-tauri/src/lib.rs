@@ -14,6 +14,7 @@ pub mod error;
 pub mod export;
 pub mod jobs;
 pub mod keychain;
+pub mod local_index;
 pub mod local_sandbox;
 pub mod locale;
 pub mod messages;

@@ -382,6 +382,20 @@ impl Index {
         Ok(out)
     }
 
+    /// The stored documents (compact JSON, as listed with [`crate::INDEX_FIELDS`]) of the
+    /// tasks matching `filter`, in listing order.
+    pub fn documents_matching(&self, filter: &TaskFilter) -> Result<Vec<String>> {
+        let w = task_where(filter)?;
+        let mut st = self.conn.prepare_cached(&format!(
+            "SELECT doc FROM tasks WHERE {} ORDER BY seq",
+            w.sql()
+        ))?;
+        let out = st
+            .query_map(rusqlite::params_from_iter(w.params.iter()), |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<String>>>()?;
+        Ok(out)
+    }
+
     /// Number of tasks matching `filter`.
     pub fn count(&self, filter: &TaskFilter) -> Result<u64> {
         let w = task_where(filter)?;
@@ -502,6 +516,31 @@ mod tests {
             ix.count(&with(|f| f.data = vec![("a..b".into(), "1".into())])),
             Err(Error::InvalidFilterKey(_))
         ));
+    }
+
+    #[test]
+    fn documents_of_a_filter_come_in_listing_order() {
+        let (_d, ix) = index();
+        let docs = ix
+            .documents_matching(&with(|f| f.task_ids = vec!["ccc".into(), "a".into()]))
+            .unwrap();
+        let ids: Vec<String> = docs
+            .iter()
+            .map(|d| {
+                serde_json::from_str::<Value>(d).unwrap()["_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(ids, ["a", "ccc"]);
+        let first: Value = serde_json::from_str(&docs[0]).unwrap();
+        assert_eq!(first["jobs"][0]["state"]["completedBy"]["email"], "bob@x");
+        assert!(
+            ix.documents_matching(&with(|f| f.name_like = Some("nothing".into())))
+                .unwrap()
+                .is_empty()
+        );
     }
 
     #[test]

@@ -416,3 +416,108 @@ async fn a_changed_task_is_refreshed_in_place_and_a_document_not_kept_is_read_ag
         .await;
     assert_eq!(e.unwrap_err().kind, ErrorKind::NotFound);
 }
+
+/// Runs a search as set `id` and returns its summary and row ids (arrival order).
+async fn search(core: &Core, id: &str, filter: TaskFilter) -> (LoadSummary, Vec<String>) {
+    let s = core
+        .load_tasks(
+            id,
+            TaskQuery {
+                filter,
+                view: TaskView::Raw,
+            },
+            |_| Ok(()),
+        )
+        .await
+        .unwrap();
+    let rows = core.task_rows(id, None, 0, u32::MAX).unwrap();
+    assert!(rows.done);
+    (s, rows.rows.into_iter().map(|r| r.id).collect())
+}
+
+/// Waits until the background mirror of `project` has finished.
+async fn mirrored(core: &Core, project: &str) {
+    for _ in 0..400 {
+        let info = core.connection().await.unwrap();
+        if let Some(mut held) = core.index.try_hold(&info)
+            && crate::local_index::LocalIndex::mirrored(&mut held, project)
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{project} was not mirrored");
+}
+
+#[tokio::test]
+async fn searches_after_the_first_come_from_the_synced_local_copy_and_offline_from_the_copy_as_it_was()
+ {
+    use crate::local_index::TaskSource;
+    let f = connected().await;
+    let project = "demo-rectangle";
+    let (first, all) = search(&f.core, "a", TaskFilter::new(project)).await;
+    assert_eq!(
+        (first.source, first.as_of.as_deref()),
+        (TaskSource::Lab, None)
+    );
+    mirrored(&f.core, project).await;
+
+    // the same searches from the copy: the lab's tasks, in the lab's order
+    let (again, ids) = search(&f.core, "b", TaskFilter::new(project)).await;
+    assert_eq!(again.source, TaskSource::Index);
+    assert!(again.as_of.is_some());
+    assert_eq!(ids, all);
+    let client = f.core.client().await.unwrap();
+    for status in ["pending", "complete", "to-review"] {
+        let mut flt = TaskFilter::new(project);
+        flt.statuses = vec![status.into()];
+        let (s, ids) = search(&f.core, "c", flt.clone()).await;
+        assert_eq!(s.source, TaskSource::Index);
+        let mut lab: Vec<String> = Vec::new();
+        let mut pages = Box::pin(client.task_pages(flt.clone()));
+        while let Some(p) = pages.next().await {
+            let p = p.unwrap();
+            lab.extend(
+                p.tasks
+                    .iter()
+                    .map(|t| t["_id"].as_str().unwrap().to_owned()),
+            );
+        }
+        assert_eq!(ids, lab, "{status}");
+    }
+
+    // a change made behind the window's back is seen by the next search (the copy syncs)
+    let id = all[2].clone();
+    ops::redo(
+        &client,
+        project,
+        vec![id.clone()],
+        true,
+        None,
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let mut pending = TaskFilter::new(project);
+    pending.statuses = vec!["pending".into()];
+    let (s, ids) = search(&f.core, "d", pending.clone()).await;
+    assert_eq!(s.source, TaskSource::Index);
+    assert!(ids.contains(&id), "the task sent to redo is pending now");
+    assert_eq!(
+        ids.len() as u64,
+        client.count_tasks(&pending).await.unwrap()
+    );
+
+    // a filter the copy cannot answer (a mask key) goes to the lab
+    let mut masks = TaskFilter::new(project);
+    masks.data = vec![("mask".into(), "x".into())];
+    let (s, _) = search(&f.core, "e", masks).await;
+    assert_eq!(s.source, TaskSource::Lab);
+
+    // the lab stops answering: the copy as it was, said so
+    f.core.stop_local_sandbox().await;
+    let (s, ids_offline) = search(&f.core, "f", pending).await;
+    assert_eq!(s.source, TaskSource::IndexOffline);
+    assert!(s.as_of.is_some());
+    assert_eq!(ids_offline, ids);
+}

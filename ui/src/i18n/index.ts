@@ -131,6 +131,14 @@ export function formatDateTime(d: Date | string | number): string {
   return cached("datetime", undefined, () => new Intl.DateTimeFormat(current, { dateStyle: "medium", timeStyle: "short" })).format(date);
 }
 
+/** The time ("14:05") for a moment of today, else the date and time. */
+export function formatMoment(d: Date | string | number): string {
+  const date = d instanceof Date ? d : new Date(d);
+  if (Number.isNaN(date.getTime())) return "";
+  if (date.toDateString() !== new Date().toDateString()) return formatDateTime(date);
+  return cached("time", undefined, () => new Intl.DateTimeFormat(current, { timeStyle: "short" })).format(date);
+}
+
 export function formatDate(d: Date | string | number): string {
   const date = d instanceof Date ? d : new Date(d);
   if (Number.isNaN(date.getTime())) return "";

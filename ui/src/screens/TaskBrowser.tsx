@@ -12,7 +12,7 @@ import { ErrorBanner } from "../components/ui";
 import type { ActionKind } from "../lib/bulk";
 import { emptyForm, toTaskFilter, validateForm, type FilterForm } from "../lib/filterForm";
 import { NOTHING, allOrNothing, selectedCount, toggled, useRowWindow, withAll, type Selection } from "../lib/rows";
-import { useT } from "../i18n";
+import { formatMoment, useT } from "../i18n";
 import { api, newJobId } from "../ipc";
 import { BulkDialog } from "./BulkDialog";
 import { DetailDrawer } from "./DetailDrawer";
@@ -53,6 +53,8 @@ export function TaskBrowser({
   // the search whose rows are shown: its rows stay in Rust, read by range
   const [setId, setSetId] = useState<string | null>(null);
   const [count, setCount] = useState<{ loaded: number; total: number } | null>(null);
+  /** Where the last search's rows came from, when not straight from the lab. */
+  const [source, setSource] = useState<{ offline: boolean; asOf: string } | null>(null);
   const [loading, setLoading] = useState(false);
   const [seq, setSeq] = useState(0);
   const [error, setError] = useState<AppError | null>(null);
@@ -96,6 +98,7 @@ export function TaskBrowser({
     setActive(-1);
     setOpenId(null);
     setCount(null);
+    setSource(null);
     setError(null);
     setLoading(true);
     setSeq((n) => n + 1);
@@ -114,6 +117,7 @@ export function TaskBrowser({
       });
       if (job.current !== id) return;
       setCount({ loaded: summary.loaded, total: summary.total });
+      setSource(summary.source === "lab" || !summary.asOf ? null : { offline: summary.source === "indexOffline", asOf: summary.asOf });
     } catch (e) {
       if (job.current === id) setError(e as AppError);
     } finally {
@@ -330,6 +334,17 @@ export function TaskBrowser({
             {count ? t("tasks.loaded", { loaded: count.loaded, total: count.total }) : loading ? t("tasks.loading") : ""}
             {nSelected > 0 ? ` · ${t("tasks.selected", { count: nSelected })}` : ""}
           </span>
+          {source && (
+            <span
+              className={source.offline ? "small warning-note" : "small muted"}
+              role={source.offline ? "status" : undefined}
+              data-testid="load-source"
+              data-offline={source.offline ? "true" : "false"}
+              title={t(source.offline ? "tasks.offlineCopyHelp" : "tasks.fromCopyHelp", { time: formatMoment(source.asOf) })}
+            >
+              {t(source.offline ? "tasks.offlineCopy" : "tasks.fromCopy", { time: formatMoment(source.asOf) })}
+            </span>
+          )}
           {loading && count && count.total > 0 && (
             <div className="progress" aria-hidden="true">
               <div style={{ width: `${(100 * count.loaded) / count.total}%` }} />

@@ -21,6 +21,12 @@ const en = {
   "tasks.viewKili": "Kili",
   "tasks.loaded": "{loaded} of {total} loaded",
   "tasks.loading": "Loading…",
+  "tasks.fromCopy": "Local copy, {time}",
+  "tasks.fromCopyHelp":
+    "These tasks come from the local copy of the project, brought up to date with the lab at {time}: only the changes were listed.",
+  "tasks.offlineCopy": "Offline: copy of {time}",
+  "tasks.offlineCopyHelp":
+    "The lab does not answer. These are the tasks as they were at {time}; actions need the lab: search again when it is back.",
   "tasks.selected": (v) => plural(Number(v.count), "# selected", "# selected"),
   "tasks.stopLoading": "Stop loading",
   "tasks.columns": "Columns",
@@ -127,6 +133,12 @@ export const tasks: Area<keyof typeof en> = {
     "tasks.viewKili": "Kili",
     "tasks.loaded": "{loaded} sur {total} chargées",
     "tasks.loading": "Chargement…",
+    "tasks.fromCopy": "Copie locale, {time}",
+    "tasks.fromCopyHelp":
+      "Ces tâches viennent de la copie locale du projet, mise à jour avec le lab à {time}\u00a0: seules les modifications ont été listées.",
+    "tasks.offlineCopy": "Hors ligne\u00a0: copie de {time}",
+    "tasks.offlineCopyHelp":
+      "Le lab ne répond pas. Voici les tâches telles qu’elles étaient à {time}\u00a0; les actions ont besoin du lab\u00a0: relancez la recherche quand il sera revenu.",
     "tasks.selected": (v) => plural(Number(v.count), "# sélectionnée", "# sélectionnées"),
     "tasks.stopLoading": "Arrêter le chargement",
     "tasks.columns": "Colonnes",
