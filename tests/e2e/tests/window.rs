@@ -463,6 +463,12 @@ async fn window_end_to_end() -> Result<()> {
         },
     )
     .await?;
+    // the project was mirrored after its first search: these searches came from the local
+    // copy, synced with the lab each time (and still equal to the API's answers above)
+    app.wait_text("[data-testid=load-source]", "the local copy's note", |t| {
+        t.starts_with("Local copy, ")
+    })
+    .await?;
     clear_filters(&app).await?;
 
     // the pattern is checked as you type
