@@ -82,7 +82,7 @@ pub struct TaskQuery {
 }
 
 /// One row of the task table (the task itself: [`Core::task_doc`]).
-#[derive(Debug, Clone, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
 pub struct TaskRow {
     pub id: String,
@@ -243,6 +243,21 @@ pub fn task_row(raw: &serde_json::Value) -> TaskRow {
             .get("properties")
             .and_then(|p| p.get("score"))
             .and_then(|s| s.as_f64()),
+    }
+}
+
+/// A table row of the local copy (the same fields, derived by lab-index from the same
+/// document with the same rules).
+fn from_index(r: &lab_index::TaskRow) -> TaskRow {
+    TaskRow {
+        id: r.id.clone(),
+        name: r.name.clone(),
+        status: r.status.clone(),
+        batch_id: r.batch_id.clone(),
+        created_at: r.created_at.clone(),
+        updated_at: r.updated_at.clone(),
+        last_annotator: r.last_annotator.clone(),
+        score: r.score,
     }
 }
 
@@ -654,7 +669,7 @@ impl Core {
             }
         }
         // a filter the copy refuses (bad regex, date): the lab's answer says what to fix
-        let Ok(docs) = held.index().documents_matching(filter) else {
+        let Ok(rows) = held.index().rows_with_docs(filter, crate::rows::DOC_BUDGET) else {
             return Ok(None);
         };
         let as_of = held
@@ -664,9 +679,9 @@ impl Core {
             .flatten()
             .and_then(|s| s.as_of);
         drop(held);
-        let total = docs.len() as u64;
+        let total = rows.len() as u64;
         let mut loaded = 0;
-        for chunk in docs.chunks(2000) {
+        for chunk in rows.chunks(5000) {
             if cancel.is_cancelled() {
                 return Ok(Some(LoadSummary {
                     loaded,
@@ -678,10 +693,8 @@ impl Core {
             }
             {
                 let mut set = search.rows();
-                for text in chunk {
-                    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
-                        set.push(task_row(&v), text);
-                    }
+                for (row, doc) in chunk {
+                    set.push_maybe(from_index(row), doc.as_deref());
                 }
             }
             loaded += chunk.len() as u64;
@@ -758,6 +771,13 @@ impl Core {
             return Ok(doc);
         }
         let filter = search.query.filter.clone();
+        // then the local copy, when free (it holds every optional field)
+        if let Some(info) = self.connection().await
+            && let Some(mut held) = self.index.try_hold(&info)
+            && let Ok(Some(doc)) = held.index().document(&filter.project_id, task_id)
+        {
+            return Ok(doc);
+        }
         self.fetch_task(&filter.project_id, task_id, filter.optional_fields.clone())
             .await
     }

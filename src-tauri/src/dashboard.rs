@@ -130,6 +130,11 @@ pub struct ProjectStats {
     /// Every main-list label of the configuration in order (unused ones at 0), then labels met
     /// only in the annotations.
     pub labels: Vec<LabelStats>,
+    /// Counted from the local copy of the project, synced with the lab at this time (UTC,
+    /// RFC 3339); absent when read from the lab.
+    #[ts(optional)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
 }
 
 /// The counts being made, task by task.
@@ -325,6 +330,7 @@ impl Tally {
             annotators,
             image_tools: self.image_tools,
             labels: self.labels,
+            as_of: None,
         }
     }
 }
@@ -424,6 +430,14 @@ pub async fn project_stats(
     };
     let batches: Vec<(String, String)> = batches.into_iter().map(|b| (b.id, b.name)).collect();
     let mut tally = Tally::new(cfg.raw);
+    if let Some(as_of) =
+        from_local_copy(core, &client, project_id, &mut tally, &on_progress, &cancel).await?
+    {
+        return Ok(ProjectStats {
+            as_of: Some(as_of),
+            ..tally.finish(project_id, &batches)
+        });
+    }
     let mut filter = TaskFilter::new(project_id);
     filter.optional_fields = vec!["data".into(), "jobs".into()];
     let mut pages = Box::pin(client.task_pages(filter));
@@ -443,6 +457,76 @@ pub async fn project_stats(
         });
     }
     Ok(tally.finish(project_id, &batches))
+}
+
+/// Counts the tasks of the project's local copy when it has a finished one (synced first,
+/// only the changes listed): a dashboard visit then reads no task from the lab. Returns the
+/// copy's time; `None` when there is no copy, it is busy, or it could not be synced: the lab
+/// is read instead.
+async fn from_local_copy(
+    core: &Core,
+    client: &lab_client::LabClient,
+    project_id: &str,
+    tally: &mut Tally,
+    on_progress: &(impl Fn(StatsProgress) + Send + Sync),
+    cancel: &CancellationToken,
+) -> AppResult<Option<String>> {
+    let Some(info) = core.connection().await else {
+        return Ok(None);
+    };
+    let Some(mut held) = core.index.try_hold(&info) else {
+        return Ok(None);
+    };
+    if !crate::local_index::LocalIndex::mirrored(&mut held, project_id) {
+        return Ok(None);
+    }
+    match held.index().sync(client, project_id, |_| {}, cancel).await {
+        Ok(_) => {}
+        Err(lab_index::Error::Cancelled) => {
+            return Err(AppError::msg(
+                ErrorKind::Cancelled,
+                "err.statsCancelled",
+                &[],
+            ));
+        }
+        Err(e) => {
+            tracing::info!("dashboard: local copy not synced, reading the lab: {e}");
+            if e.is_corrupt() {
+                held.rebuild();
+            }
+            return Ok(None);
+        }
+    }
+    let state = held.index().project_state(project_id).ok().flatten();
+    let total = state.as_ref().map_or(0, |s| s.tasks);
+    let as_of = state.and_then(|s| s.as_of).unwrap_or_default();
+    let read = held.index().each_document(project_id, |doc| {
+        tally.add(doc);
+        if tally.tasks.is_multiple_of(5000) {
+            on_progress(StatsProgress {
+                read: tally.tasks,
+                total: total.max(tally.tasks),
+            });
+        }
+    });
+    match read {
+        Ok(n) => {
+            on_progress(StatsProgress { read: n, total: n });
+            Ok(Some(as_of))
+        }
+        // a tally half made from the copy is thrown away with this error; a damaged copy is
+        // made again, so the next visit reads the lab
+        Err(e) => {
+            if e.is_corrupt() {
+                held.rebuild();
+            }
+            Err(AppError::msg(
+                ErrorKind::Internal,
+                "err.localCopy",
+                &[("detail", &e.to_string())],
+            ))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -662,6 +746,60 @@ mod tests {
             .count_tasks(&filter)
             .await
             .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_visit_after_the_project_is_mirrored_counts_the_synced_local_copy_the_same() {
+        let (_d, core) = demo().await;
+        let project = "demo-rectangle";
+        let (lab, _) = stats(&core, project).await;
+        assert_eq!(lab.as_of, None);
+        let client = core.client().await.unwrap();
+        let info = core.connection().await.unwrap();
+        let mut held = core.index.try_hold(&info).expect("free");
+        held.index()
+            .sync(&client, project, |_| {}, &CancellationToken::new())
+            .await
+            .unwrap();
+        drop(held);
+        let (copy, progress) = stats(&core, project).await;
+        assert!(copy.as_of.is_some(), "counted from the copy");
+        let plain = |s: &ProjectStats| {
+            let mut v = serde_json::to_value(s).unwrap();
+            v.as_object_mut().unwrap().remove("asOf");
+            v
+        };
+        assert_eq!(plain(&copy), plain(&lab));
+        let last = progress.last().unwrap();
+        assert_eq!((last.read, last.total), (lab.tasks, lab.tasks));
+        // a change behind the window's back is counted (the copy syncs first)
+        let mut pending = TaskFilter::new(project);
+        pending.statuses = vec!["complete".into()];
+        let done = client.count_tasks(&pending).await.unwrap();
+        assert!(done > 0);
+        let mut ids = Vec::new();
+        let mut pages = Box::pin(client.task_pages(pending.clone()));
+        while let Some(p) = pages.next().await {
+            ids.extend(
+                p.unwrap()
+                    .tasks
+                    .iter()
+                    .map(|t| t["_id"].as_str().unwrap().to_owned()),
+            );
+        }
+        lab_client::ops::redo(&client, project, ids, true, None, CancellationToken::new())
+            .await
+            .unwrap();
+        let (after, _) = stats(&core, project).await;
+        assert!(after.as_of.is_some());
+        let complete: u64 = after
+            .batches
+            .iter()
+            .flat_map(|b| &b.counts)
+            .filter(|c| c.status == "complete")
+            .map(|c| c.count)
+            .sum();
+        assert_eq!(complete, 0, "every complete task was sent to redo");
     }
 
     #[tokio::test]

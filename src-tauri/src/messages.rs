@@ -251,6 +251,10 @@ pub const OWN: &[(&str, &str)] = &[
         "err.statsCancelled",
         "The project statistics were stopped before the last task was read.",
     ),
+    (
+        "err.localCopy",
+        "The local copy of the project could not be read ({detail}). Open the project again: Lab Desk then reads the lab.",
+    ),
 ];
 
 /// Fixed sentences of the libraries: (key, English with `{placeholders}`), tried in order.

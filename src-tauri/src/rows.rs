@@ -88,7 +88,14 @@ impl RowSet {
     /// A task already in the set (a page boundary moved under a concurrent change) is
     /// replaced, not listed twice.
     pub fn push(&mut self, row: TaskRow, doc: &str) {
-        let text = (self.doc_bytes < self.doc_budget).then(|| Box::<str>::from(doc));
+        self.push_maybe(row, Some(doc));
+    }
+
+    /// [`RowSet::push`] of a row whose document may be elsewhere (`None`: read when needed).
+    pub fn push_maybe(&mut self, row: TaskRow, doc: Option<&str>) {
+        let text = doc
+            .filter(|_| self.doc_bytes < self.doc_budget)
+            .map(Box::<str>::from);
         let added = text.as_ref().map_or(0, |t| t.len());
         if let Some(&i) = self.by_id.get(&row.id) {
             let i = i as usize;

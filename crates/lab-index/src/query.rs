@@ -382,17 +382,35 @@ impl Index {
         Ok(out)
     }
 
-    /// The stored documents (compact JSON, as listed with [`crate::INDEX_FIELDS`]) of the
-    /// tasks matching `filter`, in listing order.
-    pub fn documents_matching(&self, filter: &TaskFilter) -> Result<Vec<String>> {
+    /// The rows matching `filter` in listing order, each with its stored document while
+    /// the documents read so far stay under `doc_budget` bytes (`None` after: the caller
+    /// reads those with [`Index::document`] when it needs them). Documents past the budget
+    /// are not read from the file.
+    pub fn rows_with_docs(
+        &self,
+        filter: &TaskFilter,
+        doc_budget: usize,
+    ) -> Result<Vec<(TaskRow, Option<String>)>> {
         let w = task_where(filter)?;
         let mut st = self.conn.prepare_cached(&format!(
-            "SELECT doc FROM tasks WHERE {} ORDER BY seq",
+            "SELECT id, name, status, batch_id, created_at, updated_at, last_annotator, score, doc
+             FROM tasks WHERE {} ORDER BY seq",
             w.sql()
         ))?;
-        let out = st
-            .query_map(rusqlite::params_from_iter(w.params.iter()), |r| r.get(0))?
-            .collect::<rusqlite::Result<Vec<String>>>()?;
+        let mut rows = st.query(rusqlite::params_from_iter(w.params.iter()))?;
+        let mut out = Vec::new();
+        let mut bytes = 0usize;
+        while let Some(r) = rows.next()? {
+            let row = task_row(r)?;
+            let doc = if bytes < doc_budget {
+                let d: String = r.get(8)?;
+                bytes += d.len();
+                Some(d)
+            } else {
+                None
+            };
+            out.push((row, doc));
+        }
         Ok(out)
     }
 
@@ -519,27 +537,28 @@ mod tests {
     }
 
     #[test]
-    fn documents_of_a_filter_come_in_listing_order() {
+    fn rows_carry_their_documents_until_the_budget_is_spent() {
         let (_d, ix) = index();
-        let docs = ix
-            .documents_matching(&with(|f| f.task_ids = vec!["ccc".into(), "a".into()]))
+        let all = ix
+            .rows_with_docs(&TaskFilter::new("p"), usize::MAX)
             .unwrap();
-        let ids: Vec<String> = docs
-            .iter()
-            .map(|d| {
-                serde_json::from_str::<Value>(d).unwrap()["_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
-        assert_eq!(ids, ["a", "ccc"]);
-        let first: Value = serde_json::from_str(&docs[0]).unwrap();
-        assert_eq!(first["jobs"][0]["state"]["completedBy"]["email"], "bob@x");
-        assert!(
-            ix.documents_matching(&with(|f| f.name_like = Some("nothing".into())))
+        let ids: Vec<&str> = all.iter().map(|(r, _)| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "bb", "ccc"]);
+        assert_eq!(all[0].0.last_annotator.as_deref(), Some("bob@x"));
+        assert_eq!((all[0].0.score, all[2].0.score), (Some(3.0), None));
+        for (row, doc) in &all {
+            let doc: Value = serde_json::from_str(doc.as_deref().unwrap()).unwrap();
+            assert_eq!(doc["_id"], row.id.as_str());
+        }
+        // the first document spends the budget: the others are left in the file
+        let some = ix.rows_with_docs(&TaskFilter::new("p"), 1).unwrap();
+        let kept: Vec<bool> = some.iter().map(|(_, d)| d.is_some()).collect();
+        assert_eq!(kept, [true, false, false]);
+        assert_eq!(
+            ix.rows_with_docs(&with(|f| f.statuses = vec!["complete".into()]), 1 << 20)
                 .unwrap()
-                .is_empty()
+                .len(),
+            0
         );
     }
 

@@ -436,6 +436,24 @@ impl Index {
         Ok(doc.and_then(|d| serde_json::from_str(&d).ok()))
     }
 
+    /// Calls `f` with every stored document of a project in listing order, one at a time
+    /// (memory flat in the project's size); returns how many.
+    pub fn each_document(&self, project_id: &str, mut f: impl FnMut(&Value)) -> Result<u64> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT doc FROM tasks WHERE project_id = ?1 ORDER BY seq")?;
+        let mut rows = st.query([project_id])?;
+        let mut n = 0;
+        while let Some(r) = rows.next()? {
+            let text: String = r.get(0)?;
+            if let Ok(doc) = serde_json::from_str::<Value>(&text) {
+                f(&doc);
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
     /// Every stored document of a project, by task id.
     pub fn documents(&self, project_id: &str) -> Result<HashMap<String, Value>> {
         let mut st = self

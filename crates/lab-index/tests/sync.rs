@@ -54,6 +54,14 @@ async fn incremental_sync_converges_and_fetches_only_changes() {
     assert_eq!(first.requests, 3, "300 tasks in pages of 100");
     let before = lab.all_docs().await;
     assert_eq!(index.documents(PROJECT).unwrap(), before);
+    // the same documents one at a time
+    let mut each = HashMap::new();
+    let n = index
+        .each_document(PROJECT, |d| {
+            each.insert(d["_id"].as_str().unwrap().to_owned(), d.clone());
+        })
+        .unwrap();
+    assert_eq!((n, &each), (300, &before));
     let state = index.project_state(PROJECT).unwrap().unwrap();
     assert!(state.full_synced);
     assert_eq!(state.as_of.as_deref(), Some(first.as_of.as_str()));

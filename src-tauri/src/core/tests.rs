@@ -468,6 +468,19 @@ async fn searches_after_the_first_come_from_the_synced_local_copy_and_offline_fr
     assert!(again.as_of.is_some());
     assert_eq!(ids, all);
     let client = f.core.client().await.unwrap();
+    // rows and documents of the copy are the lab's
+    let lab_rows = load_as(&f.core, "lab-rows", TaskFilter::new(project), TaskView::Raw).await;
+    let copy_rows = f.core.task_rows("b", None, 0, u32::MAX).unwrap().rows;
+    assert_eq!(copy_rows, lab_rows);
+    let doc = f.core.raw_task("b", &all[1]).await.unwrap();
+    let fetched = f
+        .core
+        .fetch_task(project, &all[1], vec!["data".into(), "jobs".into()])
+        .await
+        .unwrap();
+    assert_eq!(doc["_id"], fetched["_id"]);
+    assert_eq!(doc["data"], fetched["data"]);
+    assert_eq!(doc["jobs"], fetched["jobs"]);
     for status in ["pending", "complete", "to-review"] {
         let mut flt = TaskFilter::new(project);
         flt.statuses = vec![status.into()];

@@ -728,9 +728,33 @@ pub async fn wait_drop_ready(app: &App, paths: &[PathBuf]) -> Result<()> {
     }
 }
 
-/// Waits until the task browser's search numbered above `after_seq` has loaded; returns
-/// (loaded, total).
+/// Waits until the task browser's search numbered above `after_seq` has loaded and the rows
+/// on screen have been read (no placeholder row or cell left); returns (loaded, total).
 pub async fn wait_loaded(app: &App, after_seq: u64) -> Result<(u64, u64)> {
+    let done = wait_searched(app, after_seq).await?;
+    wait_rows_read(app).await?;
+    Ok(done)
+}
+
+/// Waits until the rows on screen of the table or gallery have been read (a finished search
+/// shows placeholders until its rows come back by range).
+pub async fn wait_rows_read(app: &App) -> Result<()> {
+    let deadline = Instant::now() + STEP;
+    const PLACEHOLDERS: &str = "return document.querySelectorAll('[data-testid=task-grid] .grid-row.pending, [data-testid=gallery] .cell-card.pending').length;";
+    loop {
+        let left = app.js(PLACEHOLDERS, vec![]).await?.as_u64().unwrap_or(0);
+        if left == 0 {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("{left} rows on screen were never read");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The search part of [`wait_loaded`]: its status says everything was loaded.
+async fn wait_searched(app: &App, after_seq: u64) -> Result<(u64, u64)> {
     let deadline = Instant::now() + STEP;
     loop {
         let st = app.el("[data-testid=load-status]").await?;

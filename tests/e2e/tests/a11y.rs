@@ -161,7 +161,8 @@ async fn wait_rows(app: &App) -> Result<()> {
         app,
         "the task list",
         "const s = document.querySelector('[data-testid=load-status]');
-         return !!s && s.dataset.loading === 'false' && !!document.querySelector('[data-testid=task-grid] .grid-row');",
+         return !!s && s.dataset.loading === 'false' && !!document.querySelector('[data-testid=task-grid] .grid-row')
+           && !document.querySelector('[data-testid=task-grid] .grid-row.pending');",
     )
     .await
 }

@@ -381,6 +381,7 @@ async fn a_drop_preflight_create_then_browse() -> Result<()> {
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    labdesk_e2e::wait_rows_read(&app).await?;
     let shown: Vec<String> = serde_json::from_value(
         app.js(
             "return [...document.querySelectorAll('[data-testid=task-grid] [data-task-name]')].map(e => e.dataset.taskName);",

@@ -19,7 +19,7 @@ async fn browser_loaded(app: &App) -> Result<()> {
     app.el("[data-testid=load-status][data-loading=false]")
         .await?;
     app.el("[data-testid=task-grid] .grid-row").await?;
-    Ok(())
+    labdesk_e2e::wait_rows_read(app).await
 }
 
 async fn close_dialog(app: &App) -> Result<()> {

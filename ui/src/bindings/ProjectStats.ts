@@ -32,4 +32,9 @@ imageTools: boolean,
  * Every main-list label of the configuration in order (unused ones at 0), then labels met
  * only in the annotations.
  */
-labels: Array<LabelStats>, };
+labels: Array<LabelStats>, 
+/**
+ * Counted from the local copy of the project, synced with the lab at this time (UTC,
+ * RFC 3339); absent when read from the lab.
+ */
+asOf?: string, };

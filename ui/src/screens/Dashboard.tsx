@@ -10,7 +10,7 @@ import type { ProjectStats } from "../bindings/ProjectStats";
 import type { StatsProgress } from "../bindings/StatsProgress";
 import type { TimeBucket } from "../bindings/TimeBucket";
 import { ErrorBanner, statusLabel } from "../components/ui";
-import { formatDateTime, formatNumber, useT } from "../i18n";
+import { formatDateTime, formatMoment, formatNumber, useT } from "../i18n";
 import { api, newJobId } from "../ipc";
 import {
   bands,
@@ -111,6 +111,7 @@ export function Dashboard({ projectId, onOpen }: { projectId: string; onOpen: Op
         {figures && phase.kind !== "loading" && (
           <span className="muted small" data-testid="dash-as-of">
             {t("dash.asOf", { count: figures.stats.tasks, time: formatDateTime(figures.at) })}
+            {figures.stats.asOf ? ` ${t("dash.fromCopy", { time: formatMoment(figures.stats.asOf) })}` : ""}
           </span>
         )}
         {stats && stats.tasks > 0 && (
