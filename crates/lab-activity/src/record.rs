@@ -250,10 +250,7 @@ pub async fn run_bulk(
         && p.score.is_none()
         && p.custom.is_none()
     {
-        return Err(lab_client::Error::Validation(
-            "Nothing to update: give a score and/or custom properties".into(),
-        )
-        .into());
+        return Err(lab_client::Error::from(lab_client::Invalid::NothingToUpdate).into());
     }
     let store = run.store;
     let total = ids.len() as u64;
@@ -522,9 +519,11 @@ pub(crate) fn report_of(
                 ResultStatus::Failed => OutcomeStatus::Failed,
                 ResultStatus::Pending | ResultStatus::Cancelled => OutcomeStatus::Cancelled,
             },
-            error: (r.status == ResultStatus::Failed).then(|| ErrorInfo {
-                kind: failures.get(&r.seq).copied().unwrap_or(ErrorKind::Server),
-                message: r.message.clone().unwrap_or_default(),
+            error: (r.status == ResultStatus::Failed).then(|| {
+                ErrorInfo::new(
+                    failures.get(&r.seq).copied().unwrap_or(ErrorKind::Server),
+                    r.message.clone().unwrap_or_default(),
+                )
             }),
         })
         .collect();

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use crate::error::{Error, Result};
+use crate::error::{AuthFailure, Error, Invalid, Result};
 
 /// Default isahit lab endpoint.
 pub const DEFAULT_ENDPOINT: &str = "https://hub-api.isahit.com/";
@@ -317,9 +317,7 @@ impl LabClient {
     pub fn new(endpoint: &str, creds: Credentials, opts: ClientOptions) -> Result<Self> {
         let trimmed = endpoint.trim();
         if creds.access_id.trim().is_empty() || creds.secret_key.trim().is_empty() {
-            return Err(Error::Auth(
-                "You need to provide an access id and its associated secret key to connect.".into(),
-            ));
+            return Err(Error::Auth(AuthFailure::NoCredentials));
         }
         let with_slash = if trimmed.ends_with('/') {
             trimmed.to_string()
@@ -327,21 +325,26 @@ impl LabClient {
             format!("{trimmed}/")
         };
         let url = url::Url::parse(&with_slash).map_err(|e| {
-            Error::Validation(format!(
-                "The endpoint \"{trimmed}\" is not a valid URL ({e}); use e.g. {DEFAULT_ENDPOINT}"
-            ))
+            Error::from(Invalid::BadEndpoint {
+                endpoint: trimmed.to_string(),
+                detail: e.to_string(),
+                example: DEFAULT_ENDPOINT.to_string(),
+            })
         })?;
         if url.scheme() != "http" && url.scheme() != "https" {
-            return Err(Error::Validation(format!(
-                "The endpoint \"{trimmed}\" must start with http:// or https://"
-            )));
+            return Err(Invalid::EndpointNotHttp {
+                endpoint: trimmed.to_string(),
+            }
+            .into());
         }
         let http = reqwest::Client::builder()
             .timeout(opts.timeout)
             .connect_timeout(Duration::from_secs(10).min(opts.timeout))
             .user_agent(concat!("labdesk-lab-client/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Validation(format!("Cannot build the HTTP client: {e}")))?;
+            .map_err(|e| Invalid::HttpClient {
+                detail: e.to_string(),
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
                 endpoint_str: url.to_string(),
@@ -383,7 +386,10 @@ impl LabClient {
             .inner
             .endpoint
             .join(path)
-            .map_err(|e| Error::Validation(format!("Bad API path {path}: {e}")))?;
+            .map_err(|e| Invalid::BadApiPath {
+                path: path.to_string(),
+                detail: e.to_string(),
+            })?;
         if !query.is_empty() {
             url.set_query(Some(&form_encode(query)));
         }
@@ -462,19 +468,16 @@ impl LabClient {
             .await
             .map_err(|a| {
                 if a.unauthorized {
-                    Error::Auth(
-                        "Connection to isahit lab failed. Check your access id and secret key."
-                            .into(),
-                    )
+                    Error::Auth(AuthFailure::LoginRefused)
                 } else {
                     a.error
                 }
             })?;
         if status != StatusCode::CREATED && status != StatusCode::OK {
-            return Err(Error::Auth(format!(
-                "Login answered {status} instead of 201: {}",
-                excerpt(&body)
-            )));
+            return Err(Error::Auth(AuthFailure::LoginStatus {
+                status: status.to_string(),
+                body: excerpt(&body),
+            }));
         }
         #[derive(serde::Deserialize)]
         struct LoginAnswer {
@@ -563,10 +566,7 @@ impl LabClient {
         let (code, message) = answer_message(&body);
         let attempt = match status.as_u16() {
             401 => Attempt {
-                error: Error::Auth(
-                    "isahit lab refused the credentials (401). Check your access id and secret key."
-                        .into(),
-                ),
+                error: Error::Auth(AuthFailure::CredentialsRefused),
                 retry: false,
                 retry_after: None,
                 unauthorized: true,
@@ -668,7 +668,10 @@ impl LabClient {
     /// GET an absolute URL without credentials (resources on other hosts).
     pub(crate) async fn get_external(&self, url: &str) -> Result<Bytes> {
         let url = url::Url::parse(url)
-            .map_err(|e| Error::Validation(format!("Bad resource URL {url}: {e}")))?;
+            .map_err(|e| Invalid::BadResourceUrl {
+                url: url.to_string(),
+                detail: e.to_string(),
+            })?;
         let attempt = || async {
             let res = self.inner.http.get(url.clone()).send().await;
             self.classify(res, Repeat::Safe).await

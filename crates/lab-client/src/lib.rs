@@ -3,13 +3,15 @@
 
 mod client;
 pub mod error;
+mod message;
 pub mod ops;
 pub mod schema;
 mod types;
 pub mod view;
 
 pub use client::{ClientOptions, Credentials, DEFAULT_ENDPOINT, LabClient};
-pub use error::{Error, ErrorInfo, ErrorKind, Result};
+pub use error::{AuthFailure, Error, ErrorInfo, ErrorKind, Invalid, Result};
+pub use message::Message;
 pub use ops::{
     BulkReport, Compatibility, CreateOptions, CreateReport, DuplicatePolicy, OutcomeStatus,
     PROPERTIES_MAX_IDS, Progress, ProgressSender, PropertiesRestore, PropertiesUpdate, TaskInput,

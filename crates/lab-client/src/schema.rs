@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::types::{ProjectConfiguration, layout_inputs};
 
 /// Shared definitions (vertices in [0, 1], label trees).
@@ -187,9 +187,7 @@ fn input_schema(input: &Value) -> Value {
 fn settable_inputs(cfg: &ProjectConfiguration) -> Result<Vec<Value>> {
     let layout = &cfg.raw["metadata"]["inputsLayout"];
     if layout.as_array().is_none_or(|a| a.is_empty()) {
-        return Err(Error::Validation(
-            "This form project has no inputs layout; its task data cannot be checked (use no data check to skip)".into(),
-        ));
+        return Err(Invalid::FormWithoutLayout.into());
     }
     Ok(layout_inputs(layout)
         .into_iter()
@@ -329,24 +327,46 @@ pub fn data_schema(cfg: &ProjectConfiguration) -> Result<Value> {
     IatKind::from_type(&cfg.project_type)
         .map(iat_schema)
         .ok_or_else(|| {
-            Error::Validation(format!(
-                "No data schema for {} projects; create the tasks without data check",
-                cfg.project_type
-            ))
+            Error::from(Invalid::NoDataSchema {
+                project_type: cfg.project_type.clone(),
+            })
         })
+}
+
+/// What a [`Checker`] checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Checked {
+    /// A task's lab data.
+    Data,
+    /// A task's data in the Kili format.
+    KiliData,
+    /// A form task's `project_configuration_overwrite`.
+    Overwrite,
+}
+
+impl Checked {
+    fn name(self) -> &'static str {
+        match self {
+            Checked::Data => "data",
+            Checked::KiliData => "Kili data",
+            Checked::Overwrite => "project_configuration_overwrite",
+        }
+    }
 }
 
 /// A compiled schema.
 pub struct Checker {
     validator: jsonschema::Validator,
-    what: &'static str,
+    what: Checked,
 }
 
 impl Checker {
     /// Compile.
-    pub fn new(schema: &Value, what: &'static str) -> Result<Self> {
-        let validator = jsonschema::draft202012::new(schema)
-            .map_err(|e| Error::Validation(format!("Invalid {what} schema: {e}")))?;
+    pub fn new(schema: &Value, what: Checked) -> Result<Self> {
+        let validator = jsonschema::draft202012::new(schema).map_err(|e| Invalid::BadSchema {
+            what: what.name().to_string(),
+            detail: e.to_string(),
+        })?;
         Ok(Self { validator, what })
     }
 
@@ -369,11 +389,13 @@ impl Checker {
         if errors.is_empty() {
             Ok(())
         } else {
-            Err(Error::Validation(format!(
-                "Task \"{task_name}\": invalid {} {}",
-                self.what,
-                errors.join("; ")
-            )))
+            let (task, problems) = (task_name.to_string(), errors.join("; "));
+            Err(match self.what {
+                Checked::Data => Invalid::InvalidData { task, problems },
+                Checked::KiliData => Invalid::InvalidKiliData { task, problems },
+                Checked::Overwrite => Invalid::InvalidOverwrite { task, problems },
+            }
+            .into())
         }
     }
 }
@@ -388,7 +410,7 @@ mod tests {
 
     #[test]
     fn rectangle_schema_accepts_and_refuses() {
-        let c = Checker::new(&iat_schema(IatKind::Rectangle), "data").unwrap();
+        let c = Checker::new(&iat_schema(IatKind::Rectangle), Checked::Data).unwrap();
         let ok = json!({"annotations": [{"labels": {"main list": {"labels": [{"id": "cat", "name": "Cat"}]}},
             "polygons": [{"geometry": {"type": "rectangle", "vertices": [0.1, 0.1, 0.5, 0.5]}}]}],
             "image": {"width": 10, "height": 10}});
@@ -406,7 +428,7 @@ mod tests {
 
     #[test]
     fn graph_needs_edges() {
-        let c = Checker::new(&iat_schema(IatKind::Graph), "data").unwrap();
+        let c = Checker::new(&iat_schema(IatKind::Graph), Checked::Data).unwrap();
         let g = json!({"annotations": [{"polygons": [{"geometry": {"type": "graph", "vertices": [0.1, 0.2]}}]}]});
         assert!(c.check("g", &g).is_err());
         let g = json!({"annotations": [{"polygons": [{"geometry": {"type": "graph", "vertices": [0.1, 0.2], "edges": [[0, 1]]}}]}]});
@@ -415,7 +437,7 @@ mod tests {
 
     #[test]
     fn segmentation_mask_must_be_png_data_uri() {
-        let c = Checker::new(&iat_schema(IatKind::Segmentation), "data").unwrap();
+        let c = Checker::new(&iat_schema(IatKind::Segmentation), Checked::Data).unwrap();
         c.check(
             "s",
             &json!({"annotations": [], "mask": "data:image/png;base64,AAA"}),
@@ -441,7 +463,7 @@ mod tests {
                 {"id": "img", "type": "tool-iat-rectangle"}
             ]]]}}),
         );
-        let ch = Checker::new(&form_schema(&c).unwrap(), "data").unwrap();
+        let ch = Checker::new(&form_schema(&c).unwrap(), Checked::Data).unwrap();
         ch.check(
             "f",
             &json!({"comment": "x", "n": 2, "_meta_x": [1],
@@ -453,7 +475,7 @@ mod tests {
         assert!(ch.check("f", &json!({"img": {"annotations": [{"polygons": [{"geometry": {"type": "rectangle", "vertices": [2, 0, 0, 0]}}]}]}})).is_err());
         let ow = Checker::new(
             &form_overwrite_schema(&c).unwrap(),
-            "configuration overwrite",
+            Checked::Overwrite,
         )
         .unwrap();
         ow.check(
@@ -473,7 +495,7 @@ mod tests {
 
     #[test]
     fn kili_schema_checks_vertices() {
-        let c = Checker::new(&kili_schema(), "Kili data").unwrap();
+        let c = Checker::new(&kili_schema(), Checked::KiliData).unwrap();
         c.check("k", &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"vertices": [{"x": 5, "y": 6}]}]}]}, "resolution": {"width": 10, "height": 10}})).unwrap();
         assert!(c.check("k", &json!({"OBJECT_DETECTION_JOB": {"annotations": [{"boundingPoly": [{"normalizedVertices": [{"x": 1, "y": 0}]}]}]}})).is_err());
         assert!(

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::client::{Call, LabClient, Repeat, decode};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 
 /// Page size the SDK uses for tasks.
 pub const TASK_PAGE_LIMIT: u64 = 100;
@@ -377,30 +377,34 @@ impl TaskFilter {
     /// `YYYY-MM-DD HH:MM:SS` (the SDK's), also `YYYY-MM-DD`, `YYYY-MM-DD HH:MM`, a `T`
     /// instead of the space, fractional seconds and RFC 3339 (`…Z`, `…+02:00`).
     pub fn validate(&self) -> Result<()> {
-        check_id("project", &self.project_id)?;
+        check_id(IdOf::Project, &self.project_id)?;
         if let Some(re) = self.name_like.as_deref().filter(|s| !s.is_empty())
             && let Err(e) = regex::Regex::new(re)
         {
             let detail = e.to_string();
             let last = detail.lines().last().unwrap_or("").trim().to_string();
-            return Err(Error::Validation(format!(
-                "The name pattern \"{re}\" is not a valid regular expression ({last}). Fix it, or escape special characters such as ( [ * + ? with a backslash."
-            )));
+            return Err(Invalid::BadNamePattern {
+                pattern: re.to_string(),
+                detail: last,
+            }
+            .into());
         }
-        for (field, range) in [("created", &self.created_at), ("updated", &self.updated_at)] {
-            for (op, v) in [
-                ("after", &range.gt),
-                ("at or after", &range.gte),
-                ("before", &range.lt),
-                ("at or before", &range.lte),
-            ] {
-                if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty())
-                    && !is_filter_date(v)
-                {
-                    return Err(Error::Validation(format!(
-                        "The date \"{v}\" ({field} {op}) is not a valid date: write it as YYYY-MM-DD HH:MM:SS, e.g. 2022-09-19 08:30:00 (or just 2022-09-19)."
-                    )));
-                }
+        type Bad = fn(String) -> Invalid;
+        let checks: [(&Option<String>, Bad); 8] = [
+            (&self.created_at.gt, |date| Invalid::BadDateCreatedAfter { date }),
+            (&self.created_at.gte, |date| Invalid::BadDateCreatedFrom { date }),
+            (&self.created_at.lt, |date| Invalid::BadDateCreatedBefore { date }),
+            (&self.created_at.lte, |date| Invalid::BadDateCreatedUntil { date }),
+            (&self.updated_at.gt, |date| Invalid::BadDateUpdatedAfter { date }),
+            (&self.updated_at.gte, |date| Invalid::BadDateUpdatedFrom { date }),
+            (&self.updated_at.lt, |date| Invalid::BadDateUpdatedBefore { date }),
+            (&self.updated_at.lte, |date| Invalid::BadDateUpdatedUntil { date }),
+        ];
+        for (value, bad) in checks {
+            if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty())
+                && !is_filter_date(v)
+            {
+                return Err(bad(v.to_string()).into());
             }
         }
         Ok(())
@@ -580,11 +584,23 @@ pub fn is_filter_date(s: &str) -> bool {
         || NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
 }
 
-fn check_id(what: &str, id: &str) -> Result<()> {
+/// What an id names, for [`check_id`]'s refusal.
+#[derive(Clone, Copy)]
+enum IdOf {
+    Project,
+    Batch,
+    File,
+}
+
+fn check_id(what: IdOf, id: &str) -> Result<()> {
     if id.trim().is_empty() || id.contains('/') || id.contains('?') || id.contains('#') {
-        return Err(Error::Validation(format!(
-            "\"{id}\" is not a valid {what} id"
-        )));
+        let id = id.to_string();
+        return Err(match what {
+            IdOf::Project => Invalid::BadProjectId { id },
+            IdOf::Batch => Invalid::BadBatchId { id },
+            IdOf::File => Invalid::BadFileId { id },
+        }
+        .into());
     }
     Ok(())
 }
@@ -617,7 +633,7 @@ impl LabClient {
 
     /// One project by id.
     pub async fn project(&self, id: &str) -> Result<Project> {
-        check_id("project", id)?;
+        check_id(IdOf::Project, id)?;
         let f = ProjectFilter {
             ids: vec![id.to_string()],
             ..ProjectFilter::default()
@@ -631,7 +647,7 @@ impl LabClient {
 
     /// Configuration of a project.
     pub async fn project_configuration(&self, project_id: &str) -> Result<ProjectConfiguration> {
-        check_id("project", project_id)?;
+        check_id(IdOf::Project, project_id)?;
         let path = format!(
             "api/project-configuration-manager/projects/{project_id}/project-configuration"
         );
@@ -642,7 +658,7 @@ impl LabClient {
 
     /// Batches of a project.
     pub async fn batches(&self, project_id: &str, f: &BatchFilter) -> Result<Vec<Batch>> {
-        check_id("project", project_id)?;
+        check_id(IdOf::Project, project_id)?;
         self.walk("api/task-manager/batches", |p| {
             batch_query(project_id, f, p)
         })
@@ -651,16 +667,16 @@ impl LabClient {
 
     /// One batch.
     pub async fn batch(&self, batch_id: &str) -> Result<Batch> {
-        check_id("batch", batch_id)?;
+        check_id(IdOf::Batch, batch_id)?;
         self.send_json(&Call::get(format!("api/task-manager/batches/{batch_id}")))
             .await
     }
 
     /// Create a batch.
     pub async fn create_batch(&self, project_id: &str, name: &str) -> Result<Batch> {
-        check_id("project", project_id)?;
+        check_id(IdOf::Project, project_id)?;
         if name.trim().is_empty() {
-            return Err(Error::Validation("A batch needs a name".into()));
+            return Err(Invalid::BatchWithoutName.into());
         }
         let call = Call::new(Method::POST, "api/task-manager/batches", Repeat::Unsafe)
             .json(serde_json::json!({ "name": name, "projectId": project_id }));
@@ -669,7 +685,7 @@ impl LabClient {
 
     /// Delete a batch and its tasks.
     pub async fn delete_batch(&self, batch_id: &str) -> Result<()> {
-        check_id("batch", batch_id)?;
+        check_id(IdOf::Batch, batch_id)?;
         let call = Call::new(
             Method::DELETE,
             format!("api/task-manager/batches/{batch_id}"),
@@ -847,14 +863,15 @@ impl LabClient {
                     .get("id")
                     .or_else(|| o.get("_id"))
                     .and_then(Value::as_str)
-                    .ok_or_else(|| Error::Validation("The resource has no file id".into()))?;
-                check_id("file", id)?;
+                    .ok_or(Invalid::ResourceWithoutFileId)?;
+                check_id(IdOf::File, id)?;
                 self.send(&Call::get(format!("api/file-manager/files/{id}/content")))
                     .await
             }
-            other => Err(Error::Validation(format!(
-                "Cannot preview resource {other}: only URLs and uploaded files can be shown"
-            ))),
+            other => Err(Invalid::CannotPreview {
+                resource: other.to_string(),
+            }
+            .into()),
         }
     }
 }
@@ -990,8 +1007,8 @@ mod tests {
 
     #[test]
     fn ids_are_checked() {
-        assert!(check_id("batch", "abc").is_ok());
-        assert!(check_id("batch", "a/../b").is_err());
-        assert!(check_id("batch", " ").is_err());
+        assert!(check_id(IdOf::Batch, "abc").is_ok());
+        assert!(check_id(IdOf::Batch, "a/../b").is_err());
+        assert!(check_id(IdOf::Batch, " ").is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{Error, Result};
+use crate::error::{Invalid, Result};
 use crate::types::{ProjectConfiguration, is_iat_input, layout_inputs};
 
 /// Options of the lab view.
@@ -151,9 +151,7 @@ impl KiliTarget {
                 .filter(is_iat_input)
                 .collect();
             return match inputs.as_slice() {
-                [] => Err(Error::Validation(
-                    "This form project has no image tool input; the Kili format needs one".into(),
-                )),
+                [] => Err(Invalid::KiliFormWithoutImageInput.into()),
                 [input] => {
                     let t = input["type"].as_str().unwrap_or_default();
                     Ok(Self {
@@ -164,15 +162,13 @@ impl KiliTarget {
                         input_id: input["id"].as_str().map(str::to_string),
                     })
                 }
-                _ => Err(Error::Validation(
-                    "This form project has several image tool inputs; the Kili format needs exactly one".into(),
-                )),
+                _ => Err(Invalid::KiliFormWithSeveralImageInputs.into()),
             };
         }
-        Err(Error::Validation(format!(
-            "The Kili format is not available for {} projects",
-            cfg.project_type
-        )))
+        Err(Invalid::KiliNotAvailable {
+            project_type: cfg.project_type.clone(),
+        }
+        .into())
     }
 
     /// For a form task, make the image input's value the task body and resources.

@@ -1,7 +1,7 @@
 //! The streaming export: pages of tasks go straight to a temporary file (or folder) in the
 //! target folder, renamed into place once complete.
 
-use crate::error::{ExportError, Result};
+use crate::error::{BadFileName, ExportError, Result};
 use crate::format::{ExportFormat, ExportOptions, Target, b_channels, resolve_target};
 use crate::images::{ImageMiss, ImageSource, MissKind, NoImages};
 use crate::manifest::{
@@ -332,26 +332,31 @@ pub fn destination(req: &ExportSpec, now: chrono::DateTime<chrono::Local>) -> Re
         Some(name) => {
             let trimmed = name.trim();
             if trimmed.is_empty() || trimmed.ends_with('/') || trimmed.ends_with('\\') {
-                return Err(ExportError::InvalidFilename(format!(
-                    "output file name \"{name}\" is empty or a folder: give a file name"
-                )));
+                return Err(ExportError::InvalidFilename(BadFileName::ExportNameEmpty {
+                    name: name.to_string(),
+                }));
             }
             // A plain file name: no folder, no "..", not absolute (never write outside the folder).
             let parts: Vec<_> = Path::new(trimmed).components().collect();
             if trimmed.contains('\\')
                 || !matches!(parts.as_slice(), [std::path::Component::Normal(_)])
             {
-                return Err(ExportError::InvalidFilename(format!(
-                    "output file name \"{name}\" must be a plain file name (no folder, \"..\" or leading /): choose the folder with the output folder instead"
-                )));
+                return Err(ExportError::InvalidFilename(
+                    BadFileName::ExportNameNotPlain {
+                        name: name.to_string(),
+                    },
+                ));
             }
             if let Some(ext) = req.format.required_extension()
                 && !name.ends_with(ext)
             {
-                return Err(ExportError::InvalidFilename(format!(
-                    "output file name \"{name}\" must end with {ext} for the {} format",
-                    req.format
-                )));
+                return Err(ExportError::InvalidFilename(
+                    BadFileName::ExportNameExtension {
+                        name: name.to_string(),
+                        extension: ext.to_string(),
+                        format: req.format.to_string(),
+                    },
+                ));
             }
             name.to_string()
         }
@@ -1234,7 +1239,7 @@ mod tests {
         )
         .await;
         let e = r.unwrap_err();
-        assert!(matches!(e, ExportError::Unsupported(_)));
+        assert!(matches!(e, ExportError::Unsupported { .. }));
         assert!(e.to_string().contains("iat-segmentation"), "{e}");
         let seq =
             json!({"projectType": "iat-polygon", "metadata": {"toolOptions": {"sequence": true}}});

@@ -1,6 +1,6 @@
 //! Export formats, their options, and which projects each format accepts.
 
-use crate::error::{ExportError, Result};
+use crate::error::{BadOption, ExportError, Result, SplitProblem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -119,8 +119,8 @@ impl FromStr for ExportFormat {
             "mask" => Ok(ExportFormat::Mask),
             "coco" => Ok(ExportFormat::Coco),
             "yolo-dataset" | "yolo_dataset" => Ok(ExportFormat::YoloDataset),
-            other => Err(ExportError::InvalidOption(format!(
-                "unknown format \"{other}\": use lab, kili, yolo, mask, coco or yolo-dataset"
+            other => Err(ExportError::InvalidOption(BadOption::UnknownFormat(
+                other.to_string(),
             ))),
         }
     }
@@ -160,9 +160,7 @@ impl ExportOptions {
             if v.is_null() {
                 return Ok(Self::default());
             }
-            return Err(ExportError::InvalidOption(
-                "options must be a JSON object".into(),
-            ));
+            return Err(ExportError::InvalidOption(BadOption::NotObject));
         };
         let mut o = Self::default();
         for (k, v) in obj {
@@ -178,9 +176,10 @@ impl ExportOptions {
         for pair in pairs {
             let pair = pair.as_ref();
             let (k, v) = pair.split_once('=').ok_or_else(|| {
-                ExportError::InvalidOption(format!(
-                    "\"{pair}\" is not key=value (known options: {KNOWN_OPTIONS})"
-                ))
+                ExportError::InvalidOption(BadOption::NotKeyValue {
+                    pair: pair.to_string(),
+                    known: KNOWN_OPTIONS,
+                })
             })?;
             let value =
                 serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
@@ -209,10 +208,9 @@ impl ExportOptions {
                     _ => None,
                 }
                 .ok_or_else(|| {
-                    ExportError::InvalidOption(format!(
-                        "seed must be a whole number from 0 to {}, not {value}",
-                        u64::MAX
-                    ))
+                    ExportError::InvalidOption(BadOption::Seed {
+                        value: value.to_string(),
+                    })
                 })?
             }
             "semantic_mapping" => {
@@ -220,17 +218,15 @@ impl ExportOptions {
                     Value::Null => None,
                     Value::Object(m) => Some(parse_mapping(&m)?),
                     _ => {
-                        return Err(ExportError::InvalidOption(
-                            "semantic_mapping must be a JSON object like {\"label_id\": [255, 0, 0]}"
-                                .into(),
-                        ));
+                        return Err(ExportError::InvalidOption(BadOption::MappingNotObject));
                     }
                 }
             }
             other => {
-                return Err(ExportError::InvalidOption(format!(
-                    "unknown option \"{other}\" (known options: {KNOWN_OPTIONS})"
-                )));
+                return Err(ExportError::InvalidOption(BadOption::Unknown {
+                    name: other.to_string(),
+                    known: KNOWN_OPTIONS,
+                }));
             }
         }
         Ok(())
@@ -245,29 +241,26 @@ fn parse_bool(key: &str, value: &Value) -> Result<bool> {
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "on" => Ok(true),
             "false" | "no" | "0" | "off" | "" => Ok(false),
-            _ => Err(ExportError::InvalidOption(format!(
-                "{key} must be true or false, not \"{s}\""
-            ))),
+            _ => Err(ExportError::InvalidOption(BadOption::NotBool {
+                name: key.to_string(),
+                value: s.clone(),
+            })),
         },
-        _ => Err(ExportError::InvalidOption(format!(
-            "{key} must be true or false"
-        ))),
+        _ => Err(ExportError::InvalidOption(BadOption::NotBoolValue {
+            name: key.to_string(),
+        })),
     }
 }
 
 /// `[0.8, 0.2]`, `"0.8,0.2"`, `"70/20/10"`: two or three shares (train, val, test), none
 /// negative, not all zero.
 fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
-    let bad = |why: &str| {
-        ExportError::InvalidOption(format!(
-            "split {why}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10"
-        ))
-    };
+    let bad = |why: SplitProblem| ExportError::InvalidOption(BadOption::Split(why));
     let shares: Vec<f64> = match value {
         Value::Null => return Ok(None),
         Value::Array(a) => a
             .iter()
-            .map(|v| v.as_f64().ok_or_else(|| bad("must hold numbers")))
+            .map(|v| v.as_f64().ok_or_else(|| bad(SplitProblem::NotNumbers)))
             .collect::<Result<_>>()?,
         Value::String(s) => s
             .split([',', '/', ':', ' '])
@@ -275,20 +268,20 @@ fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
             .map(|p| {
                 p.trim()
                     .parse::<f64>()
-                    .map_err(|_| bad("must hold numbers"))
+                    .map_err(|_| bad(SplitProblem::NotNumbers))
             })
             .collect::<Result<_>>()?,
         Value::Number(n) => vec![n.as_f64().unwrap_or(f64::NAN)],
-        _ => return Err(bad("must be a list of numbers")),
+        _ => return Err(bad(SplitProblem::NotList)),
     };
     if !(2..=3).contains(&shares.len()) {
-        return Err(bad("needs two or three shares"));
+        return Err(bad(SplitProblem::ShareCount));
     }
     if shares.iter().any(|s| !s.is_finite() || *s < 0.0) {
-        return Err(bad("cannot hold negative numbers"));
+        return Err(bad(SplitProblem::Negative));
     }
     if shares[0] <= 0.0 || shares.iter().sum::<f64>() <= 0.0 {
-        return Err(bad("needs a train share above 0"));
+        return Err(bad(SplitProblem::NoTrain));
     }
     Ok(Some(shares))
 }
@@ -297,9 +290,9 @@ fn parse_mapping(m: &Map<String, Value>) -> Result<Vec<(String, [u8; 3])>> {
     m.iter()
         .map(|(label, rgb)| {
             let bad = || {
-                ExportError::InvalidOption(format!(
-                    "semantic_mapping[\"{label}\"] must be [r, g, b] with values 0 to 255"
-                ))
+                ExportError::InvalidOption(BadOption::MappingColour {
+                    label: label.clone(),
+                })
             };
             let arr = rgb.as_array().ok_or_else(bad)?;
             if arr.len() != 3 {
@@ -490,7 +483,7 @@ pub fn resolve_target(
     config: &Value,
     options: &ExportOptions,
 ) -> Result<Target> {
-    fit(format, config, options).map_err(|m| ExportError::Unsupported(m.sentence(format)))
+    fit(format, config, options).map_err(|misfit| ExportError::Unsupported { format, misfit })
 }
 
 fn fit(

@@ -83,7 +83,7 @@ async fn exports_every_demo_project_with_progress() {
                         .collect();
                     assert!(leftovers.is_empty(), "{leftovers:?}");
                 }
-                (Err(ExportError::Unsupported(_)), Err(_)) => assert!(!out.exists()),
+                (Err(ExportError::Unsupported { .. }), Err(_)) => assert!(!out.exists()),
                 (r, fits) => panic!(
                     "{} {format}: {r:?} but supported_formats says {fits:?}",
                     project.id

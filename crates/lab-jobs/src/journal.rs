@@ -25,7 +25,7 @@ use lab_client::{
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Missing, Refused, Result};
 
 /// File name of the journal in its folder.
 pub const JOURNAL_FILE: &str = "jobs.sqlite3";
@@ -298,7 +298,7 @@ impl Journal {
         tasks: &[TaskInput],
     ) -> Result<Job> {
         if tasks.is_empty() {
-            return Err(Error::Input("No task to create".into()));
+            return Err(lab_client::Error::from(lab_client::Invalid::NoTaskToCreate).into());
         }
         let id = uuid::Uuid::new_v4().to_string();
         let created_at = chrono::Utc::now().to_rfc3339();
@@ -314,7 +314,10 @@ impl Journal {
             )?;
             for (i, t) in tasks.iter().enumerate() {
                 let payload = serde_json::to_string(t)
-                    .map_err(|e| Error::Input(format!("task \"{}\": {e}", t.name)))?;
+                    .map_err(|e| Invalid::TaskUnstorable {
+                        task: t.name.clone(),
+                        detail: e.to_string(),
+                    })?;
                 ins.execute(params![
                     id,
                     i as i64,
@@ -379,7 +382,7 @@ impl Journal {
                 },
             )
             .optional()?
-            .ok_or_else(|| Error::NotFound(format!("no job {id} in the journal")))?;
+            .ok_or_else(|| Error::NotFound(Missing::NoJob { id: id.to_string() }))?;
         Ok(Job {
             counts: Self::counts(conn, id)?,
             id: row.0,
@@ -441,7 +444,11 @@ impl Journal {
         for row in rows {
             let (idx, name, payload, status, task_id, error, bytes, attempts) = row?;
             let payload: TaskInput = serde_json::from_str(&payload).map_err(|e| {
-                Error::State(format!("job {id}, item {idx}: damaged journal entry ({e})"))
+                Error::State(Refused::DamagedEntry {
+                    job: id.to_string(),
+                    item: idx as u64,
+                    detail: e.to_string(),
+                })
             })?;
             out.push(Item {
                 job_id: id.to_string(),
@@ -464,10 +471,7 @@ impl Journal {
         let conn = self.conn();
         let job = Self::read_job(&conn, id)?;
         if job.state == JobState::Running {
-            return Err(Error::State(
-                "The job is running: pause it or wait for it to end before retrying failed items"
-                    .into(),
-            ));
+            return Err(Error::State(Refused::RetryWhileRunning));
         }
         let n = conn.execute(
             "UPDATE items SET status = 'pending', error = NULL WHERE job_id = ?1 AND status = 'failed'",
@@ -492,7 +496,7 @@ impl Journal {
             .conn()
             .execute("DELETE FROM jobs WHERE id = ?1", [id])?;
         if n == 0 {
-            return Err(Error::NotFound(format!("no job {id} in the journal")));
+            return Err(Error::NotFound(Missing::NoJob { id: id.to_string() }));
         }
         Ok(())
     }
@@ -503,7 +507,7 @@ impl Journal {
             params![id, state.as_str()],
         )?;
         if n == 0 {
-            return Err(Error::NotFound(format!("no job {id} in the journal")));
+            return Err(Error::NotFound(Missing::NoJob { id: id.to_string() }));
         }
         Ok(())
     }
@@ -703,10 +707,7 @@ pub async fn run_create_job(
 ) -> Result<JobReport> {
     let job = journal.job(job_id)?;
     if job.state == JobState::Cancelled {
-        return Err(Error::State(
-            "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)"
-                .into(),
-        ));
+        return Err(Error::State(Refused::JobCancelled));
     }
     let items: Vec<Item> = journal
         .items(job_id)?
@@ -752,17 +753,16 @@ pub async fn run_create_job(
         let existing = lab_client::ops::existing_names(client, &job.batch_id, &names).await?;
         if !existing.is_empty() {
             journal.set_state(job_id, JobState::Paused)?;
-            return Err(Error::Input(format!(
-                "{} task name(s) already exist in the batch ({}{}): rename them, or choose \"skip existing\" or \"insert anyway\"",
-                existing.len(),
-                existing
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                if existing.len() > 3 { ", …" } else { "" }
-            )));
+            let shown = existing.iter().take(3).cloned().collect::<Vec<_>>();
+            return Err(Invalid::JobNamesInBatch {
+                count: existing.len(),
+                names: format!(
+                    "{}{}",
+                    shown.join(", "),
+                    if existing.len() > 3 { ", …" } else { "" }
+                ),
+            }
+            .into());
         }
     }
 

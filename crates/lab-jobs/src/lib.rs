@@ -8,7 +8,7 @@ pub mod preflight;
 #[cfg(test)]
 mod test_support;
 
-pub use error::{Error, Result};
+pub use error::{Error, Invalid, Missing, Refused, Result};
 pub use journal::{
     Item, ItemStatus, ItemUpdate, Job, JobCounts, JobProgress, JobProgressSender, JobReport,
     JobState, Journal, RunOptions, run_create_job,

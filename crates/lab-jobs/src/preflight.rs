@@ -22,7 +22,7 @@ use lab_client::{DuplicatePolicy, LabClient, ProjectConfiguration};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Missing, Result};
 
 /// Longest task name lab-client accepts.
 const MAX_NAME_CHARS: usize = 255;
@@ -501,7 +501,7 @@ impl Preflight {
     /// Rows of a JSON task list (the SDK's create_tasks format). Relative local resources are
     /// resolved against `base` (the list's folder). The error names the element and field.
     pub fn from_json_str(text: &str, base: Option<&Path>) -> Result<Self> {
-        let tasks = TaskInput::list_from_json(text).map_err(|e| Error::Input(e.to_string()))?;
+        let tasks = TaskInput::list_from_json(text)?;
         let mut pf = Preflight {
             rows: tasks
                 .into_iter()
@@ -518,10 +518,7 @@ impl Preflight {
     pub fn from_json_file(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-        Self::from_json_str(&text, path.parent()).map_err(|e| match e {
-            Error::Input(m) => Error::Input(format!("{}: {m}", path.display())),
-            e => e,
-        })
+        Self::from_json_str(&text, path.parent()).map_err(|e| e.in_file(path))
     }
 
     /// Rows of a CSV (see the module doc for the columns). Errors name the line and column.
@@ -532,34 +529,35 @@ impl Preflight {
             .from_reader(text.as_bytes());
         let headers: Vec<String> = rd
             .headers()
-            .map_err(|e| Error::Input(format!("CSV header (line 1): {e}")))?
+            .map_err(|e| Invalid::CsvHeader {
+                detail: e.to_string(),
+            })?
             .iter()
             .map(str::to_string)
             .collect();
         if !headers.iter().any(|h| h == "name") {
-            return Err(Error::Input(format!(
-                "CSV line 1: no `name` column (columns found: {}); the header must be like `name,resource,...`",
-                headers.join(", ")
-            )));
+            return Err(Invalid::CsvNoNameColumn {
+                columns: headers.join(", "),
+            }
+            .into());
         }
         let mut seen = HashSet::new();
         for h in &headers {
             if h.is_empty() {
-                return Err(Error::Input(
-                    "CSV line 1: a column has no name; name every column of the header".into(),
-                ));
+                return Err(Invalid::CsvUnnamedColumn.into());
             }
             if h != "resource" && !seen.insert(h.as_str()) {
-                return Err(Error::Input(format!(
-                    "CSV line 1: the column `{h}` appears twice (only `resource` may repeat)"
-                )));
+                return Err(Invalid::CsvColumnTwice { column: h.clone() }.into());
             }
         }
         let mut pf = Preflight::default();
         for rec in rd.records() {
             let rec = rec.map_err(|e| {
                 let line = e.position().map(|p| p.line()).unwrap_or(0);
-                Error::Input(format!("CSV line {line}: {e}"))
+                Invalid::CsvLine {
+                    line,
+                    detail: e.to_string(),
+                }
             })?;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             let mut task = TaskInput::default();
@@ -575,22 +573,22 @@ impl Preflight {
                     "resource" => resources.push(v.to_string()),
                     "score" => {
                         let n: f64 = v.parse().map_err(|_| {
-                            Error::Input(format!(
-                                "CSV line {line}, column `score`: \"{v}\" is not a number"
-                            ))
+                            Invalid::CsvScoreNotNumber {
+                                line,
+                                value: v.to_string(),
+                            }
                         })?;
                         props.insert("score".into(), Value::from(n));
                     }
                     "data" => {
                         let d: Value = serde_json::from_str(v).map_err(|e| {
-                            Error::Input(format!(
-                                "CSV line {line}, column `data`: not JSON ({e}); write the data as a JSON object"
-                            ))
+                            Invalid::CsvDataNotJson {
+                                line,
+                                detail: e.to_string(),
+                            }
                         })?;
                         if !d.is_object() {
-                            return Err(Error::Input(format!(
-                                "CSV line {line}, column `data`: must be a JSON object like {{\"annotations\": [...]}}"
-                            )));
+                            return Err(Invalid::CsvDataNotObject { line }.into());
                         }
                         task.data = Some(d);
                     }
@@ -611,9 +609,7 @@ impl Preflight {
             pf.rows.push(task_row(task, RowSource::Csv { line }, base));
         }
         if pf.rows.is_empty() {
-            return Err(Error::Input(
-                "The CSV has a header but no task line: add one line per task".into(),
-            ));
+            return Err(Invalid::CsvNoTaskLine.into());
         }
         pf.recheck_names();
         Ok(pf)
@@ -623,10 +619,7 @@ impl Preflight {
     pub fn from_csv_file(path: &Path) -> Result<Self> {
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::io(path.display().to_string(), e))?;
-        Self::from_csv_str(&text, path.parent()).map_err(|e| match e {
-            Error::Input(m) => Error::Input(format!("{}: {m}", path.display())),
-            e => e,
-        })
+        Self::from_csv_str(&text, path.parent()).map_err(|e| e.in_file(path))
     }
 
     /// Add rows (e.g. a second drop) and recheck the names.
@@ -641,7 +634,7 @@ impl Preflight {
         let n = self.rows.len();
         self.rows
             .get_mut(idx)
-            .ok_or_else(|| Error::NotFound(format!("no row {idx} (there are {n} rows)")))
+            .ok_or(Error::NotFound(Missing::NoRow { row: idx, count: n }))
     }
 
     /// Rename a row; repeated / existing names are rechecked for every row.
@@ -714,31 +707,29 @@ impl Preflight {
             .map(|r| r.name.as_str())
             .collect();
         if !blocked.is_empty() {
-            return Err(Error::Input(format!(
-                "{} row(s) have problems ({}): fix or skip them first",
-                blocked.len(),
-                list_some(&blocked)
-            )));
+            return Err(Invalid::RowsWithProblems {
+                count: blocked.len(),
+                names: list_some(&blocked),
+            }
+            .into());
         }
         let dupes: Vec<&str> = live()
             .filter(|r| r.is_duplicate())
             .map(|r| r.name.as_str())
             .collect();
         if policy == DuplicatePolicy::Refuse && !dupes.is_empty() {
-            return Err(Error::Input(format!(
-                "{} name(s) already exist in the batch ({}): rename or skip them, or choose \"skip existing\" or \"insert anyway\"",
-                dupes.len(),
-                list_some(&dupes)
-            )));
+            return Err(Invalid::RowNamesInBatch {
+                count: dupes.len(),
+                names: list_some(&dupes),
+            }
+            .into());
         }
         let tasks: Vec<TaskInput> = live()
             .filter(|r| !(policy == DuplicatePolicy::SkipExisting && r.is_duplicate()))
             .map(Row::task_input)
             .collect();
         if tasks.is_empty() {
-            return Err(Error::Input(
-                "Nothing to create: every row is skipped or already in the batch".into(),
-            ));
+            return Err(Invalid::NothingToCreate.into());
         }
         Ok(tasks)
     }
@@ -748,7 +739,10 @@ impl Preflight {
         let r = self
             .rows
             .get(idx)
-            .ok_or_else(|| Error::NotFound(format!("no row {idx}")))?;
+            .ok_or(Error::NotFound(Missing::NoRow {
+                row: idx,
+                count: self.rows.len(),
+            }))?;
         match (&r.path, r.kind, r.format.as_deref()) {
             // no AVIF decoder is built in: such a row shows the no-thumbnail placeholder
             (_, _, Some("avif")) => Ok(None),
@@ -775,12 +769,18 @@ pub fn thumbnail(path: &Path, max_px: u32) -> Result<String> {
         .with_guessed_format()
         .map_err(|e| Error::io(path.display().to_string(), e))?
         .decode()
-        .map_err(|e| Error::Input(format!("{}: cannot decode the image: {e}", path.display())))?;
+        .map_err(|e| Invalid::ImageUndecodable {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
     let small = img.thumbnail(max_px.max(1), max_px.max(1));
     let mut png = Vec::new();
     small
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .map_err(|e| Error::Input(format!("{}: cannot make a thumbnail: {e}", path.display())))?;
+        .map_err(|e| Invalid::ThumbnailFailed {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
     Ok(format!(
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(png)
@@ -807,7 +807,9 @@ fn schema_problems(validator: &jsonschema::Validator, prefix: &str, value: &Valu
 pub fn check_data(pf: &mut Preflight, cfg: &ProjectConfiguration) -> Result<()> {
     let compile = |schema: &Value| {
         jsonschema::draft202012::new(schema)
-            .map_err(|e| Error::Input(format!("the project's data schema is not usable: {e}")))
+            .map_err(|e| Invalid::DataSchemaUnusable {
+                detail: e.to_string(),
+            })
     };
     let data = compile(&lab_client::schema::data_schema(cfg)?)?;
     let overwrite = if cfg.is_form() {

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{BulkReport, OutcomeStatus, Progress, ProgressSender, TaskOutcome, emit};
 use crate::client::{Call, LabClient, Repeat};
-use crate::error::{Error, Result};
+use crate::error::{Invalid, Result};
 
 const PROPERTIES_CHUNK: usize = 200;
 const BULK_CONCURRENCY: usize = 8;
@@ -34,28 +34,28 @@ impl PropertiesUpdate {
     pub fn from_json(v: &Value) -> Result<Self> {
         let obj = v
             .as_object()
-            .ok_or_else(|| Error::Validation("Properties must be a JSON object".into()))?;
+            .ok_or(Invalid::PropertiesNotObject)?;
         if let Some(k) = obj.keys().find(|k| *k != "score" && *k != "custom") {
-            return Err(Error::Validation(format!(
-                "Unknown property \"{k}\": only \"score\" and \"custom\" can be set"
-            )));
+            return Err(Invalid::UnknownProperty { name: k.clone() }.into());
         }
         let score = match obj.get("score") {
             None | Some(Value::Null) => None,
             Some(Value::Number(n)) => Some(n.clone()),
             Some(other) => {
-                return Err(Error::Validation(format!(
-                    "The score must be a number, not {other}"
-                )));
+                return Err(Invalid::ScoreNotNumber {
+                    value: other.to_string(),
+                }
+                .into());
             }
         };
         let custom = match obj.get("custom") {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => Some(m.clone()),
             Some(other) => {
-                return Err(Error::Validation(format!(
-                    "\"custom\" must be a JSON object, not {other}"
-                )));
+                return Err(Invalid::CustomNotObject {
+                    value: other.to_string(),
+                }
+                .into());
             }
         };
         Ok(Self { score, custom })
@@ -82,12 +82,10 @@ fn dedupe(ids: Vec<String>) -> Result<Vec<String>> {
         .filter(|i| !i.is_empty() && seen.insert(i.clone()))
         .collect();
     if ids.is_empty() {
-        return Err(Error::Validation("No task id given".into()));
+        return Err(Invalid::NoTaskId.into());
     }
     if let Some(bad) = ids.iter().find(|i| i.contains('/') || i.contains('?')) {
-        return Err(Error::Validation(format!(
-            "\"{bad}\" is not a valid task id"
-        )));
+        return Err(Invalid::BadTaskId { id: bad.clone() }.into());
     }
     Ok(ids)
 }
@@ -122,9 +120,7 @@ pub async fn update_properties(
 ) -> Result<BulkReport> {
     let ids = dedupe(ids)?;
     if props.score.is_none() && props.custom.is_none() {
-        return Err(Error::Validation(
-            "Nothing to update: give a score and/or custom properties".into(),
-        ));
+        return Err(Invalid::NothingToUpdate.into());
     }
     let total = ids.len() as u64;
     let (mut done, mut failed) = (0, 0);
@@ -189,15 +185,14 @@ pub async fn restore_properties(
     restore: &PropertiesRestore,
 ) -> Result<()> {
     if ids.is_empty() || ids.len() > PROPERTIES_CHUNK {
-        return Err(Error::Validation(format!(
-            "A properties call takes 1 to {PROPERTIES_CHUNK} task ids, not {}",
-            ids.len()
-        )));
+        return Err(Invalid::PropertiesCallSize {
+            max: PROPERTIES_CHUNK,
+            count: ids.len(),
+        }
+        .into());
     }
     if restore.score.is_none() && restore.custom.is_none() {
-        return Err(Error::Validation(
-            "Nothing to restore: no score and no custom property".into(),
-        ));
+        return Err(Invalid::NothingToRestore.into());
     }
     let mut m = Map::new();
     m.insert("taskIds".into(), json!(ids));

@@ -17,7 +17,7 @@ use super::{
     ProgressSender, TaskOutcome, emit,
 };
 use crate::client::{Call, LabClient, Payload, Repeat};
-use crate::error::{Error, Result};
+use crate::error::{Error, Invalid, Result};
 use crate::types::{TaskFilter, TaskPage};
 
 const DUPLICATE_CHUNK: usize = 500;
@@ -73,21 +73,25 @@ pub(crate) const MAX_NAME_CHARS: usize = 255;
 fn check_names_and_properties(tasks: &[TaskInput]) -> Result<()> {
     for t in tasks {
         if let Some(c) = t.name.chars().find(|c| c.is_control()) {
-            return Err(Error::Validation(format!(
-                "Task name {:?} contains a control character ({:?}): remove it (names are shown and exported as text)",
-                t.name, c
-            )));
+            return Err(Invalid::TaskNameControl {
+                name: format!("{:?}", t.name),
+                character: format!("{c:?}"),
+            }
+            .into());
         }
         let n = t.name.chars().count();
         if n > MAX_NAME_CHARS {
             let short: String = t.name.chars().take(40).collect();
-            return Err(Error::Validation(format!(
-                "Task name \"{short}…\" is {n} characters long: shorten it to at most {MAX_NAME_CHARS} (names become file names in exports)"
-            )));
+            return Err(Invalid::TaskNameTooLong {
+                start: short,
+                length: n,
+                max: MAX_NAME_CHARS,
+            }
+            .into());
         }
         if let Some(p) = t.properties.as_ref().filter(|p| !p.is_null()) {
             super::PropertiesUpdate::from_json(p)
-                .map_err(|e| Error::Validation(format!("Task \"{}\": {e}", t.name)))?;
+                .map_err(|e| Invalid::in_task(&t.name, e))?;
         }
     }
     Ok(())
@@ -233,9 +237,10 @@ async fn post_task(s: &Shared, name: &str, body: &Value) -> Result<String> {
         }
         if s.policy == DuplicatePolicy::InsertAnyway {
             // Without a duplicate check a second post could create the task twice.
-            return Err(Error::Uncertain(format!(
-                "The creation of \"{name}\" failed and may or may not have happened ({err}); check the batch before creating it again"
-            )));
+            return Err(Error::Uncertain {
+                name: name.to_string(),
+                detail: err.to_string(),
+            });
         }
         let jitter = rand::random_range(0.5..1.5);
         tokio::time::sleep(delay.mul_f64(jitter)).await;
@@ -310,7 +315,9 @@ async fn grant_and_post(
             .and_then(Value::as_object)
             .cloned()
             .ok_or_else(|| {
-                Error::Validation(format!("Task \"{}\": data must be an object", task.name))
+                Error::from(Invalid::TaskDataNotObject {
+                    task: task.name.clone(),
+                })
             })?;
         body.insert(
             "__project_configuration_overwrite__".into(),
@@ -357,13 +364,13 @@ pub async fn create_tasks(
     cancel: CancellationToken,
 ) -> Result<CreateReport> {
     if tasks.is_empty() {
-        return Err(Error::Validation("No task to create".into()));
+        return Err(Invalid::NoTaskToCreate.into());
     }
     if let Some(t) = tasks.iter().find(|t| t.name.trim().is_empty()) {
-        return Err(Error::Validation(format!(
-            "Every task needs a name (resources: {:?})",
-            t.resources.clone().unwrap_or_default()
-        )));
+        return Err(Invalid::TaskWithoutName {
+            resources: format!("{:?}", t.resources.clone().unwrap_or_default()),
+        }
+        .into());
     }
     check_names_and_properties(&tasks)?;
     if cancel.is_cancelled() {
@@ -387,16 +394,18 @@ pub async fn create_tasks(
         for r in t.resources.iter().flatten().filter(|r| is_local_file(r)) {
             let meta = std::fs::metadata(r).map_err(|e| Error::io(r.as_str(), e))?;
             if !meta.is_file() {
-                return Err(Error::Validation(format!(
-                    "Task \"{}\": {r} is not a file (resources are file paths, http(s) URLs or resource:// references)",
-                    t.name
-                )));
+                return Err(Invalid::ResourceNotFile {
+                    task: t.name.clone(),
+                    resource: r.clone(),
+                }
+                .into());
             }
             if meta.len() == 0 {
-                return Err(Error::Validation(format!(
-                    "Task \"{}\": {r} is empty (0 bytes): replace it with the real file or leave it out",
-                    t.name
-                )));
+                return Err(Invalid::ResourceEmpty {
+                    task: t.name.clone(),
+                    resource: r.clone(),
+                }
+                .into());
             }
             bytes_total += meta.len();
         }
@@ -412,21 +421,21 @@ pub async fn create_tasks(
             }
         }
         if !dupes.is_empty() {
-            return Err(Error::Validation(format!(
-                "{} task name(s) appear more than once in your list: {}. Names must be unique in a batch: rename them.",
-                dupes.len(),
-                list_some(&dupes)
-            )));
+            return Err(Invalid::NamesRepeated {
+                count: dupes.len(),
+                names: list_some(&dupes),
+            }
+            .into());
         }
         let names: Vec<String> = tasks.iter().map(|t| t.name.clone()).collect();
         let existing = existing_names(client, batch_id, &names).await?;
         if !existing.is_empty() {
             if opts.duplicates == DuplicatePolicy::Refuse {
-                return Err(Error::Validation(format!(
-                    "{} task name(s) already exist in the batch: {}. Skip existing tasks or insert anyway.",
-                    existing.len(),
-                    list_some(&existing)
-                )));
+                return Err(Invalid::NamesInBatch {
+                    count: existing.len(),
+                    names: list_some(&existing),
+                }
+                .into());
             }
             tracing::warn!(
                 "{} task name(s) already exist in the batch and are skipped: {}",

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use super::Compatibility;
-use crate::error::{Error, Result};
-use crate::schema::{Checker, data_schema, form_overwrite_schema, kili_schema};
+use crate::error::{Error, Invalid, Result};
+use crate::schema::{Checked, Checker, data_schema, form_overwrite_schema, kili_schema};
 use crate::types::{ProjectConfiguration, is_iat_input, layout_inputs, value_str};
 
 /// One task to create: the dict the SDK's `create_tasks` takes.
@@ -49,23 +49,20 @@ fn is_image(p: &Path) -> bool {
 /// Refuse a file given as an image that is empty, unreadable or not an image.
 fn check_image(p: &Path) -> Result<()> {
     use std::io::Read;
-    let shown = p.display();
+    let shown = p.display().to_string();
     let meta = std::fs::metadata(p).map_err(|e| Error::io(shown.to_string(), e))?;
     if !meta.is_file() {
-        return Err(Error::Validation(format!(
-            "{shown} is not a regular file (a folder, pipe or device?): give image files or folders of images"
-        )));
+        return Err(Invalid::NotRegularFile { path: shown }.into());
     }
     if meta.len() == 0 {
-        return Err(Error::Validation(format!(
-            "{shown} is empty (0 bytes): replace it with the real image or leave it out"
-        )));
+        return Err(Invalid::EmptyFile { path: shown }.into());
     }
     if !is_image(p) {
-        return Err(Error::Validation(format!(
-            "{shown} is not an image (expected one of {}): leave it out, or give a tasks file for other resources",
-            IMAGE_EXTENSIONS.join(", ")
-        )));
+        return Err(Invalid::NotImageName {
+            path: shown,
+            extensions: IMAGE_EXTENSIONS.join(", "),
+        }
+        .into());
     }
     let mut head = Vec::with_capacity(SNIFF_BYTES);
     std::fs::File::open(p)
@@ -73,13 +70,13 @@ fn check_image(p: &Path) -> Result<()> {
         .map_err(|e| Error::io(shown.to_string(), e))?;
     match sniff(&head) {
         Sniffed::Image(_) => Ok(()),
-        Sniffed::OtherImage(format) => Err(Error::Validation(format!(
-            "{shown} is a {format} image, which the lab does not take: convert it to {}, or leave it out",
-            IMAGE_EXTENSIONS.join(", ")
-        ))),
-        Sniffed::Unknown => Err(Error::Validation(format!(
-            "{shown} has an image name but its content is not an image (damaged or renamed file?): replace it or leave it out"
-        ))),
+        Sniffed::OtherImage(format) => Err(Invalid::UnsupportedImage {
+            path: shown,
+            format: format.to_string(),
+            extensions: IMAGE_EXTENSIONS.join(", "),
+        }
+        .into()),
+        Sniffed::Unknown => Err(Invalid::NotImageContent { path: shown }.into()),
     }
 }
 
@@ -134,10 +131,10 @@ impl TaskInput {
             }
         }
         if files.is_empty() {
-            return Err(Error::Validation(format!(
-                "No image found in the given files and folders (images end in {}); check the paths",
-                IMAGE_EXTENSIONS.join(", ")
-            )));
+            return Err(Invalid::NoImageFound {
+                extensions: IMAGE_EXTENSIONS.join(", "),
+            }
+            .into());
         }
         // Every file checked before anything is sent: empty, unreadable or non-image files
         // refuse the whole job (nothing half-created).
@@ -161,11 +158,10 @@ impl TaskInput {
     pub fn list_from_json(text: &str) -> Result<Vec<TaskInput>> {
         let de = &mut serde_json::Deserializer::from_str(text);
         serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            Error::Validation(format!(
-                "The tasks file is not a list of tasks {{name, resources, data, properties, project_configuration_overwrite}}: at `{path}`: {}",
-                e.into_inner()
-            ))
+            Error::from(Invalid::TasksFileShape {
+                at: e.path().to_string(),
+                detail: e.into_inner().to_string(),
+            })
         })
     }
 }
@@ -185,8 +181,8 @@ pub fn validate_tasks(
     compat: Compatibility,
 ) -> Result<()> {
     let checker = match compat {
-        Compatibility::Kili => Checker::new(&kili_schema(), "Kili data")?,
-        Compatibility::Lab => Checker::new(&data_schema(cfg)?, "data")?,
+        Compatibility::Kili => Checker::new(&kili_schema(), Checked::KiliData)?,
+        Compatibility::Lab => Checker::new(&data_schema(cfg)?, Checked::Data)?,
     };
     for t in tasks.iter().filter(|t| has_data(&t.data)) {
         checker.check(&t.name, t.data.as_ref().unwrap_or(&Value::Null))?;
@@ -194,7 +190,7 @@ pub fn validate_tasks(
     if compat == Compatibility::Lab && cfg.is_form() {
         let ow = Checker::new(
             &form_overwrite_schema(cfg)?,
-            "project_configuration_overwrite",
+            Checked::Overwrite,
         )?;
         for t in &tasks.to_vec() {
             if let Some(o) = t
@@ -299,15 +295,16 @@ fn kili_vertices(bp: &Value, resolution: Option<(f64, f64)>, task: &str) -> Resu
         (p, (1.0, 1.0))
     } else if let Some(p) = bp.get("vertices") {
         let (w, h) = resolution.ok_or_else(|| {
-            Error::Validation(format!(
-                "Task \"{task}\": \"vertices\" are in pixels, so a \"resolution\" {{width, height}} is needed; or give \"normalizedVertices\""
-            ))
+            Error::from(Invalid::VerticesWithoutResolution {
+                task: task.to_string(),
+            })
         })?;
         (p, (w, h))
     } else {
-        return Err(Error::Validation(format!(
-            "Task \"{task}\": a boundingPoly has neither normalizedVertices nor vertices"
-        )));
+        return Err(Invalid::BoundingPolyWithoutVertices {
+            task: task.to_string(),
+        }
+        .into());
     };
     Ok(pts
         .as_array()
@@ -344,14 +341,10 @@ fn find_main_label(label_id: &str, cfg: &ProjectConfiguration) -> Option<Value> 
 /// `vertices` are normalised with the data's `resolution`.
 pub fn kili_to_lab(tasks: Vec<TaskInput>, cfg: &ProjectConfiguration) -> Result<Vec<TaskInput>> {
     if cfg.is_form() {
-        return Err(Error::Validation(
-            "Kili compatibility is not supported for form projects".into(),
-        ));
+        return Err(Invalid::KiliForForm.into());
     }
     if cfg.is_sequence() {
-        return Err(Error::Validation(
-            "Kili compatibility is not supported for sequence projects".into(),
-        ));
+        return Err(Invalid::KiliForSequence.into());
     }
     let rectangle = cfg.project_type == "iat-rectangle";
     let mut out = Vec::with_capacity(tasks.len());
@@ -392,10 +385,10 @@ pub fn kili_to_lab(tasks: Vec<TaskInput>, cfg: &ProjectConfiguration) -> Result<
                     .filter(|s| !s.is_empty())
                 {
                     labels = find_main_label(id, cfg).ok_or_else(|| {
-                        Error::Validation(format!(
-                            "Task \"{}\": no label \"{id}\" in the project's main lists",
-                            t.name
-                        ))
+                        Error::from(Invalid::NoSuchLabel {
+                            task: t.name.clone(),
+                            label: id.to_string(),
+                        })
                     })?;
                 }
                 if a.get("children")
