@@ -1,6 +1,6 @@
 //! Maps lab-client errors to the plain messages the window shows.
 
-use lab_client::ErrorKind as ClientKind;
+use lab_client::{ErrorKind as ClientKind, Message};
 
 use crate::error::{AppError, ErrorKind};
 
@@ -17,10 +17,18 @@ pub fn map(e: &lab_client::Error, stage: Stage, endpoint: &str) -> AppError {
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
         .unwrap_or_else(|| endpoint.to_owned());
-    map_kind(e.kind(), &e.to_string(), stage, &host)
+    map_kind(e.kind(), &e.to_string(), e.message(), stage, &host)
 }
 
-pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> AppError {
+/// An error of `kind` with its English `detail` and its catalogue message (see
+/// [`lab_client::Error::message`]), as the window shows it.
+pub fn map_kind(
+    kind: ClientKind,
+    detail: &str,
+    catalogue: Option<Message>,
+    stage: Stage,
+    host: &str,
+) -> AppError {
     match (kind, stage) {
         (ClientKind::Auth, Stage::SignIn) => AppError::new(
             ErrorKind::WrongCredentials,
@@ -44,15 +52,9 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
             "Your account is not allowed to do this. Ask the project owner for access.",
         )
         .keyed("err.forbidden", &[]),
-        // the client's message already says "Not found: …"
-        (ClientKind::NotFound, _) if detail.starts_with("Not found: ") => {
-            AppError::from_library(ErrorKind::NotFound, detail)
-        }
-        (ClientKind::NotFound, _) => {
-            AppError::from_library(ErrorKind::NotFound, format!("Not found: {detail}"))
-        }
+        (ClientKind::NotFound, _) => AppError::from_library(ErrorKind::NotFound, detail, catalogue),
         (ClientKind::BadRequest | ClientKind::Validation, _) => {
-            AppError::from_library(ErrorKind::BadInput, detail)
+            AppError::from_library(ErrorKind::BadInput, detail, catalogue)
         }
         (ClientKind::Server | ClientKind::RateLimited, _) => AppError::new(
             ErrorKind::Server,
@@ -62,7 +64,7 @@ pub fn map_kind(kind: ClientKind, detail: &str, stage: Stage, host: &str) -> App
         (ClientKind::Cancelled, _) => {
             AppError::new(ErrorKind::Cancelled, "Cancelled.").keyed("err.cancelled", &[])
         }
-        _ => AppError::from_library(ErrorKind::Internal, detail),
+        _ => AppError::from_library(ErrorKind::Internal, detail, catalogue),
     }
 }
 
@@ -72,9 +74,9 @@ mod tests {
 
     #[test]
     fn auth_means_wrong_credentials_at_sign_in_and_expired_later() {
-        let a = map_kind(ClientKind::Auth, "401", Stage::SignIn, "h");
+        let a = map_kind(ClientKind::Auth, "401", None, Stage::SignIn, "h");
         assert_eq!(a.kind, ErrorKind::WrongCredentials);
-        let b = map_kind(ClientKind::Auth, "401", Stage::Session, "h");
+        let b = map_kind(ClientKind::Auth, "401", None, Stage::Session, "h");
         assert_eq!(b.kind, ErrorKind::Expired);
     }
 
@@ -83,10 +85,31 @@ mod tests {
         let e = map_kind(
             ClientKind::Offline,
             "conn refused",
+            None,
             Stage::SignIn,
             "lab.example",
         );
         assert_eq!(e.kind, ErrorKind::Unreachable);
         assert!(e.message.contains("lab.example"));
+    }
+
+    #[test]
+    fn a_refusal_is_keyed_from_the_error_itself() {
+        let e = lab_client::Error::BadRequest {
+            code: Some("BATCH_LOCKED".into()),
+            message: "locked (for now): yes".into(),
+        };
+        let a = map(&e, Stage::Session, "https://lab.example/");
+        assert_eq!(a.kind, ErrorKind::BadInput);
+        assert_eq!(a.key.as_deref(), Some("err.refusedWithCode"));
+        let p = a.params.unwrap();
+        assert_eq!(
+            (p["code"].as_str(), p["detail"].as_str()),
+            ("BATCH_LOCKED", "locked (for now): yes")
+        );
+        let e = lab_client::Error::from(lab_client::Invalid::BadTaskId { id: "x y".into() });
+        let a = map(&e, Stage::Session, "https://lab.example/");
+        assert_eq!(a.key.as_deref(), Some("err.badTaskId"));
+        assert_eq!(a.message, "\"x y\" is not a valid task id");
     }
 }

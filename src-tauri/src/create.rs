@@ -199,12 +199,22 @@ pub fn app_error(e: lab_jobs::Error, endpoint: &str) -> AppError {
                 .ok()
                 .and_then(|u| u.host_str().map(str::to_owned))
                 .unwrap_or_else(|| endpoint.to_owned());
-            crate::client_errors::map_kind(info.kind, &info.message, Stage::Session, &host)
+            crate::client_errors::map_kind(
+                info.kind,
+                &info.message,
+                info.catalogue,
+                Stage::Session,
+                &host,
+            )
         }
-        lab_jobs::Error::Input(m) | lab_jobs::Error::State(m) => {
-            AppError::from_library(ErrorKind::BadInput, m)
+        e @ lab_jobs::Error::NotFound(_) => {
+            AppError::from_library(ErrorKind::NotFound, e.to_string(), e.message())
         }
-        lab_jobs::Error::NotFound(m) => AppError::from_library(ErrorKind::NotFound, m),
+        e @ (lab_jobs::Error::Input(_)
+        | lab_jobs::Error::InFile { .. }
+        | lab_jobs::Error::State(_)) => {
+            AppError::from_library(ErrorKind::BadInput, e.to_string(), e.message())
+        }
         e @ lab_jobs::Error::Io { .. } => AppError::msg(
             ErrorKind::Internal,
             "err.localFileUnreadable",

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use lab_client::Message;
 use serde::Serialize;
 use ts_rs::TS;
 
@@ -49,6 +50,10 @@ pub struct AppError {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub params: Option<BTreeMap<String, String>>,
+    /// The catalogue message filling this one's `{detail}` (a problem inside a file or a task).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional, as = "Option<Message>")]
+    pub detail: Option<Box<Message>>,
 }
 
 impl AppError {
@@ -58,6 +63,7 @@ impl AppError {
             message: message.into(),
             key: None,
             params: None,
+            detail: None,
         }
     }
 
@@ -87,20 +93,17 @@ impl AppError {
         .keyed(key, params)
     }
 
-    /// A library's English sentence, keyed when [`crate::messages::LIBRARY`] knows its shape
-    /// (otherwise the window shows it as it is).
-    pub fn from_library(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let message = message.into();
-        match crate::messages::recognise(&message) {
-            Some((key, values)) => {
-                let params: Vec<(&str, &str)> = values
-                    .iter()
-                    .map(|(k, v)| (k.as_str(), v.as_str()))
-                    .collect();
-                Self::new(kind, message).keyed(key, &params)
-            }
-            None => Self::new(kind, message),
+    /// A library error: its English `message` (logs, diagnostics, the fallback) and the
+    /// catalogue message the library gives for it, when it has one (see
+    /// [`lab_client::Message`]).
+    pub fn from_library(kind: ErrorKind, message: impl Into<String>, m: Option<Message>) -> Self {
+        let mut e = Self::new(kind, message);
+        if let Some(m) = m {
+            e.key = Some(m.key);
+            e.params = (!m.params.is_empty()).then_some(m.params);
+            e.detail = m.detail;
         }
+        e
     }
 
     pub fn bad_input(message: impl Into<String>) -> Self {
@@ -161,14 +164,28 @@ mod tests {
     }
 
     #[test]
-    fn a_library_sentence_keeps_its_text_and_gets_a_key_when_known() {
-        let e = AppError::from_library(ErrorKind::BadInput, "Not found: batch b1");
-        assert_eq!(e.message, "Not found: batch b1");
-        assert_eq!(e.key.as_deref(), Some("err.notFound"));
-        assert_eq!(e.params.unwrap()["what"], "batch b1");
-        let e = AppError::from_library(ErrorKind::BadInput, "an unknown sentence");
+    fn a_library_error_keeps_its_english_and_takes_its_message() {
+        let m = Message::new("err.inFile")
+            .with("path", "t.csv")
+            .with_detail(
+                Message::new("err.csvLine")
+                    .with("line", 3)
+                    .with("detail", "x"),
+            );
+        let e = AppError::from_library(ErrorKind::BadInput, "t.csv: CSV line 3: x", Some(m));
+        assert_eq!(e.message, "t.csv: CSV line 3: x");
+        assert_eq!(e.key.as_deref(), Some("err.inFile"));
+        assert_eq!(e.params.as_ref().unwrap()["path"], "t.csv");
+        let d = e.detail.as_ref().unwrap();
+        assert_eq!(
+            (d.key.as_str(), d.params["line"].as_str()),
+            ("err.csvLine", "3")
+        );
+        let v = serde_json::to_value(&e).unwrap();
+        assert_eq!(v["detail"]["params"]["detail"], "x");
+        let e = AppError::from_library(ErrorKind::Internal, "an unknown sentence", None);
         assert_eq!(e.message, "an unknown sentence");
-        assert_eq!(e.key, None);
+        assert_eq!((e.key, e.params, e.detail), (None, None, None));
     }
 
     #[test]

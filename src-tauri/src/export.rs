@@ -143,9 +143,7 @@ pub struct ExportRecipe {
 pub struct FormatChoice {
     pub format: Format,
     pub available: bool,
-    /// Why it does not fit (when not available), in English.
-    pub reason: Option<String>,
-    /// The same, typed: the window says it in the user's words.
+    /// Why it does not fit (when not available): the window says it in the user's words.
     pub misfit: Option<lab_export::Misfit>,
     /// ".json" / ".zip", or null: the mask export writes a folder.
     pub extension: Option<String>,
@@ -386,27 +384,12 @@ pub fn format_choices(
             FormatChoice {
                 format,
                 available: ok.is_ok(),
-                reason: ok.as_ref().err().map(|m| sentence(&m.sentence(f))),
                 misfit: ok.err(),
                 extension: format.extension().map(str::to_owned),
                 default_name: default_name(format, project_id, now),
             }
         })
         .collect()
-}
-
-/// First letter upper case, final full stop.
-fn sentence(s: &str) -> String {
-    let s = s.trim();
-    let mut c = s.chars();
-    let mut out = match c.next() {
-        Some(f) => f.to_uppercase().chain(c).collect::<String>(),
-        None => return String::new(),
-    };
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
 }
 
 /// The lab-export request for a recipe.
@@ -588,14 +571,21 @@ pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
         .keyed("err.alreadyExists", &[("path", &p.display().to_string())]),
         ExportError::Io { path, source } => io_error(&path, &source),
         ExportError::Client(c) => map(&c, Stage::Session, endpoint),
-        ExportError::Unsupported(m) | ExportError::InvalidFilename(m) => {
-            AppError::from_library(ErrorKind::BadInput, sentence(&m))
-        }
-        e @ ExportError::InvalidOption(_) => {
-            AppError::from_library(ErrorKind::BadInput, sentence(&e.to_string()))
+        ExportError::Unsupported { format, .. } => AppError::msg(
+            ErrorKind::BadInput,
+            "err.formatUnsupported",
+            &[("format", &format.to_string())],
+        ),
+        ExportError::InvalidOption(o) => AppError::msg(
+            ErrorKind::BadInput,
+            "err.exportOption",
+            &[("detail", &o.to_string())],
+        ),
+        e @ ExportError::InvalidFilename(_) => {
+            AppError::from_library(ErrorKind::BadInput, e.to_string(), e.message())
         }
         e @ ExportError::ListingStopped(_) => {
-            AppError::from_library(ErrorKind::Internal, sentence(&e.to_string()))
+            AppError::from_library(ErrorKind::Internal, e.to_string(), e.message())
         }
     }
 }

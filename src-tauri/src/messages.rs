@@ -3,13 +3,8 @@
 //!
 //! [`OWN`] are the messages this crate composes: [`crate::error::AppError::msg`] renders them
 //! from their key and values, so the English sent always matches the catalogue's.
-//! [`LIBRARY`] are fixed sentences of lab-client, lab-jobs and lab-export: the libraries send
-//! English text only, so [`recognise`] finds which of these shapes a message has and reads the
-//! values of its `{placeholders}` back out of it.
-
-use std::sync::OnceLock;
-
-use regex::Regex;
+//! [`LIBRARY`] are the messages of lab-client, lab-jobs and lab-export: each library error says
+//! its key and values as data ([`lab_client::Message`]), and its `Display` is the English here.
 
 /// Messages composed here: (key, English with `{placeholders}`).
 pub const OWN: &[(&str, &str)] = &[
@@ -201,6 +196,14 @@ pub const OWN: &[(&str, &str)] = &[
         "The folder of {path} no longer exists. It may have been moved or deleted.",
     ),
     (
+        "err.formatUnsupported",
+        "This project cannot be exported in the {format} format: choose one of the formats the Export dialog offers.",
+    ),
+    (
+        "err.exportOption",
+        "An export option is not valid ({detail}): change it in the Export dialog.",
+    ),
+    (
         "err.fileManager",
         "Could not open the file manager ({detail}). The folder is {folder}.",
     ),
@@ -257,9 +260,29 @@ pub const OWN: &[(&str, &str)] = &[
     ),
 ];
 
-/// Fixed sentences of the libraries: (key, English with `{placeholders}`), tried in order.
+/// The libraries' messages (see [`lab_client::Message`]): (key, English with `{placeholders}`),
+/// each the `Display` of the error it comes from (tests/error_keys.rs checks every variant).
 pub const LIBRARY: &[(&str, &str)] = &[
-    // lab-client: task filters (TaskFilter::validate)
+    // lab-client: answers of the server, local files (lab_client::Error)
+    (
+        "err.refusedWithCode",
+        "isahit lab refused the request ({code}): {detail}",
+    ),
+    ("err.refused", "isahit lab refused the request: {detail}"),
+    ("err.notFound", "Not found: {what}"),
+    (
+        "err.unexpectedAnswer",
+        "Unexpected answer from isahit lab for {what}: {detail}",
+    ),
+    (
+        "err.cannotRead",
+        "Cannot read {path}: {detail}. Check that the file exists and is readable.",
+    ),
+    (
+        "err.uncertainCreate",
+        "The creation of \"{name}\" failed and may or may not have happened ({detail}); check the batch before creating it again",
+    ),
+    // lab-client: input refused before any call (lab_client::Invalid)
     (
         "err.badNamePattern",
         "The name pattern \"{pattern}\" is not a valid regular expression ({detail}). Fix it, or escape special characters such as ( [ * + ? with a backslash.",
@@ -296,22 +319,28 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "err.badDateUpdatedUntil",
         "The date \"{date}\" (updated at or before) is not a valid date: write it as YYYY-MM-DD HH:MM:SS, e.g. 2022-09-19 08:30:00 (or just 2022-09-19).",
     ),
-    // lab-client: answers of the server, local files
+    ("err.badProjectId", "\"{id}\" is not a valid project id"),
+    ("err.badBatchId", "\"{id}\" is not a valid batch id"),
+    ("err.badFileId", "\"{id}\" is not a valid file id"),
+    ("err.badTaskId", "\"{id}\" is not a valid task id"),
+    ("err.noTaskId", "No task id given"),
+    ("err.batchWithoutName", "A batch needs a name"),
     (
-        "err.refusedWithCode",
-        "isahit lab refused the request ({code}): {detail}",
-    ),
-    ("err.refused", "isahit lab refused the request: {detail}"),
-    ("err.notFound", "Not found: {what}"),
-    (
-        "err.unexpectedAnswer",
-        "Unexpected answer from isahit lab for {what}: {detail}",
+        "err.badEndpoint",
+        "The endpoint \"{endpoint}\" is not a valid URL ({detail}); use e.g. {example}",
     ),
     (
-        "err.cannotRead",
-        "Cannot read {path}: {detail}. Check that the file exists and is readable.",
+        "err.endpointNotHttp",
+        "The endpoint \"{endpoint}\" must start with http:// or https://",
     ),
-    // lab-client: images and tasks to create
+    ("err.httpClient", "Cannot build the HTTP client: {detail}"),
+    ("err.badApiPath", "Bad API path {path}: {detail}"),
+    ("err.badResourceUrl", "Bad resource URL {url}: {detail}"),
+    ("err.resourceWithoutFileId", "The resource has no file id"),
+    (
+        "err.cannotPreview",
+        "Cannot preview resource {resource}: only URLs and uploaded files can be shown",
+    ),
     (
         "err.notRegularFile",
         "{path} is not a regular file (a folder, pipe or device?): give image files or folders of images",
@@ -325,6 +354,10 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "{path} is not an image (expected one of {extensions}): leave it out, or give a tasks file for other resources",
     ),
     (
+        "err.unsupportedImage",
+        "{path} is a {format} image, which the lab does not take: convert it to {extensions}, or leave it out",
+    ),
+    (
         "err.notImageContent",
         "{path} has an image name but its content is not an image (damaged or renamed file?): replace it or leave it out",
     ),
@@ -333,74 +366,9 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "No image found in the given files and folders (images end in {extensions}); check the paths",
     ),
     (
-        "err.namesRepeated",
-        "{count} task name(s) appear more than once in your list: {names}. Names must be unique in a batch: rename them.",
-    ),
-    (
-        "err.namesInBatch",
-        "{count} task name(s) already exist in the batch: {names}. Skip existing tasks or insert anyway.",
-    ),
-    // lab-jobs: the create table and its jobs
-    (
-        "err.rowsWithProblems",
-        "{count} row(s) have problems ({names}): fix or skip them first",
-    ),
-    (
-        "err.rowNamesInBatch",
-        "{count} name(s) already exist in the batch ({names}): rename or skip them, or choose \"skip existing\" or \"insert anyway\"",
-    ),
-    (
-        "err.jobNamesInBatch",
-        "{count} task name(s) already exist in the batch ({names}): rename them, or choose \"skip existing\" or \"insert anyway\"",
-    ),
-    (
-        "err.nothingToCreate",
-        "Nothing to create: every row is skipped or already in the batch",
-    ),
-    (
-        "err.retryWhileRunning",
-        "The job is running: pause it or wait for it to end before retrying failed items",
-    ),
-    (
-        "err.jobCancelled",
-        "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)",
-    ),
-    // lab-jobs: task lists (CSV or JSON files), their file named first
-    (
-        "err.csvNoTaskLine",
-        "{path}: The CSV has a header but no task line: add one line per task",
-    ),
-    ("err.csvHeader", "{path}: CSV header (line 1): {detail}"),
-    (
-        "err.csvNoNameColumn",
-        "{path}: CSV line 1: no `name` column (columns found: {columns}); the header must be like `name,resource,...`",
-    ),
-    (
-        "err.csvUnnamedColumn",
-        "{path}: CSV line 1: a column has no name; name every column of the header",
-    ),
-    (
-        "err.csvColumnTwice",
-        "{path}: CSV line 1: the column `{column}` appears twice (only `resource` may repeat)",
-    ),
-    (
-        "err.csvScoreNotNumber",
-        "{path}: CSV line {line}, column `score`: \"{value}\" is not a number",
-    ),
-    (
-        "err.csvDataNotJson",
-        "{path}: CSV line {line}, column `data`: not JSON ({detail}); write the data as a JSON object",
-    ),
-    (
-        "err.csvDataNotObject",
-        "{path}: CSV line {line}, column `data`: must be a JSON object like {\"annotations\": [...]}",
-    ),
-    ("err.csvLine", "{path}: CSV line {line}: {detail}"),
-    (
         "err.tasksFileShape",
-        "{path}: The tasks file is not a list of tasks {name, resources, data, properties, project_configuration_overwrite}: at `{at}`: {detail}",
+        "The tasks file is not a list of tasks {name, resources, data, properties, project_configuration_overwrite}: at `{at}`: {detail}",
     ),
-    // lab-client: tasks checked before they are created
     ("err.noTaskToCreate", "No task to create"),
     (
         "err.taskWithoutName",
@@ -422,7 +390,186 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "err.resourceEmpty",
         "Task \"{task}\": {resource} is empty (0 bytes): replace it with the real file or leave it out",
     ),
-    // lab-export (after export.rs made a sentence of it)
+    (
+        "err.namesRepeated",
+        "{count} task name(s) appear more than once in your list: {names}. Names must be unique in a batch: rename them.",
+    ),
+    (
+        "err.namesInBatch",
+        "{count} task name(s) already exist in the batch: {names}. Skip existing tasks or insert anyway.",
+    ),
+    (
+        "err.taskDataNotObject",
+        "Task \"{task}\": data must be an object",
+    ),
+    (
+        "err.verticesWithoutResolution",
+        "Task \"{task}\": \"vertices\" are in pixels, so a \"resolution\" {width, height} is needed; or give \"normalizedVertices\"",
+    ),
+    (
+        "err.boundingPolyWithoutVertices",
+        "Task \"{task}\": a boundingPoly has neither normalizedVertices nor vertices",
+    ),
+    (
+        "err.noSuchLabel",
+        "Task \"{task}\": no label \"{label}\" in the project's main lists",
+    ),
+    (
+        "err.invalidData",
+        "Task \"{task}\": invalid data {problems}",
+    ),
+    (
+        "err.invalidKiliData",
+        "Task \"{task}\": invalid Kili data {problems}",
+    ),
+    (
+        "err.invalidOverwrite",
+        "Task \"{task}\": invalid project_configuration_overwrite {problems}",
+    ),
+    ("err.taskProblem", "Task \"{task}\": {detail}"),
+    (
+        "err.formWithoutLayout",
+        "This form project has no inputs layout; its task data cannot be checked (use no data check to skip)",
+    ),
+    (
+        "err.noDataSchema",
+        "No data schema for {project_type} projects; create the tasks without data check",
+    ),
+    ("err.badSchema", "Invalid {what} schema: {detail}"),
+    (
+        "err.kiliForForm",
+        "Kili compatibility is not supported for form projects",
+    ),
+    (
+        "err.kiliForSequence",
+        "Kili compatibility is not supported for sequence projects",
+    ),
+    (
+        "err.kiliFormWithoutImageInput",
+        "This form project has no image tool input; the Kili format needs one",
+    ),
+    (
+        "err.kiliFormWithSeveralImageInputs",
+        "This form project has several image tool inputs; the Kili format needs exactly one",
+    ),
+    (
+        "err.kiliNotAvailable",
+        "The Kili format is not available for {project_type} projects",
+    ),
+    (
+        "err.propertiesNotObject",
+        "Properties must be a JSON object",
+    ),
+    (
+        "err.unknownProperty",
+        "Unknown property \"{name}\": only \"score\" and \"custom\" can be set",
+    ),
+    (
+        "err.scoreNotNumber",
+        "The score must be a number, not {value}",
+    ),
+    (
+        "err.customNotObject",
+        "\"custom\" must be a JSON object, not {value}",
+    ),
+    (
+        "err.nothingToUpdate",
+        "Nothing to update: give a score and/or custom properties",
+    ),
+    (
+        "err.nothingToRestore",
+        "Nothing to restore: no score and no custom property",
+    ),
+    (
+        "err.propertiesCallSize",
+        "A properties call takes 1 to {max} task ids, not {count}",
+    ),
+    // lab-jobs: task lists and the create table (lab_jobs::Invalid), a problem inside a file
+    (
+        "err.csvNoTaskLine",
+        "The CSV has a header but no task line: add one line per task",
+    ),
+    ("err.csvHeader", "CSV header (line 1): {detail}"),
+    (
+        "err.csvNoNameColumn",
+        "CSV line 1: no `name` column (columns found: {columns}); the header must be like `name,resource,...`",
+    ),
+    (
+        "err.csvUnnamedColumn",
+        "CSV line 1: a column has no name; name every column of the header",
+    ),
+    (
+        "err.csvColumnTwice",
+        "CSV line 1: the column `{column}` appears twice (only `resource` may repeat)",
+    ),
+    (
+        "err.csvScoreNotNumber",
+        "CSV line {line}, column `score`: \"{value}\" is not a number",
+    ),
+    (
+        "err.csvDataNotJson",
+        "CSV line {line}, column `data`: not JSON ({detail}); write the data as a JSON object",
+    ),
+    (
+        "err.csvDataNotObject",
+        "CSV line {line}, column `data`: must be a JSON object like {\"annotations\": [...]}",
+    ),
+    ("err.csvLine", "CSV line {line}: {detail}"),
+    (
+        "err.imageUndecodable",
+        "{path}: cannot decode the image: {detail}",
+    ),
+    (
+        "err.thumbnailNotMade",
+        "{path}: cannot make a thumbnail: {detail}",
+    ),
+    (
+        "err.dataSchemaUnusable",
+        "The project's data schema is not usable: {detail}",
+    ),
+    (
+        "err.taskUnstorable",
+        "Task \"{task}\" cannot be kept in the job journal: {detail}",
+    ),
+    (
+        "err.rowsWithProblems",
+        "{count} row(s) have problems ({names}): fix or skip them first",
+    ),
+    (
+        "err.rowNamesInBatch",
+        "{count} name(s) already exist in the batch ({names}): rename or skip them, or choose \"skip existing\" or \"insert anyway\"",
+    ),
+    (
+        "err.jobNamesInBatch",
+        "{count} task name(s) already exist in the batch ({names}): rename them, or choose \"skip existing\" or \"insert anyway\"",
+    ),
+    (
+        "err.nothingToCreate",
+        "Nothing to create: every row is skipped or already in the batch",
+    ),
+    ("err.inFile", "{path}: {detail}"),
+    // lab-jobs: what was not found (lab_jobs::Missing), what a job cannot do (lab_jobs::Refused)
+    (
+        "err.noRow",
+        "There is no row {row} in the list (it has {count} rows): reload the files.",
+    ),
+    (
+        "err.noJob",
+        "There is no job {id} in the job journal: it may have been deleted.",
+    ),
+    (
+        "err.retryWhileRunning",
+        "The job is running: pause it or wait for it to end before retrying failed items",
+    ),
+    (
+        "err.jobCancelled",
+        "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)",
+    ),
+    (
+        "err.damagedEntry",
+        "Job {job}, item {item}: damaged journal entry ({detail}); delete the job and create its tasks again",
+    ),
+    // lab-export: output file names (lab_export::BadFileName), a listing that stopped
     (
         "err.exportNameEmpty",
         "Output file name \"{name}\" is empty or a folder: give a file name.",
@@ -439,8 +586,6 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "err.listingStopped",
         "The task listing stopped before the last page because of an internal error ({detail}); nothing was written. Try again; if it happens again, report it with the diagnostics (About, Copy diagnostics).",
     ),
-    // last: any other problem of one task (its detail stays in English)
-    ("err.taskProblem", "Task \"{task}\": {detail}"),
 ];
 
 /// The English of `key`.
@@ -480,37 +625,6 @@ pub fn render(template: &str, params: &[(&str, &str)]) -> String {
     out
 }
 
-/// A pattern matching the whole of a text rendered from `template`, one group per placeholder.
-fn pattern(template: &str) -> Regex {
-    let placeholder = Regex::new(r"\{(\w+)\}").expect("placeholder pattern");
-    let mut re = String::from("(?s)^");
-    let mut last = 0;
-    for c in placeholder.captures_iter(template) {
-        let m = c.get(0).expect("whole match");
-        re.push_str(&regex::escape(&template[last..m.start()]));
-        re.push_str(&format!("(?P<{}>.+?)", &c[1]));
-        last = m.end();
-    }
-    re.push_str(&regex::escape(&template[last..]));
-    re.push('$');
-    Regex::new(&re).expect("a library template makes a valid pattern")
-}
-
-/// The key and values of a library's English sentence when it has one of the [`LIBRARY`] shapes.
-pub fn recognise(message: &str) -> Option<(&'static str, Vec<(String, String)>)> {
-    static PATTERNS: OnceLock<Vec<(&'static str, Regex)>> = OnceLock::new();
-    let patterns = PATTERNS.get_or_init(|| LIBRARY.iter().map(|(k, t)| (*k, pattern(t))).collect());
-    patterns.iter().find_map(|(key, re)| {
-        let c = re.captures(message)?;
-        let params = re
-            .capture_names()
-            .flatten()
-            .filter_map(|n| Some((n.to_owned(), c.name(n)?.as_str().to_owned())))
-            .collect();
-        Some((*key, params))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -530,42 +644,5 @@ mod tests {
         keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), n);
-    }
-
-    #[test]
-    fn recognise_reads_the_values_back() {
-        let (key, params) =
-            recognise("isahit lab refused the request (BATCH_LOCKED): batch is locked").unwrap();
-        assert_eq!(key, "err.refusedWithCode");
-        assert_eq!(
-            params,
-            vec![
-                ("code".to_owned(), "BATCH_LOCKED".to_owned()),
-                ("detail".to_owned(), "batch is locked".to_owned())
-            ]
-        );
-        let (key, _) = recognise("isahit lab refused the request: no (x): y").unwrap();
-        assert_eq!(key, "err.refused");
-        assert!(recognise("something else entirely").is_none());
-    }
-
-    #[test]
-    fn every_library_template_recognises_its_own_rendering() {
-        let placeholder = Regex::new(r"\{(\w+)\}").unwrap();
-        for (key, template) in LIBRARY {
-            let names: Vec<String> = placeholder
-                .captures_iter(template)
-                .map(|c| c[1].to_string())
-                .collect();
-            let values: Vec<String> = names.iter().map(|n| format!("<{n}>")).collect();
-            let params: Vec<(&str, &str)> = names
-                .iter()
-                .zip(&values)
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .collect();
-            let (found, back) = recognise(&render(template, &params)).unwrap();
-            assert_eq!(found, *key);
-            assert_eq!(back.len(), names.len(), "{key}");
-        }
     }
 }

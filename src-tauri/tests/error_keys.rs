@@ -149,12 +149,12 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
     };
     use std::io::{Error as IoError, ErrorKind as Io};
     let mut v = vec![
-        map_kind(K::Auth, "401", Stage::SignIn, "lab.example"),
-        map_kind(K::Auth, "401", Stage::Session, "lab.example"),
-        map_kind(K::Offline, "refused", Stage::Session, "lab.example"),
-        map_kind(K::Forbidden, "403", Stage::Session, "lab.example"),
-        map_kind(K::Server, "HTTP 502", Stage::Session, "lab.example"),
-        map_kind(K::Cancelled, "", Stage::Session, "lab.example"),
+        map_kind(K::Auth, "401", None, Stage::SignIn, "lab.example"),
+        map_kind(K::Auth, "401", None, Stage::Session, "lab.example"),
+        map_kind(K::Offline, "refused", None, Stage::Session, "lab.example"),
+        map_kind(K::Forbidden, "403", None, Stage::Session, "lab.example"),
+        map_kind(K::Server, "HTTP 502", None, Stage::Session, "lab.example"),
+        map_kind(K::Cancelled, "", None, Stage::Session, "lab.example"),
         labdesk_lib::error::AppError::not_connected(),
         map_export(lab_export::ExportError::Cancelled, ""),
         map_export(lab_export::ExportError::NothingToExport, ""),
@@ -194,7 +194,7 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
 }
 
 /// Errors of lab-client, lab-jobs and lab-export with the libraries' real wording, as the
-/// backend maps them: each must be recognised (keyed).
+/// backend maps them: each carries its key.
 fn library_samples() -> Vec<labdesk_lib::error::AppError> {
     use labdesk_lib::client_errors::{Stage, map};
     use labdesk_lib::export::{ExportRecipe, ExportScope, Format, check_target, map_export};
@@ -363,7 +363,10 @@ fn the_catalogue_says_in_english_what_the_backend_says() {
         let template = en
             .get(&key)
             .unwrap_or_else(|| panic!("{key} is not in the catalogue"));
-        let params = e.params.clone().unwrap_or_default();
+        let mut params = e.params.clone().unwrap_or_default();
+        if let Some(d) = &e.detail {
+            params.insert("detail".into(), render_message(&en, d));
+        }
         let names: BTreeSet<String> = placeholder
             .captures_iter(template)
             .map(|c| c[1].to_string())
@@ -382,44 +385,41 @@ fn the_catalogue_says_in_english_what_the_backend_says() {
         covered.insert(key);
     }
     // the messages composed from messages.rs are rendered from the catalogue's English
-    // (checked above); a library's sentence needs a real sample above, or is listed in
-    // UNSAMPLED with the reason none can be made here
+    // (checked above); every variant of the libraries' errors is checked by
+    // tests/error_variants.rs
     covered.extend(
         labdesk_lib::messages::OWN
             .iter()
             .map(|(k, _)| (*k).to_string()),
     );
-    covered.extend(UNSAMPLED.iter().map(|(k, _)| (*k).to_string()));
+    covered.extend(
+        labdesk_lib::messages::LIBRARY
+            .iter()
+            .map(|(k, _)| (*k).to_string()),
+    );
     let all: BTreeSet<String> = en.keys().cloned().collect();
     assert_eq!(covered, all, "every catalogue message has a sample here");
 }
 
-/// Library sentences (messages.rs `LIBRARY`) with no real sample in [`samples`]: their wording
-/// is only checked against the template (a library rewording one loses its translation
-/// silently). Keep this list short.
-const UNSAMPLED: &[(&str, &str)] = &[
-    // lab-client, after it reached the server (project and configuration read first)
-    ("err.resourceNotFile", "needs a running lab"),
-    ("err.resourceEmpty", "needs a running lab"),
-    ("err.namesRepeated", "needs a running lab"),
-    ("err.namesInBatch", "needs a running lab"),
-    (
-        "err.taskProblem",
-        "a server's refusal of one task: needs a running lab",
-    ),
-    // lab-jobs job states and checks against the batch
-    ("err.jobCancelled", "needs a job journal in that state"),
-    ("err.retryWhileRunning", "needs a running job"),
-    ("err.jobNamesInBatch", "needs a running lab"),
-    ("err.rowNamesInBatch", "needs a running lab"),
-    // other library sentences
-    ("err.notRegularFile", "needs a pipe or device file"),
-    (
-        "err.csvHeader",
-        "lab-jobs refuses the CSV earlier for every header this test can write",
-    ),
-    (
-        "err.exportNameEmpty",
-        "check_target refuses an empty name before lab-export sees it",
-    ),
-];
+/// The catalogue's English of `m`, its inner message filling `{detail}`.
+fn render_message(
+    en: &std::collections::BTreeMap<String, String>,
+    m: &lab_client::Message,
+) -> String {
+    let template = en
+        .get(&m.key)
+        .unwrap_or_else(|| panic!("{} is not in the catalogue", m.key));
+    let mut params: Vec<(String, String)> = m
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    if let Some(d) = &m.detail {
+        params.push(("detail".into(), render_message(en, d)));
+    }
+    let refs: Vec<(&str, &str)> = params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    labdesk_lib::messages::render(template, &refs)
+}

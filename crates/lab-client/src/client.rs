@@ -667,11 +667,10 @@ impl LabClient {
 
     /// GET an absolute URL without credentials (resources on other hosts).
     pub(crate) async fn get_external(&self, url: &str) -> Result<Bytes> {
-        let url = url::Url::parse(url)
-            .map_err(|e| Invalid::BadResourceUrl {
-                url: url.to_string(),
-                detail: e.to_string(),
-            })?;
+        let url = url::Url::parse(url).map_err(|e| Invalid::BadResourceUrl {
+            url: url.to_string(),
+            detail: e.to_string(),
+        })?;
         let attempt = || async {
             let res = self.inner.http.get(url.clone()).send().await;
             self.classify(res, Repeat::Safe).await

@@ -16,7 +16,7 @@ pub struct Message {
     pub key: String,
     /// Values of the message's placeholders.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    #[cfg_attr(feature = "ts", ts(optional))]
+    #[cfg_attr(feature = "ts", ts(as = "Option<BTreeMap<String, String>>", optional))]
     pub params: BTreeMap<String, String>,
     /// The message filling `{detail}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(m.params["length"], "300");
         assert_eq!(m.params["max"], "255");
         assert_eq!(m.detail, None);
-        assert_eq!(Invalid::NoTaskToCreate.message(), Message::new("err.noTaskToCreate"));
+        assert_eq!(
+            Invalid::NoTaskToCreate.message(),
+            Message::new("err.noTaskToCreate")
+        );
     }
 
     #[test]

@@ -391,14 +391,30 @@ impl TaskFilter {
         }
         type Bad = fn(String) -> Invalid;
         let checks: [(&Option<String>, Bad); 8] = [
-            (&self.created_at.gt, |date| Invalid::BadDateCreatedAfter { date }),
-            (&self.created_at.gte, |date| Invalid::BadDateCreatedFrom { date }),
-            (&self.created_at.lt, |date| Invalid::BadDateCreatedBefore { date }),
-            (&self.created_at.lte, |date| Invalid::BadDateCreatedUntil { date }),
-            (&self.updated_at.gt, |date| Invalid::BadDateUpdatedAfter { date }),
-            (&self.updated_at.gte, |date| Invalid::BadDateUpdatedFrom { date }),
-            (&self.updated_at.lt, |date| Invalid::BadDateUpdatedBefore { date }),
-            (&self.updated_at.lte, |date| Invalid::BadDateUpdatedUntil { date }),
+            (&self.created_at.gt, |date| Invalid::BadDateCreatedAfter {
+                date,
+            }),
+            (&self.created_at.gte, |date| Invalid::BadDateCreatedFrom {
+                date,
+            }),
+            (&self.created_at.lt, |date| Invalid::BadDateCreatedBefore {
+                date,
+            }),
+            (&self.created_at.lte, |date| Invalid::BadDateCreatedUntil {
+                date,
+            }),
+            (&self.updated_at.gt, |date| Invalid::BadDateUpdatedAfter {
+                date,
+            }),
+            (&self.updated_at.gte, |date| Invalid::BadDateUpdatedFrom {
+                date,
+            }),
+            (&self.updated_at.lt, |date| Invalid::BadDateUpdatedBefore {
+                date,
+            }),
+            (&self.updated_at.lte, |date| Invalid::BadDateUpdatedUntil {
+                date,
+            }),
         ];
         for (value, bad) in checks {
             if let Some(v) = value.as_deref().filter(|v| !v.trim().is_empty())

@@ -13,7 +13,10 @@ pub enum ExportError {
     #[error("nothing to export: no task matches the filters")]
     NothingToExport,
     #[error("{}", .misfit.sentence(*.format))]
-    Unsupported { format: ExportFormat, misfit: Misfit },
+    Unsupported {
+        format: ExportFormat,
+        misfit: Misfit,
+    },
     #[error("invalid export option: {0}")]
     InvalidOption(BadOption),
     #[error("{0}")]
@@ -80,9 +83,7 @@ pub enum BadOption {
     NotBool { name: String, value: String },
     #[error("{name} must be true or false")]
     NotBoolValue { name: String },
-    #[error(
-        "split {0}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10"
-    )]
+    #[error("split {0}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10")]
     Split(SplitProblem),
 }
 

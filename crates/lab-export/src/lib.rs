@@ -28,9 +28,7 @@ pub use driver::{
     EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, IMAGE_CONCURRENCY, Page, ProgressSink,
     default_filename, destination, export_pages, export_pages_with,
 };
-pub use error::{
-    BadFileName, BadOption, ErrorInfo, ErrorKind, ExportError, Result, SplitProblem,
-};
+pub use error::{BadFileName, BadOption, ErrorInfo, ErrorKind, ExportError, Result, SplitProblem};
 pub use format::{ExportFormat, ExportOptions, Misfit, Target, resolve_target, supported_formats};
 pub use images::{ImageMiss, ImageSource, LabImages, LocalFiles, MissKind};
 pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};

@@ -313,11 +313,10 @@ impl Journal {
                 "INSERT INTO items (job_id, idx, name, payload, status, bytes) VALUES (?1, ?2, ?3, ?4, 'pending', ?5)",
             )?;
             for (i, t) in tasks.iter().enumerate() {
-                let payload = serde_json::to_string(t)
-                    .map_err(|e| Invalid::TaskUnstorable {
-                        task: t.name.clone(),
-                        detail: e.to_string(),
-                    })?;
+                let payload = serde_json::to_string(t).map_err(|e| Invalid::TaskUnstorable {
+                    task: t.name.clone(),
+                    detail: e.to_string(),
+                })?;
                 ins.execute(params![
                     id,
                     i as i64,

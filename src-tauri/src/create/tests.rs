@@ -363,13 +363,28 @@ async fn unfinished_jobs_are_offered_and_can_be_discarded_or_resumed_with_their_
 
 #[test]
 fn errors_say_what_to_do() {
-    let e = app_error(lab_jobs::Error::Input("fix row 3".into()), "");
-    assert_eq!(
-        (e.kind, e.message.as_str()),
-        (ErrorKind::BadInput, "fix row 3")
+    let e = app_error(
+        lab_jobs::Error::Input(lab_jobs::Invalid::CsvLine {
+            line: 3,
+            detail: "fix it".into(),
+        }),
+        "",
     );
-    let e = app_error(lab_jobs::Error::NotFound("no job".into()), "");
+    assert_eq!(
+        (e.kind, e.message.as_str(), e.key.as_deref()),
+        (
+            ErrorKind::BadInput,
+            "CSV line 3: fix it",
+            Some("err.csvLine")
+        )
+    );
+    let e = app_error(
+        lab_jobs::Error::NotFound(lab_jobs::Missing::NoJob { id: "j1".into() }),
+        "",
+    );
     assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.key.as_deref(), Some("err.noJob"));
+    assert_eq!(e.params.unwrap()["id"], "j1");
     assert_eq!(check_batch_name(" Week 3 ").unwrap(), "Week 3");
     assert!(check_batch_name(&"x".repeat(300)).is_err());
 }

@@ -117,9 +117,19 @@ async fn plan_counts_the_scope_and_explains_unfit_formats() {
     assert!(by(Format::Lab).available && by(Format::Kili).available && by(Format::Yolo).available);
     let mask = by(Format::Mask);
     assert!(!mask.available);
-    let reason = mask.reason.as_deref().unwrap();
-    assert!(reason.contains("segmentation"), "{reason}");
-    assert!(reason.ends_with('.'), "{reason}");
+    match mask.misfit.as_ref().unwrap() {
+        lab_export::Misfit::ProjectType {
+            project_type,
+            supported,
+        } => {
+            assert_eq!(project_type, "iat-rectangle");
+            assert!(
+                supported.iter().any(|t| t == "iat-segmentation"),
+                "{supported:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(by(Format::Lab).extension.as_deref(), Some(".json"));
     assert_eq!(by(Format::Yolo).extension.as_deref(), Some(".zip"));
     assert_eq!(mask.extension, None);

@@ -7,11 +7,7 @@ import type { Misfit } from "./Misfit";
  */
 export type FormatChoice = { format: ExportFormatId, available: boolean, 
 /**
- * Why it does not fit (when not available), in English.
- */
-reason: string | null, 
-/**
- * The same, typed: the window says it in the user's words.
+ * Why it does not fit (when not available): the window says it in the user's words.
  */
 misfit: Misfit | null, 
 /**

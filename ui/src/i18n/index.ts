@@ -6,6 +6,7 @@
 // A message is a string with `{name}` placeholders, or a function of the values (for plurals use
 // `plural(n, one, other)` inside it).
 import { useSyncExternalStore } from "react";
+import type { Message as BackendMessage } from "../bindings/Message";
 import { common } from "./messages/common";
 import { app } from "./messages/app";
 import { ui } from "./messages/ui";
@@ -99,6 +100,18 @@ export function t(key: MessageKey, vars: Vars = {}): string {
  *  backend) in the current locale, or null when no catalogue has it. */
 export function translateKnown(key: string, vars: Vars = {}): string | null {
   return catalogues.en.has(key) ? t(key as MessageKey, vars) : null;
+}
+
+/** A backend catalogue message (key, values, and the inner message filling `{detail}`) in the
+ *  current language; null when the catalogue does not know one of its keys. */
+export function translateMessage(m: BackendMessage): string | null {
+  const vars: Vars = { ...(m.params ?? {}) };
+  if (m.detail) {
+    const inner = translateMessage(m.detail);
+    if (inner === null) return null;
+    vars.detail = inner;
+  }
+  return translateKnown(m.key, vars);
 }
 
 // Intl formatters are slow to make (a table row formats several values): one per locale and

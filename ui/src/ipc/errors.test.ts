@@ -27,6 +27,24 @@ describe("errors from the backend", () => {
     expect(toAppError(unreachable).message).toBe(unreachable.message);
   });
 
+  it("word the message inside a file or a task in the same language", () => {
+    const inFile = {
+      kind: "badInput",
+      message: "tasks.csv: CSV line 3, column `score`: \"high\" is not a number",
+      key: "err.inFile",
+      params: { path: "tasks.csv" },
+      detail: { key: "err.csvScoreNotNumber", params: { line: "3", value: "high" } },
+    } as const;
+    setLocale("fr");
+    expect(toAppError(inFile).message).toBe("tasks.csv\u00a0: CSV, ligne 3, colonne `score`\u00a0: «\u00a0high\u00a0» n’est pas un nombre.");
+    setLocale("en");
+    expect(toAppError(inFile).message).toBe(inFile.message);
+    // an inner key the catalogue does not know: the backend's English, whole
+    setLocale("fr");
+    const unknown = { ...inFile, detail: { key: "err.fromTheFuture" } };
+    expect(toAppError(unknown).message).toBe(inFile.message);
+  });
+
   it("keep the backend's message for a key the catalogue does not have, or no key", () => {
     setLocale("fr");
     expect(toAppError({ kind: "server", message: "as sent", key: "err.fromTheFuture" }).message).toBe("as sent");

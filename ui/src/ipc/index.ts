@@ -23,13 +23,13 @@ import type { StatsProgress } from "../bindings/StatsProgress";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
 import type { TaskVisual } from "../bindings/TaskVisual";
-import { translateKnown } from "../i18n";
+import { translateMessage } from "../i18n";
 import { noteCallError, noteCallOk } from "./diagnostics";
 
 /** The error with its message in the current language when the catalogue knows its key. */
 function localized(e: AppError): AppError {
   if (!e.key) return e;
-  const text = translateKnown(e.key, e.params ?? {});
+  const text = translateMessage({ key: e.key, params: e.params, detail: e.detail });
   return text === null ? e : { ...e, message: text };
 }
 

@@ -32,7 +32,6 @@ import {
 const choice = (format: FormatChoice["format"], available = true): FormatChoice => ({
   format,
   available,
-  reason: available ? null : "no",
   misfit: null,
   extension: format === "yolo" ? ".zip" : format === "mask" ? null : ".json",
   defaultName: `lab_${format}_p_2026-01-01_10-00-00${format === "yolo" ? ".zip" : format === "mask" ? "" : ".json"}`,

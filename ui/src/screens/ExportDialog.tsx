@@ -351,7 +351,7 @@ function ExportForm({
                         </div>
                         {!c.available && (
                           <div className="small muted export-reason" id={reasonId} data-testid={reasonId}>
-                            {t("export.unavailable", { reason: c.misfit ? misfitText(c.misfit) : (c.reason ?? "") })}
+                            {t("export.unavailable", { reason: c.misfit ? misfitText(c.misfit) : "" })}
                           </div>
                         )}
                       </div>

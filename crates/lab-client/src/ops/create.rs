@@ -90,8 +90,7 @@ fn check_names_and_properties(tasks: &[TaskInput]) -> Result<()> {
             .into());
         }
         if let Some(p) = t.properties.as_ref().filter(|p| !p.is_null()) {
-            super::PropertiesUpdate::from_json(p)
-                .map_err(|e| Invalid::in_task(&t.name, e))?;
+            super::PropertiesUpdate::from_json(p).map_err(|e| Invalid::in_task(&t.name, e))?;
         }
     }
     Ok(())
