@@ -42,6 +42,22 @@ fn check(m: &Message, display: &str) {
     assert_eq!(english(m), display, "{}", m.key);
 }
 
+/// A test that `$examples` has one example of each of the `$count` variants (by `$index`) and
+/// that each says in the catalogue's English exactly what its `Display` says.
+macro_rules! every_variant {
+    ($test:ident, $examples:ident, $index:ident, $count:expr) => {
+        #[test]
+        fn $test() {
+            let examples = $examples();
+            let seen: BTreeSet<usize> = examples.iter().map($index).collect();
+            assert_eq!(seen, (0..$count).collect(), "one example per variant");
+            for e in &examples {
+                check(&Message::of(e), &e.to_string());
+            }
+        }
+    };
+}
+
 /// One of every variant of `lab_client::Invalid`.
 fn client_invalid_examples() -> Vec<lab_client::Invalid> {
     vec![
@@ -283,15 +299,12 @@ fn client_invalid_index(e: &lab_client::Invalid) -> usize {
     }
 }
 
-#[test]
-fn every_variant_of_client_invalid_has_its_english_in_the_catalogue() {
-    let examples = client_invalid_examples();
-    let seen: BTreeSet<usize> = examples.iter().map(client_invalid_index).collect();
-    assert_eq!(seen, (0..60).collect(), "one example per variant");
-    for e in &examples {
-        check(&Message::of(e), &e.to_string());
-    }
-}
+every_variant!(
+    every_variant_of_client_invalid_has_its_english_in_the_catalogue,
+    client_invalid_examples,
+    client_invalid_index,
+    60
+);
 
 /// One of every variant of `lab_jobs::Invalid`.
 fn jobs_invalid_examples() -> Vec<lab_jobs::Invalid> {
@@ -375,15 +388,12 @@ fn jobs_invalid_index(e: &lab_jobs::Invalid) -> usize {
     }
 }
 
-#[test]
-fn every_variant_of_jobs_invalid_has_its_english_in_the_catalogue() {
-    let examples = jobs_invalid_examples();
-    let seen: BTreeSet<usize> = examples.iter().map(jobs_invalid_index).collect();
-    assert_eq!(seen, (0..17).collect(), "one example per variant");
-    for e in &examples {
-        check(&Message::of(e), &e.to_string());
-    }
-}
+every_variant!(
+    every_variant_of_jobs_invalid_has_its_english_in_the_catalogue,
+    jobs_invalid_examples,
+    jobs_invalid_index,
+    17
+);
 
 /// One of every variant of `lab_jobs::Missing`.
 fn jobs_missing_examples() -> Vec<lab_jobs::Missing> {
@@ -402,15 +412,12 @@ fn jobs_missing_index(e: &lab_jobs::Missing) -> usize {
     }
 }
 
-#[test]
-fn every_variant_of_jobs_missing_has_its_english_in_the_catalogue() {
-    let examples = jobs_missing_examples();
-    let seen: BTreeSet<usize> = examples.iter().map(jobs_missing_index).collect();
-    assert_eq!(seen, (0..2).collect(), "one example per variant");
-    for e in &examples {
-        check(&Message::of(e), &e.to_string());
-    }
-}
+every_variant!(
+    every_variant_of_jobs_missing_has_its_english_in_the_catalogue,
+    jobs_missing_examples,
+    jobs_missing_index,
+    2
+);
 
 /// One of every variant of `lab_jobs::Refused`.
 fn jobs_refused_examples() -> Vec<lab_jobs::Refused> {
@@ -435,15 +442,12 @@ fn jobs_refused_index(e: &lab_jobs::Refused) -> usize {
     }
 }
 
-#[test]
-fn every_variant_of_jobs_refused_has_its_english_in_the_catalogue() {
-    let examples = jobs_refused_examples();
-    let seen: BTreeSet<usize> = examples.iter().map(jobs_refused_index).collect();
-    assert_eq!(seen, (0..3).collect(), "one example per variant");
-    for e in &examples {
-        check(&Message::of(e), &e.to_string());
-    }
-}
+every_variant!(
+    every_variant_of_jobs_refused_has_its_english_in_the_catalogue,
+    jobs_refused_examples,
+    jobs_refused_index,
+    3
+);
 
 /// One of every variant of `lab_export::BadFileName`.
 fn export_badfilename_examples() -> Vec<lab_export::BadFileName> {
@@ -472,12 +476,9 @@ fn export_badfilename_index(e: &lab_export::BadFileName) -> usize {
     }
 }
 
-#[test]
-fn every_variant_of_export_badfilename_has_its_english_in_the_catalogue() {
-    let examples = export_badfilename_examples();
-    let seen: BTreeSet<usize> = examples.iter().map(export_badfilename_index).collect();
-    assert_eq!(seen, (0..3).collect(), "one example per variant");
-    for e in &examples {
-        check(&Message::of(e), &e.to_string());
-    }
-}
+every_variant!(
+    every_variant_of_export_badfilename_has_its_english_in_the_catalogue,
+    export_badfilename_examples,
+    export_badfilename_index,
+    3
+);
