@@ -266,9 +266,7 @@ pub enum Invalid {
     KiliForSequence,
     #[error("This form project has no image tool input; the Kili format needs one")]
     KiliFormWithoutImageInput,
-    #[error(
-        "This form project has several image tool inputs; the Kili format needs exactly one"
-    )]
+    #[error("This form project has several image tool inputs; the Kili format needs exactly one")]
     KiliFormWithSeveralImageInputs,
     #[error("The Kili format is not available for {project_type} projects")]
     KiliNotAvailable { project_type: String },

@@ -102,7 +102,10 @@ mod tests {
         assert_eq!(m.params["length"], "300");
         assert_eq!(m.params["max"], "255");
         assert_eq!(m.detail, None);
-        assert_eq!(Invalid::NoTaskToCreate.message(), Message::new("err.noTaskToCreate"));
+        assert_eq!(
+            Invalid::NoTaskToCreate.message(),
+            Message::new("err.noTaskToCreate")
+        );
     }
 
     #[test]

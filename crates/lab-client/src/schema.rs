@@ -473,11 +473,7 @@ mod tests {
         assert!(ch.check("f", &json!({"title": "static input"})).is_err());
         assert!(ch.check("f", &json!({"n": "two"})).is_err());
         assert!(ch.check("f", &json!({"img": {"annotations": [{"polygons": [{"geometry": {"type": "rectangle", "vertices": [2, 0, 0, 0]}}]}]}})).is_err());
-        let ow = Checker::new(
-            &form_overwrite_schema(&c).unwrap(),
-            Checked::Overwrite,
-        )
-        .unwrap();
+        let ow = Checker::new(&form_overwrite_schema(&c).unwrap(), Checked::Overwrite).unwrap();
         ow.check(
             "f",
             &json!({"choice": {"settings": {"options": [{"name": "A", "value": "a"}]}}}),

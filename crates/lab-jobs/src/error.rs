@@ -69,9 +69,7 @@ pub enum Invalid {
     CsvColumnTwice { column: String },
     #[error("CSV line {line}, column `score`: \"{value}\" is not a number")]
     CsvScoreNotNumber { line: u64, value: String },
-    #[error(
-        "CSV line {line}, column `data`: not JSON ({detail}); write the data as a JSON object"
-    )]
+    #[error("CSV line {line}, column `data`: not JSON ({detail}); write the data as a JSON object")]
     CsvDataNotJson { line: u64, detail: String },
     #[error(
         "CSV line {line}, column `data`: must be a JSON object like {{\"annotations\": [...]}}"
@@ -117,13 +115,9 @@ pub enum Missing {
 #[serde(tag = "key", content = "params", rename_all = "camelCase")]
 #[allow(missing_docs)]
 pub enum Refused {
-    #[error(
-        "The job is running: pause it or wait for it to end before retrying failed items"
-    )]
+    #[error("The job is running: pause it or wait for it to end before retrying failed items")]
     RetryWhileRunning,
-    #[error(
-        "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)"
-    )]
+    #[error("This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)")]
     JobCancelled,
     #[error(
         "Job {job}, item {item}: damaged journal entry ({detail}); delete the job and create its tasks again"
@@ -159,12 +153,10 @@ impl Error {
     /// `self` as a problem of the task list `path` (errors about its content only).
     pub(crate) fn in_file(self, path: &std::path::Path) -> Self {
         match self {
-            e @ (Self::Input(_) | Self::Client(lab_client::Error::Validation(_))) => {
-                Self::InFile {
-                    path: path.display().to_string(),
-                    source: Box::new(e),
-                }
-            }
+            e @ (Self::Input(_) | Self::Client(lab_client::Error::Validation(_))) => Self::InFile {
+                path: path.display().to_string(),
+                source: Box::new(e),
+            },
             e => e,
         }
     }

@@ -572,21 +572,18 @@ impl Preflight {
                     "name" => task.name = v.to_string(),
                     "resource" => resources.push(v.to_string()),
                     "score" => {
-                        let n: f64 = v.parse().map_err(|_| {
-                            Invalid::CsvScoreNotNumber {
-                                line,
-                                value: v.to_string(),
-                            }
+                        let n: f64 = v.parse().map_err(|_| Invalid::CsvScoreNotNumber {
+                            line,
+                            value: v.to_string(),
                         })?;
                         props.insert("score".into(), Value::from(n));
                     }
                     "data" => {
-                        let d: Value = serde_json::from_str(v).map_err(|e| {
-                            Invalid::CsvDataNotJson {
+                        let d: Value =
+                            serde_json::from_str(v).map_err(|e| Invalid::CsvDataNotJson {
                                 line,
                                 detail: e.to_string(),
-                            }
-                        })?;
+                            })?;
                         if !d.is_object() {
                             return Err(Invalid::CsvDataNotObject { line }.into());
                         }
@@ -736,13 +733,10 @@ impl Preflight {
 
     /// Thumbnail of row `idx` (see [`thumbnail`]); `None` for rows without a local image.
     pub fn thumbnail(&self, idx: usize) -> Result<Option<String>> {
-        let r = self
-            .rows
-            .get(idx)
-            .ok_or(Error::NotFound(Missing::NoRow {
-                row: idx,
-                count: self.rows.len(),
-            }))?;
+        let r = self.rows.get(idx).ok_or(Error::NotFound(Missing::NoRow {
+            row: idx,
+            count: self.rows.len(),
+        }))?;
         match (&r.path, r.kind, r.format.as_deref()) {
             // no AVIF decoder is built in: such a row shows the no-thumbnail placeholder
             (_, _, Some("avif")) => Ok(None),
@@ -806,10 +800,9 @@ fn schema_problems(validator: &jsonschema::Validator, prefix: &str, value: &Valu
 /// replacing earlier data checks.
 pub fn check_data(pf: &mut Preflight, cfg: &ProjectConfiguration) -> Result<()> {
     let compile = |schema: &Value| {
-        jsonschema::draft202012::new(schema)
-            .map_err(|e| Invalid::DataSchemaUnusable {
-                detail: e.to_string(),
-            })
+        jsonschema::draft202012::new(schema).map_err(|e| Invalid::DataSchemaUnusable {
+            detail: e.to_string(),
+        })
     };
     let data = compile(&lab_client::schema::data_schema(cfg)?)?;
     let overwrite = if cfg.is_form() {

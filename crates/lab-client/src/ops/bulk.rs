@@ -32,9 +32,7 @@ pub struct PropertiesUpdate {
 impl PropertiesUpdate {
     /// From a JSON object; keys other than `score` and `custom` are refused.
     pub fn from_json(v: &Value) -> Result<Self> {
-        let obj = v
-            .as_object()
-            .ok_or(Invalid::PropertiesNotObject)?;
+        let obj = v.as_object().ok_or(Invalid::PropertiesNotObject)?;
         if let Some(k) = obj.keys().find(|k| *k != "score" && *k != "custom") {
             return Err(Invalid::UnknownProperty { name: k.clone() }.into());
         }

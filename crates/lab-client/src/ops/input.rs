@@ -188,10 +188,7 @@ pub fn validate_tasks(
         checker.check(&t.name, t.data.as_ref().unwrap_or(&Value::Null))?;
     }
     if compat == Compatibility::Lab && cfg.is_form() {
-        let ow = Checker::new(
-            &form_overwrite_schema(cfg)?,
-            Checked::Overwrite,
-        )?;
+        let ow = Checker::new(&form_overwrite_schema(cfg)?, Checked::Overwrite)?;
         for t in &tasks.to_vec() {
             if let Some(o) = t
                 .project_configuration_overwrite
