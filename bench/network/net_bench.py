@@ -10,8 +10,9 @@ shaped veth. Per run: wall time (the SDK: its call only, as in bench/sdk_bench.p
 whole process), peak RSS (/usr/bin/time), bytes each way and connections (relay), requests (the
 sandbox's --request-log, the lines this run added), and the relay's per-request trace.
 
-Environment (set by bench/network/run): LAB_SANDBOX_BIN, LAB_BIN, NET_NS_SERVER, NET_SERVER_ADDR,
-NET_UP_RATE, NET_DOWN_RATE; python = the SDK venv.
+Environment (set by bench/network/run): LAB_SANDBOX_BIN, LAB_BIN, JOB_BENCH_BIN (the window's create
+job engine, lab-jobs' example job_bench: the "jobs" side of the create scenarios), NET_NS_SERVER,
+NET_SERVER_ADDR, NET_UP_RATE, NET_DOWN_RATE; python = the SDK venv.
 """
 import argparse
 import collections
@@ -38,7 +39,7 @@ from bench import (ACCESS_ID, P_BIG, P_CREATE, SECRET_KEY, Sandbox, create_batch
 RELAY = HERE / "relay.py"
 SMALL_SIDE, LARGE_SIDE = 182, 1291  # noise PNGs of ~100 KB and ~5 MB
 ID_RE = re.compile(r"/[0-9a-f]{24}(?=/|$)")
-TARGETS = {"small": 20.0, "large_link": 0.90, "export": 50.0}
+TARGETS = {"small": 20.0, "large_link": 0.90, "export": 50.0, "jobs": 1.2}
 
 
 def parse_rate(s):
@@ -57,10 +58,12 @@ def parse_rate(s):
 class NetSandbox(Sandbox):
     """bench.Sandbox in the server namespace, on the veth address, with a request log."""
 
-    def __init__(self, binary, data_dir, seed, ns, addr, request_log):
+    def __init__(self, binary, data_dir, seed, ns, addr, request_log, compress):
         super().__init__(binary, data_dir, seed)
         self.args = ["ip", "netns", "exec", ns, binary, "serve", "--addr", f"{addr}:0", "--allow-remote",
                      "--data-dir", str(data_dir), "--seed", str(seed), "--request-log", str(request_log)]
+        if compress:
+            self.args.append("--compress")
 
 
 def start_line(proc, what, timeout=30):
@@ -184,6 +187,8 @@ def main():
     ap.add_argument("--sdk-large", type=int, default=None, help="large images the SDK creates (default: all)")
     ap.add_argument("--reps", type=int, default=1, help="runs of each lab measure (median)")
     ap.add_argument("--only", default="small,large,list,export", help="scenarios, comma-separated")
+    ap.add_argument("--no-compress", action="store_true",
+                    help="the sandbox answers uncompressed (default: gzip/zstd as each client accepts)")
     a = ap.parse_args()
     n_small, n_large, n_list = (50, 5, 2000) if a.quick else (1000, 200, 20000)
     n_sdk_large = min(a.sdk_large or n_large, n_large)
@@ -193,6 +198,7 @@ def main():
     up_bps, down_bps = parse_rate(a.up_rate), parse_rate(a.down_rate)
     ns_s, addr_s = os.environ["NET_NS_SERVER"], os.environ["NET_SERVER_ADDR"]
     sandbox_bin, lab_bin = os.environ["LAB_SANDBOX_BIN"], os.environ["LAB_BIN"]
+    job_bin = os.environ.get("JOB_BENCH_BIN")
     sdk = [sys.executable, str(BENCH / "sdk_bench.py")]
 
     work = pathlib.Path(tempfile.mkdtemp(prefix="labdesk-netbench-"))
@@ -242,7 +248,7 @@ def main():
     seed.write_text(json.dumps(make_seed(n_list, 10)))
     reqlog = work / "requests.jsonl"
     t0 = time.perf_counter()
-    sb = NetSandbox(sandbox_bin, work / "data", seed, ns_s, addr_s, reqlog).start()
+    sb = NetSandbox(sandbox_bin, work / "data", seed, ns_s, addr_s, reqlog, not a.no_compress).start()
     seed_s = time.perf_counter() - t0
     upstream = urllib.parse.urlsplit(sb.url).netloc
     print(f"net-bench: sandbox at {sb.url} in {ns_s} (seeded {n_list} tasks in {seed_s:.1f} s)", file=sys.stderr)
@@ -257,7 +263,8 @@ def main():
         log_off = reqlog.stat().st_size if reqlog.exists() else 0
         t_unix = time.time()
         try:
-            wall, rss, out = timed(cmd, env, logs, name, stdout=None if sdk_json else subprocess.DEVNULL)
+            wall, rss, out = timed(cmd, env, logs, name,
+                                   stdout=None if sdk_json or side == "jobs" else subprocess.DEVNULL)
         finally:
             stats, turns = relay.stop()
         seconds = json.loads(out.strip().splitlines()[-1])["seconds"] if sdk_json else wall
@@ -266,10 +273,13 @@ def main():
             f.seek(log_off)
             reqs = [json.loads(line) for line in f.read().decode().splitlines() if line.strip()]
         statuses = collections.Counter(r["status"] for r in reqs)
+        encodings = collections.Counter(r["encoding"] for r in reqs if r.get("encoding"))
         diag = analyze(turns, stats, t_unix, seconds, up_bps, down_bps)
         row = dict(scenario=scenario, side=side, tasks=tasks, seconds=seconds, wall=wall, rss=rss,
                    up=stats["bytes_up"], down=stats["bytes_down"], conns=stats["connections"],
-                   requests=len(reqs), statuses=dict(statuses), diag=diag)
+                   requests=len(reqs), statuses=dict(statuses), encodings=dict(encodings), diag=diag)
+        if side == "jobs" and out:
+            row["jobs"] = json.loads(out.strip().splitlines()[-1])
         print(f"net-bench: {scenario:<14} {side:<4} {tasks:>6} tasks {seconds:8.2f} s  up {row['up'] / 1e6:8.1f} MB "
               f"down {row['down'] / 1e6:7.1f} MB  {len(reqs)} requests, {row['conns']} connections, "
               f"{rss:.0f} MiB", file=sys.stderr)
@@ -313,6 +323,16 @@ def main():
                           + ", ".join(f"{g}/{n}" for g in got_lab))
             if got_sdk != n_sdk or any(g != n for g in got_lab):
                 raise SystemExit(f"{scen}: wrong task counts ({checks[-1]}); see {logs}")
+            if job_bin and 2 * a.reps + rep <= 8:
+                # the window's job engine (lab-jobs: journal + run_create_job), same link, own batch
+                jb = create_batch("lab", 2 * a.reps + rep)
+                rows.append(measured(f"{key}-jobs", [job_bin, "--project", P_CREATE, "--batch", jb, "--journal-dir",
+                                                     str(work / f"journal-{key}"), str(work / folder)],
+                                     "jobs", scen, n, False))
+                got = batch_count(jb)
+                checks.append(f"{scen}: jobs batch {got}/{n}")
+                if got != n:
+                    raise SystemExit(f"{scen}: wrong task counts ({checks[-1]}); see {logs}")
         if "list" in only:
             rows.append(measured("list-sdk", [*sdk, "list", P_BIG], "SDK", "list", n_list, True))
             rows.append(lab_measured("list-lab", ["tasks", "--project", P_BIG, "--quiet"], "list", n_list))
@@ -381,7 +401,10 @@ def render(rows, a, n_small, n_large, n_sdk_large, n_list, sizes, up_bps, down_b
         f"Machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end; release builds; sandbox "
         f"seeded with {n_list} tasks in {seed_s:.1f} s. SDK isahitlab 0.17.0: its call only (imports "
         f"excluded), with its defaults (0.5 s sleep between pages); `lab`: the whole process, defaults "
-        f"(create concurrency 8, 4 pages in flight); median of {a.reps} for `lab`, one SDK run.",
+        f"(adaptive concurrency: creates from 8 up to 32 in flight, pages from 4 up to 32); jobs: the window's "
+        f"create job engine (lab-jobs journal + run_create_job, example job_bench, whole process, journal in a "
+        f"temp dir, ceiling 32); median of {a.reps} for `lab`, one SDK run, one jobs run.",
+        f"Compression: {'off (the sandbox answers identity)' if a.no_compress else 'the sandbox compresses answers (--compress: gzip or zstd, as each client accepts; the SDK (requests) sends Accept-Encoding gzip, deflate, lab gzip, zstd)'}; Up/Down MB are the bytes on the wire (TCP payload through the relay), compressed where the answer was. Enc: answers compressed, by encoding (request log).",
     ]
     img = []
     if "small" in sizes:
@@ -398,8 +421,8 @@ def render(rows, a, n_small, n_large, n_sdk_large, n_list, sizes, up_bps, down_b
         "sandbox's --request-log during the run. Conns: TCP connections the client opened (relay).",
         "",
         "| Scenario | Side | Tasks | Time (s) | Tasks/s | Up MB | Up Mbit/s (% link) | Down MB | "
-        "Down Mbit/s (% link) | Requests | Req/task | Conns | Peak RSS (MiB) | lab/SDK |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "Down Mbit/s (% link) | Requests | Req/task | Conns | Enc | Peak RSS (MiB) | lab/SDK |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|",
     ]
     for r in rows:
         rate = r["tasks"] / r["seconds"]
@@ -411,10 +434,18 @@ def render(rows, a, n_small, n_large, n_sdk_large, n_list, sizes, up_bps, down_b
                 ratio = f"{rate / (s['tasks'] / s['seconds']):.1f}× tasks/s"
             if r.get("note"):
                 ratio += f" ({r['note']})"
+        if r["side"] == "jobs":
+            lab_row = find(r["scenario"], "lab")
+            if lab_row:
+                ratio = f"time {r['seconds'] / lab_row['seconds']:.2f}× lab's"
+            j = r.get("jobs") or {}
+            if j:
+                ratio += f"; {j.get('progress_events')} progress events, {j.get('journal_writes')} journal writes"
+        enc = ", ".join(f"{k} {v}" for k, v in sorted((r.get("encodings") or {}).items())) or "—"
         lines.append(
             f"| {r['scenario']} | {r['side']} | {r['tasks']} | {r['seconds']:.2f} | {rate:,.1f} | {mb(r['up'])} | "
             f"{upr / 1e6:.1f} ({100 * upr / up_bps:.0f}%) | {mb(r['down'])} | {dnr / 1e6:.1f} ({100 * dnr / down_bps:.0f}%) | "
-            f"{r['requests']} | {r['requests'] / r['tasks']:.2f} | {r['conns']} | {r['rss']:.1f} | {ratio} |")
+            f"{r['requests']} | {r['requests'] / r['tasks']:.2f} | {r['conns']} | {enc} | {r['rss']:.1f} | {ratio} |")
 
     lines += ["", "## Targets (issue 19)", "", "| Target | Measured | Met |", "|---|---|---|"]
 
@@ -441,6 +472,12 @@ def render(rows, a, n_small, n_large, n_sdk_large, n_list, sizes, up_bps, down_b
     sp = speedup("export lab")
     if sp is not None:
         target(f"export {n_list} tasks ≥ {TARGETS['export']:g}× the SDK", f"{sp:.1f}×", sp >= TARGETS["export"])
+    for scen in ("create small", "create large"):
+        j, lab = find(scen, "jobs"), find(scen, "lab")
+        if j and lab:
+            x = j["seconds"] / lab["seconds"]
+            target(f"{scen}: the window's job engine within {TARGETS['jobs']:g}× of `lab create-tasks`",
+                   f"{j['seconds']:.2f} s vs {lab['seconds']:.2f} s = {x:.2f}×", x <= TARGETS["jobs"])
     sp = speedup("list")
     if sp is not None:
         lines.append(f"| (no target) list {n_list} tasks | {sp:.1f}× the SDK | — |")

@@ -23,8 +23,9 @@ use crate::client_errors::{Stage, map};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorKind};
 
-/// Tasks created at once by a job.
-pub const CONCURRENCY: usize = 8;
+/// The most creates a job keeps in flight: the client starts at 8 and adapts up to this on a
+/// long thin link, down on 429s, 5xx or timeouts (the same ceiling as `lab create-tasks`).
+pub const CONCURRENCY: usize = 32;
 const LABELS_FILE: &str = "labels.json";
 
 /// One row of the pre-flight table as the window shows it.

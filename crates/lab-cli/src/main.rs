@@ -42,6 +42,10 @@ struct Cli {
     /// No progress bar, no summary.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Fixed numbers of requests in flight (create-tasks: --concurrency, listings: 4 pages)
+    /// instead of adapting them to the latency and to 429s / timeouts.
+    #[arg(long, global = true)]
+    fixed_concurrency: bool,
     #[command(flatten)]
     activity: activity_cmd::ActivityOpts,
     #[command(subcommand)]
@@ -262,8 +266,9 @@ struct CreateTasksArgs {
     /// The data is Kili jsonResponse (OBJECT_DETECTION_JOB).
     #[arg(long, value_enum)]
     compatibility: Option<CompatArg>,
-    /// Tasks created at once.
-    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Most tasks created at once: the number in flight starts at 8 and adapts to the
+    /// latency and to 429s / timeouts up to this (exactly this with --fixed-concurrency).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     concurrency: u16,
 }
 
@@ -315,7 +320,10 @@ fn client_from(cli: &Cli) -> Result<LabClient> {
     Ok(LabClient::new(
         &cli.endpoint,
         Credentials::new(access_id, secret_key),
-        ClientOptions::default(),
+        ClientOptions {
+            adaptive: !cli.fixed_concurrency,
+            ..ClientOptions::default()
+        },
     )?)
 }
 

@@ -63,8 +63,15 @@ pub struct ClientOptions {
     pub min_backoff: Duration,
     /// Longest backoff delay.
     pub max_backoff: Duration,
-    /// Task pages fetched at once once the total is known.
+    /// Task pages fetched at once once the total is known: where the adaptive limit starts
+    /// (the fixed number when `adaptive` is off).
     pub page_concurrency: usize,
+    /// Most task pages in flight the adaptive limit may reach.
+    pub page_concurrency_max: usize,
+    /// Adapt the number of jobs in flight (task creations, pages) to the latency seen and
+    /// back off on 429s, 5xx and timeouts ([`crate::adaptive::Limiter`]); off: fixed numbers
+    /// (`page_concurrency`, the create job's `concurrency`).
+    pub adaptive: bool,
 }
 
 impl Default for ClientOptions {
@@ -75,6 +82,8 @@ impl Default for ClientOptions {
             min_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(10),
             page_concurrency: 4,
+            page_concurrency_max: 32,
+            adaptive: true,
         }
     }
 }
@@ -95,6 +104,9 @@ struct Inner {
     opts: ClientOptions,
     http: reqwest::Client,
     token: Mutex<Option<Token>>,
+    /// Answers that say the server or the link is overloaded (429, 5xx, timeouts): what the
+    /// adaptive concurrency ([`crate::adaptive::Limiter`]) backs off on.
+    overloads: std::sync::atomic::AtomicU64,
 }
 
 /// isahit lab API client. Cheap to clone; clones share the connection pool and the token.
@@ -132,8 +144,65 @@ pub(crate) enum Payload {
         file_field: String,
         file_name: String,
         mime: String,
-        bytes: Bytes,
+        body: FileBody,
     },
+}
+
+/// The file of a multipart upload.
+#[derive(Clone, Debug)]
+pub(crate) enum FileBody {
+    /// Read already (small files).
+    Bytes(Bytes),
+    /// Streamed from disk as it is sent, `len` bytes (each attempt reads the file again), so
+    /// memory stays flat whatever the file's size.
+    Path { path: std::path::PathBuf, len: u64 },
+}
+
+/// Bytes read from disk per chunk of a streamed upload.
+const STREAM_CHUNK: usize = 256 * 1024;
+
+impl FileBody {
+    fn len(&self) -> u64 {
+        match self {
+            FileBody::Bytes(b) => b.len() as u64,
+            FileBody::Path { len, .. } => *len,
+        }
+    }
+
+    fn body(&self) -> reqwest::Body {
+        match self {
+            FileBody::Bytes(b) => reqwest::Body::from(b.clone()),
+            FileBody::Path { path, len } => {
+                let (path, len) = (path.clone(), *len);
+                let stream = async_stream::try_stream! {
+                    use tokio::io::AsyncReadExt;
+                    let file = tokio::fs::File::open(&path).await?;
+                    // exactly the length announced, even if the file grew meanwhile
+                    let mut file = file.take(len);
+                    let mut sent = 0u64;
+                    loop {
+                        let mut buf = bytes::BytesMut::with_capacity(STREAM_CHUNK);
+                        let n = file.read_buf(&mut buf).await?;
+                        if n == 0 {
+                            break;
+                        }
+                        sent += n as u64;
+                        yield buf.freeze();
+                    }
+                    if sent < len {
+                        Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!("{} got shorter while it was sent", path.display()),
+                        ))?;
+                    }
+                };
+                let stream: std::pin::Pin<
+                    Box<dyn futures::Stream<Item = std::io::Result<Bytes>> + Send>,
+                > = Box::pin(stream);
+                reqwest::Body::wrap_stream(stream)
+            }
+        }
+    }
 }
 
 /// One API call.
@@ -353,6 +422,7 @@ impl LabClient {
                 opts,
                 http,
                 token: Mutex::new(None),
+                overloads: std::sync::atomic::AtomicU64::new(0),
             }),
         })
     }
@@ -364,6 +434,34 @@ impl LabClient {
 
     pub(crate) fn options(&self) -> &ClientOptions {
         &self.inner.opts
+    }
+
+    /// Overload answers seen so far by this client and its clones (429, 5xx, timeouts).
+    pub fn overload_events(&self) -> u64 {
+        self.inner
+            .overloads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn note_overload(&self) {
+        self.inner
+            .overloads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A limiter of jobs in flight, as the options say: adaptive from `initial` up to `max`,
+    /// or `fixed`.
+    pub(crate) fn limiter(
+        &self,
+        initial: usize,
+        max: usize,
+        fixed: usize,
+    ) -> crate::adaptive::Limiter {
+        if self.inner.opts.adaptive {
+            crate::adaptive::Limiter::adaptive(initial, max)
+        } else {
+            crate::adaptive::Limiter::fixed(fixed)
+        }
     }
 
     /// Log in now (the "Test connection" button).
@@ -528,6 +626,7 @@ impl LabClient {
                     return Err(Attempt::fatal(tls));
                 }
                 let error = if e.is_timeout() {
+                    self.note_overload();
                     Error::Timeout(e.to_string())
                 } else {
                     self.offline(&e)
@@ -547,6 +646,7 @@ impl LabClient {
             Ok(b) => b,
             Err(e) => {
                 let error = if e.is_timeout() {
+                    self.note_overload();
                     Error::Timeout(e.to_string())
                 } else {
                     self.offline(&e)
@@ -564,6 +664,9 @@ impl LabClient {
             return Ok((status, headers, body));
         }
         let (code, message) = answer_message(&body);
+        if status.as_u16() == 429 || status.is_server_error() {
+            self.note_overload();
+        }
         let attempt = match status.as_u16() {
             401 => Attempt {
                 error: Error::Auth(AuthFailure::CredentialsRefused),
@@ -606,20 +709,21 @@ impl LabClient {
                 file_field,
                 file_name,
                 mime,
-                bytes,
+                body,
             } => {
                 let mut form = reqwest::multipart::Form::new();
                 for (k, v) in fields {
                     form = form.text(k.clone(), v.clone());
                 }
                 // With its length known the body is sent with a Content-Length (as the SDK
-                // sends it) rather than in chunks; `Bytes` clones share the buffer.
-                let len = bytes.len() as u64;
-                let part = reqwest::multipart::Part::stream_with_length(bytes.clone(), len)
+                // sends it) rather than in chunks; `Bytes` clones share the buffer, a file on
+                // disk is read again by each attempt.
+                let len = body.len();
+                let part = reqwest::multipart::Part::stream_with_length(body.body(), len)
                     .file_name(file_name.clone())
                     .mime_str(mime)
                     .unwrap_or_else(|_| {
-                        reqwest::multipart::Part::stream_with_length(bytes.clone(), len)
+                        reqwest::multipart::Part::stream_with_length(body.body(), len)
                     });
                 form = form.part(file_field.clone(), part);
                 // Large images on slow links: give uploads more time than other calls.

@@ -1,6 +1,7 @@
 //! isahit lab API client and task operations (list, create, properties, redo, review),
 //! request for request like the isahitlab Python SDK. No UI code here.
 
+pub mod adaptive;
 mod client;
 pub mod error;
 mod message;

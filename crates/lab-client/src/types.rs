@@ -836,17 +836,39 @@ impl LabClient {
             yield (first.docs, loaded, total);
             let mut next = 2;
             if more && pages >= 2 {
-                let conc = client.options().page_concurrency.max(1);
-                let c = client.clone();
-                let f = filter.clone();
-                let mut pending = futures::stream::iter(2..=pages)
-                    .map(move |p| {
-                        let c = c.clone();
-                        let f = f.clone();
-                        async move { c.tasks_page::<T>(&f, p, limit).await }
-                    })
-                    .buffered(conc);
-                while let Some(page) = pending.next().await {
+                // The pages left, known from the first: requested ahead, as many in flight as
+                // the adaptive limit allows, yielded in order.
+                let opts = client.options();
+                let initial = opts.page_concurrency.max(1);
+                let limiter = client.limiter(
+                    initial,
+                    opts.page_concurrency_max.max(initial),
+                    initial,
+                );
+                let mut overloads_seen = client.overload_events();
+                let mut numbers = 2..=pages;
+                let mut pending = futures::stream::FuturesOrdered::new();
+                loop {
+                    while pending.len() < limiter.limit() {
+                        let Some(p) = numbers.next() else { break };
+                        let c = client.clone();
+                        let f = filter.clone();
+                        pending.push_back(async move {
+                            let started = std::time::Instant::now();
+                            let page = c.tasks_page::<T>(&f, p, limit).await;
+                            (page, started.elapsed())
+                        });
+                    }
+                    let Some((page, latency)) = pending.next().await else {
+                        break;
+                    };
+                    let overloads = client.overload_events();
+                    if overloads > overloads_seen {
+                        overloads_seen = overloads;
+                        limiter.overload();
+                    } else if page.is_ok() {
+                        limiter.record(latency, pending.len() + 1);
+                    }
                     let page = page?;
                     let number = page.page.unwrap_or(next);
                     loaded = (number - 1) * per_page + page.docs.len() as u64;

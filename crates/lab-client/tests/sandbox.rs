@@ -88,12 +88,17 @@ struct World {
 
 impl World {
     async fn new(faults: FaultSpec, ttl: Duration) -> Self {
+        Self::with(faults, ttl, false).await
+    }
+
+    async fn with(faults: FaultSpec, ttl: Duration, compress: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("requests.jsonl");
         let mut cfg = Config::new(dir.path().join("data"));
         cfg.faults = faults;
         cfg.token_ttl = ttl;
         cfg.request_log = Some(log.clone());
+        cfg.compress = compress;
         let sb = Sandbox::open(cfg).unwrap();
         sb.apply_seed(&seed()).unwrap();
         let running = lab_sandbox::start(sb, "127.0.0.1:0".parse().unwrap())
@@ -1072,4 +1077,160 @@ async fn cancelled_bulk_actions_send_nothing() {
             + w.count("PATCH", "/reset"),
         0
     );
+}
+
+#[tokio::test]
+async fn listings_and_creates_work_with_and_without_compressed_answers() {
+    let mut seen = Vec::new();
+    for compress in [false, true] {
+        let w = World::with(FaultSpec::default(), Duration::from_secs(3600), compress).await;
+        let c = w.client();
+        let tasks: Vec<TaskInput> = (0..30)
+            .map(|i| TaskInput {
+                name: format!("z-{i:02}"),
+                resources: Some(vec![format!("https://example.invalid/{i}.png")]),
+                data: Some(rect("car", [0.1, 0.1, 0.2, 0.2])),
+                ..TaskInput::default()
+            })
+            .collect();
+        let r = ops::create_tasks(
+            &c,
+            RECT,
+            BE,
+            tasks,
+            CreateOptions::default(),
+            None,
+            CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.created, 30);
+        let project = TaskFilter {
+            project_id: RECT.into(),
+            ..TaskFilter::default()
+        };
+        let mut listed: Vec<Value> = all(&c, project)
+            .await
+            .into_iter()
+            .map(|mut t| {
+                // ids and times differ between the two sandboxes
+                for k in ["_id", "createdAt", "updatedAt", "batchId", "dataId"] {
+                    t.as_object_mut().unwrap().remove(k);
+                }
+                t["data"] = Value::Null;
+                t
+            })
+            .collect();
+        listed.sort_by_key(|t| t["name"].to_string());
+        let encoded: Vec<String> = w
+            .requests()
+            .iter()
+            .filter_map(|r| r["encoding"].as_str().map(str::to_string))
+            .collect();
+        if compress {
+            // the JSON answers came compressed (the client accepts gzip and zstd)
+            assert!(encoded.len() > 30, "{} compressed answers", encoded.len());
+            assert!(
+                encoded.iter().all(|e| e == "zstd" || e == "gzip"),
+                "{encoded:?}"
+            );
+        } else {
+            assert!(encoded.is_empty(), "{encoded:?}");
+        }
+        seen.push(listed);
+    }
+    assert_eq!(seen[0], seen[1], "the same tasks either way");
+}
+
+#[tokio::test]
+async fn adaptive_creates_under_429s_and_latency_are_exact() {
+    // 429s (Retry-After 1 s) and 5 ms on every request: the adaptive limit backs off and
+    // grows again; every task is created once, no request is sent twice but the refused ones
+    let faults: FaultSpec = "429=0.08,latency=5ms".parse().unwrap();
+    let w = World::new(faults, Duration::from_secs(3600)).await;
+    let c = w.client_with(ClientOptions {
+        min_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(50),
+        max_retries: 10,
+        ..ClientOptions::default()
+    });
+    let files = png_dir(20);
+    let mut tasks = TaskInput::from_files(&[files.path().to_path_buf()]).unwrap();
+    tasks.extend((0..100).map(|i| TaskInput {
+        name: format!("a-{i:03}"),
+        resources: Some(vec![format!("https://example.invalid/{i}.png")]),
+        data: (i % 2 == 0).then(|| rect("car", [0.1, 0.1, 0.2, 0.2])),
+        ..TaskInput::default()
+    }));
+    let n = tasks.len();
+    let before = c.overload_events();
+    let r = ops::create_tasks(
+        &c,
+        RECT,
+        BE,
+        tasks,
+        CreateOptions::default(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        r.created as usize,
+        n,
+        "{:?}",
+        r.outcomes.iter().find(|o| o.error.is_some())
+    );
+    let reqs = w.requests();
+    let limited = reqs.iter().filter(|r| r["status"] == 429).count();
+    assert!(limited > 5, "the sandbox sent 429s ({limited})");
+    assert!(c.overload_events() - before >= limited as u64);
+    let ok = |suffix: &str| {
+        reqs.iter()
+            .filter(|r| {
+                r["method"] == "POST"
+                    && r["status"]
+                        .as_u64()
+                        .is_some_and(|s| (200..300).contains(&s))
+                    && r["path"].as_str().unwrap_or("").ends_with(suffix)
+            })
+            .count()
+    };
+    // exactly one accepted create per task, one upload + one grant per file, one import per data
+    assert_eq!(ok(&format!("/batches/{BE}/tasks")), n);
+    assert_eq!(ok("/file-manager/files"), 20);
+    assert_eq!(ok("/grant/files"), 20);
+    assert_eq!(ok("/import-data/json"), 50);
+    let got = names(&c, in_batch(BE)).await;
+    assert_eq!(got.len(), n);
+    assert_eq!(got.iter().collect::<HashSet<_>>().len(), n);
+}
+
+#[tokio::test]
+async fn large_files_are_streamed_and_arrive_whole() {
+    let w = World::plain().await;
+    let c = w.client();
+    let dir = tempfile::tempdir().unwrap();
+    // past the inline-read size (256 KiB): sent from disk in chunks
+    let mut big = PNG.to_vec();
+    big.extend((0..3 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8));
+    let p = dir.path().join("big.png");
+    std::fs::write(&p, &big).unwrap();
+    let tasks = TaskInput::from_files(std::slice::from_ref(&p)).unwrap();
+    let r = ops::create_tasks(
+        &c,
+        RECT,
+        BE,
+        tasks,
+        CreateOptions::default(),
+        None,
+        CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.created, 1);
+    let t = &all(&c, in_batch(BE)).await[0];
+    let got = c.fetch_resource(&t["resources"][0]).await.unwrap();
+    assert_eq!(got.len(), big.len());
+    assert!(got[..] == big[..], "the bytes uploaded are the file's");
 }

@@ -17,10 +17,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use futures::StreamExt;
-use lab_client::ops::{TaskInput, create_tasks, is_local_file};
+use lab_client::ops::{CreateObserver, TaskInput, create_tasks_observed, is_local_file};
 use lab_client::{
     CancellationToken, Compatibility, CreateOptions, DuplicatePolicy, ErrorKind, LabClient,
-    OutcomeStatus, TaskFilter,
+    OutcomeStatus, TaskFilter, TaskOutcome,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -29,10 +29,6 @@ use crate::error::{Error, Invalid, Missing, Refused, Result};
 
 /// File name of the journal in its folder.
 pub const JOURNAL_FILE: &str = "jobs.sqlite3";
-/// Items sent per create call: this many per concurrent worker…
-const CHUNK_PER_WORKER: usize = 4;
-/// …and at most this many.
-const MAX_CHUNK: usize = 64;
 
 /// State of a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +186,8 @@ pub struct Item {
 pub struct Journal {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
+    /// Transactions that wrote items' progress ([`Journal::apply`]).
+    writes: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Journal {
@@ -247,6 +245,7 @@ impl Journal {
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,
+            writes: Arc::default(),
         })
     }
 
@@ -512,12 +511,61 @@ impl Journal {
     }
 
     /// Durably note that the creation of an item is about to be sent.
+    #[cfg(test)]
     pub(crate) fn mark_started(&self, id: &str, idx: u64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE items SET in_flight = 1, attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2",
-            params![id, idx as i64],
-        )?;
+        self.apply(id, &[ItemWrite::Started(idx)])
+    }
+
+    /// Item changes of a run, written in one transaction (a run writes its items in groups:
+    /// one transaction per [`FLUSH_ITEMS`] items or [`FLUSH_EVERY`], not one per item).
+    pub(crate) fn apply(&self, id: &str, writes: &[ItemWrite]) -> Result<()> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut started = tx.prepare_cached(
+                "UPDATE items SET in_flight = 1, attempts = attempts + 1 WHERE job_id = ?1 AND idx = ?2",
+            )?;
+            let mut finished = tx.prepare_cached(
+                "UPDATE items SET status = ?3, task_id = ?4, error = ?5, in_flight = 0 WHERE job_id = ?1 AND idx = ?2",
+            )?;
+            let mut unstarted = tx.prepare_cached(
+                "UPDATE items SET in_flight = 0, attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2",
+            )?;
+            let mut cleared =
+                tx.prepare_cached("UPDATE items SET in_flight = 0 WHERE job_id = ?1 AND idx = ?2")?;
+            for w in writes {
+                match w {
+                    ItemWrite::Started(idx) => started.execute(params![id, *idx as i64])?,
+                    ItemWrite::Finished {
+                        idx,
+                        status,
+                        task_id,
+                        error,
+                    } => finished.execute(params![
+                        id,
+                        *idx as i64,
+                        status.as_str(),
+                        task_id.as_deref(),
+                        error.as_deref()
+                    ])?,
+                    ItemWrite::Unstarted(idx) => unstarted.execute(params![id, *idx as i64])?,
+                    ItemWrite::ClearInFlight(idx) => cleared.execute(params![id, *idx as i64])?,
+                };
+            }
+        }
+        tx.commit()?;
+        self.writes
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Transactions that wrote item progress so far (runs batch them; for tests and benches).
+    #[doc(hidden)]
+    pub fn item_write_transactions(&self) -> u64 {
+        self.writes.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     fn finish(
@@ -545,25 +593,26 @@ impl Journal {
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(v.into_iter().map(|i| i as u64).collect())
     }
+}
 
-    fn clear_in_flight(&self, id: &str, idx: u64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE items SET in_flight = 0 WHERE job_id = ?1 AND idx = ?2",
-            params![id, idx as i64],
-        )?;
-        Ok(())
-    }
-
-    /// Undoes [`Journal::mark_started`] for an item whose creation was never sent (its chunk
-    /// was refused before any request, or it was cancelled first): it is not an attempt, so a
-    /// later run does not take a same-named task in the batch for one it created.
-    pub(crate) fn unmark_started(&self, id: &str, idx: u64) -> Result<()> {
-        self.conn().execute(
-            "UPDATE items SET in_flight = 0, attempts = MAX(attempts - 1, 0) WHERE job_id = ?1 AND idx = ?2",
-            params![id, idx as i64],
-        )?;
-        Ok(())
-    }
+/// A change to one item of a run ([`Journal::apply`]).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ItemWrite {
+    /// Its creation is about to be sent: in flight, one attempt more.
+    Started(u64),
+    /// Its outcome.
+    Finished {
+        idx: u64,
+        status: ItemStatus,
+        task_id: Option<String>,
+        error: Option<String>,
+    },
+    /// Started but never sent (cancelled first): not an attempt, so a later run does not take
+    /// a same-named task in the batch for one it created.
+    Unstarted(u64),
+    /// Its creation may have happened (the connection dropped): no longer in flight, the
+    /// attempt counted, resolved by name at the next run.
+    ClearInFlight(u64),
 }
 
 /// Where job progress events go.
@@ -685,6 +734,279 @@ fn stops_the_job(kind: ErrorKind) -> bool {
     )
 }
 
+/// Items marked started per journal transaction, ahead of their sending.
+const MARK_AHEAD: usize = 32;
+/// Outcomes written per journal transaction at most…
+const FLUSH_ITEMS: usize = 64;
+/// …and at least this often; progress goes out at most this often too.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Items per call when a call refused as a whole is split (then one by one).
+const REFUSED_GROUP: usize = 64;
+
+/// A run's journal writes and progress, fed by the create pipeline ([`CreateObserver`]).
+struct RunState<'a> {
+    journal: &'a Journal,
+    job_id: &'a str,
+    policy: DuplicatePolicy,
+    /// Stops the sending of new items (a connection failure, a journal that cannot be written).
+    stop: &'a CancellationToken,
+    inner: Mutex<RunInner>,
+}
+
+struct GroupItem {
+    idx: u64,
+    name: String,
+    tried_before: bool,
+    finished: bool,
+}
+
+struct RunInner {
+    /// The items of the create call under way, by position.
+    group: Vec<GroupItem>,
+    /// Positions below this one are marked started (or finished before any marking).
+    marked: usize,
+    buffer: Vec<ItemWrite>,
+    last_flush: Instant,
+    /// Counts as the journal has them (after the last write).
+    counts: Option<JobCounts>,
+    counts_changed: bool,
+    latest: Option<ItemUpdate>,
+    /// Bytes done when the call under way started, and uploaded by it since.
+    group_base_bytes: u64,
+    group_sent: u64,
+    bytes_reported: u64,
+    finished: u64,
+    resolve: Vec<(u64, String)>,
+    stop_error: Option<Error>,
+    journal_error: Option<Error>,
+}
+
+/// What a run left to its caller.
+struct RunOutcome {
+    finished: u64,
+    /// Items skipped as existing after an earlier attempt: created then, their ids to find.
+    resolve: Vec<(u64, String)>,
+    stop_error: Option<Error>,
+    journal_error: Option<Error>,
+}
+
+impl<'a> RunState<'a> {
+    fn new(
+        journal: &'a Journal,
+        job_id: &'a str,
+        policy: DuplicatePolicy,
+        stop: &'a CancellationToken,
+    ) -> Self {
+        Self {
+            journal,
+            job_id,
+            policy,
+            stop,
+            inner: Mutex::new(RunInner {
+                group: Vec::new(),
+                marked: 0,
+                buffer: Vec::new(),
+                last_flush: Instant::now(),
+                counts: None,
+                counts_changed: false,
+                latest: None,
+                group_base_bytes: 0,
+                group_sent: 0,
+                bytes_reported: 0,
+                finished: 0,
+                resolve: Vec::new(),
+                stop_error: None,
+                journal_error: None,
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RunInner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A create call starts on these items (positions = the call's task indexes).
+    fn begin_group(&self, items: &[Item]) {
+        let mut s = self.lock();
+        self.flush_locked(&mut s);
+        s.group = items
+            .iter()
+            .map(|it| GroupItem {
+                idx: it.idx,
+                name: it.name.clone(),
+                tried_before: it.attempts > 0,
+                finished: false,
+            })
+            .collect();
+        s.marked = 0;
+        s.group_base_bytes = s.counts.map_or(0, |c| c.bytes_done);
+        s.group_sent = 0;
+    }
+
+    fn push(&self, w: ItemWrite) {
+        let mut s = self.lock();
+        if matches!(w, ItemWrite::Finished { .. }) {
+            s.finished += 1;
+        }
+        s.buffer.push(w);
+    }
+
+    fn stopping(&self) -> bool {
+        let s = self.lock();
+        s.stop_error.is_some() || s.journal_error.is_some()
+    }
+
+    fn add_bytes(&self, sent_in_group: u64) {
+        let mut s = self.lock();
+        s.group_sent = s.group_sent.max(sent_in_group);
+    }
+
+    fn flush(&self) {
+        let mut s = self.lock();
+        self.flush_locked(&mut s);
+    }
+
+    fn flush_locked(&self, s: &mut RunInner) {
+        s.last_flush = Instant::now();
+        if s.buffer.is_empty() || s.journal_error.is_some() {
+            return;
+        }
+        let writes = std::mem::take(&mut s.buffer);
+        let written = self
+            .journal
+            .apply(self.job_id, &writes)
+            .and_then(|()| self.journal.job(self.job_id));
+        match written {
+            Ok(job) => {
+                s.counts = Some(job.counts);
+                s.counts_changed = true;
+            }
+            Err(e) => {
+                // Nothing more is sent that the journal cannot record.
+                s.journal_error = Some(e);
+                self.stop.cancel();
+            }
+        }
+    }
+
+    /// Counts (as written) and the last item finished, when something moved since the last
+    /// call.
+    fn news(&self) -> Option<(JobCounts, Option<ItemUpdate>)> {
+        let mut s = self.lock();
+        let mut counts = s.counts?;
+        let bytes = (s.group_base_bytes + s.group_sent)
+            .max(counts.bytes_done)
+            .min(counts.bytes_total);
+        if !s.counts_changed && bytes == s.bytes_reported {
+            return None;
+        }
+        s.counts_changed = false;
+        s.bytes_reported = bytes;
+        counts.bytes_done = bytes;
+        Some((counts, s.latest.take()))
+    }
+
+    fn finish(&self) -> RunOutcome {
+        let mut s = self.lock();
+        self.flush_locked(&mut s);
+        RunOutcome {
+            finished: s.finished,
+            resolve: std::mem::take(&mut s.resolve),
+            stop_error: s.stop_error.take(),
+            journal_error: s.journal_error.take(),
+        }
+    }
+}
+
+impl CreateObserver for RunState<'_> {
+    fn starting(&self, index: usize) -> bool {
+        let mut s = self.lock();
+        if s.journal_error.is_some() {
+            return false;
+        }
+        if index >= s.marked {
+            // the next MARK_AHEAD items (not finished yet) in one transaction, written before
+            // the first of them is sent
+            let end = (index + MARK_AHEAD).min(s.group.len());
+            let marks: Vec<ItemWrite> = s.group[index..end]
+                .iter()
+                .filter(|g| !g.finished)
+                .map(|g| ItemWrite::Started(g.idx))
+                .collect();
+            s.buffer.extend(marks);
+            s.marked = end;
+            self.flush_locked(&mut s);
+        }
+        s.journal_error.is_none()
+    }
+
+    fn finished(&self, index: usize, outcome: &TaskOutcome) {
+        let mut s = self.lock();
+        let Some(g) = s.group.get_mut(index) else {
+            return;
+        };
+        g.finished = true;
+        let (idx, tried_before, name) = (g.idx, g.tried_before, g.name.clone());
+        let was_marked = index < s.marked;
+        let (status, task_id, error) = match outcome.status {
+            OutcomeStatus::Ok => (ItemStatus::Done, outcome.id.clone(), None),
+            OutcomeStatus::Skipped if tried_before => {
+                // Created by an earlier, interrupted attempt: its id is looked up after the
+                // run (the item stays in flight until then).
+                s.resolve.push((idx, name));
+                return;
+            }
+            OutcomeStatus::Skipped => (
+                ItemStatus::Skipped,
+                None,
+                Some("A task with this name is already in the batch".to_string()),
+            ),
+            OutcomeStatus::Cancelled => {
+                // Never sent: stays pending, not an attempt.
+                if was_marked {
+                    s.buffer.push(ItemWrite::Unstarted(idx));
+                }
+                return;
+            }
+            OutcomeStatus::Failed => match &outcome.error {
+                Some(e) if stops_the_job(e.kind) => {
+                    // Its creation may have happened: attempts > 0, resolved by name at the
+                    // next run. Under "insert anyway" there is no name check: the item stays
+                    // in flight so the next run reports it as in doubt instead of sending it
+                    // again (which could create a duplicate).
+                    if self.policy != DuplicatePolicy::InsertAnyway {
+                        s.buffer.push(ItemWrite::ClearInFlight(idx));
+                    }
+                    if s.stop_error.is_none() {
+                        s.stop_error = Some(Error::Stopped(e.clone()));
+                    }
+                    self.stop.cancel();
+                    return;
+                }
+                Some(e) => (ItemStatus::Failed, None, Some(e.message.clone())),
+                None => (ItemStatus::Failed, None, Some("not created".to_string())),
+            },
+        };
+        s.buffer.push(ItemWrite::Finished {
+            idx,
+            status,
+            task_id: task_id.clone(),
+            error: error.clone(),
+        });
+        s.finished += 1;
+        s.latest = Some(ItemUpdate {
+            idx,
+            name,
+            status,
+            task_id,
+            error,
+        });
+        if s.buffer.len() >= FLUSH_ITEMS || s.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush_locked(&mut s);
+        }
+    }
+}
+
 /// Create the pending items of a job through lab-client's create pipeline (upload, grant,
 /// data, create; transient failures retried by the client), `opts.concurrency` at a time.
 ///
@@ -789,31 +1111,37 @@ pub async fn run_create_job(
         .into_iter()
         .filter(|i| !in_doubt_failed.contains(&i.idx))
         .collect();
-    // Items go in chunks through one create_tasks call each (one project / configuration /
-    // duplicate check per chunk, `concurrency` creations at once inside it); every item of a
-    // chunk is marked started before the chunk is sent.
-    let chunk_size = (opts.concurrency.max(1) * CHUNK_PER_WORKER).min(MAX_CHUNK);
-    let mut stop_error: Option<Error> = None;
-    for chunk in todo.chunks(chunk_size) {
-        if stopped() {
-            break;
-        }
-        let base = journal.job(job_id)?.counts;
-        for it in chunk {
-            journal.mark_started(job_id, it.idx)?;
-        }
-        let tasks: Vec<TaskInput> = chunk
-            .iter()
-            .map(|it| TaskInput {
-                name: it.name.clone(),
-                ..it.payload.clone()
-            })
-            .collect();
-        let inner_cancel = CancellationToken::new();
-        let finished = CancellationToken::new();
-        let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel::<lab_client::ops::Progress>();
-        let create = async {
-            let r = create_tasks(
+
+    // The items go through one create_tasks_observed call (one project / configuration /
+    // duplicate check, the adaptive number of creations in flight, no pause between groups).
+    // The journal is written in groups: items are marked started MARK_AHEAD at a time before
+    // the first of them is sent, outcomes are written FLUSH_ITEMS at a time or every
+    // FLUSH_EVERY, and progress (counts as written) goes out at most every FLUSH_EVERY.
+    // A call refused as a whole (a file gone since the pre-flight, data that does not fit…)
+    // is split: groups of REFUSED_GROUP items, then one by one, so each item gets its own
+    // outcome.
+    let inner_cancel = CancellationToken::new();
+    let all_done = CancellationToken::new();
+    let run = RunState::new(journal, job_id, job.policy, &inner_cancel);
+    let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel::<lab_client::ops::Progress>();
+    let create = async {
+        let mut groups: std::collections::VecDeque<(Vec<Item>, usize)> =
+            std::collections::VecDeque::from([(todo, 0)]);
+        let mut fatal: Option<Error> = None;
+        while let Some((group, level)) = groups.pop_front() {
+            if stopped() || run.stopping() {
+                break;
+            }
+            let tasks: Vec<TaskInput> = group
+                .iter()
+                .map(|it| TaskInput {
+                    name: it.name.clone(),
+                    ..it.payload.clone()
+                })
+                .collect();
+            run.begin_group(&group);
+            let single = group.len() == 1 && level > 0;
+            let res = create_tasks_observed(
                 client,
                 &job.project_id,
                 &job.batch_id,
@@ -824,153 +1152,99 @@ pub async fn run_create_job(
                     compatibility: Compatibility::Lab,
                     concurrency: opts.concurrency.max(1),
                 },
-                Some(ptx),
+                (!single).then(|| ptx.clone()),
                 inner_cancel.clone(),
+                &run,
             )
             .await;
-            finished.cancel();
-            r
-        };
-        // pause / cancel reach the tasks of the chunk not sent yet
-        let watch = async {
-            tokio::select! {
-                _ = cancel.cancelled() => inner_cancel.cancel(),
-                _ = pause.cancelled() => inner_cancel.cancel(),
-                _ = finished.cancelled() => {}
-            }
-        };
-        // progress inside the chunk (tasks and bytes), before the journal records the chunk
-        let forward = async {
-            while let Some(p) = prx.recv().await {
-                // tasks are counted when the journal records them (after the chunk);
-                // bytes move on as files are uploaded
-                let counts = JobCounts {
-                    bytes_done: (base.bytes_done + p.bytes_sent).min(base.bytes_total),
-                    ..base
-                };
-                send(counts, None, None);
-            }
-        };
-        let (res, (), ()) = futures::join!(create, watch, forward);
-        let outcomes = match res {
-            Ok(report) if report.outcomes.len() == chunk.len() => report
-                .outcomes
-                .into_iter()
-                .map(|o| (o.status, o.id, o.error))
-                .collect::<Vec<_>>(),
-            Ok(_) => chunk
-                .iter()
-                .map(|_| (OutcomeStatus::Failed, None, None))
-                .collect(),
-            Err(e) if stops_the_job(e.kind()) => {
-                // refused before any creation was sent
-                for it in chunk {
-                    journal.unmark_started(job_id, it.idx)?;
+            match res {
+                Ok(_) => {}
+                Err(e) if stops_the_job(e.kind()) => {
+                    // refused before any creation was sent
+                    fatal = Some(e.into());
+                    break;
                 }
-                stop_error = Some(e.into());
-                break;
-            }
-            Err(_) => {
-                // The chunk was refused as a whole (a file gone since the pre-flight, data that
-                // does not fit…): send its items one by one so each gets its own outcome.
-                let mut v = Vec::with_capacity(chunk.len());
-                for it in chunk {
-                    if stopped() {
-                        v.push((OutcomeStatus::Cancelled, None, None));
-                        continue;
-                    }
-                    let one = create_tasks(
-                        client,
-                        &job.project_id,
-                        &job.batch_id,
-                        vec![TaskInput {
-                            name: it.name.clone(),
-                            ..it.payload.clone()
-                        }],
-                        CreateOptions {
-                            validate_data: opts.validate_data,
-                            duplicates: item_policy,
-                            compatibility: Compatibility::Lab,
-                            concurrency: 1,
-                        },
-                        None,
-                        CancellationToken::new(),
-                    )
-                    .await;
-                    v.push(match one {
-                        Ok(r) => r
-                            .outcomes
-                            .into_iter()
-                            .next()
-                            .map(|o| (o.status, o.id, o.error))
-                            .unwrap_or((OutcomeStatus::Failed, None, None)),
-                        Err(e) => (OutcomeStatus::Failed, None, Some(e.info())),
+                Err(e) if group.len() == 1 => {
+                    let it = &group[0];
+                    run.push(ItemWrite::Finished {
+                        idx: it.idx,
+                        status: ItemStatus::Failed,
+                        task_id: None,
+                        error: Some(e.info().message),
                     });
                 }
-                v
-            }
-        };
-        let mut updates = Vec::with_capacity(chunk.len());
-        for (it, (status, id, err)) in chunk.iter().zip(outcomes) {
-            let tried_before = it.attempts > 0;
-            let (st, task_id, msg) = match status {
-                OutcomeStatus::Ok => (ItemStatus::Done, id, None),
-                OutcomeStatus::Skipped if tried_before => {
-                    // Created by an earlier, interrupted attempt.
-                    (
-                        ItemStatus::Done,
-                        find_task_id(client, &job, &it.name).await,
-                        None,
-                    )
-                }
-                OutcomeStatus::Skipped => (
-                    ItemStatus::Skipped,
-                    None,
-                    Some("A task with this name is already in the batch".to_string()),
-                ),
-                OutcomeStatus::Cancelled => {
-                    // Never sent: stays pending, not an attempt.
-                    journal.unmark_started(job_id, it.idx)?;
-                    continue;
-                }
-                OutcomeStatus::Failed => match err {
-                    Some(e) if stops_the_job(e.kind) => {
-                        // Its creation may have happened: attempts > 0, resolved by name at the
-                        // next run. Under "insert anyway" there is no name check: the item stays
-                        // in flight so the next run reports it as in doubt instead of sending it
-                        // again (which could create a duplicate).
-                        if job.policy != DuplicatePolicy::InsertAnyway {
-                            journal.clear_in_flight(job_id, it.idx)?;
-                        }
-                        if stop_error.is_none() {
-                            stop_error = Some(Error::Stopped(e));
-                        }
-                        continue;
+                Err(_) => {
+                    let size = if level == 0 { REFUSED_GROUP } else { 1 };
+                    let parts: Vec<Vec<Item>> = group.chunks(size).map(<[Item]>::to_vec).collect();
+                    for part in parts.into_iter().rev() {
+                        groups.push_front((part, level + 1));
                     }
-                    Some(e) => (ItemStatus::Failed, None, Some(e.message)),
-                    None => (ItemStatus::Failed, None, Some("not created".to_string())),
-                },
-            };
-            journal.finish(job_id, it.idx, st, task_id.as_deref(), msg.as_deref())?;
-            finished_now += 1;
-            updates.push(ItemUpdate {
-                idx: it.idx,
-                name: it.name.clone(),
-                status: st,
-                task_id,
-                error: msg,
-            });
-        }
-        if !updates.is_empty() {
-            let counts = journal.job(job_id)?.counts;
-            for u in updates {
-                send(counts, Some(u), None);
+                }
             }
         }
-        if stop_error.is_some() {
-            break;
+        run.flush();
+        all_done.cancel();
+        fatal
+    };
+    // pause / cancel reach the tasks not sent yet
+    let watch = async {
+        tokio::select! {
+            _ = cancel.cancelled() => inner_cancel.cancel(),
+            _ = pause.cancelled() => inner_cancel.cancel(),
+            _ = all_done.cancelled() => {}
         }
+    };
+    // bytes uploaded, from the create pipeline (tasks are counted as the journal records them)
+    let forward = async {
+        loop {
+            tokio::select! {
+                p = prx.recv() => match p {
+                    Some(p) => run.add_bytes(p.bytes_sent),
+                    None => break,
+                },
+                _ = all_done.cancelled() => break,
+            }
+        }
+    };
+    // the journal written and progress sent every FLUSH_EVERY at most
+    let ticker = async {
+        let mut tick = tokio::time::interval(FLUSH_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {
+                    run.flush();
+                    if let Some((counts, item)) = run.news() {
+                        send(counts, item, None);
+                    }
+                }
+                _ = all_done.cancelled() => break,
+            }
+        }
+    };
+    let (fatal, (), (), ()) = futures::join!(create, watch, forward, ticker);
+    drop(ptx);
+    let outcome = run.finish();
+    if let Some((counts, item)) = run.news() {
+        send(counts, item, None);
     }
+    finished_now += outcome.finished;
+    if let Some(e) = outcome.journal_error {
+        return Err(e);
+    }
+    // Found in the batch after an interrupted attempt: created then, done with its id.
+    let mut resolved = Vec::new();
+    for (idx, name) in outcome.resolve {
+        resolved.push(ItemWrite::Finished {
+            idx,
+            status: ItemStatus::Done,
+            task_id: find_task_id(client, &job, &name).await,
+            error: None,
+        });
+    }
+    finished_now += resolved.len() as u64;
+    journal.apply(job_id, &resolved)?;
+    let stop_error = fatal.or(outcome.stop_error);
 
     let counts = journal.job(job_id)?.counts;
     let (state, message) = if cancel.is_cancelled() {
@@ -1015,7 +1289,7 @@ mod tests {
 
     /// Creates `task` in the empty batch outside the job (as another user or app would).
     async fn create_elsewhere(client: &LabClient, task: TaskInput) -> lab_client::CreateReport {
-        create_tasks(
+        lab_client::ops::create_tasks(
             client,
             PROJECT,
             EMPTY_BATCH,
@@ -1113,8 +1387,9 @@ mod tests {
         while let Ok(e) = rx.try_recv() {
             events.push(e);
         }
+        // progress is coalesced (at most one event per FLUSH_EVERY, with the last item done)
         let with_items = events.iter().filter(|e| e.item.is_some()).count();
-        assert_eq!(with_items, 12);
+        assert!((1..=12).contains(&with_items), "{with_items}");
         let done: Vec<u64> = events.iter().map(|e| e.counts.done).collect();
         assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
         let last = events.last().unwrap();
@@ -1151,6 +1426,69 @@ mod tests {
                 .await
                 .len(),
             12
+        );
+    }
+
+    #[tokio::test]
+    async fn a_long_job_writes_the_journal_and_progress_in_groups() {
+        let lab = test_support::lab(Duration::ZERO).await;
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(&t.path().join("data")).unwrap();
+        let n = 300;
+        let tasks: Vec<TaskInput> = (0..n)
+            .map(|i| TaskInput {
+                name: format!("g-{i:03}"),
+                resources: Some(vec![format!("https://example.invalid/{i}.png")]),
+                ..TaskInput::default()
+            })
+            .collect();
+        let job = journal
+            .create_job(PROJECT, EMPTY_BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let started = Instant::now();
+        let report = run_create_job(
+            &lab.client,
+            &journal,
+            &job.id,
+            Some(tx),
+            CancellationToken::new(),
+            CancellationToken::new(),
+            RunOptions::default(),
+        )
+        .await
+        .unwrap();
+        let ticks = started.elapsed().as_millis() as u64 / FLUSH_EVERY.as_millis() as u64 + 1;
+        assert_eq!(report.finished_now, n as u64);
+        assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, n).await;
+        // one transaction per MARK_AHEAD items started, per FLUSH_ITEMS outcomes or per
+        // FLUSH_EVERY: never one per item
+        let writes = journal.item_write_transactions();
+        let bound = (n / MARK_AHEAD) as u64 + 1 + (n / FLUSH_ITEMS) as u64 + 1 + ticks;
+        assert!(
+            writes <= bound,
+            "{writes} transactions for {n} items (bound {bound})"
+        );
+        assert!(writes < n as u64 / 4, "{writes} transactions for {n} items");
+        // progress: at most one event per FLUSH_EVERY, plus the start and the end
+        let mut events = Vec::new();
+        while let Ok(e) = rx.try_recv() {
+            events.push(e);
+        }
+        assert!(
+            events.len() as u64 <= ticks + 3,
+            "{} events in {ticks} ticks",
+            events.len()
+        );
+        let done: Vec<u64> = events.iter().map(|e| e.counts.done).collect();
+        assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+        assert_eq!(events.last().unwrap().counts.done, n as u64);
+        // every event's counts were in the journal when it was sent: never ahead of it
+        let items = journal.items(&job.id).unwrap();
+        assert!(
+            items
+                .iter()
+                .all(|i| i.status == ItemStatus::Done && i.attempts == 1)
         );
     }
 

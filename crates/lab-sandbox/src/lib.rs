@@ -50,6 +50,9 @@ pub struct Config {
     /// Serve only the routes of the wire contract (no `files/{id}/content` extension), to
     /// test what a client does against the real lab.
     pub contract_only: bool,
+    /// Compress answers (gzip or zstd, as the request's `Accept-Encoding` asks), as a web
+    /// server in front of the real lab may or may not do. Default: off (identity answers).
+    pub compress: bool,
 }
 
 impl Config {
@@ -63,6 +66,7 @@ impl Config {
             max_body_bytes: 64 * 1024 * 1024,
             allow_remote: false,
             contract_only: false,
+            compress: false,
         }
     }
 }

@@ -59,6 +59,10 @@ struct ServeArgs {
     /// (api/file-manager/files/{id}/content answers 404, as on the real lab).
     #[arg(long)]
     contract_only: bool,
+    /// Compress answers with gzip or zstd when the client accepts it (Accept-Encoding), as
+    /// a web server in front of the real lab may do. Off by default.
+    #[arg(long)]
+    compress: bool,
 }
 
 fn main() -> ExitCode {
@@ -94,6 +98,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     config.request_log = args.request_log.clone();
     config.allow_remote = args.allow_remote;
     config.contract_only = args.contract_only;
+    config.compress = args.compress;
     let seed = match &args.seed {
         Some(p) => Some(Seed::from_file(p).map_err(|e| format!("cannot read the seed: {e}"))?),
         None => None,

@@ -133,6 +133,14 @@ pub(crate) async fn middleware(State(s): State<Sandbox>, req: Request, next: Nex
     };
     entry["status"] = json!(response.status().as_u16());
     entry["fault"] = json!(response.extensions().get::<Injected>().map(|f| f.as_str()));
+    // only with `--compress`: the answer's encoding (gzip, zstd)
+    if let Some(enc) = response
+        .headers()
+        .get(axum::http::header::CONTENT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    {
+        entry["encoding"] = json!(enc);
+    }
     let line = entry.to_string();
     let mut f = log.lock().unwrap_or_else(|p| p.into_inner());
     if let Err(e) = writeln!(f, "{line}").and_then(|_| f.flush()) {

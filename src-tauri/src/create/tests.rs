@@ -231,7 +231,10 @@ async fn duplicates_follow_the_policy_and_the_job_creates_exactly_the_new_tasks(
     assert!(!r.info.label.batch_name.is_empty());
     {
         let events = events.lock().unwrap();
-        assert!(events.iter().filter(|p| p.item.is_some()).count() == 3);
+        // progress is coalesced (at most ten events a second), the last one names an item
+        let with_items = events.iter().filter(|p| p.item.is_some()).count();
+        assert!((1..=3).contains(&with_items), "{with_items}");
+        assert_eq!(events.last().unwrap().counts.done, 3);
         assert_eq!(events.last().unwrap().message.as_deref(), Some("Finished"));
     }
     let after = names_in(&fx.core, BATCH).await;

@@ -4,8 +4,10 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
 
 use futures::StreamExt;
+use futures::stream::FuturesUnordered;
 use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -16,7 +18,7 @@ use super::{
     Compatibility, CreateOptions, CreateReport, DuplicatePolicy, OutcomeStatus, Progress,
     ProgressSender, TaskOutcome, emit,
 };
-use crate::client::{Call, LabClient, Payload, Repeat};
+use crate::client::{Call, FileBody, LabClient, Payload, Repeat};
 use crate::error::{Error, Invalid, Result};
 use crate::types::{TaskFilter, TaskPage};
 
@@ -125,34 +127,42 @@ impl Shared {
     }
 }
 
-/// Files up to this size are read on the calling task; larger ones on the blocking pool.
+/// Files up to this size are read whole on the calling task; larger ones are streamed from
+/// disk as they are sent.
 const INLINE_READ_MAX: u64 = 256 * 1024;
 
-/// Reads a file to upload. A small image (usually in the page cache) is read inline: that
-/// takes less than handing the read to the blocking pool and waking the task again (1,000
-/// uploads of 97 KB: 0.237 → 0.218 s with `lab`, bench/README.md). Larger files go to the
-/// blocking pool, so that a long read (a big file, a slow network share) does not hold up the
-/// other uploads or, in the app, a worker of its runtime for long.
-async fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
+/// Reads a small file to upload on the calling task: that takes less than handing the read
+/// to the blocking pool and waking the task again (1,000 uploads of 97 KB: 0.237 → 0.218 s
+/// with `lab`, bench/README.md).
+fn read_file(path: &str) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
     let len = file.metadata()?.len();
-    if len > INLINE_READ_MAX {
-        return tokio::task::spawn_blocking(move || {
-            let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-            file.read_to_end(&mut buf).map(|_| buf)
-        })
-        .await
-        .map_err(std::io::Error::other)?;
-    }
     let mut buf = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
     file.read_to_end(&mut buf)?;
     Ok(buf)
 }
 
+/// The body of a file to upload: a small file read whole, a larger one streamed from disk
+/// (256 KiB at a time, read again by each attempt), so that memory stays flat whatever the
+/// files' sizes and a long read (a big file, a slow network share) never holds up the others.
+fn file_body(path: &str) -> std::io::Result<FileBody> {
+    let len = std::fs::metadata(path)?.len();
+    if len > INLINE_READ_MAX {
+        return Ok(FileBody::Path {
+            path: path.into(),
+            len,
+        });
+    }
+    read_file(path).map(|b| FileBody::Bytes(b.into()))
+}
+
 async fn upload(s: &Shared, path: &str) -> Result<Value> {
-    let bytes = read_file(path).await.map_err(|e| Error::io(path, e))?;
-    let len = bytes.len() as u64;
+    let body = file_body(path).map_err(|e| Error::io(path, e))?;
+    let len = match &body {
+        FileBody::Bytes(b) => b.len() as u64,
+        FileBody::Path { len, .. } => *len,
+    };
     let file_name = Path::new(path)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -171,7 +181,7 @@ async fn upload(s: &Shared, path: &str) -> Result<Value> {
         file_field: "file".into(),
         file_name,
         mime,
-        bytes: bytes.into(),
+        body,
     };
     #[derive(Deserialize)]
     struct Uploaded {
@@ -349,10 +359,32 @@ async fn grant_and_post(
     post_task(s, &task.name, &body).await
 }
 
+/// What a job engine learns from [`create_tasks_observed`] as the tasks go (the window's
+/// job journal). Called on the task driving the creates: keep both quick.
+pub trait CreateObserver: Send + Sync {
+    /// Task `index` (its position in the tasks given) is about to start: nothing of it has
+    /// been sent yet. Called in input order, only for tasks that are sent. `false` stops the
+    /// run there: this task and the next ones are not started (outcome `Cancelled`).
+    fn starting(&self, index: usize) -> bool;
+    /// Task `index` has its outcome (created, failed, skipped, cancelled), as soon as known.
+    fn finished(&self, index: usize, outcome: &TaskOutcome);
+}
+
+struct NoObserver;
+
+impl CreateObserver for NoObserver {
+    fn starting(&self, _: usize) -> bool {
+        true
+    }
+    fn finished(&self, _: usize, _: &TaskOutcome) {}
+}
+
 /// Create tasks in a batch like the SDK's `create_tasks`: checks first (project, data,
 /// duplicates, local files), then one pipeline per task (upload, grant, import data, create),
-/// `opts.concurrency` at a time. Returns `Err` only when the job is refused before anything
-/// is created; per-task failures are in the report.
+/// at most `opts.concurrency` at a time: the number in flight adapts to the latency seen and
+/// backs off on 429s, 5xx and timeouts ([`crate::adaptive::Limiter`]; fixed when the
+/// client's `adaptive` option is off). Returns `Err` only when the job is refused before
+/// anything is created; per-task failures are in the report.
 pub async fn create_tasks(
     client: &LabClient,
     project_id: &str,
@@ -361,6 +393,34 @@ pub async fn create_tasks(
     opts: CreateOptions,
     progress: Option<ProgressSender>,
     cancel: CancellationToken,
+) -> Result<CreateReport> {
+    create_tasks_observed(
+        client,
+        project_id,
+        batch_id,
+        tasks,
+        opts,
+        progress,
+        cancel,
+        &NoObserver,
+    )
+    .await
+}
+
+/// The tasks created at once when a run starts (the adaptive limit grows from there).
+const INITIAL_CONCURRENCY: usize = 8;
+
+/// [`create_tasks`] telling `observer` when each task starts and finishes.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_tasks_observed(
+    client: &LabClient,
+    project_id: &str,
+    batch_id: &str,
+    tasks: Vec<TaskInput>,
+    opts: CreateOptions,
+    progress: Option<ProgressSender>,
+    cancel: CancellationToken,
+    observer: &dyn CreateObserver,
 ) -> Result<CreateReport> {
     if tasks.is_empty() {
         return Err(Invalid::NoTaskToCreate.into());
@@ -463,7 +523,9 @@ pub async fn create_tasks(
     let mut todo = Vec::new();
     for (i, t) in tasks.into_iter().enumerate() {
         if skip.contains(&t.name) {
-            outcomes[i] = Some(TaskOutcome::new(&t.name, None, OutcomeStatus::Skipped));
+            let o = TaskOutcome::new(&t.name, None, OutcomeStatus::Skipped);
+            observer.finished(i, &o);
+            outcomes[i] = Some(o);
             shared.done.fetch_add(1, Ordering::SeqCst);
         } else {
             todo.push((i, t));
@@ -473,34 +535,66 @@ pub async fn create_tasks(
         shared.report(None);
     }
 
-    let conc = opts.concurrency.max(1);
-    let mut running = futures::stream::iter(todo)
-        .map(|(i, t)| {
-            let s = shared.clone();
-            let cancel = cancel.clone();
-            async move {
-                if cancel.is_cancelled() {
-                    return (i, TaskOutcome::new(&t.name, None, OutcomeStatus::Cancelled));
-                }
-                let outcome = match create_one(&s, &t).await {
-                    Ok(id) => {
-                        s.done.fetch_add(1, Ordering::SeqCst);
-                        TaskOutcome::new(&t.name, Some(id), OutcomeStatus::Ok)
-                    }
-                    Err(e) => {
-                        s.failed.fetch_add(1, Ordering::SeqCst);
-                        tracing::warn!(task = %t.name, "creation failed: {e}");
-                        TaskOutcome::failed(&t.name, None, &e)
-                    }
-                };
-                s.report(None);
-                (i, outcome)
+    let max = opts.concurrency.max(1);
+    let limiter = client.limiter(INITIAL_CONCURRENCY.min(max), max, max);
+    let mut overloads_seen = client.overload_events();
+    let mut todo = todo.into_iter();
+    let mut running = FuturesUnordered::new();
+    let mut stopped = false;
+    loop {
+        while !stopped && running.len() < limiter.limit() {
+            let Some((i, t)) = todo.next() else { break };
+            if cancel.is_cancelled() || !observer.starting(i) {
+                let o = TaskOutcome::new(&t.name, None, OutcomeStatus::Cancelled);
+                observer.finished(i, &o);
+                outcomes[i] = Some(o);
+                stopped = true;
+                break;
             }
-        })
-        .buffer_unordered(conc);
-    while let Some((i, o)) = running.next().await {
+            let s = shared.clone();
+            running.push(async move {
+                let started = Instant::now();
+                let r = create_one(&s, &t).await;
+                (i, t.name, r, started.elapsed())
+            });
+        }
+        let Some((i, name, r, latency)) = running.next().await else {
+            break;
+        };
+        let overloads = client.overload_events();
+        if overloads > overloads_seen {
+            overloads_seen = overloads;
+            limiter.overload();
+        } else if r.is_ok() {
+            limiter.record(latency, running.len() + 1);
+        }
+        let outcome = match r {
+            Ok(id) => {
+                shared.done.fetch_add(1, Ordering::SeqCst);
+                TaskOutcome::new(&name, Some(id), OutcomeStatus::Ok)
+            }
+            Err(e) => {
+                shared.failed.fetch_add(1, Ordering::SeqCst);
+                tracing::warn!(task = %name, "creation failed: {e}");
+                TaskOutcome::failed(&name, None, &e)
+            }
+        };
+        observer.finished(i, &outcome);
+        outcomes[i] = Some(outcome);
+        shared.report(None);
+    }
+    // not started: cancelled
+    for (i, t) in todo {
+        let o = TaskOutcome::new(&t.name, None, OutcomeStatus::Cancelled);
+        observer.finished(i, &o);
         outcomes[i] = Some(o);
     }
+    tracing::debug!(
+        peak = limiter.peak(),
+        last = limiter.limit(),
+        overloads = limiter.overloads(),
+        "create: tasks in flight"
+    );
 
     let outcomes: Vec<TaskOutcome> = outcomes.into_iter().flatten().collect();
     let count = |st: OutcomeStatus| outcomes.iter().filter(|o| o.status == st).count() as u64;
@@ -521,23 +615,32 @@ pub async fn create_tasks(
 
 #[cfg(test)]
 mod read_tests {
-    use super::{INLINE_READ_MAX, read_file};
+    use super::{FileBody, INLINE_READ_MAX, file_body};
 
-    #[tokio::test(flavor = "current_thread")]
-    async fn small_and_large_files_are_read_whole() {
+    #[test]
+    fn small_files_are_read_whole_and_large_ones_streamed() {
         let dir = tempfile::tempdir().unwrap();
         let small: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
         let large: Vec<u8> = (0..INLINE_READ_MAX as u32 + 7)
             .map(|i| (i % 253) as u8)
             .collect();
-        for (name, bytes) in [("small.png", &small), ("large.png", &large)] {
-            let p = dir.path().join(name);
-            std::fs::write(&p, bytes).unwrap();
-            let got = read_file(p.to_str().unwrap()).await.unwrap();
-            assert_eq!(&got, bytes, "{name}");
+        let p = dir.path().join("small.png");
+        std::fs::write(&p, &small).unwrap();
+        match file_body(p.to_str().unwrap()).unwrap() {
+            FileBody::Bytes(b) => assert_eq!(&b[..], &small[..]),
+            other => panic!("small file not read whole: {other:?}"),
+        }
+        let p = dir.path().join("large.png");
+        std::fs::write(&p, &large).unwrap();
+        match file_body(p.to_str().unwrap()).unwrap() {
+            FileBody::Path { path, len } => {
+                assert_eq!(path, p);
+                assert_eq!(len, large.len() as u64);
+            }
+            other => panic!("large file not streamed: {other:?}"),
         }
         let missing = dir.path().join("missing.png");
-        let err = read_file(missing.to_str().unwrap()).await.unwrap_err();
+        let err = file_body(missing.to_str().unwrap()).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::NotFound);
     }
 }

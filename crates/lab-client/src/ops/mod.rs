@@ -10,7 +10,7 @@ pub use bulk::{
     PROPERTIES_MAX_IDS, PropertiesRestore, PropertiesUpdate, redo, restore_properties, review,
     update_properties,
 };
-pub use create::{create_tasks, existing_names};
+pub use create::{CreateObserver, create_tasks, create_tasks_observed, existing_names};
 pub use image_format::IMAGE_EXTENSIONS;
 pub use input::{TaskInput, is_local_file, kili_to_lab, prepare_tasks, validate_tasks};
 
@@ -77,7 +77,8 @@ pub struct CreateOptions {
     pub duplicates: DuplicatePolicy,
     /// Input data format.
     pub compatibility: Compatibility,
-    /// Tasks created at once.
+    /// Most tasks created at once: the adaptive limit's ceiling (starting at 8), or the
+    /// fixed number when the client's `adaptive` option is off.
     pub concurrency: usize,
 }
 
@@ -87,7 +88,7 @@ impl Default for CreateOptions {
             validate_data: true,
             duplicates: DuplicatePolicy::Refuse,
             compatibility: Compatibility::Lab,
-            concurrency: 8,
+            concurrency: 32,
         }
     }
 }

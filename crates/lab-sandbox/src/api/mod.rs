@@ -79,7 +79,7 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(sandbox.clone(), require_token));
-    Router::new()
+    let router = Router::new()
         .route("/api/user-manager/auth/login", post(auth::login))
         .merge(protected)
         .layer(DefaultBodyLimit::max(max))
@@ -87,7 +87,19 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
             sandbox.clone(),
             crate::fault::middleware,
         ))
-        .layer(from_fn_with_state(sandbox.clone(), limit_body))
+        .layer(from_fn_with_state(sandbox.clone(), limit_body));
+    // Compression sits inside the request log, which notes each answer's Content-Encoding.
+    // Its default predicate leaves images and answers under 32 bytes as they are.
+    let router = if sandbox.config().compress {
+        router.layer(
+            tower_http::compression::CompressionLayer::new()
+                .gzip(true)
+                .zstd(true),
+        )
+    } else {
+        router
+    };
+    router
         .layer(from_fn_with_state(
             sandbox.clone(),
             crate::reqlog::middleware,
