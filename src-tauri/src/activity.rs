@@ -291,7 +291,7 @@ pub fn sync_create(core: &Core, items: &[crate::create::ItemView], job: &lab_job
             .iter()
             .map(|i| TaskResult {
                 task_name: Some(i.name.clone()),
-                message: i.error.clone(),
+                message: i.error.as_ref().map(|e| e.message.clone()),
                 ..TaskResult::new(
                     i.idx,
                     i.task_id.clone().unwrap_or_default(),

@@ -30,40 +30,22 @@ pub fn map_kind(
     host: &str,
 ) -> AppError {
     match (kind, stage) {
-        (ClientKind::Auth, Stage::SignIn) => AppError::new(
-            ErrorKind::WrongCredentials,
-            "The access id or the secret key is wrong. Check both in the profile and try again.",
-        )
-        .keyed("err.wrongCredentials", &[]),
-        (ClientKind::Auth, Stage::Session) => AppError::new(
-            ErrorKind::Expired,
-            "Your session has expired or your key was revoked. Connect again from the connection screen.",
-        )
-        .keyed("err.expired", &[]),
-        (ClientKind::Offline | ClientKind::Timeout, _) => AppError::new(
-            ErrorKind::Unreachable,
-            format!(
-                "Lab Desk could not reach {host}. Check the endpoint address and your network, then try again."
-            ),
-        )
-        .keyed("err.unreachable", &[("host", host)]),
-        (ClientKind::Forbidden, _) => AppError::new(
-            ErrorKind::Forbidden,
-            "Your account is not allowed to do this. Ask the project owner for access.",
-        )
-        .keyed("err.forbidden", &[]),
+        (ClientKind::Auth, Stage::SignIn) => {
+            AppError::msg(ErrorKind::WrongCredentials, "err.wrongCredentials", &[])
+        }
+        (ClientKind::Auth, Stage::Session) => AppError::msg(ErrorKind::Expired, "err.expired", &[]),
+        (ClientKind::Offline | ClientKind::Timeout, _) => {
+            AppError::msg(ErrorKind::Unreachable, "err.unreachable", &[("host", host)])
+        }
+        (ClientKind::Forbidden, _) => AppError::msg(ErrorKind::Forbidden, "err.forbidden", &[]),
         (ClientKind::NotFound, _) => AppError::from_library(ErrorKind::NotFound, detail, catalogue),
         (ClientKind::BadRequest | ClientKind::Validation, _) => {
             AppError::from_library(ErrorKind::BadInput, detail, catalogue)
         }
-        (ClientKind::Server | ClientKind::RateLimited, _) => AppError::new(
-            ErrorKind::Server,
-            format!("The server had a problem ({detail}). Try again in a moment."),
-        )
-        .keyed("err.server", &[("detail", detail)]),
-        (ClientKind::Cancelled, _) => {
-            AppError::new(ErrorKind::Cancelled, "Cancelled.").keyed("err.cancelled", &[])
+        (ClientKind::Server | ClientKind::RateLimited, _) => {
+            AppError::msg(ErrorKind::Server, "err.server", &[("detail", detail)])
         }
+        (ClientKind::Cancelled, _) => AppError::msg(ErrorKind::Cancelled, "err.cancelled", &[]),
         _ => AppError::from_library(ErrorKind::Internal, detail, catalogue),
     }
 }

@@ -146,7 +146,9 @@ pub struct ItemView {
     pub name: String,
     pub status: ItemStatus,
     pub task_id: Option<String>,
-    pub error: Option<String>,
+    /// Why it failed or was left out: the English and, when it has one, the catalogue message
+    /// the window shows in the user's language.
+    pub error: Option<lab_client::ErrorInfo>,
     pub attempts: u64,
 }
 

@@ -69,7 +69,7 @@ impl AppError {
 
     /// Names the catalogue message (`err.…`) the window shows instead of `message`, with the
     /// values of its `{placeholders}`.
-    pub fn keyed(mut self, key: &str, params: &[(&str, &str)]) -> Self {
+    fn keyed(mut self, key: &str, params: &[(&str, &str)]) -> Self {
         self.key = Some(key.to_owned());
         self.params = (!params.is_empty()).then(|| {
             params
@@ -115,11 +115,7 @@ impl AppError {
     }
 
     pub fn not_connected() -> Self {
-        Self::new(
-            ErrorKind::NotConnected,
-            "You are not connected. Choose a profile on the connection screen.",
-        )
-        .keyed("err.notConnected", &[])
+        Self::msg(ErrorKind::NotConnected, "err.notConnected", &[])
     }
 }
 

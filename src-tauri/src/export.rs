@@ -463,10 +463,11 @@ fn existing_folder(recipe: &ExportRecipe) -> AppResult<()> {
     let folder = PathBuf::from(recipe.folder.trim());
     if !folder.is_dir() {
         let f = folder.display().to_string();
-        return Err(AppError::bad_input(format!(
-            "The folder {f} does not exist. Choose another folder."
-        ))
-        .keyed("err.folderMissing", &[("folder", &f)]));
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.folderMissing",
+            &[("folder", &f)],
+        ));
     }
     Ok(())
 }
@@ -482,10 +483,11 @@ pub fn check_target(recipe: &ExportRecipe) -> AppResult<TargetCheck> {
     if is_folder && recipe.format != Format::Mask {
         // a JSON or zip file cannot replace a folder: say so now, not after the download
         let p = path.display().to_string();
-        return Err(
-            AppError::bad_input(format!("{p} is a folder. Give a file name."))
-                .keyed("err.isFolder", &[("path", &p)]),
-        );
+        return Err(AppError::msg(
+            ErrorKind::BadInput,
+            "err.isFolder",
+            &[("path", &p)],
+        ));
     }
     let folder_files = is_folder.then(|| count_files(&path)).filter(|&n| n > 0);
     Ok(TargetCheck {
@@ -518,57 +520,35 @@ fn count_files(dir: &Path) -> u64 {
 pub fn io_error(path: &Path, e: &std::io::Error) -> AppError {
     use std::io::ErrorKind as K;
     let p = path.display().to_string();
-    let (key, msg) = match e.kind() {
-        K::PermissionDenied | K::ReadOnlyFilesystem => (
-            "err.folderNotWritable",
-            format!(
-                "Lab Desk may not write in {p}: the folder is not writable. Choose another folder."
-            ),
-        ),
-        K::StorageFull | K::QuotaExceeded => (
-            "err.diskFull",
-            format!(
-                "The disk is full while writing {p}. Free some space or choose a folder on another disk."
-            ),
-        ),
-        K::NotFound => (
-            "err.folderGone",
-            format!("The folder of {p} does not exist (any more). Choose another folder."),
-        ),
-        K::IsADirectory => (
-            "err.isFolder",
-            format!("{p} is a folder. Give a file name."),
-        ),
+    let key = match e.kind() {
+        K::PermissionDenied | K::ReadOnlyFilesystem => "err.folderNotWritable",
+        K::StorageFull | K::QuotaExceeded => "err.diskFull",
+        K::NotFound => "err.folderGone",
+        K::IsADirectory => "err.isFolder",
         _ => {
-            return AppError::bad_input(format!(
-                "Could not write {p}: {e}. Choose another folder or try again."
-            ))
-            .keyed(
+            let detail = e.to_string();
+            return AppError::msg(
+                ErrorKind::BadInput,
                 "err.cannotWrite",
-                &[("path", &p), ("detail", &e.to_string())],
+                &[("path", &p), ("detail", &detail)],
             );
         }
     };
-    AppError::bad_input(msg).keyed(key, &[("path", &p)])
+    AppError::msg(ErrorKind::BadInput, key, &[("path", &p)])
 }
 
 /// A lab-export error as the window shows it.
 pub fn map_export(e: ExportError, endpoint: &str) -> AppError {
     match e {
-        ExportError::Cancelled => AppError::new(
-            ErrorKind::Cancelled,
-            "Export cancelled; nothing was written.",
-        )
-        .keyed("err.exportCancelled", &[]),
-        ExportError::NothingToExport => AppError::bad_input(
-            "No task matches: nothing to export. Change the filter or the selection.",
-        )
-        .keyed("err.nothingToExport", &[]),
-        ExportError::AlreadyExists(p) => AppError::bad_input(format!(
-            "{} already exists. Choose another name, or confirm to replace it.",
-            p.display()
-        ))
-        .keyed("err.alreadyExists", &[("path", &p.display().to_string())]),
+        ExportError::Cancelled => AppError::msg(ErrorKind::Cancelled, "err.exportCancelled", &[]),
+        ExportError::NothingToExport => {
+            AppError::msg(ErrorKind::BadInput, "err.nothingToExport", &[])
+        }
+        ExportError::AlreadyExists(p) => AppError::msg(
+            ErrorKind::BadInput,
+            "err.alreadyExists",
+            &[("path", &p.display().to_string())],
+        ),
         ExportError::Io { path, source } => io_error(&path, &source),
         ExportError::Client(c) => map(&c, Stage::Session, endpoint),
         ExportError::Unsupported { format, .. } => AppError::msg(

@@ -8,6 +8,66 @@
 
 /// Messages composed here: (key, English with `{placeholders}`).
 pub const OWN: &[(&str, &str)] = &[
+    // client_errors.rs, error.rs: the lab's answers and the connection
+    (
+        "err.wrongCredentials",
+        "The access id or the secret key is wrong. Check both in the profile and try again.",
+    ),
+    (
+        "err.expired",
+        "Your session has expired or your key was revoked. Connect again from the connection screen.",
+    ),
+    (
+        "err.unreachable",
+        "Lab Desk could not reach {host}. Check the endpoint address and your network, then try again.",
+    ),
+    (
+        "err.forbidden",
+        "Your account is not allowed to do this. Ask the project owner for access.",
+    ),
+    (
+        "err.server",
+        "The server had a problem ({detail}). Try again in a moment.",
+    ),
+    ("err.cancelled", "Cancelled."),
+    (
+        "err.notConnected",
+        "You are not connected. Choose a profile on the connection screen.",
+    ),
+    // export.rs: the output file
+    (
+        "err.folderNotWritable",
+        "Lab Desk may not write in {path}: the folder is not writable. Choose another folder.",
+    ),
+    (
+        "err.diskFull",
+        "The disk is full while writing {path}. Free some space or choose a folder on another disk.",
+    ),
+    (
+        "err.folderGone",
+        "The folder of {path} does not exist (any more). Choose another folder.",
+    ),
+    ("err.isFolder", "{path} is a folder. Give a file name."),
+    (
+        "err.cannotWrite",
+        "Could not write {path}: {detail}. Choose another folder or try again.",
+    ),
+    (
+        "err.exportCancelled",
+        "Export cancelled; nothing was written.",
+    ),
+    (
+        "err.nothingToExport",
+        "No task matches: nothing to export. Change the filter or the selection.",
+    ),
+    (
+        "err.alreadyExists",
+        "{path} already exists. Choose another name, or confirm to replace it.",
+    ),
+    (
+        "err.folderMissing",
+        "The folder {folder} does not exist. Choose another folder.",
+    ),
     // profiles.rs
     ("err.profileNameMissing", "Give the profile a name."),
     (
@@ -568,6 +628,24 @@ pub const LIBRARY: &[(&str, &str)] = &[
     (
         "err.damagedEntry",
         "Job {job}, item {item}: damaged journal entry ({detail}); delete the job and create its tasks again",
+    ),
+    (
+        "err.damagedJob",
+        "Job {job}: damaged journal entry ({detail}); delete the job and create its tasks again",
+    ),
+    (
+        "err.newerJournal",
+        "The job journal {path} was written by a newer Lab Desk (format {version}, this one reads up to {known}): update Lab Desk to see and resume its jobs",
+    ),
+    // lab-jobs: why an item was left out or not created (lab_jobs::ItemNote)
+    (
+        "err.nameInBatch",
+        "A task with this name is already in the batch",
+    ),
+    ("err.notCreated", "Not created: the lab gave no reason"),
+    (
+        "err.inDoubt",
+        "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing",
     ),
     // lab-export: output file names (lab_export::BadFileName), a listing that stopped
     (

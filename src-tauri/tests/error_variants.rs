@@ -429,6 +429,15 @@ fn jobs_refused_examples() -> Vec<lab_jobs::Refused> {
             item: 7,
             detail: "<detail>".into(),
         },
+        lab_jobs::Refused::DamagedJob {
+            job: "<job>".into(),
+            detail: "<detail>".into(),
+        },
+        lab_jobs::Refused::NewerJournal {
+            path: "<path>".into(),
+            version: 3,
+            known: 2,
+        },
     ]
 }
 
@@ -439,6 +448,8 @@ fn jobs_refused_index(e: &lab_jobs::Refused) -> usize {
         lab_jobs::Refused::RetryWhileRunning => 0,
         lab_jobs::Refused::JobCancelled => 1,
         lab_jobs::Refused::DamagedEntry { .. } => 2,
+        lab_jobs::Refused::DamagedJob { .. } => 3,
+        lab_jobs::Refused::NewerJournal { .. } => 4,
     }
 }
 
@@ -446,6 +457,31 @@ every_variant!(
     every_variant_of_jobs_refused_has_its_english_in_the_catalogue,
     jobs_refused_examples,
     jobs_refused_index,
+    5
+);
+
+/// One of every variant of `lab_jobs::ItemNote`.
+fn jobs_item_note_examples() -> Vec<lab_jobs::ItemNote> {
+    vec![
+        lab_jobs::ItemNote::NameInBatch,
+        lab_jobs::ItemNote::NotCreated,
+        lab_jobs::ItemNote::InDoubt,
+    ]
+}
+
+/// The variant's place in `lab_jobs::ItemNote` (no catch-all).
+fn jobs_item_note_index(e: &lab_jobs::ItemNote) -> usize {
+    match e {
+        lab_jobs::ItemNote::NameInBatch => 0,
+        lab_jobs::ItemNote::NotCreated => 1,
+        lab_jobs::ItemNote::InDoubt => 2,
+    }
+}
+
+every_variant!(
+    every_variant_of_jobs_item_note_has_its_english_in_the_catalogue,
+    jobs_item_note_examples,
+    jobs_item_note_index,
     3
 );
 

@@ -127,6 +127,45 @@ pub enum Refused {
         item: u64,
         detail: String,
     },
+    #[error(
+        "Job {job}: damaged journal entry ({detail}); delete the job and create its tasks again"
+    )]
+    DamagedJob { job: String, detail: String },
+    #[error(
+        "The job journal {path} was written by a newer Lab Desk (format {version}, this one reads up to {known}): update Lab Desk to see and resume its jobs"
+    )]
+    NewerJournal {
+        path: String,
+        version: i64,
+        known: i64,
+    },
+}
+
+/// Why an item of a job was left out or not created when the lab gave no error for it: kept
+/// with the item as an [`ErrorInfo`] like the lab's errors, so the window words it too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(tag = "key", content = "params", rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub enum ItemNote {
+    #[error("A task with this name is already in the batch")]
+    NameInBatch,
+    #[error("Not created: the lab gave no reason")]
+    NotCreated,
+    #[error(
+        "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing"
+    )]
+    InDoubt,
+}
+
+impl ItemNote {
+    /// The note as an item's error.
+    pub fn info(self) -> ErrorInfo {
+        ErrorInfo {
+            kind: ErrorKind::Validation,
+            message: self.to_string(),
+            catalogue: Some(Message::of(&self)),
+        }
+    }
 }
 
 impl Error {

@@ -19,13 +19,13 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use lab_client::ops::{CreateObserver, TaskInput, create_tasks_observed, is_local_file};
 use lab_client::{
-    CancellationToken, Compatibility, CreateOptions, DuplicatePolicy, ErrorKind, LabClient,
-    OutcomeStatus, TaskFilter, TaskOutcome,
+    CancellationToken, Compatibility, CreateOptions, DuplicatePolicy, ErrorInfo, ErrorKind,
+    LabClient, OutcomeStatus, TaskFilter, TaskOutcome,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Invalid, Missing, Refused, Result};
+use crate::error::{Error, Invalid, ItemNote, Missing, Refused, Result};
 
 /// File name of the journal in its folder.
 pub const JOURNAL_FILE: &str = "jobs.sqlite3";
@@ -54,13 +54,14 @@ impl JobState {
             Self::Done => "done",
         }
     }
-    fn parse(s: &str) -> Self {
-        match s {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
             "running" => Self::Running,
+            "paused" => Self::Paused,
             "cancelled" => Self::Cancelled,
             "done" => Self::Done,
-            _ => Self::Paused,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -88,13 +89,14 @@ impl ItemStatus {
             Self::Skipped => "skipped",
         }
     }
-    fn parse(s: &str) -> Self {
-        match s {
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "pending" => Self::Pending,
             "done" => Self::Done,
             "failed" => Self::Failed,
             "skipped" => Self::Skipped,
-            _ => Self::Pending,
-        }
+            _ => return None,
+        })
     }
 }
 
@@ -106,13 +108,41 @@ fn policy_str(p: DuplicatePolicy) -> &'static str {
     }
 }
 
-fn parse_policy(s: &str) -> DuplicatePolicy {
-    match s {
+fn parse_policy(s: &str) -> Option<DuplicatePolicy> {
+    Some(match s {
+        "refuse" => DuplicatePolicy::Refuse,
         "skipExisting" => DuplicatePolicy::SkipExisting,
         "insertAnyway" => DuplicatePolicy::InsertAnyway,
-        _ => DuplicatePolicy::Refuse,
-    }
+        _ => return None,
+    })
 }
+
+/// A value of a job's row that this version does not know: the row is damaged (or written by
+/// a newer Lab Desk), and guessing (a pending item would be created again) is worse than
+/// saying so.
+fn damaged_job(job: &str, what: &str, value: &str) -> Error {
+    Error::State(Refused::DamagedJob {
+        job: job.to_string(),
+        detail: format!("unknown {what} \"{value}\""),
+    })
+}
+
+fn damaged_item(job: &str, item: u64, detail: String) -> Error {
+    Error::State(Refused::DamagedEntry {
+        job: job.to_string(),
+        item,
+        detail,
+    })
+}
+
+/// An item's error as the journal keeps it (JSON of [`ErrorInfo`]).
+fn store_error(e: &ErrorInfo) -> String {
+    serde_json::to_string(e).unwrap_or_else(|_| e.message.clone())
+}
+
+/// The journal's format ([`Journal::open`] migrates older ones): 1 kept item errors as English
+/// text, 2 keeps them as [`ErrorInfo`] JSON.
+pub const JOURNAL_VERSION: i64 = 2;
 
 /// Item counts of a job.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -174,7 +204,7 @@ pub struct Item {
     /// Created task id.
     pub task_id: Option<String>,
     /// Why it failed / was skipped.
-    pub error: Option<String>,
+    pub error: Option<ErrorInfo>,
     /// Bytes of its local files.
     pub bytes: u64,
     /// Creations started (the first may have happened if the app stopped).
@@ -221,6 +251,42 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_task_id ON items(task_id);
 ";
 
+/// Brings a journal of an older format to [`JOURNAL_VERSION`] in one transaction; refuses one
+/// of a newer format (its rows may mean what this version cannot read).
+fn migrate(conn: &Connection, path: &Path) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > JOURNAL_VERSION {
+        return Err(Error::State(Refused::NewerJournal {
+            path: path.display().to_string(),
+            version,
+            known: JOURNAL_VERSION,
+        }));
+    }
+    if version == JOURNAL_VERSION {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let step = (|| -> rusqlite::Result<()> {
+        // 0 (before versions) and 1: item errors were English text; keep it as the message
+        if version < 2 {
+            conn.execute(
+                "UPDATE items SET error = json_object('kind', 'validation', 'message', error) WHERE error IS NOT NULL",
+                [],
+            )?;
+        }
+        conn.pragma_update(None, "user_version", JOURNAL_VERSION)?;
+        Ok(())
+    })();
+    match step {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(e.into());
+        }
+    }
+    Ok(())
+}
+
 fn local_bytes(t: &TaskInput) -> u64 {
     t.resources
         .iter()
@@ -242,6 +308,7 @@ impl Journal {
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.execute_batch(SCHEMA)?;
+        migrate(&conn, &path)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
             path,
@@ -347,7 +414,8 @@ impl Journal {
             let (n, b) = (n as u64, b as u64);
             c.total += n;
             c.bytes_total += b;
-            match ItemStatus::parse(&s) {
+            let status = ItemStatus::parse(&s).ok_or_else(|| damaged_job(id, "item status", &s))?;
+            match status {
                 ItemStatus::Pending => c.pending += n,
                 ItemStatus::Done => {
                     c.done += n;
@@ -387,8 +455,8 @@ impl Journal {
             project_id: row.1,
             batch_id: row.2,
             created_at: row.3,
-            policy: parse_policy(&row.4),
-            state: JobState::parse(&row.5),
+            policy: parse_policy(&row.4).ok_or_else(|| damaged_job(id, "policy", &row.4))?,
+            state: JobState::parse(&row.5).ok_or_else(|| damaged_job(id, "state", &row.5))?,
         })
     }
 
@@ -441,19 +509,23 @@ impl Journal {
         let mut out = Vec::new();
         for row in rows {
             let (idx, name, payload, status, task_id, error, bytes, attempts) = row?;
-            let payload: TaskInput = serde_json::from_str(&payload).map_err(|e| {
-                Error::State(Refused::DamagedEntry {
-                    job: id.to_string(),
-                    item: idx as u64,
-                    detail: e.to_string(),
+            let item = idx as u64;
+            let payload: TaskInput = serde_json::from_str(&payload)
+                .map_err(|e| damaged_item(id, item, e.to_string()))?;
+            let status = ItemStatus::parse(&status)
+                .ok_or_else(|| damaged_item(id, item, format!("unknown status \"{status}\"")))?;
+            let error = error
+                .map(|text| {
+                    serde_json::from_str::<ErrorInfo>(&text)
+                        .map_err(|e| damaged_item(id, item, format!("error not readable: {e}")))
                 })
-            })?;
+                .transpose()?;
             out.push(Item {
                 job_id: id.to_string(),
-                idx: idx as u64,
+                idx: item,
                 name,
                 payload,
-                status: ItemStatus::parse(&status),
+                status,
                 task_id,
                 error,
                 bytes: bytes as u64,
@@ -549,7 +621,7 @@ impl Journal {
                         *idx as i64,
                         status.as_str(),
                         task_id.as_deref(),
-                        error.as_deref()
+                        error.as_ref().map(store_error)
                     ])?,
                     ItemWrite::Unstarted(idx) => unstarted.execute(params![id, *idx as i64])?,
                     ItemWrite::ClearInFlight(idx) => cleared.execute(params![id, *idx as i64])?,
@@ -574,11 +646,11 @@ impl Journal {
         idx: u64,
         status: ItemStatus,
         task_id: Option<&str>,
-        error: Option<&str>,
+        error: Option<&ErrorInfo>,
     ) -> Result<()> {
         self.conn().execute(
             "UPDATE items SET status = ?3, task_id = ?4, error = ?5, in_flight = 0 WHERE job_id = ?1 AND idx = ?2",
-            params![id, idx as i64, status.as_str(), task_id, error],
+            params![id, idx as i64, status.as_str(), task_id, error.map(store_error)],
         )?;
         Ok(())
     }
@@ -605,7 +677,7 @@ pub(crate) enum ItemWrite {
         idx: u64,
         status: ItemStatus,
         task_id: Option<String>,
-        error: Option<String>,
+        error: Option<ErrorInfo>,
     },
     /// Started but never sent (cancelled first): not an attempt, so a later run does not take
     /// a same-named task in the batch for one it created.
@@ -632,7 +704,7 @@ pub struct ItemUpdate {
     /// Created task id.
     pub task_id: Option<String>,
     /// Why it failed / was skipped.
-    pub error: Option<String>,
+    pub error: Option<ErrorInfo>,
 }
 
 /// A progress event of a job (sent after the journal is written).
@@ -651,8 +723,25 @@ pub struct JobProgress {
     pub eta_ms: Option<u64>,
     /// The item that just finished.
     pub item: Option<ItemUpdate>,
-    /// What is happening.
-    pub message: Option<String>,
+    /// What the run is doing, on the events where that changes.
+    pub phase: Option<JobPhase>,
+}
+
+/// What a run of a job is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub enum JobPhase {
+    /// Sending the creations.
+    Creating,
+    /// Every item finished.
+    Finished,
+    /// Cancelled by the user.
+    Cancelled,
+    /// Stopped by an error (the job can be resumed).
+    Stopped,
+    /// Paused by the user.
+    Paused,
 }
 
 /// Options of a run.
@@ -959,7 +1048,7 @@ impl CreateObserver for RunState<'_> {
             OutcomeStatus::Skipped => (
                 ItemStatus::Skipped,
                 None,
-                Some("A task with this name is already in the batch".to_string()),
+                Some(ItemNote::NameInBatch.info()),
             ),
             OutcomeStatus::Cancelled => {
                 // Never sent: stays pending, not an attempt.
@@ -983,8 +1072,8 @@ impl CreateObserver for RunState<'_> {
                     self.stop.cancel();
                     return;
                 }
-                Some(e) => (ItemStatus::Failed, None, Some(e.message.clone())),
-                None => (ItemStatus::Failed, None, Some("not created".to_string())),
+                Some(e) => (ItemStatus::Failed, None, Some(e.clone())),
+                None => (ItemStatus::Failed, None, Some(ItemNote::NotCreated.info())),
             },
         };
         s.buffer.push(ItemWrite::Finished {
@@ -1037,7 +1126,7 @@ pub async fn run_create_job(
         .collect();
     let start_counts = job.counts;
     let started = Instant::now();
-    let send = |counts: JobCounts, item: Option<ItemUpdate>, message: Option<String>| {
+    let send = |counts: JobCounts, item: Option<ItemUpdate>, phase: Option<JobPhase>| {
         if let Some(tx) = &progress {
             let _ = tx.send(JobProgress {
                 job_id: job_id.to_string(),
@@ -1045,20 +1134,20 @@ pub async fn run_create_job(
                 elapsed_ms: started.elapsed().as_millis() as u64,
                 counts,
                 item,
-                message,
+                phase,
             });
         }
     };
-    let emit = |item: Option<ItemUpdate>, message: Option<String>| -> Result<()> {
+    let emit = |item: Option<ItemUpdate>, phase: Option<JobPhase>| -> Result<()> {
         if progress.is_some() {
-            send(journal.job(job_id)?.counts, item, message);
+            send(journal.job(job_id)?.counts, item, phase);
         }
         Ok(())
     };
 
     if items.is_empty() {
         journal.set_state(job_id, JobState::Done)?;
-        emit(None, Some("Finished".into()))?;
+        emit(None, Some(JobPhase::Finished))?;
         return Ok(JobReport {
             job: journal.job(job_id)?,
             finished_now: 0,
@@ -1095,12 +1184,12 @@ pub async fn run_create_job(
     if job.policy == DuplicatePolicy::InsertAnyway {
         for idx in journal.in_flight(job_id)? {
             in_doubt_failed.insert(idx);
-            let msg = "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing";
-            journal.finish(job_id, idx, ItemStatus::Failed, None, Some(msg))?;
+            let note = ItemNote::InDoubt.info();
+            journal.finish(job_id, idx, ItemStatus::Failed, None, Some(&note))?;
             finished_now += 1;
         }
     }
-    emit(None, Some("Creating tasks".into()))?;
+    emit(None, Some(JobPhase::Creating))?;
 
     let item_policy = match job.policy {
         DuplicatePolicy::InsertAnyway => DuplicatePolicy::InsertAnyway,
@@ -1170,7 +1259,7 @@ pub async fn run_create_job(
                         idx: it.idx,
                         status: ItemStatus::Failed,
                         task_id: None,
-                        error: Some(e.info().message),
+                        error: Some(e.info()),
                     });
                 }
                 Err(_) => {
@@ -1247,17 +1336,17 @@ pub async fn run_create_job(
     let stop_error = fatal.or(outcome.stop_error);
 
     let counts = journal.job(job_id)?.counts;
-    let (state, message) = if cancel.is_cancelled() {
-        (JobState::Cancelled, "Cancelled")
+    let (state, phase) = if cancel.is_cancelled() {
+        (JobState::Cancelled, JobPhase::Cancelled)
     } else if counts.pending == 0 {
-        (JobState::Done, "Finished")
+        (JobState::Done, JobPhase::Finished)
     } else if stop_error.is_some() {
-        (JobState::Paused, "Stopped")
+        (JobState::Paused, JobPhase::Stopped)
     } else {
-        (JobState::Paused, "Paused")
+        (JobState::Paused, JobPhase::Paused)
     };
     journal.set_state(job_id, state)?;
-    emit(None, Some(message.into()))?;
+    emit(None, Some(phase))?;
     if let Some(e) = stop_error {
         return Err(e);
     }
@@ -1394,8 +1483,8 @@ mod tests {
         assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
         let last = events.last().unwrap();
         assert_eq!(
-            (last.counts.done, last.eta_ms, last.message.as_deref()),
-            (12, Some(0), Some("Finished"))
+            (last.counts.done, last.eta_ms, last.phase),
+            (12, Some(0), Some(JobPhase::Finished))
         );
         assert!(journal.unfinished_jobs().unwrap().is_empty());
         // each created task leads back to the file it was made from
@@ -1542,9 +1631,13 @@ mod tests {
         );
         let failed = &journal.items(&job.id).unwrap()[2];
         assert_eq!(failed.status, ItemStatus::Failed);
+        // kept as data: the English and the catalogue message naming the file
+        let e = failed.error.as_ref().unwrap();
+        assert!(e.message.contains("img-0002.png"), "{failed:?}");
+        let m = e.catalogue.as_ref().expect("a catalogue message");
         assert!(
-            failed.error.as_deref().unwrap().contains("img-0002.png"),
-            "{failed:?}"
+            m.params.values().any(|v| v.contains("img-0002.png")),
+            "{m:?}"
         );
         std::fs::write(&missing, keep).unwrap();
         assert_eq!(journal.retry_failed(&job.id).unwrap(), 1);
@@ -1665,9 +1758,13 @@ mod tests {
         let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!((r.job.counts.done, r.job.counts.failed), (1, 1));
         let it = &journal.items(&job.id).unwrap()[0];
+        assert_eq!(it.error, Some(ItemNote::InDoubt.info()));
         assert!(
-            it.error.as_deref().unwrap().contains("may or may not"),
-            "{it:?}"
+            it.error
+                .as_ref()
+                .unwrap()
+                .message
+                .contains("may or may not")
         );
         assert_eq!(
             test_support::batch_names(&lab.client, EMPTY_BATCH).await,
@@ -1799,6 +1896,110 @@ mod tests {
         let r = run_job(&lab.client, &journal, &job.id).await.unwrap();
         assert_eq!(r.job.state, JobState::Done);
         assert_exact(&lab.client, &journal, &job.id, EMPTY_BATCH, 20).await;
+    }
+
+    /// A journal as Lab Desk wrote it before formats were numbered: item errors in English.
+    fn old_journal(dir: &Path, error: &str, status: &str, state: &str) {
+        std::fs::create_dir_all(dir).unwrap();
+        let c = Connection::open(dir.join(JOURNAL_FILE)).unwrap();
+        c.execute_batch(SCHEMA).unwrap();
+        c.execute(
+            "INSERT INTO jobs VALUES ('j1', 'p', 'b', '2026-11-01T00:00:00Z', 'skipExisting', ?1)",
+            [state],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO items (job_id, idx, name, payload, status, error) VALUES ('j1', 0, 'a.png', '{\"name\":\"a.png\"}', ?1, ?2)",
+            params![status, error],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn an_old_journal_is_migrated_once_and_keeps_its_errors_english() {
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "The lab refused: \"bad\"", "failed", "done");
+        let journal = Journal::open(t.path()).unwrap();
+        let items = journal.items("j1").unwrap();
+        assert_eq!(
+            items[0].error,
+            Some(ErrorInfo::new(
+                ErrorKind::Validation,
+                "The lab refused: \"bad\""
+            ))
+        );
+        let version: i64 = journal
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, JOURNAL_VERSION);
+        drop(journal);
+        // opened again: already migrated, the error is not wrapped a second time
+        let journal = Journal::open(t.path()).unwrap();
+        assert_eq!(
+            journal.items("j1").unwrap()[0]
+                .error
+                .as_ref()
+                .unwrap()
+                .message,
+            "The lab refused: \"bad\""
+        );
+    }
+
+    #[test]
+    fn a_newer_journal_is_refused_and_left_as_it_is() {
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "x", "failed", "done");
+        let c = Connection::open(t.path().join(JOURNAL_FILE)).unwrap();
+        c.pragma_update(None, "user_version", JOURNAL_VERSION + 1)
+            .unwrap();
+        drop(c);
+        let e = Journal::open(t.path()).unwrap_err();
+        assert!(
+            matches!(&e, Error::State(Refused::NewerJournal { version, known, .. })
+                if *version == JOURNAL_VERSION + 1 && *known == JOURNAL_VERSION),
+            "{e}"
+        );
+        assert!(e.to_string().contains("update Lab Desk"), "{e}");
+        let c = Connection::open(t.path().join(JOURNAL_FILE)).unwrap();
+        let error: String = c
+            .query_row("SELECT error FROM items", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(error, "x", "not migrated");
+    }
+
+    #[test]
+    fn unknown_values_are_a_damaged_entry_not_a_guess() {
+        // an item status this version does not know: not taken for pending (created again)
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "x", "creating", "paused");
+        let journal = Journal::open(t.path()).unwrap();
+        let e = journal.items("j1").unwrap_err();
+        assert!(
+            matches!(&e, Error::State(Refused::DamagedJob { job, detail })
+                if job == "j1" && detail.contains("\"creating\"")),
+            "{e}"
+        );
+        assert!(journal.unfinished_jobs().is_err());
+        // a job state it does not know
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "x", "failed", "resting");
+        let journal = Journal::open(t.path()).unwrap();
+        let e = journal.job("j1").unwrap_err();
+        assert!(e.to_string().contains("unknown state \"resting\""), "{e}");
+        // an error that is not the stored form
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "x", "failed", "done");
+        let journal = Journal::open(t.path()).unwrap();
+        journal
+            .conn()
+            .execute("UPDATE items SET error = '{not json'", [])
+            .unwrap();
+        let e = journal.items("j1").unwrap_err();
+        assert!(
+            matches!(&e, Error::State(Refused::DamagedEntry { item: 0, .. })),
+            "{e}"
+        );
     }
 
     const CHILD_ENV: &str = "LAB_JOBS_KILL_CHILD";

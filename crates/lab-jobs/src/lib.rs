@@ -8,10 +8,10 @@ pub mod preflight;
 #[cfg(test)]
 mod test_support;
 
-pub use error::{Error, Invalid, Missing, Refused, Result};
+pub use error::{Error, Invalid, ItemNote, Missing, Refused, Result};
 pub use journal::{
-    Item, ItemStatus, ItemUpdate, Job, JobCounts, JobProgress, JobProgressSender, JobReport,
-    JobState, Journal, RunOptions, run_create_job,
+    Item, ItemStatus, ItemUpdate, Job, JobCounts, JobPhase, JobProgress, JobProgressSender,
+    JobReport, JobState, Journal, RunOptions, run_create_job,
 };
 pub use preflight::{
     Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, UnsupportedFile,

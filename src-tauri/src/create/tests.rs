@@ -235,7 +235,10 @@ async fn duplicates_follow_the_policy_and_the_job_creates_exactly_the_new_tasks(
         let with_items = events.iter().filter(|p| p.item.is_some()).count();
         assert!((1..=3).contains(&with_items), "{with_items}");
         assert_eq!(events.last().unwrap().counts.done, 3);
-        assert_eq!(events.last().unwrap().message.as_deref(), Some("Finished"));
+        assert_eq!(
+            events.last().unwrap().phase,
+            Some(lab_jobs::JobPhase::Finished)
+        );
     }
     let after = names_in(&fx.core, BATCH).await;
     assert_eq!(after.len(), existing.len() + 3);

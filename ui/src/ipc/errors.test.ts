@@ -83,3 +83,25 @@ describe("a create job stopped by a backend error", () => {
     );
   });
 });
+
+describe("a job item's error kept as data", async () => {
+  const { errorText } = await import("../i18n");
+  const skipped = {
+    kind: "validation" as const,
+    message: "A task with this name is already in the batch",
+    catalogue: { key: "err.nameInBatch" },
+  };
+
+  it("is worded in the user's language from its catalogue message", () => {
+    setLocale("fr");
+    expect(errorText(skipped)).toBe("Une tâche de ce nom existe déjà dans le lot.");
+    setLocale("en");
+    expect(errorText(skipped)).toBe(skipped.message);
+  });
+
+  it("keeps its English when it has no catalogue message or one the window does not know", () => {
+    setLocale("fr");
+    expect(errorText({ kind: "server", message: "HTTP 502" })).toBe("HTTP 502");
+    expect(errorText({ ...skipped, catalogue: { key: "err.fromANewerLab" } })).toBe(skipped.message);
+  });
+});

@@ -115,7 +115,7 @@ describe("create: progress", () => {
     elapsedMs: 1000,
     etaMs,
     item: null,
-    message: null,
+    phase: null,
   });
 
   it("counts finished tasks and prefers bytes for the bar", () => {

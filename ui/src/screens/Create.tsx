@@ -7,7 +7,7 @@ import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
 import type { RowView } from "../bindings/RowView";
 import { ErrorBanner } from "../components/ui";
-import { formatBytes, formatDuration, useT, type MessageKey } from "../i18n";
+import { errorText, formatBytes, formatDuration, useT, type MessageKey } from "../i18n";
 import { api, newJobId, toAppError } from "../ipc";
 import {
   createApi,
@@ -815,7 +815,7 @@ function UploadPanel({
                       {i.name}
                     </th>
                     <td>{t(`create.outcome.${i.status}`)}</td>
-                    <td className="small">{i.error ?? ""}</td>
+                    <td className="small">{i.error ? errorText(i.error) : ""}</td>
                   </tr>
                 ))}
               </tbody>

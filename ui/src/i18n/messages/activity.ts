@@ -1,5 +1,5 @@
 // Activity screen (screens/Activity.tsx, lib/activity.ts) — owner: activity.
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "activity.nav": "Activity",

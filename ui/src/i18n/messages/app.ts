@@ -1,5 +1,5 @@
 // Top bar, navigation, language menu (App.tsx) — owner: a11y.
-import type { Area } from "../index";
+import type { Area } from "../format";
 
 const en = {
   "app.name": "Lab Desk",

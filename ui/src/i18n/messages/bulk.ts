@@ -1,5 +1,5 @@
 // Bulk actions dialog (screens/BulkDialog.tsx, lib/bulk.ts) — owner: a11y.
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "bulk.title.properties": "Update properties",

@@ -1,5 +1,5 @@
 // Strings shared by every screen.
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "common.cancel": "Cancel",

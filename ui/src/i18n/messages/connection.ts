@@ -1,5 +1,5 @@
 // Connection screen: profiles and keychain — owner: a11y (strings of screens/Connection.tsx).
-import type { Area } from "../index";
+import type { Area } from "../format";
 
 const en = {
   "connection.title": "Connection",

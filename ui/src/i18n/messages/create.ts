@@ -1,5 +1,5 @@
 // Strings of "Create tasks": pre-flight, upload and the resume prompt.
-import { formatNumber, plural, type Area } from "../index";
+import { formatNumber, plural, type Area } from "../format";
 
 const n = (v: Record<string, string | number>, k: string) => Number(v[k] ?? 0);
 

@@ -1,5 +1,5 @@
 // The project dashboard (screens/Dashboard.tsx, lib/dashboard.ts).
-import { formatNumber, plural, type Area } from "../index";
+import { formatNumber, plural, type Area } from "../format";
 
 const n = (v: Record<string, string | number>, k: string) => Number(v[k]);
 

@@ -1,5 +1,5 @@
 // Task details drawer (screens/DetailDrawer.tsx) — owner: a11y.
-import type { Area } from "../index";
+import type { Area } from "../format";
 
 const en = {
   "detail.label": "Task {name}",

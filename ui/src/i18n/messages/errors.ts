@@ -1,9 +1,10 @@
-// Errors composed by the Rust side, shown in the user's language: the backend sends the key and
-// its values with the English message (src-tauri/src/error.rs `AppError::keyed`); a key not
-// found here falls back to that message — owner: ship. The English of the keys after
-// "err.folderMissing" is src-tauri/src/messages.rs (its own messages, then the libraries' sentences
-// it recognises): keep both identical, src-tauri/tests/error_keys.rs checks it.
-import type { Area } from "../index";
+// The backend's catalogue messages in the user's language. The backend sends a key and its
+// values with the English (src-tauri/src/error.rs `AppError::msg`, a library's `Message`); a key
+// not found here falls back to that English — owner: ship. The keys are `ErrorKey`, generated
+// from src-tauri/src/messages.rs (tsc fails when one is missing or unknown here); the English is
+// messages.rs's, word for word (src-tauri/tests/error_keys.rs checks it).
+import type { ErrorKey } from "../../bindings/ErrorKey";
+import type { Area } from "../format";
 
 const en = {
   "err.wrongCredentials": "The access id or the secret key is wrong. Check both in the profile and try again.",
@@ -180,13 +181,18 @@ const en = {
   "err.retryWhileRunning": "The job is running: pause it or wait for it to end before retrying failed items",
   "err.jobCancelled": "This job was cancelled: start a new one (or use \"retry failed only\" to reopen it)",
   "err.damagedEntry": "Job {job}, item {item}: damaged journal entry ({detail}); delete the job and create its tasks again",
+  "err.damagedJob": "Job {job}: damaged journal entry ({detail}); delete the job and create its tasks again",
+  "err.newerJournal": "The job journal {path} was written by a newer Lab Desk (format {version}, this one reads up to {known}): update Lab Desk to see and resume its jobs",
+  "err.nameInBatch": "A task with this name is already in the batch",
+  "err.notCreated": "Not created: the lab gave no reason",
+  "err.inDoubt": "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing",
   "err.exportNameEmpty": "Output file name \"{name}\" is empty or a folder: give a file name.",
   "err.exportNameNotPlain": "Output file name \"{name}\" must be a plain file name (no folder, \"..\" or leading /): choose the folder with the output folder instead.",
   "err.exportNameExtension": "Output file name \"{name}\" must end with {extension} for the {format} format.",
   "err.listingStopped": "The task listing stopped before the last page because of an internal error ({detail}); nothing was written. Try again; if it happens again, report it with the diagnostics (About, Copy diagnostics).",
-} satisfies Area<string>["en"];
+} satisfies Record<ErrorKey, string>;
 
-export const errors: Area<keyof typeof en> = {
+export const errors: Area<ErrorKey> = {
   en,
   fr: {
     "err.wrongCredentials": "L’identifiant d’accès ou la clé secrète n’est pas valide. Vérifiez-les dans le profil, puis réessayez.",
@@ -363,6 +369,11 @@ export const errors: Area<keyof typeof en> = {
     "err.retryWhileRunning": "La création est en cours\u00a0: mettez-la en pause ou attendez sa fin avant de relancer les tâches en échec.",
     "err.jobCancelled": "Cette création a été annulée\u00a0: lancez-en une nouvelle (ou relancez seulement les tâches en échec pour la rouvrir).",
     "err.damagedEntry": "Création {job}, élément {item}\u00a0: entrée du journal endommagée ({detail})\u00a0; supprimez cette création et recréez ses tâches.",
+    "err.damagedJob": "Création {job}\u00a0: entrée du journal endommagée ({detail})\u00a0; supprimez cette création et recréez ses tâches.",
+    "err.newerJournal": "Le journal des créations {path} a été écrit par une version plus récente de Lab Desk (format {version}, celle-ci lit jusqu’au {known})\u00a0: mettez Lab Desk à jour pour voir et reprendre ces créations.",
+    "err.nameInBatch": "Une tâche de ce nom existe déjà dans le lot.",
+    "err.notCreated": "Non créée\u00a0: le lab n’a pas donné de raison.",
+    "err.inDoubt": "L’application s’est arrêtée pendant la création de cette tâche\u00a0: elle existe peut-être (aucune vérification des doublons avec «\u00a0Insérer quand même\u00a0»). Vérifiez le lot, puis relancez les tâches en échec si elle manque.",
     "err.exportNameEmpty": "Le nom de fichier «\u00a0{name}\u00a0» est vide ou désigne un dossier\u00a0: donnez un nom de fichier.",
     "err.exportNameNotPlain": "Le nom de fichier «\u00a0{name}\u00a0» doit être un simple nom de fichier (sans dossier, sans «\u00a0..\u00a0» ni / au début)\u00a0: choisissez le dossier à part.",
     "err.exportNameExtension": "Le nom de fichier «\u00a0{name}\u00a0» doit se terminer par {extension} pour le format {format}.",

@@ -1,5 +1,5 @@
 // Export dialog, export history, native dialogs and notifications — owner: export.
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "export.action": "Export…",

@@ -1,5 +1,5 @@
 // Project list and project view (screens/Projects.tsx, screens/Project.tsx) — owner: a11y.
-import type { Area } from "../index";
+import type { Area } from "../format";
 
 const en = {
   "projects.title": "Projects",

@@ -1,5 +1,5 @@
 // About, diagnostics, offline banner, settings notices (owner: ship).
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "ship.about": "About",

@@ -1,6 +1,6 @@
 // Task browser, task table, filter form (screens/TaskBrowser.tsx, TaskTable.tsx, FilterPanel.tsx,
 // lib/filterForm.ts) — owner: a11y.
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "tasks.found": "Tasks found",

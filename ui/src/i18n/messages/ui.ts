@@ -1,5 +1,5 @@
 // Shared building blocks (components/ui.tsx): error titles, task statuses — owner: a11y.
-import type { Area } from "../index";
+import type { Area } from "../format";
 
 const en = {
   "crash.title": "Something went wrong on this screen",

@@ -1,5 +1,5 @@
 // Annotation viewer, full-screen review, detail panels (screens/Viewer.tsx, DetailDrawer.tsx).
-import { plural, type Area } from "../index";
+import { plural, type Area } from "../format";
 
 const en = {
   "viewer.annotations": (v) => plural(Number(v.count), "# annotation", "# annotations"),
