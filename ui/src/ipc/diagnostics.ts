@@ -1,18 +1,9 @@
 // About, "Copy diagnostics", error reporting and the offline state behind the banner (owner: ship).
 import { useSyncExternalStore } from "react";
-import { invoke } from "@tauri-apps/api/core";
 import type { AboutInfo } from "../bindings/AboutInfo";
 import type { AppError } from "../bindings/AppError";
 import type { DiagnosticsReport } from "../bindings/DiagnosticsReport";
-import { toAppError } from "./index";
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toAppError(e);
-  }
-}
+import { invokeCommand as call, toAppError } from "./core";
 
 export const diagnosticsApi = {
   about: () => call<AboutInfo>("about_info"),
@@ -78,7 +69,7 @@ const ABOUT_A_DRAFT = new Set(["test_connection", "add_profile", "update_profile
  *  detects "offline" (the banner in the user's language). */
 export function noteCallError(cmd: string, err: AppError): void {
   if (QUIET.has(cmd) || err.kind === "cancelled") return;
-  void invoke("record_error", { kind: err.kind, message: `${cmd}: ${err.message}` }).catch(() => undefined);
+  void call("record_error", { kind: err.kind, message: `${cmd}: ${err.message}` }).catch(() => undefined);
   // A profile being tested or edited names its own endpoint: its failure says nothing about the
   // connection the app is using (and going "offline" would reset the form showing the error).
   if (err.kind === "unreachable" && !ABOUT_A_DRAFT.has(cmd)) goOffline(toAppError(err).message);

@@ -1,5 +1,5 @@
 // The only module that talks to the Tauri backend. Every call rejects with an AppError.
-import { Channel, convertFileSrc, invoke } from "@tauri-apps/api/core";
+import { Channel, convertFileSrc } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
 import type { BulkPreview } from "../bindings/BulkPreview";
@@ -23,38 +23,22 @@ import type { StatsProgress } from "../bindings/StatsProgress";
 import type { TaskPageEvent } from "../bindings/TaskPageEvent";
 import type { TaskQuery } from "../bindings/TaskQuery";
 import type { TaskVisual } from "../bindings/TaskVisual";
-import { translateMessage } from "../i18n";
+import { invokeRaw, isAppError, toAppError } from "./core";
 import { noteCallError, noteCallOk } from "./diagnostics";
 
-/** The error with its message in the current language when the catalogue knows its key. */
-function localized(e: AppError): AppError {
-  if (!e.key) return e;
-  const text = translateMessage({ key: e.key, params: e.params, detail: e.detail });
-  return text === null ? e : { ...e, message: text };
-}
-
-export function isAppError(e: unknown): e is AppError {
-  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
-}
-
-/** Any thrown value as an AppError with a plain message, in the user's language when the
- *  backend named a catalogue message (`key`, `params`). */
-export function toAppError(e: unknown): AppError {
-  if (isAppError(e)) return localized(e);
-  const message = e instanceof Error ? e.message : String(e);
-  return { kind: "internal", message };
-}
+export { isAppError, toAppError };
 
 /** Invokes a command; failures are noted (recent errors, offline banner) and rethrown as AppError. */
 export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    const out = await invoke<T>(cmd, args);
+    const out = await invokeRaw<T>(cmd, args);
     noteCallOk(cmd);
     return out;
   } catch (e) {
     // the recent-errors log keeps the English message (for support); the window shows its own
-    noteCallError(cmd, isAppError(e) ? e : toAppError(e)); // ship: recent-errors log + offline banner
-    throw toAppError(e);
+    const raw = e as AppError;
+    noteCallError(cmd, raw); // ship: recent-errors log + offline banner
+    throw toAppError(raw);
   }
 }
 

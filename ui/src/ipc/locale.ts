@@ -1,14 +1,7 @@
 // The OS locale, read by the Rust side (owner: a11y).
-import { invoke } from "@tauri-apps/api/core";
-import { toAppError } from "./index";
+import { invokeCommand } from "./core";
 
 export const localeApi = {
   /** The OS locale as a BCP 47 tag, e.g. "fr-FR" ("en-US" when unknown). */
-  async systemLocale(): Promise<string> {
-    try {
-      return await invoke<string>("system_locale");
-    } catch (e) {
-      throw toAppError(e);
-    }
-  },
+  systemLocale: () => invokeCommand<string>("system_locale"),
 };
