@@ -26,7 +26,8 @@ use crate::error::{AppError, AppResult, ErrorKind};
 /// The most creates a job keeps in flight: the client starts at 8 and adapts up to this on a
 /// long thin link, down on 429s, 5xx or timeouts (the same ceiling as `lab create-tasks`).
 pub const CONCURRENCY: usize = 32;
-const LABELS_FILE: &str = "labels.json";
+/// Where the job labels were kept before the journal held them (imported once, then removed).
+const OLD_LABELS_FILE: &str = "labels.json";
 
 /// One row of the pre-flight table as the window shows it.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -186,7 +187,60 @@ pub struct CreateState {
     sessions: Mutex<HashMap<String, Preflight>>,
     journal: Mutex<Option<Journal>>,
     runs: Mutex<HashMap<String, RunHandles>>,
-    labels: Mutex<()>,
+}
+
+/// The label the journal keeps with job `id`. Labels are cosmetic: one missing or unreadable
+/// reads as empty (and is logged) rather than blocking the resume of the job.
+fn label_of(journal: &Journal, id: &str) -> JobLabel {
+    match journal.meta(id) {
+        Ok(Some(v)) => serde_json::from_value(v).unwrap_or_else(|e| {
+            tracing::warn!("job {id}: label unreadable ({e})");
+            JobLabel::default()
+        }),
+        Ok(None) => JobLabel::default(),
+        Err(e) => {
+            tracing::warn!("job {id}: label not read ({e})");
+            JobLabel::default()
+        }
+    }
+}
+
+/// Moves the labels of an older Lab Desk (a labels.json beside the journal) into the journal,
+/// once: a job that already has a label keeps it; the file goes when every label is in (a
+/// damaged file is kept aside as labels.json.damaged for a look).
+fn import_old_labels(journal: &Journal, path: &Path) {
+    if !path.exists() {
+        return;
+    }
+    let all: HashMap<String, JobLabel> = match crate::store::read_json(path) {
+        Ok(all) => all,
+        Err(e) => {
+            let aside = path.with_extension("json.damaged");
+            tracing::warn!(
+                "old job labels unreadable ({e}); kept as {}",
+                aside.display()
+            );
+            let _ = std::fs::rename(path, &aside);
+            return;
+        }
+    };
+    let mut kept = true;
+    for (id, label) in all {
+        match journal.meta(&id) {
+            Ok(None) => {
+                let v = serde_json::to_value(&label).unwrap_or_default();
+                kept &= journal.set_meta(&id, &v).is_ok();
+            }
+            Ok(Some(_)) | Err(lab_jobs::Error::NotFound(_)) => {}
+            Err(e) => {
+                tracing::warn!("job {id}: old label not imported ({e})");
+                kept = false;
+            }
+        }
+    }
+    if kept {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -323,7 +377,6 @@ impl CreateState {
             sessions: Mutex::new(HashMap::new()),
             journal: Mutex::new(None),
             runs: Mutex::new(HashMap::new()),
-            labels: Mutex::new(()),
         }
     }
 
@@ -334,6 +387,7 @@ impl CreateState {
             return Ok(j.clone());
         }
         let opened = Journal::open(&self.dir).map_err(|e| app_error(e, ""))?;
+        import_old_labels(&opened, &self.dir.join(OLD_LABELS_FILE));
         *j = Some(opened.clone());
         Ok(opened)
     }
@@ -521,35 +575,11 @@ impl CreateState {
 
     // ---------- jobs ----------
 
-    fn labels_path(&self) -> PathBuf {
-        self.dir.join(LABELS_FILE)
-    }
-
-    /// The display labels of jobs. They are cosmetic: a damaged file reads as none rather
-    /// than blocking the resume of a job.
-    fn read_labels(&self) -> HashMap<String, JobLabel> {
-        crate::store::read_json(&self.labels_path()).unwrap_or_default()
-    }
-
-    fn save_label(&self, job_id: &str, label: JobLabel) -> AppResult<()> {
-        let _g = lock(&self.labels);
-        let path = self.labels_path();
-        let mut all: HashMap<String, JobLabel> = match crate::store::read_json(&path) {
-            Ok(all) => all,
-            Err(e) => {
-                // keep the damaged file for a look rather than overwrite the other labels
-                let aside = path.with_extension("json.damaged");
-                tracing::warn!("job labels unreadable ({e}); kept as {}", aside.display());
-                std::fs::rename(&path, &aside)?;
-                HashMap::new()
-            }
-        };
-        all.insert(job_id.to_owned(), label);
-        crate::store::write_json(&path, &all)
-    }
-
     pub fn info(&self, job: Job) -> JobInfo {
-        let label = self.read_labels().remove(&job.id).unwrap_or_default();
+        let label = self
+            .journal()
+            .map(|j| label_of(&j, &job.id))
+            .unwrap_or_default();
         JobInfo { job, label }
     }
 
@@ -560,12 +590,12 @@ impl CreateState {
             .journal()?
             .unfinished_jobs()
             .map_err(|e| app_error(e, ""))?;
-        let labels = self.read_labels();
+        let journal = self.journal()?;
         Ok(jobs
             .into_iter()
             .filter(|j| !running.contains(&j.id))
             .map(|job| JobInfo {
-                label: labels.get(&job.id).cloned().unwrap_or_default(),
+                label: label_of(&journal, &job.id),
                 job,
             })
             .collect())
@@ -652,21 +682,17 @@ impl CreateState {
                 (b.id, b.name)
             }
         };
-        let journal = self.journal()?;
-        let job = journal
-            .create_job(&req.project_id, &batch_id, req.policy, &tasks)
-            .map_err(e)?;
-        self.save_label(
-            &job.id,
-            JobLabel {
-                profile_id: profile.0.to_owned(),
-                profile_name: profile.1.to_owned(),
-                project_name: req.project_name.clone(),
-                batch_name,
-                left_out: Some(LeftOut::of(&pf, tasks.len())),
-            },
-        )?;
-        Ok(job)
+        let label = JobLabel {
+            profile_id: profile.0.to_owned(),
+            profile_name: profile.1.to_owned(),
+            project_name: req.project_name.clone(),
+            batch_name,
+            left_out: Some(LeftOut::of(&pf, tasks.len())),
+        };
+        let meta = serde_json::to_value(&label).map_err(|x| AppError::internal(x.to_string()))?;
+        self.journal()?
+            .create_job_with_meta(&req.project_id, &batch_id, req.policy, &tasks, Some(&meta))
+            .map_err(e)
     }
 
     /// Runs (or resumes) a job until it ends, is paused / cancelled, or the connection stops it.

@@ -141,8 +141,8 @@ fn store_error(e: &ErrorInfo) -> String {
 }
 
 /// The journal's format ([`Journal::open`] migrates older ones): 1 kept item errors as English
-/// text, 2 keeps them as [`ErrorInfo`] JSON.
-pub const JOURNAL_VERSION: i64 = 2;
+/// text, 2 keeps them as [`ErrorInfo`] JSON, 3 adds each job's metadata (`jobs.meta`).
+pub const JOURNAL_VERSION: i64 = 3;
 
 /// Item counts of a job.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,7 +233,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     batch_id TEXT NOT NULL,
     created_at TEXT NOT NULL,
     policy TEXT NOT NULL,
-    state TEXT NOT NULL
+    state TEXT NOT NULL,
+    meta TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
     job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
@@ -274,6 +275,10 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
                 [],
             )?;
         }
+        // 3: what the app keeps about a job (names to show, counts of the drop), with the job
+        if version < 3 && !has_column(conn, "jobs", "meta")? {
+            conn.execute_batch("ALTER TABLE jobs ADD COLUMN meta TEXT")?;
+        }
         conn.pragma_update(None, "user_version", JOURNAL_VERSION)?;
         Ok(())
     })();
@@ -285,6 +290,14 @@ fn migrate(conn: &Connection, path: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+fn has_column(conn: &Connection, table: &str, column: &str) -> rusqlite::Result<bool> {
+    let mut st = conn.prepare(&format!("PRAGMA table_info({table})"))?;
+    let names = st
+        .query_map([], |r| r.get::<_, String>(1))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(names.iter().any(|n| n == column))
 }
 
 fn local_bytes(t: &TaskInput) -> u64 {
@@ -363,6 +376,19 @@ impl Journal {
         policy: DuplicatePolicy,
         tasks: &[TaskInput],
     ) -> Result<Job> {
+        self.create_job_with_meta(project_id, batch_id, policy, tasks, None)
+    }
+
+    /// [`Journal::create_job`] with what the app keeps about the job ([`Journal::meta`]), in the
+    /// same transaction: a job is never on record without it.
+    pub fn create_job_with_meta(
+        &self,
+        project_id: &str,
+        batch_id: &str,
+        policy: DuplicatePolicy,
+        tasks: &[TaskInput],
+        meta: Option<&serde_json::Value>,
+    ) -> Result<Job> {
         if tasks.is_empty() {
             return Err(lab_client::Error::from(lab_client::Invalid::NoTaskToCreate).into());
         }
@@ -371,8 +397,8 @@ impl Journal {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(
-            "INSERT INTO jobs (id, project_id, batch_id, created_at, policy, state) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, project_id, batch_id, created_at, policy_str(policy), JobState::Paused.as_str()],
+            "INSERT INTO jobs (id, project_id, batch_id, created_at, policy, state, meta) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![id, project_id, batch_id, created_at, policy_str(policy), JobState::Paused.as_str(), meta.map(serde_json::Value::to_string)],
         )?;
         {
             let mut ins = tx.prepare(
@@ -458,6 +484,37 @@ impl Journal {
             policy: parse_policy(&row.4).ok_or_else(|| damaged_job(id, "policy", &row.4))?,
             state: JobState::parse(&row.5).ok_or_else(|| damaged_job(id, "state", &row.5))?,
         })
+    }
+
+    /// What the app keeps about job `id` (given to [`Journal::create_job_with_meta`] or
+    /// [`Journal::set_meta`]); `None` when it gave nothing.
+    pub fn meta(&self, id: &str) -> Result<Option<serde_json::Value>> {
+        let text: Option<Option<String>> = self
+            .conn()
+            .query_row("SELECT meta FROM jobs WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        let text = text.ok_or_else(|| Error::NotFound(Missing::NoJob { id: id.to_string() }))?;
+        text.map(|t| {
+            serde_json::from_str(&t).map_err(|e| {
+                Error::State(Refused::DamagedJob {
+                    job: id.to_string(),
+                    detail: format!("metadata not readable: {e}"),
+                })
+            })
+        })
+        .transpose()
+    }
+
+    /// Replaces what the app keeps about job `id`.
+    pub fn set_meta(&self, id: &str, meta: &serde_json::Value) -> Result<()> {
+        let n = self.conn().execute(
+            "UPDATE jobs SET meta = ?2 WHERE id = ?1",
+            params![id, meta.to_string()],
+        )?;
+        if n == 0 {
+            return Err(Error::NotFound(Missing::NoJob { id: id.to_string() }));
+        }
+        Ok(())
     }
 
     /// One job with its counts.
@@ -1902,7 +1959,13 @@ mod tests {
     fn old_journal(dir: &Path, error: &str, status: &str, state: &str) {
         std::fs::create_dir_all(dir).unwrap();
         let c = Connection::open(dir.join(JOURNAL_FILE)).unwrap();
-        c.execute_batch(SCHEMA).unwrap();
+        // the tables as they were then (no jobs.meta)
+        let before = SCHEMA.replace(
+            "    state TEXT NOT NULL,\n    meta TEXT\n",
+            "    state TEXT NOT NULL\n",
+        );
+        assert_ne!(before, SCHEMA);
+        c.execute_batch(&before).unwrap();
         c.execute(
             "INSERT INTO jobs VALUES ('j1', 'p', 'b', '2026-11-01T00:00:00Z', 'skipExisting', ?1)",
             [state],
@@ -1944,6 +2007,37 @@ mod tests {
                 .message,
             "The lab refused: \"bad\""
         );
+    }
+
+    #[test]
+    fn a_job_keeps_the_apps_metadata_with_it() {
+        let t = tempfile::tempdir().unwrap();
+        let journal = Journal::open(t.path()).unwrap();
+        let tasks = vec![TaskInput {
+            name: "a".into(),
+            ..TaskInput::default()
+        }];
+        let meta = serde_json::json!({"projectName": "Demo", "leftOut": {"existing": 2}});
+        let job = journal
+            .create_job_with_meta(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks, Some(&meta))
+            .unwrap();
+        assert_eq!(journal.meta(&job.id).unwrap(), Some(meta));
+        let plain = journal
+            .create_job(PROJECT, BATCH, DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        assert_eq!(journal.meta(&plain.id).unwrap(), None);
+        journal.set_meta(&plain.id, &serde_json::json!(1)).unwrap();
+        assert_eq!(journal.meta(&plain.id).unwrap(), Some(serde_json::json!(1)));
+        assert!(matches!(
+            journal.meta("nope").unwrap_err(),
+            Error::NotFound(Missing::NoJob { .. })
+        ));
+        assert!(journal.set_meta("nope", &serde_json::json!(1)).is_err());
+        // a journal of format 2 gets the column, its jobs none
+        let t = tempfile::tempdir().unwrap();
+        old_journal(t.path(), "x", "failed", "done");
+        let journal = Journal::open(t.path()).unwrap();
+        assert_eq!(journal.meta("j1").unwrap(), None);
     }
 
     #[test]

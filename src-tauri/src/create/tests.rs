@@ -396,27 +396,56 @@ fn errors_say_what_to_do() {
 }
 
 #[tokio::test]
-async fn a_damaged_labels_file_is_kept_aside_not_overwritten() {
+async fn labels_live_in_the_journal_and_an_old_labels_file_is_imported_once() {
     let fx = fixture().await;
-    let path = fx.st.labels_path();
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let dir = fx.core.data_dir().join("jobs");
+    let tasks = vec![lab_client::ops::TaskInput {
+        name: "a.png".into(),
+        ..Default::default()
+    }];
+    let (old, labelled) = {
+        let j = lab_jobs::Journal::open(&dir).unwrap();
+        let old = j
+            .create_job("p", "b", DuplicatePolicy::Refuse, &tasks)
+            .unwrap();
+        let mine = serde_json::json!({"profileId": "x", "profileName": "X", "projectName": "P",
+            "batchName": "Kept", "leftOut": null});
+        let labelled = j
+            .create_job_with_meta("p", "b", DuplicatePolicy::Refuse, &tasks, Some(&mine))
+            .unwrap();
+        (old, labelled)
+    };
+    let label = |batch: &str| JobLabel {
+        batch_name: batch.into(),
+        ..JobLabel::default()
+    };
+    let file: HashMap<String, JobLabel> = [
+        (old.id.clone(), label("Week 1")),
+        (labelled.id.clone(), label("Not this")),
+        ("a-job-deleted-since".to_string(), label("Gone")),
+    ]
+    .into();
+    let path = dir.join(OLD_LABELS_FILE);
+    crate::store::write_json(&path, &file).unwrap();
+    assert_eq!(fx.st.job(&old.id).unwrap().label.batch_name, "Week 1");
+    assert_eq!(fx.st.job(&labelled.id).unwrap().label.batch_name, "Kept");
+    assert!(!path.exists(), "imported, then removed");
+    // read from the journal from now on (a new state: nothing cached)
+    let again = CreateState::new(fx.core.data_dir());
+    assert_eq!(again.job(&old.id).unwrap().label.batch_name, "Week 1");
+}
+
+#[tokio::test]
+async fn a_damaged_old_labels_file_is_kept_aside() {
+    let fx = fixture().await;
+    let dir = fx.core.data_dir().join("jobs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(OLD_LABELS_FILE);
     std::fs::write(&path, b"{ not json").unwrap();
-    assert!(
-        fx.st.read_labels().is_empty(),
-        "a damaged file reads as no labels"
-    );
-    fx.st
-        .save_label(
-            "job-1",
-            JobLabel {
-                batch_name: "Week 1".into(),
-                ..JobLabel::default()
-            },
-        )
-        .unwrap();
+    assert!(fx.st.journal().unwrap().jobs().unwrap().is_empty());
     assert_eq!(
         std::fs::read(path.with_extension("json.damaged")).unwrap(),
         b"{ not json"
     );
-    assert_eq!(fx.st.read_labels()["job-1"].batch_name, "Week 1");
+    assert!(!path.exists());
 }
