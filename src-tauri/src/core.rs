@@ -21,17 +21,10 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::jobs::JobRegistry;
 use crate::keychain::SecretStore;
 use crate::local_sandbox::{DEMO_ACCESS_ID, DEMO_SECRET_KEY, LocalSandbox};
+pub use crate::model::{ConnectionInfo, TaskQuery, TaskRow, TaskView};
 use crate::profiles::{LOCAL_SANDBOX_ID, Profile, ProfileDraft, ProfileList, ProfileStore};
 use crate::views::{SavedView, ViewStore};
 use lab_client::ErrorKind as ClientKind;
-
-/// The profile the window is connected to.
-#[derive(Debug, Clone, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct ConnectionInfo {
-    pub profile: Profile,
-    pub endpoint: String,
-}
 
 #[derive(Debug, Clone, Serialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -64,36 +57,6 @@ pub const TASK_STATUSES: [&str; 5] = [
     "reviewed",
     "configuring",
 ];
-
-/// How each task is shown: the server document, the SDK's lab view, or a Kili asset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub enum TaskView {
-    Raw,
-    Lab,
-    Kili,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskQuery {
-    pub filter: TaskFilter,
-    pub view: TaskView,
-}
-
-/// One row of the task table (the task itself: [`Core::task_doc`]).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRow {
-    pub id: String,
-    pub name: String,
-    pub status: String,
-    pub batch_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub last_annotator: Option<String>,
-    pub score: Option<f64>,
-}
 
 /// A page of rows has arrived in the search's set (the rows are read by range).
 #[derive(Debug, Clone, Serialize, TS)]
@@ -212,7 +175,7 @@ pub struct Core {
     pub views: ViewStore,
     pub secrets: Box<dyn SecretStore>,
     pub jobs: JobRegistry,
-    pub activity: crate::activity::ActivityState,
+    pub activity: crate::activity_store::ActivityState,
     /// The task browser's searches.
     pub rows: crate::rows::RowStore,
     /// Local copies of mirrored projects (searches answered without listing them again).
@@ -326,7 +289,7 @@ impl Core {
             views: ViewStore::new(&config_dir),
             secrets,
             jobs: JobRegistry::default(),
-            activity: crate::activity::ActivityState::new(&data_dir),
+            activity: crate::activity_store::ActivityState::new(&data_dir),
             rows: crate::rows::RowStore::default(),
             index: Arc::new(crate::local_index::LocalIndex::new(&data_dir)),
             data_dir,
@@ -1051,7 +1014,7 @@ impl Core {
         })
         .await
         .map_err(|e| AppError::internal(format!("The bulk action stopped unexpectedly: {e}")))?
-        .map_err(|x| crate::activity::app_error(x, &endpoint))?;
+        .map_err(|x| crate::activity_store::app_error(x, &endpoint))?;
         let _ = fwd.await;
         let mut result = bulk_result(rec.report);
         result.entry_id = Some(rec.entry_id);

@@ -19,6 +19,7 @@ use tauri::ipc::Channel;
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::activity_store::app_error as activity_error;
 use crate::client_errors::{Stage, map};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -819,9 +820,7 @@ pub async fn start(
     let job = state.prepare(&client, (&pid, &pname), &req).await?;
     // On record before the first task is sent; the tasks' results after each run.
     let new_batch = matches!(req.target, BatchTarget::New { .. });
-    if let Err(e) =
-        crate::activity::begin_create(core, &job, &state.info(job.clone()).label, new_batch).await
-    {
+    if let Err(e) = begin_create(core, &job, &state.info(job.clone()).label, new_batch).await {
         tracing::warn!("the create job could not be put on record: {e}");
     }
     let r = state.run(&client, &job.id, on_progress).await;
@@ -832,7 +831,7 @@ pub async fn start(
 /// The job's results into its activity entry.
 fn record_run(core: &Core, state: &CreateState, job_id: &str) {
     if let (Ok(info), Ok(items)) = (state.job(job_id), state.items(job_id)) {
-        crate::activity::sync_create(core, &items, &info.job);
+        sync_create(core, &items, &info.job);
     }
 }
 
@@ -849,7 +848,7 @@ pub async fn resume(
     if failed_only {
         state.reopen_failed(&job_id)?;
     }
-    crate::activity::reopen_create(core, &job_id);
+    reopen_create(core, &job_id);
     let r = state
         .run(&client, &job_id, move |p| drop(on_progress.send(p)))
         .await;
@@ -994,6 +993,93 @@ pub fn create_job_items(st: S<'_>, job_id: String) -> AppResult<Vec<ItemView>> {
 #[tauri::command]
 pub fn create_discard(st: S<'_>, job_id: String) -> AppResult<()> {
     st.discard(&job_id)
+}
+
+// ---------- the activity log ----------
+
+/// Starts the entry of a create job (before its first task is sent).
+pub async fn begin_create(
+    core: &Core,
+    job: &lab_jobs::Job,
+    label: &JobLabel,
+    new_batch: bool,
+) -> AppResult<i64> {
+    let (_, actor) = core.actor().await?;
+    let store = core.activity.store()?;
+    let rec = lab_activity::CreateRecord::begin(
+        &store,
+        &actor,
+        &job.project_id,
+        Some(&label.project_name)
+            .filter(|n| !n.is_empty())
+            .map(String::as_str),
+        &job.batch_id,
+        &label.batch_name,
+        new_batch,
+        Some(job.id.clone()),
+        job.counts.pending + job.counts.done + job.counts.failed + job.counts.skipped,
+    )
+    .map_err(|e| activity_error(e, ""))?;
+    Ok(rec.entry)
+}
+
+/// Writes a create job's per-task results into its entry (after each run: start, resume,
+/// retry), and its state. A job never recorded (started before the log existed) is left out.
+pub fn sync_create(core: &Core, items: &[ItemView], job: &lab_jobs::Job) {
+    let r = (|| -> AppResult<()> {
+        let store = core.activity.store()?;
+        let Some(entry) = store
+            .entry_for_job(&job.id)
+            .map_err(|e| activity_error(e, ""))?
+        else {
+            return Ok(());
+        };
+        let rows: Vec<lab_activity::TaskResult> = items
+            .iter()
+            .map(|i| lab_activity::TaskResult {
+                task_name: Some(i.name.clone()),
+                message: i.error.as_ref().map(|e| e.message.clone()),
+                ..lab_activity::TaskResult::new(
+                    i.idx,
+                    i.task_id.clone().unwrap_or_default(),
+                    match i.status {
+                        lab_jobs::ItemStatus::Done => lab_activity::ResultStatus::Ok,
+                        lab_jobs::ItemStatus::Skipped => lab_activity::ResultStatus::Skipped,
+                        lab_jobs::ItemStatus::Failed => lab_activity::ResultStatus::Failed,
+                        lab_jobs::ItemStatus::Pending => lab_activity::ResultStatus::Pending,
+                    },
+                )
+            })
+            .collect();
+        for part in rows.chunks(1000) {
+            store
+                .put_results(entry, part)
+                .map_err(|e| activity_error(e, ""))?;
+        }
+        let (state, message) = match job.state {
+            lab_jobs::JobState::Done => (lab_activity::EntryState::Done, None),
+            lab_jobs::JobState::Cancelled => (lab_activity::EntryState::Cancelled, None),
+            lab_jobs::JobState::Paused | lab_jobs::JobState::Running => (
+                lab_activity::EntryState::Cancelled,
+                Some("paused or stopped before the end: it can be resumed from Create"),
+            ),
+        };
+        store
+            .finish(entry, state, message)
+            .map_err(|e| activity_error(e, ""))
+    })();
+    if let Err(e) = r {
+        tracing::warn!("the create worked but its activity entry could not be written: {e}");
+    }
+}
+
+/// Marks a create job's entry running again (resumed).
+pub fn reopen_create(core: &Core, job_id: &str) {
+    if let Ok(store) = core.activity.store()
+        && let Ok(Some(entry)) = store.entry_for_job(job_id)
+    {
+        let _ = store.reopen(entry);
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
+use crate::activity_store::app_error as activity_error;
 use crate::client_errors::{Stage, map};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::store::{read_json, write_json};
@@ -846,7 +847,7 @@ pub async fn run_export(
         .await
         .ok()
         .map(|p| p.name);
-    crate::activity::record_export(&core, &actor, &recipe, project_name.as_deref(), &out);
+    record_export(&core, &actor, &recipe, project_name.as_deref(), &out);
     out
 }
 
@@ -858,6 +859,72 @@ pub fn export_history(state: ExportS<'_>, project_id: String) -> AppResult<Vec<H
 #[tauri::command]
 pub fn open_folder(path: String) -> AppResult<()> {
     open_folder_of(Path::new(&path))
+}
+
+// ---------- the activity log ----------
+
+/// Records an export that is over.
+pub fn record_export(
+    core: &crate::core::Core,
+    actor: &lab_activity::Actor,
+    recipe: &ExportRecipe,
+    project_name: Option<&str>,
+    outcome: &Result<ExportOutcome, AppError>,
+) {
+    let r = (|| -> AppResult<i64> {
+        let store = core.activity.store()?;
+        let filter = to_request(recipe, false)
+            .map(|r| r.filter)
+            .unwrap_or_else(|_| lab_client::TaskFilter::new(&recipe.project_id));
+        let format = serde_json::to_value(recipe.format)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        let (path, total, written, missing, state, message) = match outcome {
+            Ok(o) => (
+                o.entry.path.clone(),
+                o.entry.count,
+                o.entry.count.saturating_sub(o.missing_image_count),
+                o.missing_image_count,
+                lab_activity::EntryState::Done,
+                None,
+            ),
+            Err(e) if e.kind == ErrorKind::Cancelled => (
+                String::new(),
+                0,
+                0,
+                0,
+                lab_activity::EntryState::Cancelled,
+                Some(e.message.clone()),
+            ),
+            Err(e) => (
+                String::new(),
+                0,
+                0,
+                0,
+                lab_activity::EntryState::Failed,
+                Some(e.message.clone()),
+            ),
+        };
+        lab_activity::record_export(
+            &store,
+            actor,
+            &recipe.project_id,
+            project_name,
+            &filter,
+            &format,
+            &path,
+            total,
+            written,
+            missing,
+            state,
+            message.as_deref(),
+        )
+        .map_err(|e| activity_error(e, ""))
+    })();
+    if let Err(e) = r {
+        tracing::warn!("the export ran but its activity entry could not be written: {e}");
+    }
 }
 
 #[cfg(test)]

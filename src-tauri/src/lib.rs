@@ -3,6 +3,7 @@
 
 pub mod about;
 pub mod activity;
+pub mod activity_store;
 pub mod client_errors;
 pub mod commands;
 pub mod core;
@@ -18,6 +19,7 @@ pub mod local_index;
 pub mod local_sandbox;
 pub mod locale;
 pub mod messages;
+pub mod model;
 pub mod notify;
 pub mod profiles;
 pub mod rows;

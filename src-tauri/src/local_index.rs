@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::{Mutex, MutexGuard};
 use ts_rs::TS;
 
-use crate::core::ConnectionInfo;
+use crate::model::ConnectionInfo;
 
 /// Where a search's rows came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

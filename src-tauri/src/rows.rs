@@ -9,7 +9,7 @@
 //!
 //! No Tauri here: the shell's commands call into this module.
 
-use crate::core::{TaskQuery, TaskRow};
+use crate::model::{TaskQuery, TaskRow};
 use serde::{Deserialize, Serialize};
 use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -463,7 +463,7 @@ mod tests {
         let store = RowStore::default();
         let q = || TaskQuery {
             filter: lab_client::TaskFilter::new("p"),
-            view: crate::core::TaskView::Lab,
+            view: crate::model::TaskView::Lab,
         };
         store.begin("a", q());
         store.begin("b", q());
