@@ -442,7 +442,7 @@ pub fn to_request(recipe: &ExportRecipe, overwrite: bool) -> AppResult<ExportReq
     if let Some(split) = split {
         // Checked like `lab export --option split=…` (two or three shares, train above 0).
         let parsed = ExportOptions::from_json(&serde_json::json!({ "split": split }))
-            .map_err(|e| map_export(e, ""))?;
+            .map_err(|e| map_export(e.into(), ""))?;
         options.split = parsed.split;
     }
     let scope = serde_json::to_value(&recipe.scope).ok();

@@ -98,7 +98,7 @@ pub struct ExportFilterArgs {
 
 fn parse_format(s: &str) -> Result<ExportFormat, String> {
     s.parse()
-        .map_err(|e: lab_export::ExportError| e.to_string())
+        .map_err(|e: lab_export::BadOption| lab_export::ExportError::from(e).to_string())
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {
@@ -137,7 +137,8 @@ impl ExportFilterArgs {
 
 impl ExportArgs {
     pub fn to_request(&self) -> anyhow::Result<ExportRequest> {
-        let options = ExportOptions::from_pairs(&self.options)?;
+        let options =
+            ExportOptions::from_pairs(&self.options).map_err(lab_export::ExportError::from)?;
         Ok(ExportRequest {
             project_id: self.project.clone(),
             filter: self.filters.to_filter(&self.project),

@@ -427,7 +427,8 @@ pub fn rle_counts(s: &str) -> Vec<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{ExportFormat, ExportOptions, resolve_target};
+    use crate::driver::resolve_target;
+    use crate::format::{ExportFormat, ExportOptions};
     use image::Rgb;
 
     fn config(project_type: &str) -> Value {

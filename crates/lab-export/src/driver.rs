@@ -2,7 +2,7 @@
 //! target folder, renamed into place once complete.
 
 use crate::error::{BadFileName, ExportError, Result};
-use crate::format::{ExportFormat, ExportOptions, Target, b_channels, resolve_target};
+use crate::format::{ExportFormat, ExportOptions, Target, b_channels, fit};
 use crate::images::{ImageMiss, ImageSource, MissKind, NoImages};
 use crate::manifest::{
     Generator, HashingWriter, MANIFEST_VERSION, Manifest, ManifestCounts, ManifestFile,
@@ -23,6 +23,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_util::sync::CancellationToken;
+
+/// Checks that `format` fits the project and finds what it works on.
+pub fn resolve_target(
+    format: ExportFormat,
+    config: &Value,
+    options: &ExportOptions,
+) -> Result<Target> {
+    fit(format, config, options).map_err(|misfit| ExportError::Unsupported { format, misfit })
+}
 
 /// Images downloaded at once by the exports that include them.
 pub const IMAGE_CONCURRENCY: usize = 8;

@@ -4,7 +4,7 @@ use lab_client::Message;
 use serde::Serialize;
 use std::path::PathBuf;
 
-use crate::format::{ExportFormat, Misfit};
+use crate::format::{BadOption, ExportFormat, Misfit};
 
 pub type Result<T, E = ExportError> = std::result::Result<T, E>;
 
@@ -18,7 +18,7 @@ pub enum ExportError {
         misfit: Misfit,
     },
     #[error("invalid export option: {0}")]
-    InvalidOption(BadOption),
+    InvalidOption(#[from] BadOption),
     #[error("{0}")]
     InvalidFilename(BadFileName),
     #[error("{} already exists: choose another output name or allow overwriting", .0.display())]
@@ -58,49 +58,6 @@ pub enum BadFileName {
         extension: String,
         format: String,
     },
-}
-
-/// A format option that cannot be used (the command line's `--option key=value`, the SDK's
-/// options dict).
-#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum BadOption {
-    #[error("unknown format \"{0}\": use lab, kili, yolo, mask, coco or yolo-dataset")]
-    UnknownFormat(String),
-    #[error("options must be a JSON object")]
-    NotObject,
-    #[error("\"{pair}\" is not key=value (known options: {known})")]
-    NotKeyValue { pair: String, known: &'static str },
-    #[error("unknown option \"{name}\" (known options: {known})")]
-    Unknown { name: String, known: &'static str },
-    #[error("seed must be a whole number from 0 to {}, not {value}", u64::MAX)]
-    Seed { value: String },
-    #[error("semantic_mapping must be a JSON object like {{\"label_id\": [255, 0, 0]}}")]
-    MappingNotObject,
-    #[error("semantic_mapping[\"{label}\"] must be [r, g, b] with values 0 to 255")]
-    MappingColour { label: String },
-    #[error("{name} must be true or false, not \"{value}\"")]
-    NotBool { name: String, value: String },
-    #[error("{name} must be true or false")]
-    NotBoolValue { name: String },
-    #[error("split {0}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10")]
-    Split(SplitProblem),
-}
-
-/// What is wrong with a `split` option.
-#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum SplitProblem {
-    #[error("must hold numbers")]
-    NotNumbers,
-    #[error("must be a list of numbers")]
-    NotList,
-    #[error("needs two or three shares")]
-    ShareCount,
-    #[error("cannot hold negative numbers")]
-    Negative,
-    #[error("needs a train share above 0")]
-    NoTrain,
 }
 
 /// Kinds of errors as the UI sees them.

@@ -1,10 +1,55 @@
 //! Export formats, their options, and which projects each format accepts.
 
-use crate::error::{BadOption, ExportError, Result, SplitProblem};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::fmt;
 use std::str::FromStr;
+
+/// What the option parsers and [`ExportFormat::from_str`] return.
+type Result<T, E = BadOption> = std::result::Result<T, E>;
+
+/// A format option that cannot be used (the command line's `--option key=value`, the SDK's
+/// options dict).
+#[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum BadOption {
+    #[error("unknown format \"{0}\": use lab, kili, yolo, mask, coco or yolo-dataset")]
+    UnknownFormat(String),
+    #[error("options must be a JSON object")]
+    NotObject,
+    #[error("\"{pair}\" is not key=value (known options: {known})")]
+    NotKeyValue { pair: String, known: &'static str },
+    #[error("unknown option \"{name}\" (known options: {known})")]
+    Unknown { name: String, known: &'static str },
+    #[error("seed must be a whole number from 0 to {}, not {value}", u64::MAX)]
+    Seed { value: String },
+    #[error("semantic_mapping must be a JSON object like {{\"label_id\": [255, 0, 0]}}")]
+    MappingNotObject,
+    #[error("semantic_mapping[\"{label}\"] must be [r, g, b] with values 0 to 255")]
+    MappingColour { label: String },
+    #[error("{name} must be true or false, not \"{value}\"")]
+    NotBool { name: String, value: String },
+    #[error("{name} must be true or false")]
+    NotBoolValue { name: String },
+    #[error("split {0}: give the train, val and optional test shares, like 0.8,0.2 or 70,20,10")]
+    Split(SplitProblem),
+}
+
+/// What is wrong with a `split` option.
+#[derive(thiserror::Error, Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum SplitProblem {
+    #[error("must hold numbers")]
+    NotNumbers,
+    #[error("must be a list of numbers")]
+    NotList,
+    #[error("needs two or three shares")]
+    ShareCount,
+    #[error("cannot hold negative numbers")]
+    Negative,
+    #[error("needs a train share above 0")]
+    NoTrain,
+}
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -110,7 +155,7 @@ impl fmt::Display for ExportFormat {
 }
 
 impl FromStr for ExportFormat {
-    type Err = ExportError;
+    type Err = BadOption;
     fn from_str(s: &str) -> Result<Self> {
         match s.trim().to_ascii_lowercase().as_str() {
             "lab" => Ok(ExportFormat::Lab),
@@ -119,9 +164,7 @@ impl FromStr for ExportFormat {
             "mask" => Ok(ExportFormat::Mask),
             "coco" => Ok(ExportFormat::Coco),
             "yolo-dataset" | "yolo_dataset" => Ok(ExportFormat::YoloDataset),
-            other => Err(ExportError::InvalidOption(BadOption::UnknownFormat(
-                other.to_string(),
-            ))),
+            other => Err(BadOption::UnknownFormat(other.to_string())),
         }
     }
 }
@@ -160,7 +203,7 @@ impl ExportOptions {
             if v.is_null() {
                 return Ok(Self::default());
             }
-            return Err(ExportError::InvalidOption(BadOption::NotObject));
+            return Err(BadOption::NotObject);
         };
         let mut o = Self::default();
         for (k, v) in obj {
@@ -175,11 +218,9 @@ impl ExportOptions {
         let mut o = Self::default();
         for pair in pairs {
             let pair = pair.as_ref();
-            let (k, v) = pair.split_once('=').ok_or_else(|| {
-                ExportError::InvalidOption(BadOption::NotKeyValue {
-                    pair: pair.to_string(),
-                    known: KNOWN_OPTIONS,
-                })
+            let (k, v) = pair.split_once('=').ok_or_else(|| BadOption::NotKeyValue {
+                pair: pair.to_string(),
+                known: KNOWN_OPTIONS,
             })?;
             let value =
                 serde_json::from_str::<Value>(v).unwrap_or_else(|_| Value::String(v.to_string()));
@@ -207,10 +248,8 @@ impl ExportOptions {
                     Value::String(s) => s.trim().parse().ok(),
                     _ => None,
                 }
-                .ok_or_else(|| {
-                    ExportError::InvalidOption(BadOption::Seed {
-                        value: value.to_string(),
-                    })
+                .ok_or_else(|| BadOption::Seed {
+                    value: value.to_string(),
                 })?
             }
             "semantic_mapping" => {
@@ -218,15 +257,15 @@ impl ExportOptions {
                     Value::Null => None,
                     Value::Object(m) => Some(parse_mapping(&m)?),
                     _ => {
-                        return Err(ExportError::InvalidOption(BadOption::MappingNotObject));
+                        return Err(BadOption::MappingNotObject);
                     }
                 }
             }
             other => {
-                return Err(ExportError::InvalidOption(BadOption::Unknown {
+                return Err(BadOption::Unknown {
                     name: other.to_string(),
                     known: KNOWN_OPTIONS,
-                }));
+                });
             }
         }
         Ok(())
@@ -241,21 +280,21 @@ fn parse_bool(key: &str, value: &Value) -> Result<bool> {
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
             "true" | "yes" | "1" | "on" => Ok(true),
             "false" | "no" | "0" | "off" | "" => Ok(false),
-            _ => Err(ExportError::InvalidOption(BadOption::NotBool {
+            _ => Err(BadOption::NotBool {
                 name: key.to_string(),
                 value: s.clone(),
-            })),
+            }),
         },
-        _ => Err(ExportError::InvalidOption(BadOption::NotBoolValue {
+        _ => Err(BadOption::NotBoolValue {
             name: key.to_string(),
-        })),
+        }),
     }
 }
 
 /// `[0.8, 0.2]`, `"0.8,0.2"`, `"70/20/10"`: two or three shares (train, val, test), none
 /// negative, not all zero.
 fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
-    let bad = |why: SplitProblem| ExportError::InvalidOption(BadOption::Split(why));
+    let bad = |why: SplitProblem| BadOption::Split(why);
     let shares: Vec<f64> = match value {
         Value::Null => return Ok(None),
         Value::Array(a) => a
@@ -289,10 +328,8 @@ fn parse_split(value: &Value) -> Result<Option<Vec<f64>>> {
 fn parse_mapping(m: &Map<String, Value>) -> Result<Vec<(String, [u8; 3])>> {
     m.iter()
         .map(|(label, rgb)| {
-            let bad = || {
-                ExportError::InvalidOption(BadOption::MappingColour {
-                    label: label.clone(),
-                })
+            let bad = || BadOption::MappingColour {
+                label: label.clone(),
             };
             let arr = rgb.as_array().ok_or_else(bad)?;
             if arr.len() != 3 {
@@ -477,16 +514,7 @@ impl Misfit {
     }
 }
 
-/// Checks that `format` fits the project and finds what it works on.
-pub fn resolve_target(
-    format: ExportFormat,
-    config: &Value,
-    options: &ExportOptions,
-) -> Result<Target> {
-    fit(format, config, options).map_err(|misfit| ExportError::Unsupported { format, misfit })
-}
-
-fn fit(
+pub(crate) fn fit(
     format: ExportFormat,
     config: &Value,
     options: &ExportOptions,
@@ -704,6 +732,7 @@ pub fn main_labels(labels: Option<&Value>) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::driver::resolve_target;
     use serde_json::json;
 
     fn form(inputs: Value) -> Value {

@@ -367,7 +367,8 @@ fn segmentation_response(body: &Value, warn: &mut dyn FnMut(String)) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{ExportFormat, ExportOptions, resolve_target};
+    use crate::driver::resolve_target;
+    use crate::format::{ExportFormat, ExportOptions};
 
     fn target(project_type: &str, sequence: bool) -> Target {
         resolve_target(

@@ -24,11 +24,14 @@ pub mod yolo;
 pub mod zipw;
 
 pub use client::{ExportRequest, export};
+pub use driver::resolve_target;
 pub use driver::{
     EXPORT_OPTIONAL_FIELDS, ExportReport, ExportSpec, IMAGE_CONCURRENCY, Page, ProgressSink,
     default_filename, destination, export_pages, export_pages_with,
 };
-pub use error::{BadFileName, BadOption, ErrorInfo, ErrorKind, ExportError, Result, SplitProblem};
-pub use format::{ExportFormat, ExportOptions, Misfit, Target, resolve_target, supported_formats};
+pub use error::{BadFileName, ErrorInfo, ErrorKind, ExportError, Result};
+pub use format::{
+    BadOption, ExportFormat, ExportOptions, Misfit, SplitProblem, Target, supported_formats,
+};
 pub use images::{ImageMiss, ImageSource, LabImages, LocalFiles, MissKind};
 pub use manifest::{Manifest, MissingImage, manifest_path, read_manifest};

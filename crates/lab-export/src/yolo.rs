@@ -224,7 +224,8 @@ pub fn format_task(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::{ExportFormat, ExportOptions, resolve_target};
+    use crate::driver::resolve_target;
+    use crate::format::{ExportFormat, ExportOptions};
     use serde_json::json;
 
     fn target(project_type: &str) -> Target {

@@ -32,10 +32,11 @@ use base64::Engine;
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ImageEncoder, RgbImage};
 use lab_export::format::{
-    ExportFormat, ExportOptions, Target, b_channels, main_labels, main_list_labels, resolve_target,
+    ExportFormat, ExportOptions, Target, b_channels, main_labels, main_list_labels,
 };
 use lab_export::lab::normalize_form_task;
 use lab_export::mask::decode_data_uri;
+use lab_export::resolve_target;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
