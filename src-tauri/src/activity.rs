@@ -95,12 +95,7 @@ impl Core {
         let store = self.activity.store()?;
         let job = self.jobs.start(job_id);
         let cancel: CancellationToken = job.token.clone();
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<ActivityProgress>();
-        let fwd = tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                on_progress(p);
-            }
-        });
+        let (tx, fwd) = crate::progress::forward::<ActivityProgress>(on_progress);
         let endpoint = client.endpoint().to_owned();
         let store2 = store.clone();
         // lab-client's bulk futures are not provably `Send`: a blocking thread runs them.
@@ -123,7 +118,7 @@ impl Core {
         })
         .await
         .map_err(|e| AppError::internal(format!("The undo stopped unexpectedly: {e}")))?;
-        let _ = fwd.await;
+        fwd.finish().await;
         let rec = r.map_err(|e| app_error(e, &endpoint))?;
         Ok(UndoDone {
             entry: store.entry(rec.entry_id).map_err(|e| app_error(e, ""))?,

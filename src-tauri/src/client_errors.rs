@@ -13,11 +13,22 @@ pub enum Stage {
 }
 
 pub fn map(e: &lab_client::Error, stage: Stage, endpoint: &str) -> AppError {
-    let host = url::Url::parse(endpoint)
+    map_kind(
+        e.kind(),
+        &e.to_string(),
+        e.message(),
+        stage,
+        &host_of(endpoint),
+    )
+}
+
+/// The host an endpoint names, as messages say it ("lab.example"); the endpoint itself when it
+/// is not a URL.
+pub fn host_of(endpoint: &str) -> String {
+    url::Url::parse(endpoint)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
-        .unwrap_or_else(|| endpoint.to_owned());
-    map_kind(e.kind(), &e.to_string(), e.message(), stage, &host)
+        .unwrap_or_else(|| endpoint.to_owned())
 }
 
 /// An error of `kind` with its English `detail` and its catalogue message (see

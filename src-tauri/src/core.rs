@@ -956,22 +956,19 @@ impl Core {
             ));
         }
         let store = self.activity.store()?;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_activity::ActivityProgress>();
-        let fwd = {
+        let (tx, fwd) = {
             let on_progress = on_progress.clone();
-            tokio::spawn(async move {
-                while let Some(p) = rx.recv().await {
-                    on_progress(BulkProgress {
-                        phase: match p.phase {
-                            lab_activity::Phase::Reading => "reading",
-                            lab_activity::Phase::Changing => "changing",
-                        }
-                        .into(),
-                        done: p.done,
-                        failed: p.failed,
-                        total: p.total,
-                    });
-                }
+            crate::progress::forward(move |p: lab_activity::ActivityProgress| {
+                on_progress(BulkProgress {
+                    phase: match p.phase {
+                        lab_activity::Phase::Reading => "reading",
+                        lab_activity::Phase::Changing => "changing",
+                    }
+                    .into(),
+                    done: p.done,
+                    failed: p.failed,
+                    total: p.total,
+                })
             })
         };
         // The lab-client bulk futures are not provably `Send` (a higher-ranked closure inside),
@@ -1015,7 +1012,7 @@ impl Core {
         .await
         .map_err(|e| AppError::internal(format!("The bulk action stopped unexpectedly: {e}")))?
         .map_err(|x| crate::activity_store::app_error(x, &endpoint))?;
-        let _ = fwd.await;
+        fwd.finish().await;
         let mut result = bulk_result(rec.report);
         result.entry_id = Some(rec.entry_id);
         Ok(result)

@@ -252,19 +252,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub fn app_error(e: lab_jobs::Error, endpoint: &str) -> AppError {
     match e {
         lab_jobs::Error::Client(c) => map(&c, Stage::Session, endpoint),
-        lab_jobs::Error::Stopped(info) => {
-            let host = url::Url::parse(endpoint)
-                .ok()
-                .and_then(|u| u.host_str().map(str::to_owned))
-                .unwrap_or_else(|| endpoint.to_owned());
-            crate::client_errors::map_kind(
-                info.kind,
-                &info.message,
-                info.catalogue,
-                Stage::Session,
-                &host,
-            )
-        }
+        lab_jobs::Error::Stopped(info) => crate::client_errors::map_kind(
+            info.kind,
+            &info.message,
+            info.catalogue,
+            Stage::Session,
+            &crate::client_errors::host_of(endpoint),
+        ),
         e @ lab_jobs::Error::NotFound(_) => {
             AppError::from_library(ErrorKind::NotFound, e.to_string(), e.message())
         }
@@ -729,19 +723,14 @@ impl CreateState {
             }
         }
         let _unregister = Unregister(self, job_id);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<JobProgress>();
-        let fwd = tokio::spawn(async move {
-            while let Some(p) = rx.recv().await {
-                on_progress(p);
-            }
-        });
+        let (tx, fwd) = crate::progress::forward::<JobProgress>(on_progress);
         let opts = RunOptions {
             concurrency: CONCURRENCY,
             validate_data: true,
         };
         let r =
             lab_jobs::run_create_job(client, &journal, job_id, Some(tx), cancel, pause, opts).await;
-        let _ = fwd.await;
+        fwd.finish().await;
         match r {
             Ok(JobReport { job, finished_now }) => Ok(RunResult {
                 info: self.info(job),

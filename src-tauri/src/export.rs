@@ -622,17 +622,14 @@ pub async fn run(
     let mut req = to_request(&recipe, overwrite)?;
     req.local_files = local_files;
     existing_folder(&recipe)?;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<lab_client::Progress>();
-    let fwd = tokio::spawn(async move {
-        while let Some(p) = rx.recv().await {
-            on_progress(ExportProgress {
-                done: p.done,
-                total: p.total,
-            });
-        }
+    let (tx, fwd) = crate::progress::forward(move |p: lab_client::Progress| {
+        on_progress(ExportProgress {
+            done: p.done,
+            total: p.total,
+        })
     });
     let result = lab_export::export(client, req, Some(tx), cancel).await;
-    let _ = fwd.await;
+    fwd.finish().await;
     let report = result.map_err(|e| map_export(e, client.endpoint()))?;
     let entry = HistoryEntry {
         id: uuid::Uuid::new_v4().to_string(),

@@ -22,6 +22,7 @@ pub mod messages;
 pub mod model;
 pub mod notify;
 pub mod profiles;
+pub mod progress;
 pub mod rows;
 pub mod secret;
 pub mod settings;
