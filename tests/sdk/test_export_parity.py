@@ -390,3 +390,50 @@ def test_parity_sequences(sequence_sandbox, fmt, tmp_path):
     if fmt == "yolo":
         res = lab_export(sequence_sandbox, SEQ_PROJECT, fmt, tmp_path / "again", "x" + EXT[fmt])
         assert "sequence" in res.stderr, res.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# the Kili view of tasks: `lab tasks --compatibility kili` against the SDK's
+# tasks(compatibility_mode="kili") (the same formatting as the Kili export, on both sides)
+# ---------------------------------------------------------------------------------------------
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON text (NaN, which both sides write for a missing image size, equals NaN)."""
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def kili_views(sdk, sb, project_id: str):
+    """(ours, theirs): each task's Kili asset by id, `mid`s left out; None when a side refuses."""
+    try:
+        theirs = strip_mid(unwrap_sdk_kili(list(sdk.tasks(project_id, compatibility_mode="kili",
+                                                          disable_progress_bar=True))), [])
+    except Exception:  # the SDK refuses with a bare Exception
+        theirs = None
+    res = run_lab(sb, "tasks", "--project", project_id, "--compatibility", "kili")
+    mids: List[str] = []
+    ours = strip_mid([json.loads(line) for line in res.stdout.splitlines() if line.strip()], mids) \
+        if res.returncode == 0 else None
+    assert all(re.fullmatch(r"[0-9a-f]{15}", m) for m in mids), mids
+    if ours is None:
+        assert res.stderr.strip(), "lab must say why it refuses"
+    by_id = lambda assets: None if assets is None else {a["id"]: a for a in assets}  # noqa: E731
+    return by_id(ours), by_id(theirs)
+
+
+@pytest.mark.parametrize("ptype", PTYPES)
+def test_tasks_kili_view_like_the_sdk(populated, sdk, ptype):
+    ours, theirs = kili_views(sdk, populated, PROJECT_IDS[ptype])
+    if theirs is None:
+        assert ours is None, f"the SDK refuses the Kili view of {ptype} but lab gave one"
+        return
+    assert ours is not None, f"lab refuses the Kili view of {ptype}; the SDK gives one"
+    assert ours and set(ours) == set(theirs)
+    for tid, asset in theirs.items():
+        assert same_json(ours[tid], asset), f"asset {asset.get('externalId')} differs"
+
+
+def test_tasks_kili_view_of_sequences_like_the_sdk(sequence_sandbox):
+    ours, theirs = kili_views(sequence_sandbox.sdk(), sequence_sandbox, SEQ_PROJECT)
+    assert ours and theirs and set(ours) == set(theirs)
+    for tid, asset in theirs.items():
+        assert same_json(ours[tid], asset), f"asset {asset.get('externalId')} differs"

@@ -4,6 +4,7 @@
 pub mod adaptive;
 mod client;
 pub mod error;
+pub mod kili;
 mod message;
 pub mod ops;
 pub mod schema;

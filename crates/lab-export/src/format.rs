@@ -711,23 +711,7 @@ pub fn b_channels(config: &Value) -> std::collections::HashMap<String, i64> {
     out
 }
 
-/// Ids of an annotation's main labels: `{list: {labels: [{id}…], children?}}` in order.
-pub fn main_labels(labels: Option<&Value>) -> Vec<Value> {
-    let mut out = Vec::new();
-    if let Some(obj) = labels.and_then(Value::as_object) {
-        for value in obj.values() {
-            for l in value
-                .get("labels")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-            {
-                out.push(l.get("id").cloned().unwrap_or(Value::Null));
-            }
-        }
-    }
-    out
-}
+pub use lab_client::kili::main_labels;
 
 #[cfg(test)]
 mod tests {

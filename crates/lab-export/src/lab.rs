@@ -3,7 +3,6 @@
 
 use crate::pyfmt;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
 fn truthy(v: &Value) -> bool {
     match v {
@@ -206,40 +205,13 @@ pub fn push_task(out: &mut Vec<u8>, task: &Value, level: usize) {
     out.push(b'}');
 }
 
-/// For a form's image tool input: the input's value becomes the task body and its resources
-/// the task's resources (what the Kili, YOLO and mask exports read).
-/// Without an input id (not a form) the task is returned as it is, not copied.
-pub fn normalize_form_task<'a>(task: &'a Value, input_id: Option<&str>) -> Cow<'a, Value> {
-    let Some(input_id) = input_id else {
-        return Cow::Borrowed(task);
-    };
-    let Some(obj) = task.as_object() else {
-        return Cow::Borrowed(task);
-    };
-    let data = obj.get("data").and_then(Value::as_object);
-    let input_value = data
-        .and_then(|d| d.get("body"))
-        .and_then(|b| b.get(input_id))
-        .filter(|v| !v.is_null())
-        .cloned()
-        .unwrap_or_else(|| Value::Object(Map::new()));
-    let resources = input_value
-        .get("resources")
-        .filter(|v| !v.is_null())
-        .cloned()
-        .unwrap_or_else(|| Value::Array(vec![]));
-    let mut new_data = data.cloned().unwrap_or_default();
-    new_data.insert("body".into(), input_value);
-    let mut out = obj.clone();
-    out.insert("resources".into(), resources);
-    out.insert("data".into(), Value::Object(new_data));
-    Cow::Owned(Value::Object(out))
-}
+pub use lab_client::kili::normalize_form_task;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+    use std::borrow::Cow;
 
     #[test]
     fn merge_follows_sdk_rules() {

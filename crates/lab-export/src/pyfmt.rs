@@ -140,13 +140,7 @@ pub fn number_str(n: &Number) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Python's `round(x, ndigits)` for floats (correctly rounded, ties to even on the exact value).
-pub fn py_round(x: f64, ndigits: usize) -> f64 {
-    if !x.is_finite() {
-        return x;
-    }
-    format!("{x:.ndigits$}").parse().unwrap_or(x)
-}
+pub use lab_client::kili::py_round;
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
