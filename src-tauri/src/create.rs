@@ -57,7 +57,8 @@ pub struct RowView {
 pub struct PreflightView {
     pub rows: Vec<RowView>,
     pub summary: Summary,
-    pub warnings: Vec<String>,
+    /// Things left out while walking the drop: English and catalogue message each.
+    pub warnings: Vec<lab_client::ErrorInfo>,
     pub hidden_skipped: u64,
     /// Some names were never checked against the chosen batch (check again before creating).
     pub needs_batch_check: bool,
@@ -308,7 +309,11 @@ pub fn view(pf: &Preflight) -> PreflightView {
             })
             .collect(),
         summary: pf.summary(),
-        warnings: pf.warnings.clone(),
+        warnings: pf
+            .warnings
+            .iter()
+            .map(lab_jobs::ScanWarning::info)
+            .collect(),
         hidden_skipped: pf.hidden_skipped as u64,
         needs_batch_check: pf.needs_batch_check(),
     }

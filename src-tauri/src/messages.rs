@@ -647,6 +647,23 @@ pub const LIBRARY: &[(&str, &str)] = &[
         "err.inDoubt",
         "The app stopped while this task was being created: it may or may not exist (no duplicate check under \"insert anyway\"); check the batch, then use \"retry failed only\" if it is missing",
     ),
+    // lab-jobs: what a walk of a dropped folder left out (lab_jobs::ScanWarning)
+    (
+        "err.folderUnopenable",
+        "{path}: cannot open the folder: {detail}",
+    ),
+    (
+        "err.folderLoop",
+        "{path}: not followed, it leads back to {target} (symbolic link loop or folder already listed)",
+    ),
+    (
+        "err.folderUnlistable",
+        "{path}: cannot list the folder: {detail}",
+    ),
+    (
+        "err.folderTooDeep",
+        "{path}: not opened, it is more than {levels} folder levels deep",
+    ),
     // lab-export: output file names (lab_export::BadFileName), a listing that stopped
     (
         "err.exportNameEmpty",

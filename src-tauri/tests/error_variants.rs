@@ -518,3 +518,42 @@ every_variant!(
     export_badfilename_index,
     3
 );
+
+/// One of every variant of `lab_jobs::ScanWarning`.
+fn jobs_scan_warning_examples() -> Vec<lab_jobs::ScanWarning> {
+    vec![
+        lab_jobs::ScanWarning::FolderUnopenable {
+            path: "<path>".into(),
+            detail: "<detail>".into(),
+        },
+        lab_jobs::ScanWarning::FolderLoop {
+            path: "<path>".into(),
+            target: "<target>".into(),
+        },
+        lab_jobs::ScanWarning::FolderUnlistable {
+            path: "<path>".into(),
+            detail: "<detail>".into(),
+        },
+        lab_jobs::ScanWarning::FolderTooDeep {
+            path: "<path>".into(),
+            levels: 3,
+        },
+    ]
+}
+
+/// The variant's place in `lab_jobs::ScanWarning` (no catch-all).
+fn jobs_scan_warning_index(e: &lab_jobs::ScanWarning) -> usize {
+    match e {
+        lab_jobs::ScanWarning::FolderUnopenable { .. } => 0,
+        lab_jobs::ScanWarning::FolderLoop { .. } => 1,
+        lab_jobs::ScanWarning::FolderUnlistable { .. } => 2,
+        lab_jobs::ScanWarning::FolderTooDeep { .. } => 3,
+    }
+}
+
+every_variant!(
+    every_variant_of_jobs_scan_warning_has_its_english_in_the_catalogue,
+    jobs_scan_warning_examples,
+    jobs_scan_warning_index,
+    4
+);

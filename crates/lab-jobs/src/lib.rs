@@ -14,6 +14,6 @@ pub use journal::{
     JobReport, JobState, Journal, RunOptions, run_create_job,
 };
 pub use preflight::{
-    Check, Kind, Preflight, Row, RowSource, ScanOptions, Summary, UnsupportedFile,
+    Check, Kind, Preflight, Row, RowSource, ScanOptions, ScanWarning, Summary, UnsupportedFile,
     check_against_batch, check_data, thumbnail,
 };

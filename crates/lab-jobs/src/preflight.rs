@@ -232,14 +232,43 @@ impl Default for ScanOptions {
     }
 }
 
+/// Something left out while walking a dropped folder. Serialises as `{"key", "params"}`
+/// (catalogue key `err.<variant>`, English = `Display`), like the crate's errors.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "key", content = "params", rename_all = "camelCase")]
+#[allow(missing_docs)]
+pub enum ScanWarning {
+    #[error("{path}: cannot open the folder: {detail}")]
+    FolderUnopenable { path: String, detail: String },
+    #[error(
+        "{path}: not followed, it leads back to {target} (symbolic link loop or folder already listed)"
+    )]
+    FolderLoop { path: String, target: String },
+    #[error("{path}: cannot list the folder: {detail}")]
+    FolderUnlistable { path: String, detail: String },
+    #[error("{path}: not opened, it is more than {levels} folder levels deep")]
+    FolderTooDeep { path: String, levels: usize },
+}
+
+impl ScanWarning {
+    /// The warning as the window shows it: its English and its catalogue message.
+    pub fn info(&self) -> lab_client::ErrorInfo {
+        lab_client::ErrorInfo {
+            kind: lab_client::ErrorKind::Io,
+            message: self.to_string(),
+            catalogue: Some(lab_client::Message::of(self)),
+        }
+    }
+}
+
 /// The pre-flight table.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preflight {
     /// Rows, in a deterministic order (drop order; folder entries by name).
     pub rows: Vec<Row>,
-    /// Things left out while walking (symlink loops, folders too deep), in plain words.
-    pub warnings: Vec<String>,
+    /// Things left out while walking (symlink loops, folders too deep).
+    pub warnings: Vec<ScanWarning>,
     /// Hidden files and folders left out.
     pub hidden_skipped: usize,
     /// Names found in the batch at the last [`check_against_batch`].
@@ -450,24 +479,27 @@ impl Preflight {
         let canonical = match std::fs::canonicalize(dir) {
             Ok(c) => c,
             Err(e) => {
-                self.warnings
-                    .push(format!("{}: cannot open the folder: {e}", dir.display()));
+                self.warnings.push(ScanWarning::FolderUnopenable {
+                    path: dir.display().to_string(),
+                    detail: e.to_string(),
+                });
                 return;
             }
         };
         if !visited.insert(canonical.clone()) {
-            self.warnings.push(format!(
-                "{}: not followed, it leads back to {} (symbolic link loop or folder already listed)",
-                dir.display(),
-                canonical.display()
-            ));
+            self.warnings.push(ScanWarning::FolderLoop {
+                path: dir.display().to_string(),
+                target: canonical.display().to_string(),
+            });
             return;
         }
         let entries = match std::fs::read_dir(dir) {
             Ok(rd) => rd,
             Err(e) => {
-                self.warnings
-                    .push(format!("{}: cannot list the folder: {e}", dir.display()));
+                self.warnings.push(ScanWarning::FolderUnlistable {
+                    path: dir.display().to_string(),
+                    detail: e.to_string(),
+                });
                 return;
             }
         };
@@ -484,11 +516,10 @@ impl Preflight {
             }
             if std::fs::metadata(&p).is_ok_and(|m| m.is_dir()) {
                 if depth >= opts.max_depth {
-                    self.warnings.push(format!(
-                        "{}: not opened, it is more than {} folder levels deep",
-                        p.display(),
-                        opts.max_depth
-                    ));
+                    self.warnings.push(ScanWarning::FolderTooDeep {
+                        path: p.display().to_string(),
+                        levels: opts.max_depth,
+                    });
                 } else {
                     self.walk(&p, depth + 1, opts, visited);
                 }
@@ -919,9 +950,9 @@ mod tests {
         );
         assert_eq!(pf.hidden_skipped, 2);
         assert!(
-            pf.warnings
-                .iter()
-                .any(|w| w.contains("loop") && w.contains("sub/loop")),
+            pf.warnings.iter().any(|w| matches!(w,
+                ScanWarning::FolderLoop { path, .. } if path.ends_with("sub/loop"))
+                && w.to_string().contains("loop")),
             "{:?}",
             pf.warnings
         );
@@ -1015,7 +1046,13 @@ mod tests {
         );
         assert_eq!(names(&pf), ["top.png", "gone.png"]);
         assert!(
-            pf.warnings[0].contains("more than 0 folder levels"),
+            pf.warnings[0]
+                .to_string()
+                .contains("more than 0 folder levels")
+                && matches!(
+                    &pf.warnings[0],
+                    ScanWarning::FolderTooDeep { levels: 0, .. }
+                ),
             "{:?}",
             pf.warnings
         );

@@ -418,7 +418,7 @@ function PreflightPanel({
           {view.warnings.length > 0 && (
             <ul className="banner warn create-warnings">
               {view.warnings.slice(0, 5).map((w) => (
-                <li key={w}>{w}</li>
+                <li key={w.message}>{errorText(w)}</li>
               ))}
             </ul>
           )}
