@@ -16,7 +16,6 @@ use lab_jobs::{
 };
 use serde::{Deserialize, Serialize};
 use tauri::ipc::Channel;
-use tokio_util::sync::CancellationToken;
 use ts_rs::TS;
 
 use crate::activity_store::app_error as activity_error;
@@ -178,17 +177,12 @@ pub struct RunResult {
     pub stopped: Option<AppError>,
 }
 
-struct RunHandles {
-    cancel: CancellationToken,
-    pause: CancellationToken,
-}
-
 /// State of the create screens: pre-flight tables per window session, the journal, running jobs.
 pub struct CreateState {
     dir: PathBuf,
     sessions: Mutex<HashMap<String, Preflight>>,
     journal: Mutex<Option<Journal>>,
-    runs: Mutex<HashMap<String, RunHandles>>,
+    runs: crate::jobs::JobRegistry,
 }
 
 /// The label the journal keeps with job `id`. Labels are cosmetic: one missing or unreadable
@@ -376,7 +370,7 @@ impl CreateState {
             dir: data_dir.join("jobs"),
             sessions: Mutex::new(HashMap::new()),
             journal: Mutex::new(None),
-            runs: Mutex::new(HashMap::new()),
+            runs: crate::jobs::JobRegistry::default(),
         }
     }
 
@@ -585,7 +579,7 @@ impl CreateState {
 
     /// Jobs left unfinished (app closed or killed mid-batch, paused): "resume?".
     pub fn unfinished(&self) -> AppResult<Vec<JobInfo>> {
-        let running: Vec<String> = lock(&self.runs).keys().cloned().collect();
+        let running = self.runs.ids();
         let jobs = self
             .journal()?
             .unfinished_jobs()
@@ -618,7 +612,7 @@ impl CreateState {
 
     /// "Don't resume": the job is closed (its tasks created so far stay).
     pub fn discard(&self, job_id: &str) -> AppResult<()> {
-        if lock(&self.runs).contains_key(job_id) {
+        if self.runs.is_running(job_id) {
             return Err(AppError::msg(ErrorKind::BadInput, "err.jobRunning", &[]));
         }
         self.journal()?
@@ -627,17 +621,11 @@ impl CreateState {
     }
 
     pub fn pause(&self, job_id: &str) -> bool {
-        lock(&self.runs).get(job_id).is_some_and(|h| {
-            h.pause.cancel();
-            true
-        })
+        self.runs.pause(job_id)
     }
 
     pub fn cancel(&self, job_id: &str) -> bool {
-        lock(&self.runs).get(job_id).is_some_and(|h| {
-            h.cancel.cancel();
-            true
-        })
+        self.runs.cancel(job_id)
     }
 
     /// Records the job of a start request: the batch (created when new) and the journal entry.
@@ -703,31 +691,11 @@ impl CreateState {
         on_progress: impl Fn(JobProgress) + Send + 'static,
     ) -> AppResult<RunResult> {
         let journal = self.journal()?;
-        let (cancel, pause) = (CancellationToken::new(), CancellationToken::new());
-        {
-            let mut runs = lock(&self.runs);
-            if runs.contains_key(job_id) {
-                return Err(AppError::msg(
-                    ErrorKind::BadInput,
-                    "err.jobAlreadyRunning",
-                    &[],
-                ));
-            }
-            runs.insert(
-                job_id.to_owned(),
-                RunHandles {
-                    cancel: cancel.clone(),
-                    pause: pause.clone(),
-                },
-            );
-        }
-        struct Unregister<'a>(&'a CreateState, &'a str);
-        impl Drop for Unregister<'_> {
-            fn drop(&mut self) {
-                lock(&self.0.runs).remove(self.1);
-            }
-        }
-        let _unregister = Unregister(self, job_id);
+        let run = self
+            .runs
+            .start_alone(job_id)
+            .ok_or_else(|| AppError::msg(ErrorKind::BadInput, "err.jobAlreadyRunning", &[]))?;
+        let (cancel, pause) = (run.token.clone(), run.pause.clone());
         let (tx, fwd) = crate::progress::forward::<JobProgress>(on_progress);
         let opts = RunOptions {
             concurrency: CONCURRENCY,
