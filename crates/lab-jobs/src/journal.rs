@@ -1181,37 +1181,84 @@ pub async fn run_create_job(
         .into_iter()
         .filter(|i| i.status == ItemStatus::Pending)
         .collect();
-    let start_counts = job.counts;
-    let started = Instant::now();
-    let send = |counts: JobCounts, item: Option<ItemUpdate>, phase: Option<JobPhase>| {
-        if let Some(tx) = &progress {
-            let _ = tx.send(JobProgress {
-                job_id: job_id.to_string(),
-                eta_ms: estimate(&counts, &start_counts, started.elapsed()),
-                elapsed_ms: started.elapsed().as_millis() as u64,
-                counts,
-                item,
-                phase,
-            });
-        }
+    let reporter = Reporter {
+        tx: progress,
+        job_id,
+        start_counts: job.counts,
+        started: Instant::now(),
     };
-    let emit = |item: Option<ItemUpdate>, phase: Option<JobPhase>| -> Result<()> {
-        if progress.is_some() {
-            send(journal.job(job_id)?.counts, item, phase);
-        }
-        Ok(())
-    };
-
     if items.is_empty() {
         journal.set_state(job_id, JobState::Done)?;
-        emit(None, Some(JobPhase::Finished))?;
+        reporter.emit(journal, Some(JobPhase::Finished))?;
         return Ok(JobReport {
             job: journal.job(job_id)?,
             finished_now: 0,
         });
     }
+    let (todo, mut finished_now) = prepare(client, journal, &job, items).await?;
+    reporter.emit(journal, Some(JobPhase::Creating))?;
+    let (fatal, outcome) = send_items(
+        client, journal, &job, todo, &opts, &cancel, &pause, &reporter,
+    )
+    .await;
+    finished_now += outcome.finished;
+    if let Some(e) = outcome.journal_error {
+        return Err(e);
+    }
+    finished_now += record_found(client, journal, &job, outcome.resolve).await?;
+    let stop_error = fatal.or(outcome.stop_error);
+    let phase = finish(journal, job_id, cancel.is_cancelled(), stop_error.is_some())?;
+    reporter.emit(journal, Some(phase))?;
+    if let Some(e) = stop_error {
+        return Err(e);
+    }
+    Ok(JobReport {
+        job: journal.job(job_id)?,
+        finished_now,
+    })
+}
 
-    // Refuse: a job not started yet is refused if a name already exists (nothing created).
+/// Progress events of one run (counts over the whole job, the estimate from this run's rate).
+struct Reporter<'a> {
+    tx: Option<JobProgressSender>,
+    job_id: &'a str,
+    start_counts: JobCounts,
+    started: Instant,
+}
+
+impl Reporter<'_> {
+    fn send(&self, counts: JobCounts, item: Option<ItemUpdate>, phase: Option<JobPhase>) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(JobProgress {
+                job_id: self.job_id.to_string(),
+                eta_ms: estimate(&counts, &self.start_counts, self.started.elapsed()),
+                elapsed_ms: self.started.elapsed().as_millis() as u64,
+                counts,
+                item,
+                phase,
+            });
+        }
+    }
+
+    /// The counts as the journal has them now, with the run's phase.
+    fn emit(&self, journal: &Journal, phase: Option<JobPhase>) -> Result<()> {
+        if self.tx.is_some() {
+            self.send(journal.job(self.job_id)?.counts, None, phase);
+        }
+        Ok(())
+    }
+}
+
+/// Before anything is sent: a job under "refuse" not started yet is refused when a name is in
+/// the batch already (nothing created); the job is marked running; under "insert anyway" an
+/// item whose creation may have happened (in flight when the app stopped) fails as in doubt
+/// rather than being sent again. Returns the items to send and how many finished here.
+async fn prepare(
+    client: &LabClient,
+    journal: &Journal,
+    job: &Job,
+    items: Vec<Item>,
+) -> Result<(Vec<Item>, u64)> {
     if job.policy == DuplicatePolicy::Refuse
         && job.counts.pending == job.counts.total
         && items.iter().all(|i| i.attempts == 0)
@@ -1219,7 +1266,7 @@ pub async fn run_create_job(
         let names: Vec<String> = items.iter().map(|i| i.name.clone()).collect();
         let existing = lab_client::ops::existing_names(client, &job.batch_id, &names).await?;
         if !existing.is_empty() {
-            journal.set_state(job_id, JobState::Paused)?;
+            journal.set_state(&job.id, JobState::Paused)?;
             let shown = existing.iter().take(3).cloned().collect::<Vec<_>>();
             return Err(Invalid::JobNamesInBatch {
                 count: existing.len(),
@@ -1232,102 +1279,50 @@ pub async fn run_create_job(
             .into());
         }
     }
-
-    journal.set_state(job_id, JobState::Running)?;
-    let mut finished_now = 0u64;
-
-    // InsertAnyway: an item whose creation may have happened cannot be checked by name.
-    let mut in_doubt_failed = std::collections::HashSet::new();
+    journal.set_state(&job.id, JobState::Running)?;
+    let mut in_doubt = std::collections::HashSet::new();
     if job.policy == DuplicatePolicy::InsertAnyway {
-        for idx in journal.in_flight(job_id)? {
-            in_doubt_failed.insert(idx);
+        for idx in journal.in_flight(&job.id)? {
+            in_doubt.insert(idx);
             let note = ItemNote::InDoubt.info();
-            journal.finish(job_id, idx, ItemStatus::Failed, None, Some(&note))?;
-            finished_now += 1;
+            journal.finish(&job.id, idx, ItemStatus::Failed, None, Some(&note))?;
         }
     }
-    emit(None, Some(JobPhase::Creating))?;
-
-    let item_policy = match job.policy {
-        DuplicatePolicy::InsertAnyway => DuplicatePolicy::InsertAnyway,
-        _ => DuplicatePolicy::SkipExisting,
-    };
-    let stopped = || cancel.is_cancelled() || pause.is_cancelled();
-    let todo: Vec<Item> = items
+    let finished = in_doubt.len() as u64;
+    let todo = items
         .into_iter()
-        .filter(|i| !in_doubt_failed.contains(&i.idx))
+        .filter(|i| !in_doubt.contains(&i.idx))
         .collect();
+    Ok((todo, finished))
+}
 
-    // The items go through one create_tasks_observed call (one project / configuration /
-    // duplicate check, the adaptive number of creations in flight, no pause between groups).
-    // The journal is written in groups: items are marked started MARK_AHEAD at a time before
-    // the first of them is sent, outcomes are written FLUSH_ITEMS at a time or every
-    // FLUSH_EVERY, and progress (counts as written) goes out at most every FLUSH_EVERY.
-    // A call refused as a whole (a file gone since the pre-flight, data that does not fit…)
-    // is split: groups of REFUSED_GROUP items, then one by one, so each item gets its own
-    // outcome.
+/// Sends the items and records their outcomes, until all are done or the run stops (cancel,
+/// pause, an error that stops the job). Returns the error that stopped it before anything was
+/// sent, and what the run recorded.
+///
+/// The items go through one create_tasks_observed call (one project / configuration /
+/// duplicate check, the adaptive number of creations in flight, no pause between groups).
+/// The journal is written in groups: items are marked started MARK_AHEAD at a time before
+/// the first of them is sent, outcomes are written FLUSH_ITEMS at a time or every
+/// FLUSH_EVERY, and progress (counts as written) goes out at most every FLUSH_EVERY.
+#[allow(clippy::too_many_arguments)]
+async fn send_items(
+    client: &LabClient,
+    journal: &Journal,
+    job: &Job,
+    todo: Vec<Item>,
+    opts: &RunOptions,
+    cancel: &CancellationToken,
+    pause: &CancellationToken,
+    reporter: &Reporter<'_>,
+) -> (Option<Error>, RunOutcome) {
     let inner_cancel = CancellationToken::new();
     let all_done = CancellationToken::new();
-    let run = RunState::new(journal, job_id, job.policy, &inner_cancel);
+    let run = RunState::new(journal, &job.id, job.policy, &inner_cancel);
     let (ptx, mut prx) = tokio::sync::mpsc::unbounded_channel::<lab_client::ops::Progress>();
+    let stopped = || cancel.is_cancelled() || pause.is_cancelled();
     let create = async {
-        let mut groups: std::collections::VecDeque<(Vec<Item>, usize)> =
-            std::collections::VecDeque::from([(todo, 0)]);
-        let mut fatal: Option<Error> = None;
-        while let Some((group, level)) = groups.pop_front() {
-            if stopped() || run.stopping() {
-                break;
-            }
-            let tasks: Vec<TaskInput> = group
-                .iter()
-                .map(|it| TaskInput {
-                    name: it.name.clone(),
-                    ..it.payload.clone()
-                })
-                .collect();
-            run.begin_group(&group);
-            let single = group.len() == 1 && level > 0;
-            let res = create_tasks_observed(
-                client,
-                &job.project_id,
-                &job.batch_id,
-                tasks,
-                CreateOptions {
-                    validate_data: opts.validate_data,
-                    duplicates: item_policy,
-                    compatibility: Compatibility::Lab,
-                    concurrency: opts.concurrency.max(1),
-                },
-                (!single).then(|| ptx.clone()),
-                inner_cancel.clone(),
-                &run,
-            )
-            .await;
-            match res {
-                Ok(_) => {}
-                Err(e) if stops_the_job(e.kind()) => {
-                    // refused before any creation was sent
-                    fatal = Some(e.into());
-                    break;
-                }
-                Err(e) if group.len() == 1 => {
-                    let it = &group[0];
-                    run.push(ItemWrite::Finished {
-                        idx: it.idx,
-                        status: ItemStatus::Failed,
-                        task_id: None,
-                        error: Some(e.info()),
-                    });
-                }
-                Err(_) => {
-                    let size = if level == 0 { REFUSED_GROUP } else { 1 };
-                    let parts: Vec<Vec<Item>> = group.chunks(size).map(<[Item]>::to_vec).collect();
-                    for part in parts.into_iter().rev() {
-                        groups.push_front((part, level + 1));
-                    }
-                }
-            }
-        }
+        let fatal = send_groups(client, job, todo, opts, &run, &ptx, &inner_cancel, stopped).await;
         run.flush();
         all_done.cancel();
         fatal
@@ -1361,7 +1356,7 @@ pub async fn run_create_job(
                 _ = tick.tick() => {
                     run.flush();
                     if let Some((counts, item)) = run.news() {
-                        send(counts, item, None);
+                        reporter.send(counts, item, None);
                     }
                 }
                 _ = all_done.cancelled() => break,
@@ -1372,45 +1367,120 @@ pub async fn run_create_job(
     drop(ptx);
     let outcome = run.finish();
     if let Some((counts, item)) = run.news() {
-        send(counts, item, None);
+        reporter.send(counts, item, None);
     }
-    finished_now += outcome.finished;
-    if let Some(e) = outcome.journal_error {
-        return Err(e);
+    (fatal, outcome)
+}
+
+/// The create calls of a run. A call refused as a whole (a file gone since the pre-flight,
+/// data that does not fit…) is split: groups of REFUSED_GROUP items, then one by one, so each
+/// item gets its own outcome. Returns the error that stops the job, if one came.
+#[allow(clippy::too_many_arguments)]
+async fn send_groups(
+    client: &LabClient,
+    job: &Job,
+    todo: Vec<Item>,
+    opts: &RunOptions,
+    run: &RunState<'_>,
+    ptx: &tokio::sync::mpsc::UnboundedSender<lab_client::ops::Progress>,
+    inner_cancel: &CancellationToken,
+    stopped: impl Fn() -> bool,
+) -> Option<Error> {
+    let item_policy = match job.policy {
+        DuplicatePolicy::InsertAnyway => DuplicatePolicy::InsertAnyway,
+        _ => DuplicatePolicy::SkipExisting,
+    };
+    let mut groups: std::collections::VecDeque<(Vec<Item>, usize)> =
+        std::collections::VecDeque::from([(todo, 0)]);
+    while let Some((group, level)) = groups.pop_front() {
+        if stopped() || run.stopping() {
+            break;
+        }
+        let tasks: Vec<TaskInput> = group
+            .iter()
+            .map(|it| TaskInput {
+                name: it.name.clone(),
+                ..it.payload.clone()
+            })
+            .collect();
+        run.begin_group(&group);
+        let single = group.len() == 1 && level > 0;
+        let res = create_tasks_observed(
+            client,
+            &job.project_id,
+            &job.batch_id,
+            tasks,
+            CreateOptions {
+                validate_data: opts.validate_data,
+                duplicates: item_policy,
+                compatibility: Compatibility::Lab,
+                concurrency: opts.concurrency.max(1),
+            },
+            (!single).then(|| ptx.clone()),
+            inner_cancel.clone(),
+            run,
+        )
+        .await;
+        match res {
+            Ok(_) => {}
+            // refused before any creation was sent
+            Err(e) if stops_the_job(e.kind()) => return Some(e.into()),
+            Err(e) if group.len() == 1 => {
+                run.push(ItemWrite::Finished {
+                    idx: group[0].idx,
+                    status: ItemStatus::Failed,
+                    task_id: None,
+                    error: Some(e.info()),
+                });
+            }
+            Err(_) => {
+                let size = if level == 0 { REFUSED_GROUP } else { 1 };
+                let parts: Vec<Vec<Item>> = group.chunks(size).map(<[Item]>::to_vec).collect();
+                for part in parts.into_iter().rev() {
+                    groups.push_front((part, level + 1));
+                }
+            }
+        }
     }
-    // Found in the batch after an interrupted attempt: created then, done with its id.
+    None
+}
+
+/// Items found in the batch after an interrupted attempt were created then: done, with their
+/// id. Returns how many.
+async fn record_found(
+    client: &LabClient,
+    journal: &Journal,
+    job: &Job,
+    found: Vec<(u64, String)>,
+) -> Result<u64> {
     let mut resolved = Vec::new();
-    for (idx, name) in outcome.resolve {
+    for (idx, name) in found {
         resolved.push(ItemWrite::Finished {
             idx,
             status: ItemStatus::Done,
-            task_id: find_task_id(client, &job, &name).await,
+            task_id: find_task_id(client, job, &name).await,
             error: None,
         });
     }
-    finished_now += resolved.len() as u64;
-    journal.apply(job_id, &resolved)?;
-    let stop_error = fatal.or(outcome.stop_error);
+    journal.apply(&job.id, &resolved)?;
+    Ok(resolved.len() as u64)
+}
 
+/// The job's state after a run: cancelled, done when nothing is pending, else paused (stopped
+/// by an error or by the user), and the phase that says which.
+fn finish(journal: &Journal, job_id: &str, cancelled: bool, stopped: bool) -> Result<JobPhase> {
     let counts = journal.job(job_id)?.counts;
-    let (state, phase) = if cancel.is_cancelled() {
+    let (state, phase) = if cancelled {
         (JobState::Cancelled, JobPhase::Cancelled)
     } else if counts.pending == 0 {
         (JobState::Done, JobPhase::Finished)
-    } else if stop_error.is_some() {
+    } else if stopped {
         (JobState::Paused, JobPhase::Stopped)
     } else {
         (JobState::Paused, JobPhase::Paused)
     };
     journal.set_state(job_id, state)?;
-    emit(None, Some(phase))?;
-    if let Some(e) = stop_error {
-        return Err(e);
-    }
-    Ok(JobReport {
-        job: journal.job(job_id)?,
-        finished_now,
-    })
+    Ok(phase)
 }
 
 #[cfg(test)]
