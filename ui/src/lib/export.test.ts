@@ -25,8 +25,13 @@ import {
   nameAfterFormatChange,
   nameProblem,
   rgbToHex,
+  initialPicks,
+  initialRun,
+  picksReducer,
+  runReducer,
   scopeOf,
   withExtension,
+  type RunState,
 } from "./export";
 
 const choice = (format: FormatChoice["format"], available = true): FormatChoice => ({
@@ -337,5 +342,76 @@ describe("why a format does not fit, in the app's words", () => {
     expect(misfitText(m)).toBe("il n’écrit que les projets Image\u00a0: segmentation\u00a0; celui-ci est Image\u00a0: rectangles.");
     expect(misfitText({ kind: "sequences" })).toMatch(/^il ne gère pas les séquences/);
     setLocale("en");
+  });
+});
+
+describe("the dialog's choices", () => {
+  it("start from the defaults, or from the recipe run again", () => {
+    const fresh = initialPicks();
+    expect(fresh).toMatchObject({ format: null, folder: null, name: null, mapOn: false, mapping: null, seed: "0" });
+    const recipe = buildRecipe({
+        projectId: "p",
+        scope: { kind: "filter", filter: filter() },
+        format: "mask",
+        folder: "/out",
+        fileName: "masks",
+        replaceExtension: false,
+        mapping: [{ label: "car", color: [1, 2, 3] }],
+        inputId: null,
+        images: false,
+        split: DEFAULT_SPLIT,
+        seed: "7",
+      });
+    if (!recipe) throw new Error("a mask recipe is built");
+    const again = initialPicks(recipe);
+    expect(again).toMatchObject({ format: "mask", folder: "/out", name: "masks", mapOn: true, seed: "0" });
+    expect(again.mapping).toEqual([{ label: "car", color: [1, 2, 3] }]);
+  });
+
+  it("follow a format change: a typed name keeps its stem, the default follows, an unavailable format is ignored", () => {
+    const typed = { ...initialPicks(), format: "lab" as const, name: "week-1.json" };
+    const yolo = picksReducer(typed, { type: "format", next: choice("yolo"), previousDefault: choice("lab").defaultName });
+    expect([yolo.format, yolo.name]).toEqual(["yolo", "week-1.zip"]);
+    const byDefault = picksReducer({ ...typed, name: null }, { type: "format", next: choice("yolo"), previousDefault: null });
+    expect([byDefault.format, byDefault.name]).toEqual(["yolo", null]);
+    expect(picksReducer(typed, { type: "format", next: choice("mask", false), previousDefault: null })).toBe(typed);
+  });
+
+  it("change one share of the split and one label's colour", () => {
+    const s = picksReducer(initialPicks(), { type: "split", share: "test", value: "10" });
+    expect(s.split).toEqual({ ...DEFAULT_SPLIT, test: "10" });
+    const base = [
+      { label: "car", color: [1, 1, 1] as [number, number, number] },
+      { label: "bus", color: [2, 2, 2] as [number, number, number] },
+    ];
+    const m = picksReducer(initialPicks(), { type: "color", base, label: "car", color: [9, 9, 9] });
+    expect(m.mapping).toEqual([base[1], { label: "car", color: [9, 9, 9] }]);
+  });
+});
+
+describe("a run of the dialog", () => {
+  type S = RunState<number, string, string>;
+  const step = (s: S, ...actions: Parameters<typeof runReducer<number, string, string>>[1][]) =>
+    actions.reduce((acc, a) => runReducer(acc, a), s);
+
+  it("goes setup → running → done, and back with 'export another'", () => {
+    const s0 = { ...initialRun<number, string, string>(), error: "an old error", notice: "an old notice" };
+    const running = step(s0, { type: "start" });
+    expect(running).toEqual({ step: "running", progress: null, outcome: null, error: null, notice: null });
+    const done = step(running, { type: "progress", progress: 3 }, { type: "done", outcome: "written" });
+    expect([done.step, done.progress, done.outcome]).toEqual(["done", 3, "written"]);
+    expect(step(done, { type: "another" })).toMatchObject({ step: "setup", outcome: null });
+  });
+
+  it("returns to the form with the error, or with a notice when cancelled", () => {
+    const running = step(initialRun(), { type: "start" });
+    expect(step(running, { type: "failed", error: "disk full" })).toMatchObject({ step: "setup", error: "disk full" });
+    expect(step(running, { type: "cancelled", notice: "Cancelled" })).toMatchObject({ step: "setup", notice: "Cancelled", error: null });
+  });
+
+  it("ignores progress that arrives after the run ended, and shows other errors where it is", () => {
+    const done = step(initialRun(), { type: "start" }, { type: "done", outcome: "x" });
+    expect(step(done, { type: "progress", progress: 9 })).toBe(done);
+    expect(step(done, { type: "error", error: "cannot open the folder" })).toMatchObject({ step: "done", error: "cannot open the folder" });
   });
 });

@@ -269,3 +269,101 @@ export function misfitText(m: Misfit): string {
       return t("export.misfit.sequences");
   }
 }
+
+// ---------- the dialog's state: the user's choices and the run ----------
+
+/** What the user chose in the form; `null` = the default, from the plan. */
+export type Picks = {
+  format: ExportFormatId | null;
+  folder: string | null;
+  name: string | null;
+  replaceExtension: boolean;
+  mapOn: boolean;
+  mapping: SemanticColor[] | null;
+  input: string | null;
+  images: boolean;
+  split: SplitFields;
+  seed: string;
+};
+
+/** The choices of a new dialog, or of "Run again" on `again`'s recipe. */
+export function initialPicks(again?: ExportRecipe): Picks {
+  return {
+    format: again?.format ?? null,
+    folder: again?.folder ?? null,
+    name: again?.fileName ?? null,
+    replaceExtension: again?.replaceExtension ?? false,
+    mapOn: (again?.semanticMapping.length ?? 0) > 0,
+    mapping: again?.semanticMapping.length ? again.semanticMapping : null,
+    input: again?.inputId ?? null,
+    images: again?.images ?? false,
+    split: splitFields(again?.split ?? []),
+    seed: String(again?.seed ?? 0),
+  };
+}
+
+export type PickAction =
+  | { type: "set"; picks: Partial<Omit<Picks, "format" | "split">> }
+  /** Another format: a name the user typed keeps its stem with the new extension; the
+   *  default name (or none) follows the format. */
+  | { type: "format"; next: FormatChoice; previousDefault: string | null }
+  | { type: "split"; share: keyof SplitFields; value: string }
+  /** `label` drawn in `color` in the masks (the other labels keep theirs). */
+  | { type: "color"; base: SemanticColor[]; label: string; color: [number, number, number] };
+
+export function picksReducer(s: Picks, a: PickAction): Picks {
+  switch (a.type) {
+    case "set":
+      return { ...s, ...a.picks };
+    case "format":
+      if (!a.next.available) return s;
+      return {
+        ...s,
+        format: a.next.format,
+        name: s.name === null ? null : nameAfterFormatChange(s.name, a.previousDefault, a.next),
+      };
+    case "split":
+      return { ...s, split: { ...s.split, [a.share]: a.value } };
+    case "color":
+      return { ...s, mapping: [...a.base.filter((x) => x.label !== a.label), { label: a.label, color: a.color }] };
+  }
+}
+
+export type Step = "setup" | "running" | "done";
+
+/** Where a run of the dialog is. */
+export type RunState<P, O, E> = { step: Step; progress: P | null; outcome: O | null; error: E | null; notice: string | null };
+
+export type RunAction<P, O, E> =
+  | { type: "start" }
+  | { type: "progress"; progress: P }
+  | { type: "done"; outcome: O }
+  | { type: "failed"; error: E }
+  | { type: "cancelled"; notice: string }
+  /** An error outside a run (the plan, the folder dialog…): shown, the step unchanged. */
+  | { type: "error"; error: E }
+  /** "Export another": back to the form. */
+  | { type: "another" };
+
+export function initialRun<P, O, E>(): RunState<P, O, E> {
+  return { step: "setup", progress: null, outcome: null, error: null, notice: null };
+}
+
+export function runReducer<P, O, E>(s: RunState<P, O, E>, a: RunAction<P, O, E>): RunState<P, O, E> {
+  switch (a.type) {
+    case "start":
+      return { step: "running", progress: null, outcome: null, error: null, notice: null };
+    case "progress":
+      return s.step === "running" ? { ...s, progress: a.progress } : s;
+    case "done":
+      return { ...s, step: "done", outcome: a.outcome };
+    case "failed":
+      return { ...s, step: "setup", error: a.error };
+    case "cancelled":
+      return { ...s, step: "setup", notice: a.notice };
+    case "error":
+      return { ...s, error: a.error };
+    case "another":
+      return { ...s, step: "setup", outcome: null };
+  }
+}

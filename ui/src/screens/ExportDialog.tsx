@@ -1,7 +1,7 @@
 // Export dialog and export history (owner: export).
 // Setup (scope with its count first, format, folder through the native dialog, file name,
 // options) → progress with cancel → done ("Open folder"). "Run again" reuses a recipe.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useMemo, useReducer, useRef, useState } from "react";
 import type { AppError } from "../bindings/AppError";
 import type { ExportFormatId } from "../bindings/ExportFormatId";
 import type { ExportOutcome } from "../bindings/ExportOutcome";
@@ -10,7 +10,6 @@ import type { ExportProgress } from "../bindings/ExportProgress";
 import type { ExportRecipe } from "../bindings/ExportRecipe";
 import type { ExportScope } from "../bindings/ExportScope";
 import type { HistoryEntry } from "../bindings/HistoryEntry";
-import type { SemanticColor } from "../bindings/SemanticColor";
 import type { TargetCheck } from "../bindings/TargetCheck";
 import type { TaskFilter } from "../bindings/TaskFilter";
 import { ErrorBanner, Modal } from "../components/ui";
@@ -32,17 +31,18 @@ import {
   formatPurpose,
   hexToRgb,
   initialFormat,
-  nameAfterFormatChange,
+  initialPicks,
+  initialRun,
   nameProblem,
+  picksReducer,
   recipeProblem,
   rgbToHex,
+  runReducer,
   scopeOf,
-  splitFields,
   withExtension,
-  type SplitFields,
+  type PickAction,
 } from "../lib/export";
 
-type Step = "setup" | "running" | "done";
 
 type Props = {
   projectId: string;
@@ -85,7 +85,8 @@ function ExportForm({
   onAgain,
 }: Props & { onAgain: (e: HistoryEntry) => void }) {
   const t = useT();
-  const [step, setStep] = useState<Step>("setup");
+  const [runState, dispatch] = useReducer(runReducer<ExportProgress, ExportOutcome, AppError>, undefined, initialRun);
+  const { step, progress, outcome, error, notice } = runState;
   const [scopeKind, setScopeKind] = useState<"filter" | "selection">(
     again ? again.scope.kind : selectedIds.length > 0 ? "selection" : "filter",
   );
@@ -97,23 +98,13 @@ function ExportForm({
   const [planState, setPlanState] = useState<{ key: string; plan: ExportPlan } | null>(null);
   const plan = planState?.key === scopeKey ? planState.plan : null;
   // user choices; null = the default (from the plan)
-  const [formatPick, setFormatPick] = useState<ExportFormatId | null>(again?.format ?? null);
-  const [folderPick, setFolderPick] = useState<string | null>(again?.folder ?? null);
-  const [namePick, setNamePick] = useState<string | null>(again?.fileName ?? null);
-  const [replaceExtension, setReplaceExtension] = useState(again?.replaceExtension ?? false);
-  const [mapOn, setMapOn] = useState((again?.semanticMapping.length ?? 0) > 0);
-  const [mappingPick, setMappingPick] = useState<SemanticColor[] | null>(again?.semanticMapping.length ? again.semanticMapping : null);
-  const [inputPick, setInputPick] = useState<string | null>(again?.inputId ?? null);
-  const [images, setImages] = useState(again?.images ?? false);
-  const [split, setSplit] = useState<SplitFields>(() => splitFields(again?.split ?? []));
-  const [seed, setSeed] = useState(String(again?.seed ?? 0));
+  const [picks, pick] = useReducer(picksReducer, again, initialPicks);
+  const set = (p: Extract<PickAction, { type: "set" }>["picks"]) => pick({ type: "set", picks: p });
+  const { format: formatPick, folder: folderPick, name: namePick, replaceExtension, mapOn, images, split, seed } = picks;
+  const { mapping: mappingPick, input: inputPick } = picks;
   const [checkState, setCheckState] = useState<{ key: string; target: TargetCheck | null; error: string | null } | null>(null);
   const [nonce, setNonce] = useState(0);
   const [overwriteKey, setOverwriteKey] = useState<string | null>(null);
-  const [progress, setProgress] = useState<ExportProgress | null>(null);
-  const [outcome, setOutcome] = useState<ExportOutcome | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [notice, setNotice] = useState<string | null>(null);
   const [choosing, setChoosing] = useState(false);
   const job = useRef<string | null>(null);
 
@@ -122,7 +113,7 @@ function ExportForm({
     let live = true;
     exportApi.prepare(projectId, JSON.parse(scopeKey) as ExportScope).then(
       (p) => live && setPlanState({ key: scopeKey, plan: p }),
-      (e: AppError) => live && setError(e),
+      (e: AppError) => live && dispatch({ type: "error", error: e }),
     );
     return () => {
       live = false;
@@ -180,9 +171,7 @@ function ExportForm({
   function changeFormat(next: ExportFormatId) {
     const c = plan?.formats.find((f) => f.format === next);
     if (!c || !c.available) return;
-    const prevDefault = choice?.defaultName ?? null;
-    setNamePick((n) => (n === null ? null : nameAfterFormatChange(n, prevDefault, c)));
-    setFormatPick(next);
+    pick({ type: "format", next: c, previousDefault: choice?.defaultName ?? null });
   }
 
   async function chooseFolder() {
@@ -190,11 +179,11 @@ function ExportForm({
     try {
       const dir = await dialogs.pickFolder(t("export.chooseFolderTitle"), folder || null);
       if (dir) {
-        setFolderPick(dir);
+        set({ folder: dir });
         void exportApi.rememberFolder(projectId, dir).catch(() => undefined);
       }
     } catch (e) {
-      setError(e as AppError);
+      dispatch({ type: "error", error: e as AppError });
     } finally {
       setChoosing(false);
     }
@@ -202,26 +191,21 @@ function ExportForm({
 
   async function run() {
     if (!recipe) return;
-    setError(null);
-    setNotice(null);
-    setProgress(null);
-    setStep("running");
+    dispatch({ type: "start" });
     const id = newJobId();
     job.current = id;
     try {
-      const o = await exportApi.run(id, recipe, overwrite, setProgress);
-      setOutcome(o);
-      setStep("done");
+      const o = await exportApi.run(id, recipe, overwrite, (p) => dispatch({ type: "progress", progress: p }));
+      dispatch({ type: "done", outcome: o });
       onExported?.(o);
       void dialogs
         .notifyIfUnfocused(t("export.notifyTitle"), t("export.notifyBody", { count: o.entry.count, path: o.entry.path }))
         .catch(() => undefined);
     } catch (e) {
       const err = e as AppError;
-      setStep("setup");
-      if (err.kind === "cancelled") setNotice(t("export.cancelled"));
+      if (err.kind === "cancelled") dispatch({ type: "cancelled", notice: t("export.cancelled") });
       else {
-        setError(err);
+        dispatch({ type: "failed", error: err });
         void dialogs.notifyIfUnfocused(t("export.notifyFailedTitle"), err.message).catch(() => undefined);
       }
     } finally {
@@ -234,7 +218,7 @@ function ExportForm({
     try {
       await exportApi.openFolder(path);
     } catch (e) {
-      setError(e as AppError);
+      dispatch({ type: "error", error: e as AppError });
     }
   }
 
@@ -263,10 +247,7 @@ function ExportForm({
           {t("export.openFolder")}
         </button>
         <button
-          onClick={() => {
-            setStep("setup");
-            setOutcome(null);
-          }}
+          onClick={() => dispatch({ type: "another" })}
         >
           {t("export.another")}
         </button>
@@ -377,7 +358,7 @@ function ExportForm({
                     id="export-file-name"
                     type="text"
                     value={fileName}
-                    onChange={(e) => setNamePick(e.target.value)}
+                    onChange={(e) => set({ name: e.target.value })}
                     aria-invalid={problem ? true : undefined}
                     aria-describedby="export-file-hint"
                     spellCheck={false}
@@ -387,7 +368,7 @@ function ExportForm({
                     {problem === "extension" && (
                       <>
                         {" "}
-                        <button className="link" onClick={() => setNamePick(withExtension(fileName, ext))}>
+                        <button className="link" onClick={() => set({ name: withExtension(fileName, ext) })}>
                           {t("export.fixExtension", { name: withExtension(fileName, ext) })}
                         </button>
                       </>
@@ -424,7 +405,7 @@ function ExportForm({
                 {plan.iatInputIds.length > 1 && (
                   <div className="field">
                     <label htmlFor="export-input-id">{t("export.inputId")}</label>
-                    <select id="export-input-id" value={inputId ?? ""} onChange={(e) => setInputPick(e.target.value)}>
+                    <select id="export-input-id" value={inputId ?? ""} onChange={(e) => set({ input: e.target.value })}>
                       {plan.iatInputIds.map((i) => (
                         <option key={i} value={i}>
                           {i}
@@ -438,7 +419,7 @@ function ExportForm({
                   <fieldset className="export-fieldset">
                     <legend>{t("export.cocoOptions")}</legend>
                     <label>
-                      <input type="checkbox" checked={images} onChange={(e) => setImages(e.target.checked)} data-testid="export-images" />{" "}
+                      <input type="checkbox" checked={images} onChange={(e) => set({ images: e.target.checked })} data-testid="export-images" />{" "}
                       {t("export.images")}
                     </label>
                     {images && <div className="hint">{t("export.imagesHint", { name: fileName.trim().replace(/\.json$/i, "") })}</div>}
@@ -459,7 +440,7 @@ function ExportForm({
                             step="any"
                             inputMode="decimal"
                             value={split[k]}
-                            onChange={(e) => setSplit((s) => ({ ...s, [k]: e.target.value }))}
+                            onChange={(e) => pick({ type: "split", share: k, value: e.target.value })}
                             aria-invalid={optionProblem && optionProblem !== "seed" ? true : undefined}
                             aria-describedby="export-split-result"
                             data-testid={`export-split-${k}`}
@@ -488,7 +469,7 @@ function ExportForm({
                         step={1}
                         inputMode="numeric"
                         value={seed}
-                        onChange={(e) => setSeed(e.target.value)}
+                        onChange={(e) => set({ seed: e.target.value })}
                         aria-invalid={optionProblem === "seed" ? true : undefined}
                         aria-describedby="export-seed-hint"
                         data-testid="export-seed"
@@ -507,14 +488,14 @@ function ExportForm({
                       <input
                         type="checkbox"
                         checked={replaceExtension}
-                        onChange={(e) => setReplaceExtension(e.target.checked)}
+                        onChange={(e) => set({ replaceExtension: e.target.checked })}
                         data-testid="export-replace-extension"
                       />{" "}
                       {t("export.replaceExtension")}
                     </label>
                     {plan.maskLabels.length > 0 && (
                       <label>
-                        <input type="checkbox" checked={mapOn} onChange={(e) => setMapOn(e.target.checked)} data-testid="export-semantic" />{" "}
+                        <input type="checkbox" checked={mapOn} onChange={(e) => set({ mapOn: e.target.checked })} data-testid="export-semantic" />{" "}
                         {t("export.semantic")}
                       </label>
                     )}
@@ -531,7 +512,7 @@ function ExportForm({
                                 onChange={(e) => {
                                   const rgb = hexToRgb(e.target.value);
                                   if (!rgb) return;
-                                  setMappingPick([...mapping.filter((x) => x.label !== l.id), { label: l.id, color: rgb }]);
+                                  pick({ type: "color", base: mapping, label: l.id, color: rgb });
                                 }}
                               />{" "}
                               {l.name}
