@@ -3,12 +3,16 @@ import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
 import type { JobProgress } from "../bindings/JobProgress";
 import type { PreflightView } from "../bindings/PreflightView";
 import type { RowView } from "../bindings/RowView";
+import type { JobInfo } from "../bindings/JobInfo";
+import type { RunResult } from "../bindings/RunResult";
 import { setLocale, t } from "../i18n";
 import {
   checkMessage,
   cleanPaths,
   createBlocker,
   filterRows,
+  initialJobView,
+  jobReducer,
   progressFigures,
   rowState,
   startLabel,
@@ -206,5 +210,37 @@ describe("a file that is not an image says why in the user's language", () => {
       "Le nom finit par .png mais le contenu n’est pas une image connue (fichier abîmé ou renommé\u00a0?)",
     );
     setLocale("en");
+  });
+});
+
+describe("the upload view's job", () => {
+  const counts = { total: 2, pending: 0, done: 2, failed: 0, skipped: 0, bytesTotal: 0, bytesDone: 0 };
+  const info = (id: string): JobInfo => ({
+    job: { id, projectId: "p", batchId: "b", createdAt: "", policy: "refuse", state: "done", counts },
+    label: { profileId: "", profileName: "", projectName: "P", batchName: "Week", leftOut: null },
+  });
+  const result = (id: string): RunResult => ({ info: info(id), finishedNow: 2, stopped: null });
+  const progress = (jobId: string): JobProgress => ({ jobId, counts, elapsedMs: 5, etaMs: 0, item: null, phase: "creating" });
+
+  it("follows a run: progress names the job, the result and then its items arrive, the end clears the stop asked", () => {
+    let s = jobReducer(initialJobView(null), { type: "run" });
+    expect(s.running).toBe(true);
+    s = jobReducer(s, { type: "progress", progress: progress("j1") });
+    expect([s.jobId, s.progress?.phase]).toEqual(["j1", "creating"]);
+    s = jobReducer(s, { type: "stopping", how: "pause" });
+    expect(s.stopping).toBe("pause");
+    s = jobReducer(s, { type: "finished", result: result("j1") });
+    expect([s.result?.finishedNow, s.info?.label.batchName, s.jobId]).toEqual([2, "Week", "j1"]);
+    s = jobReducer(s, { type: "items", items: [{ idx: 0, name: "a.png", status: "done", taskId: "t", error: null, attempts: 1 }] });
+    s = jobReducer(s, { type: "ended" });
+    expect([s.running, s.stopping, s.items.length]).toEqual([false, null, 1]);
+  });
+
+  it("a new run clears the last result and error; a stop asked when nothing runs is ignored", () => {
+    let s = jobReducer(initialJobView("j2"), { type: "failed", error: { kind: "unreachable", message: "offline" } });
+    s = jobReducer(jobReducer(s, { type: "finished", result: result("j2") }), { type: "ended" });
+    expect(jobReducer(s, { type: "stopping", how: "cancel" })).toBe(s);
+    const again = jobReducer(s, { type: "run" });
+    expect([again.result, again.error, again.running, again.jobId]).toEqual([null, null, true, "j2"]);
   });
 });

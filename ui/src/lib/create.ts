@@ -7,6 +7,10 @@ import type { PreflightView } from "../bindings/PreflightView";
 import type { RowView } from "../bindings/RowView";
 import type { UnsupportedFile } from "../bindings/UnsupportedFile";
 import type { LeftOut } from "../bindings/LeftOut";
+import type { AppError } from "../bindings/AppError";
+import type { ItemView } from "../bindings/ItemView";
+import type { JobInfo } from "../bindings/JobInfo";
+import type { RunResult } from "../bindings/RunResult";
 import type { MessageKey, Vars } from "../i18n";
 
 /** Where a row stands, in the order of the summary line. */
@@ -191,4 +195,57 @@ export function leftOutAtStart(view: PreflightView | null, policy: DuplicatePoli
       ? rows.filter((r) => !r.skip && r.checks.some((c) => c.check === "nameExistsInBatch")).length
       : 0;
   return { existing, skipped };
+}
+
+// ---------- a create job as the upload view follows it ----------
+
+/** What the upload view knows of its job. */
+export type JobView = {
+  jobId: string | null;
+  info: JobInfo | null;
+  progress: JobProgress | null;
+  /** A run (start, resume, retry) is under way. */
+  running: boolean;
+  result: RunResult | null;
+  error: AppError | null;
+  /** Pause or cancel asked, not yet reached. */
+  stopping: "pause" | "cancel" | null;
+  /** The items of the job after its last run. */
+  items: ItemView[];
+};
+
+export type JobAction =
+  | { type: "run" }
+  | { type: "progress"; progress: JobProgress }
+  | { type: "finished"; result: RunResult }
+  | { type: "items"; items: ItemView[] }
+  | { type: "failed"; error: AppError }
+  /** The run is over, however it ended. */
+  | { type: "ended" }
+  | { type: "info"; info: JobInfo }
+  | { type: "stopping"; how: "pause" | "cancel" };
+
+export function initialJobView(jobId: string | null): JobView {
+  return { jobId, info: null, progress: null, running: false, result: null, error: null, stopping: null, items: [] };
+}
+
+export function jobReducer(s: JobView, a: JobAction): JobView {
+  switch (a.type) {
+    case "run":
+      return { ...s, running: true, result: null, error: null };
+    case "progress":
+      return { ...s, jobId: a.progress.jobId, progress: a.progress };
+    case "finished":
+      return { ...s, result: a.result, info: a.result.info, jobId: a.result.info.job.id };
+    case "items":
+      return { ...s, items: a.items };
+    case "failed":
+      return { ...s, error: a.error };
+    case "ended":
+      return { ...s, running: false, stopping: null };
+    case "info":
+      return { ...s, info: a.info };
+    case "stopping":
+      return s.running ? { ...s, stopping: a.how } : s;
+  }
 }

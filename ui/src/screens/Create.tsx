@@ -1,7 +1,7 @@
 // "Create tasks": drop / pick files or load a task list → pre-flight table (checks, renames,
 // skips, target batch, duplicate policy) → journaled upload with progress, pause, cancel,
 // per-task outcomes and "retry failed only".
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { IMAGE_EXTENSIONS } from "../bindings/imageExtensions";
 import type { AppError } from "../bindings/AppError";
 import type { Batch } from "../bindings/Batch";
@@ -13,7 +13,6 @@ import {
   createApi,
   onFileDrop,
   type DuplicatePolicy,
-  type ItemView,
   type JobInfo,
   type JobProgress,
   type PreflightView,
@@ -26,6 +25,8 @@ import {
   cleanPaths,
   createBlocker,
   filterRows,
+  initialJobView,
+  jobReducer,
   progressFigures,
   rowState,
   leftOutAtStart,
@@ -582,33 +583,22 @@ function UploadPanel({
   onBack: () => void;
 }) {
   const t = useT();
-  const [jobId, setJobId] = useState<string | null>(initialJobId);
-  const [info, setInfo] = useState<JobInfo | null>(null);
-  const [progress, setProgress] = useState<JobProgress | null>(null);
-  const [running, setRunning] = useState(false);
-  const [result, setResult] = useState<RunResult | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [stopping, setStopping] = useState<"pause" | "cancel" | null>(null);
-  const [items, setItems] = useState<ItemView[]>([]);
+  const [job, dispatch] = useReducer(jobReducer, initialJobId, initialJobView);
+  const { jobId, info, progress, running, result, error, stopping, items } = job;
   // jobs made before the left-out rows were kept have none: the counts then leave them out
   const leftOut = startLeftOut ?? info?.label.leftOut ?? null;
 
   const onProgress = useCallback((p: JobProgress) => {
-    setJobId(p.jobId);
-    setProgress(p);
+    dispatch({ type: "progress", progress: p });
   }, []);
 
   const finish = useCallback(
     async (run: Promise<RunResult>, t0: number) => {
-      setRunning(true);
-      setResult(null);
-      setError(null);
+      dispatch({ type: "run" });
       try {
         const r = await run;
-        setResult(r);
-        setInfo(r.info);
-        setJobId(r.info.job.id);
-        setItems(await createApi.items(r.info.job.id));
+        dispatch({ type: "finished", result: r });
+        dispatch({ type: "items", items: await createApi.items(r.info.job.id) });
         if (worthNotifying(Date.now() - t0) && r.info.job.state !== "paused") {
           const c = r.info.job.counts;
           const leftOut = startLeftOut ?? r.info.label.leftOut ?? null;
@@ -629,10 +619,9 @@ function UploadPanel({
             .catch(() => undefined);
         }
       } catch (e) {
-        setError(toAppError(e));
+        dispatch({ type: "failed", error: toAppError(e) });
       } finally {
-        setRunning(false);
-        setStopping(null);
+        dispatch({ type: "ended" });
       }
     },
     [t, projectName, startLeftOut],
@@ -658,10 +647,10 @@ function UploadPanel({
       } else if (initialJobId) {
         createApi.job(initialJobId).then(
           (j) => {
-            setInfo(j);
+            dispatch({ type: "info", info: j });
             resume(initialJobId, false);
           },
-          (e: unknown) => setError(toAppError(e)),
+          (e: unknown) => dispatch({ type: "failed", error: toAppError(e) }),
         );
       }
     }, 0);
@@ -761,7 +750,7 @@ function UploadPanel({
             <>
               <button
                 onClick={() => {
-                  setStopping("pause");
+                  dispatch({ type: "stopping", how: "pause" });
                   void createApi.pause(jobId);
                 }}
                 disabled={stopping !== null}
@@ -770,7 +759,7 @@ function UploadPanel({
               </button>
               <button
                 onClick={() => {
-                  setStopping("cancel");
+                  dispatch({ type: "stopping", how: "cancel" });
                   void createApi.cancel(jobId);
                 }}
                 disabled={stopping !== null}
