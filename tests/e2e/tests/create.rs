@@ -690,8 +690,9 @@ async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
     summary(&app, "1,000 new · 0 duplicates · 0 invalid · 1 skipped").await?;
     start_create(&app).await?;
     // The first kill comes once the job has created something (the batch exists); each later
-    // one at a random time after Resume is clicked: from at once (the job starting up from its
-    // journal) to 0.8 s in (~90 tasks at this latency, so 10 kills leave work to resume).
+    // one after a random number of tasks more, as the window counts them: from none (the job
+    // starting up from its journal) to 30 (plus what is in flight and not yet counted), so 10
+    // kills leave work to resume however fast the link lets the job go.
     let deadline = Instant::now() + Duration::from_secs(120);
     while created_count(
         &app.text("[data-testid=create-counts]")
@@ -720,8 +721,26 @@ async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
                 (app, reaper)
             }
         };
-        let wait = rng.below(800);
-        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let more = rng.below(31);
+        let counted = || async {
+            created_count(
+                &app.text("[data-testid=create-counts]")
+                    .await
+                    .unwrap_or_default(),
+            )
+        };
+        let until = Instant::now() + Duration::from_secs(60);
+        // a resumed window shows the job's counts once it has read them (tasks were created
+        // before every kill)
+        let mut from = counted().await;
+        while from == 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            from = counted().await;
+        }
+        while more > 0 && counted().await < from + more && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let wait = format!("+{more} tasks after {from}");
         if k == 1 {
             app.screenshot("create-09-before-kill").await?;
         }
@@ -733,7 +752,7 @@ async fn c_killed_mid_batch_resumes_to_the_exact_count() -> Result<()> {
             None => batch.insert(batch_id_by_name(&srv.client, "Killed batch").await?),
         };
         let n = distinct_names(&srv.client, id).await?;
-        println!("measure: kill {k} at {wait} ms: {n} of {N} in the batch");
+        println!("measure: kill {k} at {wait}: {n} of {N} in the batch");
         ensure!(
             n < N,
             "the job finished before kill {k} (E2E_KILL_SEED={seed}): nothing left to resume"
