@@ -263,15 +263,21 @@ def main():
         sb.stop()
 
     report = render(rows, n_create, n_big, n_small, img_kb, seed_s, reps, a.quick, sanity)
+    write_report(report, "bench", a.quick, "", work, a.keep)
+
+
+def write_report(report: str, tool: str, quick: bool, suffix: str, work: pathlib.Path, keep: bool):
+    """Writes bench/results/<date>[-quick]<suffix>.md, prints it, and removes the work folder
+    unless asked to keep it."""
     out_dir = HERE / "results"
     out_dir.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M") + ("-quick" if a.quick else "")
+    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M") + ("-quick" if quick else "") + suffix
     path = out_dir / f"{stamp}.md"
     path.write_text(report)
     print(report)
-    print(f"bench: written {path}", file=sys.stderr)
-    if a.keep:
-        print(f"bench: kept {work}", file=sys.stderr)
+    print(f"{tool}: written {path}", file=sys.stderr)
+    if keep:
+        print(f"{tool}: kept {work}", file=sys.stderr)
     else:
         shutil.rmtree(work, ignore_errors=True)
 

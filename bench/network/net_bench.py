@@ -34,7 +34,7 @@ HERE = pathlib.Path(__file__).resolve().parent
 BENCH = HERE.parent
 sys.path.insert(0, str(BENCH))
 from bench import (ACCESS_ID, P_BIG, P_CREATE, SECRET_KEY, Sandbox, create_batch,  # noqa: E402
-                   make_seed, timed, write_images)
+                   make_seed, timed, write_images, write_report)
 
 RELAY = HERE / "relay.py"
 SMALL_SIDE, LARGE_SIDE = 182, 1291  # noise PNGs of ~100 KB and ~5 MB
@@ -363,18 +363,8 @@ def main():
         sb.stop()
 
     report = render(rows, a, n_small, n_large, n_sdk_large, n_list, sizes, up_bps, down_bps, link, seed_s, checks)
-    out_dir = BENCH / "results"
-    out_dir.mkdir(exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y-%m-%d-%H%M") + ("-quick" if a.quick else "") + "-network"
-    path = out_dir / f"{stamp}.md"
-    path.write_text(report)
     (logs / "rows.json").write_text(json.dumps({"rows": rows, "link": link}, indent=1))
-    print(report)
-    print(f"net-bench: written {path}", file=sys.stderr)
-    if a.keep:
-        print(f"net-bench: kept {work}", file=sys.stderr)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+    write_report(report, "net-bench", a.quick, "-network", work, a.keep)
 
 
 def mb(x):
