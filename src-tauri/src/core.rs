@@ -209,21 +209,6 @@ pub fn task_row(raw: &serde_json::Value) -> TaskRow {
     }
 }
 
-/// A table row of the local copy (the same fields, derived by lab-index from the same
-/// document with the same rules).
-fn from_index(r: &lab_index::TaskRow) -> TaskRow {
-    TaskRow {
-        id: r.id.clone(),
-        name: r.name.clone(),
-        status: r.status.clone(),
-        batch_id: r.batch_id.clone(),
-        created_at: r.created_at.clone(),
-        updated_at: r.updated_at.clone(),
-        last_annotator: r.last_annotator.clone(),
-        score: r.score,
-    }
-}
-
 /// Who acts for the activity log: the profile's name and access id (the built-in local sandbox
 /// under its fixed access id, whatever port it runs on this time).
 pub fn actor_of(info: &ConnectionInfo) -> lab_activity::Actor {
@@ -657,7 +642,7 @@ impl Core {
             {
                 let mut set = search.rows();
                 for (row, doc) in chunk {
-                    set.push_maybe(from_index(row), doc.as_deref());
+                    set.push_maybe(row.clone(), doc.as_deref());
                 }
             }
             loaded += chunk.len() as u64;

@@ -32,16 +32,5 @@ pub struct TaskQuery {
     pub view: TaskView,
 }
 
-/// One row of the task table (the task itself: `Core::task_doc`).
-#[derive(Debug, Clone, PartialEq, Serialize, TS)]
-#[serde(rename_all = "camelCase")]
-pub struct TaskRow {
-    pub id: String,
-    pub name: String,
-    pub status: String,
-    pub batch_id: String,
-    pub created_at: String,
-    pub updated_at: String,
-    pub last_annotator: Option<String>,
-    pub score: Option<f64>,
-}
+/// One row of the task table (the task itself: `Core::task_doc`); the local copy gives the same.
+pub use lab_index::TaskRow;

@@ -51,9 +51,10 @@ pub const TASK_STATUSES: &[&str] = &[
     "configuring",
 ];
 
-/// One row of a task table.
+/// One row of a task table (the window's too: from the lab or from the local copy).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TaskRow {
     /// `_id`.
     pub id: String,
