@@ -1,76 +1,18 @@
-// Generates one permission per app command; capabilities/main-window.json grants them.
-const COMMANDS: &[&str] = &[
-    "list_profiles",
-    "add_profile",
-    "update_profile",
-    "remove_profile",
-    "test_connection",
-    "connect",
-    "disconnect",
-    "current_connection",
-    "list_projects",
-    "list_batches",
-    "project_overview",
-    "project_stats",
-    "load_tasks",
-    "task_rows",
-    "task_position",
-    "selection_ids",
-    "task_names",
-    "task_doc",
-    "task_visual",
-    "refresh_tasks",
-    "cancel_job",
-    "resource_preview",
-    "bulk_preview",
-    "run_bulk",
-    "list_views",
-    "save_view",
-    "delete_view",
-    "save_csv",
-    "system_locale",
-    // ship: settings, about, diagnostics
-    "get_settings",
-    "update_settings",
-    "about_info",
-    "diagnostics_report",
-    "copy_diagnostics",
-    "record_error",
-    "check_endpoint",
-    "create_scan",
-    "create_load_list",
-    "create_rename",
-    "create_set_skip",
-    "create_skip_invalid",
-    "create_close",
-    "create_check",
-    "create_thumbnails",
-    "create_start",
-    "create_resume",
-    "create_pause",
-    "create_cancel",
-    "create_unfinished",
-    "create_job",
-    "create_job_items",
-    "create_discard",
-    "dialog_pick_folder",
-    "dialog_pick_files",
-    "dialog_pick_file",
-    "dialog_save_file",
-    "notify_if_unfocused",
-    "export_prepare",
-    "export_check",
-    "export_remember_folder",
-    "run_export",
-    "export_history",
-    "open_folder",
-    "activity_list",
-    "activity_entry",
-    "activity_results",
-    "activity_plan_undo",
-    "activity_undo",
-    "activity_export_csv",
-];
+// Generates one permission per app command (the list: src/command_list.rs, shared with lib.rs);
+// capabilities/main-window.json grants them (generated from the same list by the bindings test).
+macro_rules! app_commands {
+    ($($($path:ident)::+),* $(,)?) => {
+        /// The command names: the last segment of each path.
+        fn commands() -> &'static [&'static str] {
+            let names: Vec<&'static str> = [$(stringify!($($path)::+)),*]
+                .iter()
+                .map(|p| p.rsplit("::").next().unwrap_or(p).trim())
+                .collect();
+            names.leak()
+        }
+    };
+}
+include!("src/command_list.rs");
 
 /// Embeds the short git commit as LABDESK_GIT_COMMIT ("unknown" outside a git checkout;
 /// LABDESK_GIT_COMMIT in the environment wins, e.g. for builds from a source tarball).
@@ -105,10 +47,11 @@ fn embed_git_commit() {
 }
 
 fn main() {
+    println!("cargo:rerun-if-changed=src/command_list.rs");
     embed_git_commit();
     tauri_build::try_build(
         tauri_build::Attributes::new()
-            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+            .app_manifest(tauri_build::AppManifest::new().commands(commands())),
     )
     .expect("tauri build step failed");
 }

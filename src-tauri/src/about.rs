@@ -308,7 +308,7 @@ mod tests {
     }
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn about_info(app: tauri::AppHandle) -> AboutInfo {
     about(&app.config().identifier)
 }

@@ -152,17 +152,17 @@ impl Core {
 
 type S<'a> = State<'a, Core>;
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn activity_list(core: S<'_>, query: Query) -> AppResult<ActivityPage> {
     core.activity_list(query).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn activity_entry(core: S<'_>, id: i64) -> AppResult<Entry> {
     core.activity_entry(id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn activity_results(
     core: S<'_>,
     id: i64,
@@ -172,12 +172,12 @@ pub fn activity_results(
     core.activity_results(id, offset, limit)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn activity_plan_undo(core: S<'_>, id: i64) -> AppResult<UndoPlan> {
     core.activity_plan_undo(id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn activity_undo(
     core: S<'_>,
     job_id: String,
@@ -189,7 +189,7 @@ pub async fn activity_undo(
         .await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn activity_export_csv(core: S<'_>, id: i64, path: String) -> AppResult<String> {
     core.activity_export_csv(id, path)
 }

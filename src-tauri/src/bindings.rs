@@ -1,4 +1,6 @@
-//! Generates the UI's TypeScript types (ui/src/bindings) from the Rust types with ts-rs.
+//! Generates the UI's TypeScript types (ui/src/bindings) from the Rust types with ts-rs: every
+//! type a command of the list sends or receives, and `AppError`; with them the page's typed
+//! commands (ui/src/ipc/commands.ts) and the window's capability.
 //! `cargo test -p labdesk bindings` fails when the checked-in files differ;
 //! `LABDESK_UPDATE_BINDINGS=1 cargo test -p labdesk bindings` rewrites them.
 
@@ -7,90 +9,22 @@ use std::path::{Path, PathBuf};
 
 use ts_rs::{Config, TS};
 
-use crate::core::*;
 use crate::error::AppError;
-use crate::profiles::{Profile, ProfileDraft, ProfileList};
-use crate::views::SavedView;
+
+fn config(dir: &Path) -> Config {
+    Config::new().with_large_int("number").with_out_dir(dir)
+}
 
 fn export_into(dir: &Path) {
-    let cfg = Config::new().with_large_int("number").with_out_dir(dir);
-    macro_rules! all {
-        ($($t:ty),* $(,)?) => { $( <$t>::export_all(&cfg).expect(stringify!($t)); )* };
+    let cfg = config(dir);
+    // every type a command sends or receives, and what those types use
+    for doc in crate::command_docs(&cfg) {
+        for arg in doc.args.iter().chain([&doc.output]) {
+            (arg.export)(&cfg);
+        }
     }
-    all!(
-        AppError,
-        Profile,
-        ProfileDraft,
-        ProfileList,
-        SavedView,
-        ConnectionInfo,
-        ProjectOverview,
-        TaskView,
-        TaskQuery,
-        TaskRow,
-        TaskPageEvent,
-        crate::rows::RowRange,
-        crate::rows::SortSpec,
-        crate::rows::SortColumn,
-        crate::rows::SortDir,
-        crate::visual::TaskVisual,
-        crate::visual::ImageState,
-        lab_visual::TaskOverlays,
-        lab_visual::Overlay,
-        lab_visual::Shape,
-        lab_visual::Geometry,
-        lab_visual::LegendLabel,
-        lab_visual::MaskLayer,
-        lab_visual::OverlayWarning,
-        lab_visual::Size,
-        lab_visual::Tool,
-        LoadSummary,
-        crate::local_index::TaskSource,
-        BulkTarget,
-        BulkAction,
-        BulkRequest,
-        BulkPreview,
-        BulkProgress,
-        BulkResult,
-        lab_client::Project,
-        lab_client::ProjectFilter,
-        crate::dialogs::DialogFilter,
-        crate::export::ExportScope,
-        crate::export::ExportRecipe,
-        crate::export::ExportPlan,
-        crate::export::TargetCheck,
-        crate::export::ExportProgress,
-        crate::export::ExportOutcome,
-        crate::export::MissingImageRow,
-        lab_export::MissKind,
-        lab_export::Misfit,
-        crate::export::HistoryEntry,
-        crate::settings::Settings,
-        crate::about::AboutInfo,
-        crate::diagnostics::DiagnosticsReport,
-        crate::create::RowView,
-        crate::create::PreflightView,
-        crate::create::BatchTarget,
-        crate::create::StartRequest,
-        crate::create::Thumb,
-        crate::create::JobLabel,
-        crate::create::LeftOut,
-        crate::create::JobInfo,
-        crate::create::ItemView,
-        crate::create::RunResult,
-        lab_jobs::JobProgress,
-        lab_activity::Entry,
-        lab_activity::Query,
-        lab_activity::TaskResult,
-        lab_activity::UndoPlan,
-        lab_activity::ActivityProgress,
-        lab_activity::Retention,
-        crate::activity::ActivityPage,
-        crate::activity::ActivityResults,
-        crate::activity::UndoDone,
-        crate::dashboard::ProjectStats,
-        crate::dashboard::StatsProgress,
-    );
+    // and what a failed command rejects with
+    AppError::export_all(&cfg).expect("AppError");
 }
 
 /// The image extensions tasks are created from, for the window's file picker (the same list
@@ -135,6 +69,81 @@ fn read_dir(dir: &Path) -> BTreeMap<PathBuf, String> {
         }
     }
     out
+}
+
+/// A generated file that must be as the checked-in one (rewritten with LABDESK_UPDATE_BINDINGS=1).
+fn check_generated(path: &Path, fresh: &str) {
+    if std::env::var("LABDESK_UPDATE_BINDINGS").is_ok_and(|v| v == "1") {
+        std::fs::write(path, fresh).unwrap();
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        current == fresh,
+        "{} is out of date: run `LABDESK_UPDATE_BINDINGS=1 cargo test -p labdesk bindings` and commit the result",
+        path.display()
+    );
+}
+
+/// The page's typed commands and the window's capability, both from the command list.
+#[test]
+fn commands_and_capability_are_up_to_date() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let docs = crate::command_docs(&config(Path::new(".")));
+    assert!(
+        docs.len() > 60,
+        "the command list has {} commands",
+        docs.len()
+    );
+    let mut names: Vec<&str> = docs.iter().map(|d| d.name).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), docs.len(), "a command is listed twice");
+    check_generated(
+        &root.join("../ui/src/ipc/commands.ts"),
+        &crate::ipc_schema::commands_ts(&docs),
+    );
+    check_generated(
+        &root.join("capabilities/main-window.json"),
+        &crate::ipc_schema::capability_json(&docs),
+    );
+}
+
+#[test]
+fn commands_describe_what_the_page_sends() {
+    let docs = crate::command_docs(&config(Path::new(".")));
+    let find = |n: &str| docs.iter().find(|d| d.name == n).expect(n);
+    // injected arguments (State, AppHandle) are not sent; Option is nullable; Result resolves to Ok
+    let load = find("load_tasks");
+    let sent: Vec<(String, &str)> = load
+        .args
+        .iter()
+        .map(|a| (a.camel(), a.ts.as_str()))
+        .collect();
+    assert_eq!(
+        sent,
+        [
+            ("jobId".to_owned(), "string"),
+            ("query".to_owned(), "TaskQuery"),
+            ("onPage".to_owned(), "Channel<TaskPageEvent>")
+        ]
+    );
+    assert_eq!(load.output.ts, "LoadSummary");
+    assert!(load.docs.is_empty() || !load.docs.contains("#["));
+    let current = find("current_connection");
+    assert!(current.args.is_empty());
+    assert_eq!(current.output.ts, "ConnectionInfo | null");
+    assert!(current.output.imports.contains_key("ConnectionInfo"));
+    assert_eq!(
+        find("about_info").args.len(),
+        0,
+        "the AppHandle is injected"
+    );
+    assert_eq!(
+        find("create_close").output.ts,
+        "null",
+        "no result resolves to null"
+    );
+    assert_eq!(find("list_projects").output.ts, "Array<Project>");
 }
 
 #[test]

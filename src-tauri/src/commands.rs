@@ -19,27 +19,27 @@ fn channel_closed(e: tauri::Error) -> AppError {
     AppError::internal(format!("The window stopped listening: {e}"))
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn list_profiles(core: S<'_>) -> AppResult<ProfileList> {
     core.list_profiles()
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn add_profile(core: S<'_>, draft: ProfileDraft) -> AppResult<Profile> {
     core.add_profile(draft)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn update_profile(core: S<'_>, id: String, draft: ProfileDraft) -> AppResult<Profile> {
     core.update_profile(id, draft)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn remove_profile(core: S<'_>, id: String) -> AppResult<()> {
     core.remove_profile(id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn test_connection(
     core: S<'_>,
     id: Option<String>,
@@ -48,37 +48,37 @@ pub async fn test_connection(
     core.test_connection(id, draft).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn connect(core: S<'_>, profile_id: String) -> AppResult<ConnectionInfo> {
     core.connect(profile_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn disconnect(core: S<'_>) -> AppResult<()> {
     core.disconnect().await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn current_connection(core: S<'_>) -> AppResult<Option<ConnectionInfo>> {
     Ok(core.connection().await)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn list_projects(core: S<'_>, filter: ProjectFilter) -> AppResult<Vec<Project>> {
     core.list_projects(filter).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn list_batches(core: S<'_>, project_id: String) -> AppResult<Vec<Batch>> {
     core.list_batches(project_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn project_overview(core: S<'_>, project_id: String) -> AppResult<ProjectOverview> {
     core.project_overview(project_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn load_tasks(
     core: S<'_>,
     job_id: String,
@@ -89,7 +89,7 @@ pub async fn load_tasks(
         .await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn task_rows(
     core: S<'_>,
     set_id: String,
@@ -100,7 +100,7 @@ pub fn task_rows(
     core.task_rows(&set_id, sort, start, end)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn task_position(
     core: S<'_>,
     set_id: String,
@@ -110,12 +110,12 @@ pub fn task_position(
     core.task_position(&set_id, sort, &task_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn selection_ids(core: S<'_>, set_id: String, except: Vec<String>) -> AppResult<Vec<String>> {
     core.selection_ids(&set_id, except)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn task_names(
     core: S<'_>,
     set_id: String,
@@ -124,7 +124,7 @@ pub fn task_names(
     core.task_names(&set_id, ids)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn task_doc(
     core: S<'_>,
     set_id: String,
@@ -133,12 +133,12 @@ pub async fn task_doc(
     core.task_doc(&set_id, &task_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn refresh_tasks(core: S<'_>, set_id: String, ids: Vec<String>) -> AppResult<u32> {
     core.refresh_tasks(&set_id, ids).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn task_visual(
     core: S<'_>,
     visual: tauri::State<'_, crate::visual::VisualState>,
@@ -150,17 +150,17 @@ pub async fn task_visual(
     crate::visual::task_visual(&core, &visual, local, &set_id, &task_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn cancel_job(core: S<'_>, job_id: String) -> bool {
     core.cancel_job(&job_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn resource_preview(core: S<'_>, resource: serde_json::Value) -> AppResult<String> {
     core.resource_preview(resource).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn bulk_preview(
     core: S<'_>,
     project_id: String,
@@ -169,7 +169,7 @@ pub async fn bulk_preview(
     core.bulk_preview(project_id, target).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn run_bulk(
     core: S<'_>,
     job_id: String,
@@ -180,23 +180,23 @@ pub async fn run_bulk(
         .await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn list_views(core: S<'_>, project_id: String) -> AppResult<Vec<SavedView>> {
     core.list_views(project_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn save_view(core: S<'_>, project_id: String, view: SavedView) -> AppResult<Vec<SavedView>> {
     core.save_view(project_id, view)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn delete_view(core: S<'_>, project_id: String, name: String) -> AppResult<Vec<SavedView>> {
     core.delete_view(project_id, name)
 }
 
 /// "Save as CSV" through the native save dialog (export); `None` when the user cancelled.
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn save_csv(
     app: tauri::AppHandle,
     title: String,
@@ -207,7 +207,7 @@ pub async fn save_csv(
 }
 
 /// The project dashboard's figures, read in one pass over the tasks (a job: `cancel_job`).
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn project_stats(
     core: S<'_>,
     project_id: String,

@@ -836,7 +836,7 @@ pub async fn check(
 type C<'a> = tauri::State<'a, Core>;
 type S<'a> = tauri::State<'a, CreateState>;
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_scan(
     st: S<'_>,
     session: String,
@@ -846,7 +846,7 @@ pub async fn create_scan(
     st.scan(&session, paths, append).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_load_list(
     st: S<'_>,
     session: String,
@@ -856,7 +856,7 @@ pub async fn create_load_list(
     st.load(&session, path, append).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_rename(
     st: S<'_>,
     session: String,
@@ -866,7 +866,7 @@ pub fn create_rename(
     st.rename(&session, idx, &name)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_set_skip(
     st: S<'_>,
     session: String,
@@ -876,17 +876,17 @@ pub fn create_set_skip(
     st.set_skip(&session, &idxs, skip)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_skip_invalid(st: S<'_>, session: String) -> AppResult<PreflightView> {
     st.skip_invalid(&session)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_close(st: S<'_>, session: String) {
     st.close(&session)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_check(
     core: C<'_>,
     st: S<'_>,
@@ -897,7 +897,7 @@ pub async fn create_check(
     check(&core, &st, session, project_id, batch_id).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_thumbnails(
     st: S<'_>,
     session: String,
@@ -906,7 +906,7 @@ pub async fn create_thumbnails(
     st.thumbnails(&session, idxs).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_start(
     core: C<'_>,
     st: S<'_>,
@@ -916,7 +916,7 @@ pub async fn create_start(
     start(&core, &st, request, move |p| drop(on_progress.send(p))).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn create_resume(
     core: C<'_>,
     st: S<'_>,
@@ -927,32 +927,32 @@ pub async fn create_resume(
     resume(&core, &st, job_id, failed_only, on_progress).await
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_pause(st: S<'_>, job_id: String) -> bool {
     st.pause(&job_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_cancel(st: S<'_>, job_id: String) -> bool {
     st.cancel(&job_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_unfinished(st: S<'_>) -> AppResult<Vec<JobInfo>> {
     st.unfinished()
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_job(st: S<'_>, job_id: String) -> AppResult<JobInfo> {
     st.job(&job_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_job_items(st: S<'_>, job_id: String) -> AppResult<Vec<ItemView>> {
     st.items(&job_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn create_discard(st: S<'_>, job_id: String) -> AppResult<()> {
     st.discard(&job_id)
 }

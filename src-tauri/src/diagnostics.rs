@@ -412,7 +412,7 @@ async fn report(
     DiagnosticsReport { text }
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn diagnostics_report(
     core: tauri::State<'_, crate::core::Core>,
     diag: tauri::State<'_, Diagnostics>,
@@ -422,7 +422,7 @@ pub async fn diagnostics_report(
     Ok(report(&core, &diag, &locale, &webview).await)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn copy_diagnostics(
     core: tauri::State<'_, crate::core::Core>,
     diag: tauri::State<'_, Diagnostics>,
@@ -435,13 +435,13 @@ pub async fn copy_diagnostics(
 }
 
 /// An error the window showed, kept in the log and the recent-errors list.
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn record_error(kind: String, message: String) {
     tracing::warn!(target: "labdesk::ui", kind = %kind, "{}", scrub(&message));
 }
 
 /// Whether the connected endpoint answers (a TCP connection, 4 s at most).
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn check_endpoint(core: tauri::State<'_, crate::core::Core>) -> AppResult<()> {
     let Some(conn) = core.connection().await else {
         return Ok(());

@@ -143,7 +143,7 @@ fn shown(p: PathBuf) -> String {
     p.display().to_string()
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn dialog_pick_folder(
     title: String,
     start: Option<String>,
@@ -151,7 +151,7 @@ pub async fn dialog_pick_folder(
     Ok(pick_folder(&title, opt_path(&start)).await.map(shown))
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn dialog_pick_files(
     title: String,
     filters: Vec<DialogFilter>,
@@ -164,7 +164,7 @@ pub async fn dialog_pick_files(
         .collect())
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn dialog_pick_file(
     title: String,
     filters: Vec<DialogFilter>,
@@ -175,7 +175,7 @@ pub async fn dialog_pick_file(
         .map(shown))
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn dialog_save_file(
     title: String,
     default_name: String,

@@ -788,7 +788,7 @@ pub fn open_folder_of(path: &Path) -> AppResult<()> {
 type CoreState<'a> = tauri::State<'a, crate::core::Core>;
 type ExportS<'a> = tauri::State<'a, ExportState>;
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn export_prepare(
     core: CoreState<'_>,
     state: ExportS<'_>,
@@ -799,14 +799,14 @@ pub async fn export_prepare(
 }
 
 /// Off the main thread: it may count the files of a large folder in the way.
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn export_check(recipe: ExportRecipe) -> AppResult<TargetCheck> {
     tauri::async_runtime::spawn_blocking(move || check_target(&recipe))
         .await
         .map_err(|e| AppError::internal(format!("the folder check failed: {e}")))?
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn export_remember_folder(
     state: ExportS<'_>,
     project_id: String,
@@ -815,7 +815,7 @@ pub fn export_remember_folder(
     state.history.remember_folder(&project_id, &folder)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub async fn run_export(
     core: CoreState<'_>,
     state: ExportS<'_>,
@@ -848,12 +848,12 @@ pub async fn run_export(
     out
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn export_history(state: ExportS<'_>, project_id: String) -> AppResult<Vec<HistoryEntry>> {
     state.history.list(&project_id)
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn open_folder(path: String) -> AppResult<()> {
     open_folder_of(Path::new(&path))
 }

@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod dialogs;
 pub mod error;
 pub mod export;
+pub mod ipc_schema;
 pub mod jobs;
 pub mod keychain;
 pub mod local_index;
@@ -34,6 +35,24 @@ pub mod visual;
 mod bindings;
 
 use tauri::Manager;
+
+/// Expands the command list (command_list.rs) into the invoke handler and, for the bindings
+/// test, each command's description.
+macro_rules! app_commands {
+    ($($($path:ident)::+),* $(,)?) => {
+        fn invoke_handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($($path)::+),*]
+        }
+
+        /// Every command of the list, described from its signature.
+        #[cfg(test)]
+        pub(crate) fn command_docs(cfg: &ts_rs::Config) -> Vec<ipc_schema::CommandDoc> {
+            use ipc_schema::Described;
+            vec![$(<$($path)::+>::describe(cfg)),*]
+        }
+    };
+}
+include!("command_list.rs");
 
 /// Starts the window.
 pub fn run() {
@@ -104,77 +123,7 @@ pub fn run() {
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::list_profiles,
-            commands::add_profile,
-            commands::update_profile,
-            commands::remove_profile,
-            commands::test_connection,
-            commands::connect,
-            commands::disconnect,
-            commands::current_connection,
-            commands::list_projects,
-            commands::list_batches,
-            commands::project_overview,
-            commands::project_stats,
-            commands::load_tasks,
-            commands::task_rows,
-            commands::task_position,
-            commands::selection_ids,
-            commands::task_names,
-            commands::task_doc,
-            commands::task_visual,
-            commands::refresh_tasks,
-            commands::cancel_job,
-            commands::resource_preview,
-            commands::bulk_preview,
-            commands::run_bulk,
-            commands::list_views,
-            commands::save_view,
-            commands::delete_view,
-            commands::save_csv,
-            locale::system_locale,
-            settings::get_settings,
-            settings::update_settings,
-            about::about_info,
-            diagnostics::diagnostics_report,
-            diagnostics::copy_diagnostics,
-            diagnostics::record_error,
-            diagnostics::check_endpoint,
-            create::create_scan,
-            create::create_load_list,
-            create::create_rename,
-            create::create_set_skip,
-            create::create_skip_invalid,
-            create::create_close,
-            create::create_check,
-            create::create_thumbnails,
-            create::create_start,
-            create::create_resume,
-            create::create_pause,
-            create::create_cancel,
-            create::create_unfinished,
-            create::create_job,
-            create::create_job_items,
-            create::create_discard,
-            dialogs::dialog_pick_folder,
-            dialogs::dialog_pick_files,
-            dialogs::dialog_pick_file,
-            dialogs::dialog_save_file,
-            notify::cmd::notify_if_unfocused,
-            export::export_prepare,
-            export::export_check,
-            export::export_remember_folder,
-            export::run_export,
-            export::export_history,
-            export::open_folder,
-            activity::activity_list,
-            activity::activity_entry,
-            activity::activity_results,
-            activity::activity_plan_undo,
-            activity::activity_undo,
-            activity::activity_export_csv,
-        ])
+        .invoke_handler(invoke_handler())
         .run(tauri::generate_context!())
         .expect("Lab Desk could not start its window");
 }

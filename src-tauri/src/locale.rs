@@ -2,7 +2,7 @@
 //! WebKitGTK's `navigator.language` does not always follow LANG/LC_*; the OS locale is read here.
 
 /// The OS locale for the window (BCP 47 tag, e.g. "fr-FR").
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn system_locale() -> String {
     os_locale()
 }

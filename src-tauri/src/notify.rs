@@ -52,7 +52,7 @@ pub mod cmd {
 
     /// Notification for the end of a long job (texts translated by the UI). Async so it runs
     /// off the main thread (the focus query goes through the event loop).
-    #[tauri::command]
+    #[labdesk_macros::command]
     pub async fn notify_if_unfocused(
         app: AppHandle,
         title: String,

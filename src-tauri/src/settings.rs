@@ -646,12 +646,12 @@ pub fn track_window(app: &tauri::AppHandle, w: &tauri::WebviewWindow) {
 
 // ---------- commands ----------
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn get_settings(store: tauri::State<'_, SettingsStore>) -> Settings {
     store.get()
 }
 
-#[tauri::command]
+#[labdesk_macros::command]
 pub fn update_settings(
     store: tauri::State<'_, SettingsStore>,
     core: tauri::State<'_, crate::core::Core>,

@@ -1,23 +1,28 @@
-//! The window may call exactly what the UI uses, and nothing loads scripts from elsewhere.
+//! The window may call exactly its commands, and nothing loads scripts from elsewhere.
 //!
-//! Four lists must agree: the commands build.rs turns into permissions, the commands registered in
-//! `generate_handler!`, the `allow-<command>` permissions granted to the window, and the commands
-//! the UI invokes (ui/src/ipc). Any other permission must be justified below by a use in ui/src/ipc.
-//! The CSP must only allow the app's own scripts.
+//! The commands, their permissions (build.rs) and the window's capability all come from one list,
+//! src/command_list.rs (the bindings test generates the capability and fails when it is stale).
+//! Any other permission must be justified in `ipc_schema::OTHER_PERMISSIONS` by a use in
+//! ui/src/ipc. The CSP must only allow the app's own scripts.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use regex::Regex;
+use labdesk_lib::ipc_schema::{OTHER_PERMISSIONS, permission};
 use serde_json::Value;
 
-/// Non-command permissions the window may hold, each with a string that proves its use in
-/// ui/src/ipc (so a permission cannot outlive the code that needed it).
-const JUSTIFIED: &[(&str, &str)] = &[
-    // Window drag-and-drop of files ("drop files to create tasks") is delivered as events.
-    ("core:event:allow-listen", "onDragDropEvent"),
-    ("core:event:allow-unlisten", "onDragDropEvent"),
-];
+// The command names of the one list (the last segment of each path), as build.rs reads them.
+macro_rules! app_commands {
+    ($($($path:ident)::+),* $(,)?) => {
+        fn listed_commands() -> Vec<&'static str> {
+            [$(stringify!($($path)::+)),*]
+                .iter()
+                .map(|p| p.rsplit("::").next().unwrap_or(p).trim())
+                .collect()
+        }
+    };
+}
+include!("../src/command_list.rs");
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).to_path_buf()
@@ -25,31 +30,6 @@ fn root() -> PathBuf {
 
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|e| panic!("reading {}: {e}", p.display()))
-}
-
-fn build_rs_commands() -> BTreeSet<String> {
-    let src = read(&root().join("build.rs"));
-    let start = src.find("COMMANDS").expect("build.rs has COMMANDS");
-    let end = start + src[start..].find("];").expect("COMMANDS ends with ];");
-    Regex::new(r#""([a-z0-9_]+)""#)
-        .unwrap()
-        .captures_iter(&src[start..end])
-        .map(|c| c[1].to_owned())
-        .collect()
-}
-
-fn handler_commands() -> BTreeSet<String> {
-    let src = read(&root().join("src/lib.rs"));
-    let start = src
-        .find("generate_handler![")
-        .expect("lib.rs calls generate_handler!")
-        + "generate_handler![".len();
-    let end = start + src[start..].find(']').expect("generate_handler! ends");
-    src[start..end]
-        .split(',')
-        .map(|s| s.trim().rsplit("::").next().unwrap_or_default().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect()
 }
 
 fn capability() -> Value {
@@ -91,59 +71,29 @@ fn ipc_sources() -> String {
     out
 }
 
-fn ui_commands() -> BTreeSet<String> {
-    let src = ipc_sources();
-    Regex::new(r#"\b(?:call|invoke)\s*(?:<[^()]*?>)?\(\s*["']([a-z0-9_]+)["']"#)
-        .unwrap()
-        .captures_iter(&src)
-        .map(|c| c[1].to_owned())
-        .collect()
-}
-
-#[test]
-fn the_four_command_lists_agree() {
-    let built = build_rs_commands();
-    let handled = handler_commands();
-    let allowed: BTreeSet<String> = granted()
-        .iter()
-        .filter(|p| !p.contains(':'))
-        .map(|p| {
-            p.strip_prefix("allow-")
-                .unwrap_or_else(|| panic!("app permission {p} is not an allow-<command>"))
-                .replace('-', "_")
-        })
-        .collect();
-    let used = ui_commands();
-    assert!(!built.is_empty() && !used.is_empty());
-    assert_eq!(
-        built, handled,
-        "build.rs COMMANDS and generate_handler! differ"
-    );
-    assert_eq!(
-        built, allowed,
-        "build.rs COMMANDS and the window's allow-* permissions differ"
-    );
-    assert_eq!(
-        built, used,
-        "registered commands and the commands ui/src/ipc invokes differ: remove unused commands or call them"
-    );
-}
-
 #[test]
 fn other_permissions_are_justified_and_used() {
     let ipc = ipc_sources();
     for p in granted().iter().filter(|p| p.contains(':')) {
-        let (_, proof) = JUSTIFIED
+        let (_, proof) = OTHER_PERMISSIONS
             .iter()
             .find(|(name, _)| name == p)
             .unwrap_or_else(|| {
-                panic!("permission {p} is not justified in tests/capabilities.rs JUSTIFIED")
+                panic!("permission {p} is not justified in ipc_schema::OTHER_PERMISSIONS")
             });
         assert!(
             ipc.contains(proof),
             "permission {p} is granted but ui/src/ipc does not use {proof}: remove it"
         );
     }
+    // the others are exactly the list's commands
+    let app: BTreeSet<String> = granted().into_iter().filter(|p| !p.contains(':')).collect();
+    let listed: BTreeSet<String> = listed_commands().iter().map(|c| permission(c)).collect();
+    assert!(listed.len() > 60);
+    assert_eq!(
+        app, listed,
+        "the capability grants other commands than the list: regenerate it"
+    );
     let cap = capability();
     assert_eq!(cap["windows"], serde_json::json!(["main"]));
     assert!(

@@ -1,9 +1,10 @@
 // The one place that calls `invoke`: commands reject with an AppError. ./index adds the notes
 // (recent errors, offline banner) on top; ./diagnostics and ./locale, which those notes use, call
-// the backend from here (so no module of ipc imports its own index).
+// the backend through `quiet` (so no module of ipc imports its own index).
 import { invoke } from "@tauri-apps/api/core";
 import type { AppError } from "../bindings/AppError";
 import { translateMessage } from "../i18n";
+import { commands, type CommandName } from "./commands";
 
 /** The error with its message in the current language when the catalogue knows its key. */
 function localized(e: AppError): AppError {
@@ -25,7 +26,7 @@ export function toAppError(e: unknown): AppError {
 }
 
 /** Invokes `cmd`; rejects with the backend's AppError as sent (its English message and key). */
-export async function invokeRaw<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+export async function invokeRaw<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
@@ -34,10 +35,13 @@ export async function invokeRaw<T>(cmd: string, args?: Record<string, unknown>):
 }
 
 /** Invokes `cmd`; rejects with an AppError in the user's language. */
-export async function invokeCommand<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+export async function invokeCommand<T>(cmd: CommandName, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
     throw toAppError(e);
   }
 }
+
+/** The commands without the notes of ./index (what the notes themselves use). */
+export const quiet = commands(invokeCommand);

@@ -1,16 +1,15 @@
 // About, "Copy diagnostics", error reporting and the offline state behind the banner (owner: ship).
 import { useSyncExternalStore } from "react";
-import type { AboutInfo } from "../bindings/AboutInfo";
 import type { AppError } from "../bindings/AppError";
 import type { DiagnosticsReport } from "../bindings/DiagnosticsReport";
-import { invokeCommand as call, toAppError } from "./core";
+import { quiet, toAppError } from "./core";
 
 export const diagnosticsApi = {
-  about: () => call<AboutInfo>("about_info"),
-  report: (locale: string) => call<DiagnosticsReport>("diagnostics_report", { locale, webview: navigator.userAgent }),
+  about: quiet.aboutInfo,
+  report: (locale: string): Promise<DiagnosticsReport> => quiet.diagnosticsReport(locale, navigator.userAgent),
   /** Puts the report on the system clipboard and returns it. */
-  copy: (locale: string) => call<DiagnosticsReport>("copy_diagnostics", { locale, webview: navigator.userAgent }),
-  checkEndpoint: () => call<null>("check_endpoint"),
+  copy: (locale: string): Promise<DiagnosticsReport> => quiet.copyDiagnostics(locale, navigator.userAgent),
+  checkEndpoint: quiet.checkEndpoint,
 };
 
 // ---------- offline state ----------
@@ -69,7 +68,7 @@ const ABOUT_A_DRAFT = new Set(["test_connection", "add_profile", "update_profile
  *  detects "offline" (the banner in the user's language). */
 export function noteCallError(cmd: string, err: AppError): void {
   if (QUIET.has(cmd) || err.kind === "cancelled") return;
-  void call("record_error", { kind: err.kind, message: `${cmd}: ${err.message}` }).catch(() => undefined);
+  void quiet.recordError(err.kind, `${cmd}: ${err.message}`).catch(() => undefined);
   // A profile being tested or edited names its own endpoint: its failure says nothing about the
   // connection the app is using (and going "offline" would reset the form showing the error).
   if (err.kind === "unreachable" && !ABOUT_A_DRAFT.has(cmd)) goOffline(toAppError(err).message);

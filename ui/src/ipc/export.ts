@@ -1,27 +1,19 @@
 // Export commands (owner: export).
-import { Channel } from "@tauri-apps/api/core";
 import type { ExportOutcome } from "../bindings/ExportOutcome";
-import type { ExportPlan } from "../bindings/ExportPlan";
 import type { ExportProgress } from "../bindings/ExportProgress";
 import type { ExportRecipe } from "../bindings/ExportRecipe";
-import type { ExportScope } from "../bindings/ExportScope";
-import type { HistoryEntry } from "../bindings/HistoryEntry";
-import type { TargetCheck } from "../bindings/TargetCheck";
-import { call } from "./index";
+import { backend, channel } from "./index";
 
 export const exportApi = {
   /** Task count of the scope, formats (with the reason when one does not fit), last folder. */
-  prepare: (projectId: string, scope: ExportScope) => call<ExportPlan>("export_prepare", { projectId, scope }),
+  prepare: backend.exportPrepare,
   /** Where the recipe writes and whether something is there; rejects when the name or folder is wrong. */
-  check: (recipe: ExportRecipe) => call<TargetCheck>("export_check", { recipe }),
-  rememberFolder: (projectId: string, folder: string) => call<null>("export_remember_folder", { projectId, folder }),
-  history: (projectId: string) => call<HistoryEntry[]>("export_history", { projectId }),
+  check: backend.exportCheck,
+  rememberFolder: backend.exportRememberFolder,
+  history: backend.exportHistory,
   /** Opens the folder (or the folder holding the file) in the OS file manager. */
-  openFolder: (path: string) => call<null>("open_folder", { path }),
+  openFolder: backend.openFolder,
   /** Runs the export; cancel with api.cancelJob(jobId). */
-  run(jobId: string, recipe: ExportRecipe, overwrite: boolean, onProgress: (p: ExportProgress) => void): Promise<ExportOutcome> {
-    const ch = new Channel<ExportProgress>();
-    ch.onmessage = onProgress;
-    return call<ExportOutcome>("run_export", { jobId, recipe, overwrite, onProgress: ch });
-  },
+  run: (jobId: string, recipe: ExportRecipe, overwrite: boolean, onProgress: (p: ExportProgress) => void): Promise<ExportOutcome> =>
+    backend.runExport(jobId, recipe, overwrite, channel(onProgress)),
 };
