@@ -26,9 +26,9 @@ use tracing_subscriber::layer::{Context, SubscriberExt};
 use tracing_subscriber::util::SubscriberInitExt;
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult, ErrorKind};
+use labdesk_app::error::{AppError, AppResult, ErrorKind};
 
-pub use crate::secret::{REDACTED, Secret};
+pub use labdesk_app::secret::{REDACTED, Secret};
 /// Log files kept (one per day).
 pub const KEEP_LOG_FILES: usize = 7;
 pub const LOG_PREFIX: &str = "labdesk";
@@ -385,7 +385,7 @@ pub fn os_description() -> String {
 // ---------- commands ----------
 
 async fn report(
-    core: &crate::core::Core,
+    core: &labdesk_app::core::Core,
     diag: &Diagnostics,
     locale: &str,
     webview: &str,
@@ -414,7 +414,7 @@ async fn report(
 
 #[labdesk_macros::command]
 pub async fn diagnostics_report(
-    core: tauri::State<'_, crate::core::Core>,
+    core: tauri::State<'_, labdesk_app::core::Core>,
     diag: tauri::State<'_, Diagnostics>,
     locale: String,
     webview: String,
@@ -424,7 +424,7 @@ pub async fn diagnostics_report(
 
 #[labdesk_macros::command]
 pub async fn copy_diagnostics(
-    core: tauri::State<'_, crate::core::Core>,
+    core: tauri::State<'_, labdesk_app::core::Core>,
     diag: tauri::State<'_, Diagnostics>,
     locale: String,
     webview: String,
@@ -442,7 +442,7 @@ pub fn record_error(kind: String, message: String) {
 
 /// Whether the connected endpoint answers (a TCP connection, 4 s at most).
 #[labdesk_macros::command]
-pub async fn check_endpoint(core: tauri::State<'_, crate::core::Core>) -> AppResult<()> {
+pub async fn check_endpoint(core: tauri::State<'_, labdesk_app::core::Core>) -> AppResult<()> {
     let Some(conn) = core.connection().await else {
         return Ok(());
     };

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use labdesk_app::error::AppResult;
+
 /// A file-type filter of an open/save dialog: `{ name: "Images", extensions: ["png", "jpg"] }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
@@ -144,10 +146,7 @@ fn shown(p: PathBuf) -> String {
 }
 
 #[labdesk_macros::command]
-pub async fn dialog_pick_folder(
-    title: String,
-    start: Option<String>,
-) -> crate::error::AppResult<Option<String>> {
+pub async fn dialog_pick_folder(title: String, start: Option<String>) -> AppResult<Option<String>> {
     Ok(pick_folder(&title, opt_path(&start)).await.map(shown))
 }
 
@@ -156,7 +155,7 @@ pub async fn dialog_pick_files(
     title: String,
     filters: Vec<DialogFilter>,
     start: Option<String>,
-) -> crate::error::AppResult<Vec<String>> {
+) -> AppResult<Vec<String>> {
     Ok(pick_files(&title, &filters, opt_path(&start))
         .await
         .into_iter()
@@ -169,7 +168,7 @@ pub async fn dialog_pick_file(
     title: String,
     filters: Vec<DialogFilter>,
     start: Option<String>,
-) -> crate::error::AppResult<Option<String>> {
+) -> AppResult<Option<String>> {
     Ok(pick_file(&title, &filters, opt_path(&start))
         .await
         .map(shown))
@@ -181,7 +180,7 @@ pub async fn dialog_save_file(
     default_name: String,
     extension: Option<String>,
     start: Option<String>,
-) -> crate::error::AppResult<Option<String>> {
+) -> AppResult<Option<String>> {
     Ok(save_file(
         &title,
         &default_name,
@@ -190,6 +189,36 @@ pub async fn dialog_save_file(
     )
     .await
     .map(shown))
+}
+
+/// "Save as" through the native dialog, then an atomic write. `None` when the user cancelled;
+/// returns the path written.
+pub async fn save_text_as(
+    title: &str,
+    default_name: &str,
+    extension: &str,
+    content: &str,
+    start: Option<&Path>,
+) -> AppResult<Option<String>> {
+    let Some(path) = save_file(title, default_name, Some(extension), start).await else {
+        return Ok(None);
+    };
+    labdesk_app::export::write_atomic(&path, content.as_bytes())?;
+    Ok(Some(path.display().to_string()))
+}
+
+/// "Save as CSV": the native save dialog (starting in Downloads) proposing `{stem}-{date}.csv`,
+/// then an atomic write; `None` when cancelled.
+pub async fn save_csv_dialog<R: tauri::Runtime>(
+    app: &tauri::AppHandle<R>,
+    title: &str,
+    stem: &str,
+    content: &str,
+) -> AppResult<Option<String>> {
+    use tauri::Manager;
+    let start = app.path().download_dir().ok();
+    let name = labdesk_app::export::csv_default_name(stem, chrono::Local::now());
+    save_text_as(title, &name, "csv", content, start.as_deref()).await
 }
 
 #[cfg(test)]

@@ -1,39 +1,20 @@
-//! Lab Desk desktop shell. Commands (in [`commands`]) are one-line adapters over the plain
-//! modules below, which hold the app logic and its tests.
+//! Lab Desk desktop shell: the window, its commands ([`commands`], one-line adapters over the
+//! app core, [`labdesk_app`]) and what needs the OS or Tauri (dialogs, notifications, settings
+//! and the window's place, diagnostics, the about box, the OS locale).
 
 pub mod about;
-pub mod activity;
-pub mod activity_store;
-pub mod client_errors;
 pub mod commands;
-pub mod core;
-pub mod create;
-pub mod dashboard;
 pub mod diagnostics;
 pub mod dialogs;
-pub mod error;
-pub mod export;
 pub mod ipc_schema;
-pub mod jobs;
-pub mod keychain;
-pub mod local_index;
-pub mod local_sandbox;
 pub mod locale;
-pub mod messages;
-pub mod model;
 pub mod notify;
-pub mod profiles;
-pub mod progress;
-pub mod rows;
-pub mod secret;
 pub mod settings;
-pub mod store;
-pub mod views;
-pub mod visual;
 
 #[cfg(test)]
 mod bindings;
 
+use labdesk_app::{core, create, export, keychain, visual};
 use tauri::Manager;
 
 /// Expands the command list (command_list.rs) into the invoke handler and, for the bindings

@@ -57,7 +57,7 @@ pub mod cmd {
         app: AppHandle,
         title: String,
         body: String,
-    ) -> crate::error::AppResult<bool> {
+    ) -> labdesk_app::error::AppResult<bool> {
         Ok(super::notify_if_unfocused(&app, &title, &body))
     }
 }

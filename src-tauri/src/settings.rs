@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use ts_rs::TS;
 
-use crate::error::{AppError, AppResult, ErrorKind};
-use crate::store::write_json;
+use labdesk_app::error::{AppError, AppResult, ErrorKind};
+use labdesk_app::store::write_json;
 
 /// The current schema version of `settings.json`.
 pub const SETTINGS_VERSION: u32 = 2;
@@ -252,7 +252,11 @@ impl SettingsStore {
 
     /// Shallow merge of the top-level keys in `patch` (the UI sends only what it changes).
     /// [`SettingsStore::update`], then the activity log trimmed to a retention that changed.
-    pub fn update_and_prune(&self, patch: Value, core: &crate::core::Core) -> AppResult<Settings> {
+    pub fn update_and_prune(
+        &self,
+        patch: Value,
+        core: &labdesk_app::core::Core,
+    ) -> AppResult<Settings> {
         let retention_changed = patch.get("activityRetention").is_some();
         let s = self.update(patch)?;
         if retention_changed {
@@ -654,7 +658,7 @@ pub fn get_settings(store: tauri::State<'_, SettingsStore>) -> Settings {
 #[labdesk_macros::command]
 pub fn update_settings(
     store: tauri::State<'_, SettingsStore>,
-    core: tauri::State<'_, crate::core::Core>,
+    core: tauri::State<'_, labdesk_app::core::Core>,
     patch: Value,
 ) -> AppResult<Settings> {
     store.update_and_prune(patch, &core)

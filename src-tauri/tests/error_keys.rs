@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use regex::Regex;
 
 fn rust_sources(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("src-tauri/src").flatten() {
+    for e in std::fs::read_dir(dir).expect("a source folder").flatten() {
         let p = e.path();
         if p.is_dir() {
             rust_sources(&p, out);
@@ -25,6 +25,7 @@ fn keys_sent() -> BTreeSet<String> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_sources(&root.join("src"), &mut files);
+    rust_sources(&root.join("../crates/labdesk-app/src"), &mut files);
     let re = Regex::new(r#""(err\.[A-Za-z]+)""#).unwrap();
     let mut keys = BTreeSet::new();
     for f in files {
@@ -42,9 +43,9 @@ fn every_key_sent_has_its_english_in_the_table() {
     // ui/src/bindings/ErrorKey.ts, checked by tsc): a key sent outside them would show English
     let sent = keys_sent();
     assert!(sent.len() >= 10, "found only {sent:?}");
-    let table: BTreeSet<String> = labdesk_lib::messages::OWN
+    let table: BTreeSet<String> = labdesk_app::messages::OWN
         .iter()
-        .chain(labdesk_lib::messages::LIBRARY)
+        .chain(labdesk_app::messages::LIBRARY)
         .map(|(k, _)| (*k).to_owned())
         .collect();
     let missing: Vec<_> = sent.difference(&table).collect();
@@ -72,11 +73,13 @@ fn unescape(s: &str) -> String {
         .replace("\\\\", "\\")
 }
 
-/// Rust code (not unit tests) of src-tauri/src outside messages.rs, where the keys are sent.
+/// Rust code (not unit tests) of the shell and the app core outside messages.rs, where the keys
+/// are sent.
 fn code_outside_the_table() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     rust_sources(&root.join("src"), &mut files);
+    rust_sources(&root.join("../crates/labdesk-app/src"), &mut files);
     files
         .iter()
         .filter(|f| f.file_name().is_none_or(|n| n != "messages.rs"))
@@ -92,7 +95,7 @@ fn code_outside_the_table() -> String {
 
 #[test]
 fn the_catalogue_has_the_english_of_every_backend_message() {
-    use labdesk_lib::messages::{LIBRARY, OWN};
+    use labdesk_app::messages::{LIBRARY, OWN};
     let en = english();
     for (key, template) in OWN.iter().chain(LIBRARY) {
         assert_eq!(
@@ -106,7 +109,7 @@ fn the_catalogue_has_the_english_of_every_backend_message() {
 #[test]
 fn every_message_composed_here_is_sent_somewhere() {
     let code = code_outside_the_table();
-    let unused: Vec<_> = labdesk_lib::messages::OWN
+    let unused: Vec<_> = labdesk_app::messages::OWN
         .iter()
         .map(|(k, _)| *k)
         .filter(|k| !code.contains(&format!("\"{k}\"")))
@@ -116,7 +119,7 @@ fn every_message_composed_here_is_sent_somewhere() {
         "keys of messages.rs OWN never sent: {unused:?}"
     );
     // and every key given to AppError::msg has its English there
-    let own: BTreeSet<&str> = labdesk_lib::messages::OWN.iter().map(|(k, _)| *k).collect();
+    let own: BTreeSet<&str> = labdesk_app::messages::OWN.iter().map(|(k, _)| *k).collect();
     let call = Regex::new(r#"AppError::msg\(\s*[\w:]+,\s*"(err\.[A-Za-z]+)""#).unwrap();
     let calls: Vec<String> = call
         .captures_iter(&code)
@@ -131,10 +134,10 @@ fn every_message_composed_here_is_sent_somewhere() {
 }
 
 /// One error of every keyed kind, as the backend builds them.
-fn samples() -> Vec<labdesk_lib::error::AppError> {
+fn samples() -> Vec<labdesk_app::error::AppError> {
     use lab_client::ErrorKind as K;
-    use labdesk_lib::client_errors::{Stage, map_kind};
-    use labdesk_lib::export::{
+    use labdesk_app::client_errors::{Stage, map_kind};
+    use labdesk_app::export::{
         ExportRecipe, ExportScope, Format, check_target, io_error, map_export,
     };
     use std::io::{Error as IoError, ErrorKind as Io};
@@ -145,7 +148,7 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
         map_kind(K::Forbidden, "403", None, Stage::Session, "lab.example"),
         map_kind(K::Server, "HTTP 502", None, Stage::Session, "lab.example"),
         map_kind(K::Cancelled, "", None, Stage::Session, "lab.example"),
-        labdesk_lib::error::AppError::not_connected(),
+        labdesk_app::error::AppError::not_connected(),
         map_export(lab_export::ExportError::Cancelled, ""),
         map_export(lab_export::ExportError::NothingToExport, ""),
         map_export(
@@ -185,9 +188,9 @@ fn samples() -> Vec<labdesk_lib::error::AppError> {
 
 /// Errors of lab-client, lab-jobs and lab-export with the libraries' real wording, as the
 /// backend maps them: each carries its key.
-fn library_samples() -> Vec<labdesk_lib::error::AppError> {
-    use labdesk_lib::client_errors::{Stage, map};
-    use labdesk_lib::export::{ExportRecipe, ExportScope, Format, check_target, map_export};
+fn library_samples() -> Vec<labdesk_app::error::AppError> {
+    use labdesk_app::client_errors::{Stage, map};
+    use labdesk_app::export::{ExportRecipe, ExportScope, Format, check_target, map_export};
     let client = |e: lab_client::Error| map(&e, Stage::Session, "http://lab.example/");
     let mut v = Vec::new();
 
@@ -286,7 +289,7 @@ fn library_samples() -> Vec<labdesk_lib::error::AppError> {
     // the create table (lab-jobs)
     use lab_client::ops::DuplicatePolicy;
     use lab_jobs::Preflight;
-    let jobs = |e: lab_jobs::Error| labdesk_lib::create::app_error(e, "http://lab.example/");
+    let jobs = |e: lab_jobs::Error| labdesk_app::create::app_error(e, "http://lab.example/");
     let list = |name: &str, text: &str| {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
@@ -378,12 +381,12 @@ fn the_catalogue_says_in_english_what_the_backend_says() {
     // (checked above); every variant of the libraries' errors is checked by
     // tests/error_variants.rs
     covered.extend(
-        labdesk_lib::messages::OWN
+        labdesk_app::messages::OWN
             .iter()
             .map(|(k, _)| (*k).to_string()),
     );
     covered.extend(
-        labdesk_lib::messages::LIBRARY
+        labdesk_app::messages::LIBRARY
             .iter()
             .map(|(k, _)| (*k).to_string()),
     );
@@ -411,5 +414,5 @@ fn render_message(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    labdesk_lib::messages::render(template, &refs)
+    labdesk_app::messages::render(template, &refs)
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use lab_client::Message;
-use labdesk_lib::messages::{LIBRARY, render};
+use labdesk_app::messages::{LIBRARY, render};
 
 /// The English of `m` as the window renders it: its template with its values, `{detail}` being
 /// the rendered inner message when it has one.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::profiles::ProfileDraft;
+use labdesk_app::profiles::ProfileDraft;
 use tracing_subscriber::filter::LevelFilter;
 
 const SECRET: &str = "Zq8-very-secret-KEY-4711";
@@ -80,7 +80,7 @@ async fn full_flow_log_has_no_secret() {
         .await
         .unwrap();
 
-    let core = crate::core::test_core(tmp.path());
+    let core = labdesk_app::core::test_core(tmp.path());
     let draft = |secret: &str| ProfileDraft {
         name: "Support".into(),
         endpoint: running.base_url.clone(),

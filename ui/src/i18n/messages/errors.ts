@@ -1,7 +1,7 @@
 // The backend's catalogue messages in the user's language. The backend sends a key and its
-// values with the English (src-tauri/src/error.rs `AppError::msg`, a library's `Message`); a key
+// values with the English (crates/labdesk-app/src/error.rs `AppError::msg`, a library's `Message`); a key
 // not found here falls back to that English — owner: ship. The keys are `ErrorKey`, generated
-// from src-tauri/src/messages.rs (tsc fails when one is missing or unknown here); the English is
+// from crates/labdesk-app/src/messages.rs (tsc fails when one is missing or unknown here); the English is
 // messages.rs's, word for word (src-tauri/tests/error_keys.rs checks it).
 import type { ErrorKey } from "../../bindings/ErrorKey";
 import type { Area } from "../format";

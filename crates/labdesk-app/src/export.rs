@@ -2,7 +2,7 @@
 //! scope holds, where the file goes, the export job itself (lab-export, progress + cancel) and
 //! the per-project export history (`export-history.json` in the app config dir).
 //!
-//! Commands at the bottom are one-line adapters.
+//! Tauri-free: src-tauri's commands/export.rs holds the one-line adapters.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -700,37 +700,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> AppResult<()> {
     Ok(())
 }
 
-/// "Save as" through the native dialog, then an atomic write. `None` when the user cancelled;
-/// returns the path written.
-pub async fn save_text_as(
-    title: &str,
-    default_name: &str,
-    extension: &str,
-    content: &str,
-    start: Option<&Path>,
-) -> AppResult<Option<String>> {
-    let Some(path) = crate::dialogs::save_file(title, default_name, Some(extension), start).await
-    else {
-        return Ok(None);
-    };
-    write_atomic(&path, content.as_bytes())?;
-    Ok(Some(path.display().to_string()))
-}
-
-/// "Save as CSV": the native save dialog (starting in Downloads) proposing `{stem}-{date}.csv`,
-/// then an atomic write; `None` when cancelled.
-pub async fn save_csv_dialog<R: tauri::Runtime>(
-    app: &tauri::AppHandle<R>,
-    title: &str,
-    stem: &str,
-    content: &str,
-) -> AppResult<Option<String>> {
-    use tauri::Manager;
-    let start = app.path().download_dir().ok();
-    let name = csv_default_name(stem, chrono::Local::now());
-    save_text_as(title, &name, "csv", content, start.as_deref()).await
-}
-
 /// `{stem}-{YYYY-mm-dd_HH-MM-SS}.csv` with the stem reduced to letters, digits, '-' and '_'.
 pub fn csv_default_name(stem: &str, now: chrono::DateTime<chrono::Local>) -> String {
     let safe: String = stem
@@ -783,57 +752,34 @@ pub fn open_folder_of(path: &Path) -> AppResult<()> {
     })
 }
 
-// ---------- commands (one-line adapters) ----------
+// ---------- the window's export job ----------
 
-type CoreState<'a> = tauri::State<'a, crate::core::Core>;
-type ExportS<'a> = tauri::State<'a, ExportState>;
-
-#[labdesk_macros::command]
-pub async fn export_prepare(
-    core: CoreState<'_>,
-    state: ExportS<'_>,
-    project_id: String,
-    scope: ExportScope,
-) -> AppResult<ExportPlan> {
-    prepare(&core.client().await?, &state.history, &project_id, &scope).await
-}
-
-/// Off the main thread: it may count the files of a large folder in the way.
-#[labdesk_macros::command]
-pub async fn export_check(recipe: ExportRecipe) -> AppResult<TargetCheck> {
-    tauri::async_runtime::spawn_blocking(move || check_target(&recipe))
+/// [`check_target`] on a blocking thread (it may count the files of a large folder in the way).
+pub async fn check_target_off_thread(recipe: ExportRecipe) -> AppResult<TargetCheck> {
+    tokio::task::spawn_blocking(move || check_target(&recipe))
         .await
         .map_err(|e| AppError::internal(format!("the folder check failed: {e}")))?
 }
 
-#[labdesk_macros::command]
-pub fn export_remember_folder(
-    state: ExportS<'_>,
-    project_id: String,
-    folder: String,
-) -> AppResult<()> {
-    state.history.remember_folder(&project_id, &folder)
-}
-
-#[labdesk_macros::command]
-pub async fn run_export(
-    core: CoreState<'_>,
-    state: ExportS<'_>,
-    create: tauri::State<'_, crate::create::CreateState>,
-    job_id: String,
+/// The window's export: job `job_id` (cancelled through the core's job registry), the local
+/// files of the create journal for images the lab cannot serve, and its activity entry.
+pub async fn run_job(
+    core: &crate::core::Core,
+    state: &ExportState,
+    create: &crate::create::CreateState,
+    job_id: &str,
     recipe: ExportRecipe,
     overwrite: bool,
-    on_progress: tauri::ipc::Channel<ExportProgress>,
+    progress: impl Fn(ExportProgress) + Send + 'static,
 ) -> AppResult<ExportOutcome> {
-    let job = core.jobs.start(&job_id);
-    let progress = move |p| drop(on_progress.send(p));
+    let job = core.jobs.start(job_id);
     let (client, actor) = core.actor().await?;
     let out = run(
         &client,
         &state.history,
         recipe.clone(),
         overwrite,
-        journal_files(&create),
+        journal_files(create),
         progress,
         job.token.clone(),
     )
@@ -844,18 +790,8 @@ pub async fn run_export(
         .await
         .ok()
         .map(|p| p.name);
-    record_export(&core, &actor, &recipe, project_name.as_deref(), &out);
+    record_export(core, &actor, &recipe, project_name.as_deref(), &out);
     out
-}
-
-#[labdesk_macros::command]
-pub fn export_history(state: ExportS<'_>, project_id: String) -> AppResult<Vec<HistoryEntry>> {
-    state.history.list(&project_id)
-}
-
-#[labdesk_macros::command]
-pub fn open_folder(path: String) -> AppResult<()> {
-    open_folder_of(Path::new(&path))
 }
 
 // ---------- the activity log ----------

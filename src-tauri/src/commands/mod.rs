@@ -1,17 +1,21 @@
-//! Tauri commands: one-line adapters from IPC to [`crate::core::Core`].
+//! Tauri commands: one-line adapters from IPC to the app core ([`labdesk_app`]).
+
+pub mod activity;
+pub mod create;
+pub mod export;
 
 use lab_client::{Batch, Project, ProjectFilter};
 use tauri::State;
 use tauri::ipc::Channel;
 
-use crate::core::{
+use labdesk_app::core::{
     BulkPreview, BulkProgress, BulkRequest, BulkResult, BulkTarget, ConnectionInfo, Core,
     LoadSummary, ProjectOverview, TaskPageEvent, TaskQuery,
 };
-use crate::error::{AppError, AppResult};
-use crate::profiles::{Profile, ProfileDraft, ProfileList};
-use crate::rows::{RowRange, SortSpec};
-use crate::views::SavedView;
+use labdesk_app::error::{AppError, AppResult};
+use labdesk_app::profiles::{Profile, ProfileDraft, ProfileList};
+use labdesk_app::rows::{RowRange, SortSpec};
+use labdesk_app::views::SavedView;
 
 type S<'a> = State<'a, Core>;
 
@@ -141,13 +145,13 @@ pub async fn refresh_tasks(core: S<'_>, set_id: String, ids: Vec<String>) -> App
 #[labdesk_macros::command]
 pub async fn task_visual(
     core: S<'_>,
-    visual: tauri::State<'_, crate::visual::VisualState>,
-    create: tauri::State<'_, crate::create::CreateState>,
+    visual: tauri::State<'_, labdesk_app::visual::VisualState>,
+    create: tauri::State<'_, labdesk_app::create::CreateState>,
     set_id: String,
     task_id: String,
-) -> AppResult<crate::visual::TaskVisual> {
-    let local = crate::export::journal_files(&create);
-    crate::visual::task_visual(&core, &visual, local, &set_id, &task_id).await
+) -> AppResult<labdesk_app::visual::TaskVisual> {
+    let local = labdesk_app::export::journal_files(&create);
+    labdesk_app::visual::task_visual(&core, &visual, local, &set_id, &task_id).await
 }
 
 #[labdesk_macros::command]
@@ -203,7 +207,7 @@ pub async fn save_csv(
     stem: String,
     content: String,
 ) -> AppResult<Option<String>> {
-    crate::export::save_csv_dialog(&app, &title, &stem, &content).await
+    crate::dialogs::save_csv_dialog(&app, &title, &stem, &content).await
 }
 
 /// The project dashboard's figures, read in one pass over the tasks (a job: `cancel_job`).
@@ -212,10 +216,10 @@ pub async fn project_stats(
     core: S<'_>,
     project_id: String,
     job_id: String,
-    on_progress: Channel<crate::dashboard::StatsProgress>,
-) -> AppResult<crate::dashboard::ProjectStats> {
+    on_progress: Channel<labdesk_app::dashboard::StatsProgress>,
+) -> AppResult<labdesk_app::dashboard::ProjectStats> {
     let job = core.jobs.start(&job_id);
-    crate::dashboard::project_stats(
+    labdesk_app::dashboard::project_stats(
         &core,
         &project_id,
         move |p| drop(on_progress.send(p)),

@@ -1,5 +1,5 @@
 //! The app's logic, free of Tauri: connection to a profile, projects, task loading in pages,
-//! bulk actions with progress and cancellation. Commands in [`crate::commands`] call into it.
+//! bulk actions with progress and cancellation. src-tauri's commands call into it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1093,9 +1093,9 @@ where
     Ok(flat.chunks(statuses.len()).map(<[u64]>::to_vec).collect())
 }
 
-/// A Core in `dir` (config/ and data/ inside) with an in-memory keychain (tests).
-#[cfg(test)]
-pub(crate) fn test_core(dir: &std::path::Path) -> Core {
+/// A Core in `dir` (config/ and data/ inside) with an in-memory keychain: for tests, here and in
+/// the crates that use the core (src-tauri's diagnostics tests).
+pub fn test_core(dir: &std::path::Path) -> Core {
     Core::new(
         dir.join("config"),
         dir.join("data"),

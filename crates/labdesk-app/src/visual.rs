@@ -546,7 +546,7 @@ mod tests {
         assert_eq!(miss.kind, MissKind::LinkOnly);
         // ...unless this computer has the file it was created from
         let file = dir.path().join("a.png");
-        std::fs::write(&file, include_bytes!("../../icons/32x32.png")).unwrap();
+        std::fs::write(&file, include_bytes!("../../../icons/32x32.png")).unwrap();
         let local = LocalFiles(Arc::new(move |_: &str| Some(file.clone())));
         let bytes = image_bytes(&core, Some(local), &task, 0)
             .await

@@ -2,8 +2,8 @@
 //! pre-flight table kept here per window session, checked against the batch, then created by a
 //! journaled job (lab-jobs) that survives the app being closed or killed.
 //!
-//! Plain functions over [`CreateState`] hold the logic (tests below); the Tauri commands at the
-//! end of the file are one-line adapters.
+//! Plain functions over [`CreateState`] hold the logic (tests in create/tests.rs); src-tauri's
+//! commands/create.rs holds the one-line adapters.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +15,6 @@ use lab_jobs::{
     RowSource, RunOptions, ScanOptions, Summary,
 };
 use serde::{Deserialize, Serialize};
-use tauri::ipc::Channel;
 use ts_rs::TS;
 
 use crate::activity_store::app_error as activity_error;
@@ -803,7 +802,7 @@ pub async fn resume(
     state: &CreateState,
     job_id: String,
     failed_only: bool,
-    on_progress: Channel<JobProgress>,
+    on_progress: impl Fn(JobProgress) + Send + 'static,
 ) -> AppResult<RunResult> {
     let info = state.job(&job_id)?;
     let (client, _, _) = connected(core, Some(&info.label)).await?;
@@ -811,9 +810,7 @@ pub async fn resume(
         state.reopen_failed(&job_id)?;
     }
     reopen_create(core, &job_id);
-    let r = state
-        .run(&client, &job_id, move |p| drop(on_progress.send(p)))
-        .await;
+    let r = state.run(&client, &job_id, on_progress).await;
     record_run(core, state, &job_id);
     r
 }
@@ -829,132 +826,6 @@ pub async fn check(
     state
         .check(&client, &session, &project_id, batch_id.as_deref())
         .await
-}
-
-// ---------- commands (one-line adapters) ----------
-
-type C<'a> = tauri::State<'a, Core>;
-type S<'a> = tauri::State<'a, CreateState>;
-
-#[labdesk_macros::command]
-pub async fn create_scan(
-    st: S<'_>,
-    session: String,
-    paths: Vec<String>,
-    append: bool,
-) -> AppResult<PreflightView> {
-    st.scan(&session, paths, append).await
-}
-
-#[labdesk_macros::command]
-pub async fn create_load_list(
-    st: S<'_>,
-    session: String,
-    path: String,
-    append: bool,
-) -> AppResult<PreflightView> {
-    st.load(&session, path, append).await
-}
-
-#[labdesk_macros::command]
-pub fn create_rename(
-    st: S<'_>,
-    session: String,
-    idx: usize,
-    name: String,
-) -> AppResult<PreflightView> {
-    st.rename(&session, idx, &name)
-}
-
-#[labdesk_macros::command]
-pub fn create_set_skip(
-    st: S<'_>,
-    session: String,
-    idxs: Vec<usize>,
-    skip: bool,
-) -> AppResult<PreflightView> {
-    st.set_skip(&session, &idxs, skip)
-}
-
-#[labdesk_macros::command]
-pub fn create_skip_invalid(st: S<'_>, session: String) -> AppResult<PreflightView> {
-    st.skip_invalid(&session)
-}
-
-#[labdesk_macros::command]
-pub fn create_close(st: S<'_>, session: String) {
-    st.close(&session)
-}
-
-#[labdesk_macros::command]
-pub async fn create_check(
-    core: C<'_>,
-    st: S<'_>,
-    session: String,
-    project_id: String,
-    batch_id: Option<String>,
-) -> AppResult<PreflightView> {
-    check(&core, &st, session, project_id, batch_id).await
-}
-
-#[labdesk_macros::command]
-pub async fn create_thumbnails(
-    st: S<'_>,
-    session: String,
-    idxs: Vec<usize>,
-) -> AppResult<Vec<Thumb>> {
-    st.thumbnails(&session, idxs).await
-}
-
-#[labdesk_macros::command]
-pub async fn create_start(
-    core: C<'_>,
-    st: S<'_>,
-    request: StartRequest,
-    on_progress: Channel<JobProgress>,
-) -> AppResult<RunResult> {
-    start(&core, &st, request, move |p| drop(on_progress.send(p))).await
-}
-
-#[labdesk_macros::command]
-pub async fn create_resume(
-    core: C<'_>,
-    st: S<'_>,
-    job_id: String,
-    failed_only: bool,
-    on_progress: Channel<JobProgress>,
-) -> AppResult<RunResult> {
-    resume(&core, &st, job_id, failed_only, on_progress).await
-}
-
-#[labdesk_macros::command]
-pub fn create_pause(st: S<'_>, job_id: String) -> bool {
-    st.pause(&job_id)
-}
-
-#[labdesk_macros::command]
-pub fn create_cancel(st: S<'_>, job_id: String) -> bool {
-    st.cancel(&job_id)
-}
-
-#[labdesk_macros::command]
-pub fn create_unfinished(st: S<'_>) -> AppResult<Vec<JobInfo>> {
-    st.unfinished()
-}
-
-#[labdesk_macros::command]
-pub fn create_job(st: S<'_>, job_id: String) -> AppResult<JobInfo> {
-    st.job(&job_id)
-}
-
-#[labdesk_macros::command]
-pub fn create_job_items(st: S<'_>, job_id: String) -> AppResult<Vec<ItemView>> {
-    st.items(&job_id)
-}
-
-#[labdesk_macros::command]
-pub fn create_discard(st: S<'_>, job_id: String) -> AppResult<()> {
-    st.discard(&job_id)
 }
 
 // ---------- the activity log ----------

@@ -6,7 +6,7 @@ use crate::profiles::LOCAL_SANDBOX_ID;
 use futures::StreamExt;
 use lab_client::TaskFilter;
 
-const PNG: &[u8] = include_bytes!("../../../icons/32x32.png");
+const PNG: &[u8] = include_bytes!("../../../../icons/32x32.png");
 const PROJECT: &str = "demo-rectangle";
 const BATCH: &str = "demo-rectangle-b1";
 

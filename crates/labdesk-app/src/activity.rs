@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use lab_activity::{ActivityProgress, Entry, Query, Retention, TaskResult, UndoPlan, UndoRun};
 use lab_client::CancellationToken;
 use serde::Serialize;
-use tauri::State;
-use tauri::ipc::Channel;
 use ts_rs::TS;
 
 use crate::activity_store::app_error;
@@ -148,48 +146,4 @@ impl Core {
             .prune(r)
             .map_err(|e| app_error(e, ""))
     }
-}
-
-type S<'a> = State<'a, Core>;
-
-#[labdesk_macros::command]
-pub async fn activity_list(core: S<'_>, query: Query) -> AppResult<ActivityPage> {
-    core.activity_list(query).await
-}
-
-#[labdesk_macros::command]
-pub fn activity_entry(core: S<'_>, id: i64) -> AppResult<Entry> {
-    core.activity_entry(id)
-}
-
-#[labdesk_macros::command]
-pub fn activity_results(
-    core: S<'_>,
-    id: i64,
-    offset: u64,
-    limit: u64,
-) -> AppResult<ActivityResults> {
-    core.activity_results(id, offset, limit)
-}
-
-#[labdesk_macros::command]
-pub async fn activity_plan_undo(core: S<'_>, id: i64) -> AppResult<UndoPlan> {
-    core.activity_plan_undo(id).await
-}
-
-#[labdesk_macros::command]
-pub async fn activity_undo(
-    core: S<'_>,
-    job_id: String,
-    id: i64,
-    include: Vec<String>,
-    on_progress: Channel<ActivityProgress>,
-) -> AppResult<UndoDone> {
-    core.activity_undo(&job_id, id, include, move |p| drop(on_progress.send(p)))
-        .await
-}
-
-#[labdesk_macros::command]
-pub fn activity_export_csv(core: S<'_>, id: i64, path: String) -> AppResult<String> {
-    core.activity_export_csv(id, path)
 }

@@ -9,7 +9,7 @@
 //! - annotations per label (the annotation's first main label, as [`lab_visual::overlays`]
 //!   reads it), with the ids of the tasks that have at least one.
 //!
-//! Tauri-free: [`crate::commands::project_stats`] is its one-line adapter.
+//! Tauri-free: src-tauri's `commands::project_stats` is its one-line adapter.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
