@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { AppError } from "../bindings/AppError";
 import type { DuplicatePolicy } from "../bindings/DuplicatePolicy";
 import type { JobProgress } from "../bindings/JobProgress";
 import type { PreflightView } from "../bindings/PreflightView";
@@ -12,7 +13,10 @@ import {
   createBlocker,
   filterRows,
   initialJobView,
+  initialPreflight,
   jobReducer,
+  preflightReducer,
+  targetNeedsCheck,
   progressFigures,
   rowState,
   startLabel,
@@ -242,5 +246,64 @@ describe("the upload view's job", () => {
     expect(jobReducer(s, { type: "stopping", how: "cancel" })).toBe(s);
     const again = jobReducer(s, { type: "run" });
     expect([again.result, again.error, again.running, again.jobId]).toEqual([null, null, true, "j2"]);
+  });
+});
+
+describe("the pre-flight panel's state", () => {
+  const view = (n: number): PreflightView =>
+    ({ rows: Array.from({ length: n }, (_, i) => row(i)) }) as unknown as PreflightView;
+  const err: AppError = { kind: "unreachable", message: "down" };
+
+  it("a project without batches can only receive a new batch", () => {
+    const none = preflightReducer(initialPreflight(), { type: "batches", batches: [] });
+    expect(none.target).toEqual({ kind: "new", name: "" });
+    const some = preflightReducer(initialPreflight(), {
+      type: "batches",
+      batches: [{ id: "b1", name: "B1" } as never],
+    });
+    expect(some.target).toEqual({ kind: "existing", batchId: "" });
+    expect(some.batches).toHaveLength(1);
+  });
+
+  it("a new table clears the error; a failure keeps the table", () => {
+    let s = preflightReducer(initialPreflight(), { type: "failed", error: err });
+    expect(s.error).toEqual(err);
+    s = preflightReducer(s, { type: "view", view: view(3) });
+    expect(s.error).toBeNull();
+    expect(s.view?.rows).toHaveLength(3);
+    s = preflightReducer(s, { type: "failed", error: err });
+    expect(s.view?.rows).toHaveLength(3);
+    expect(s.error).toEqual(err);
+  });
+
+  it("busy goes back to idle, and clearing forgets the table and its thumbnails", () => {
+    let s = preflightReducer(initialPreflight(), { type: "busy", busy: "scan" });
+    expect(s.busy).toBe("scan");
+    s = preflightReducer(s, { type: "view", view: view(2) });
+    s = preflightReducer(s, { type: "thumbs", thumbs: [{ idx: 0, url: "a" }, { idx: 1, url: null }] });
+    s = preflightReducer(s, { type: "thumbs", thumbs: [{ idx: 0, url: "b" }] });
+    expect([...s.thumbs.entries()]).toEqual([[0, "b"], [1, null]]);
+    s = preflightReducer(s, { type: "idle" });
+    expect(s.busy).toBeNull();
+    s = preflightReducer(s, { type: "cleared" });
+    expect(s.view).toBeNull();
+    expect(s.thumbs.size).toBe(0);
+  });
+
+  it("an unchanged drag or scroll keeps the same state (no render)", () => {
+    const s = initialPreflight();
+    expect(preflightReducer(s, { type: "dragOver", over: false })).toBe(s);
+    expect(preflightReducer(s, { type: "scroll", top: 0, height: 480 })).toBe(s);
+    expect(preflightReducer(s, { type: "scroll", top: 56, height: 480 }).scroll).toEqual({ top: 56, height: 480 });
+    expect(preflightReducer(s, { type: "dragOver", over: true }).dragOver).toBe(true);
+  });
+
+  it("a target change checks again when a batch is picked or a new batch is chosen", () => {
+    const existing = { kind: "existing", batchId: "" } as const;
+    expect(targetNeedsCheck(existing, { kind: "existing", batchId: "b1" })).toBe(true);
+    expect(targetNeedsCheck(existing, { kind: "existing", batchId: "" })).toBe(false);
+    expect(targetNeedsCheck(existing, { kind: "new", name: "" })).toBe(true);
+    // typing the new batch's name does not check at each key
+    expect(targetNeedsCheck({ kind: "new", name: "a" }, { kind: "new", name: "ab" })).toBe(false);
   });
 });

@@ -8,6 +8,7 @@ import type { RowView } from "../bindings/RowView";
 import type { UnsupportedFile } from "../bindings/UnsupportedFile";
 import type { LeftOut } from "../bindings/LeftOut";
 import type { AppError } from "../bindings/AppError";
+import type { Batch } from "../bindings/Batch";
 import type { ItemView } from "../bindings/ItemView";
 import type { JobInfo } from "../bindings/JobInfo";
 import type { RunResult } from "../bindings/RunResult";
@@ -248,4 +249,88 @@ export function jobReducer(s: JobView, a: JobAction): JobView {
     case "stopping":
       return s.running ? { ...s, stopping: a.how } : s;
   }
+}
+
+// ---------- the pre-flight panel ----------
+
+/** The pre-flight panel's state: the table, what is being done, the choices made. */
+export type PreflightState = {
+  view: PreflightView | null;
+  busy: "scan" | "check" | null;
+  error: AppError | null;
+  dragOver: boolean;
+  batches: Batch[];
+  target: Target;
+  policy: DuplicatePolicy;
+  filter: RowFilter;
+  /** Row → thumbnail address (null: none can be made). */
+  thumbs: Map<number, string | null>;
+  scroll: { top: number; height: number };
+};
+
+export type PreflightAction =
+  | { type: "batches"; batches: Batch[] }
+  | { type: "busy"; busy: "scan" | "check" }
+  | { type: "view"; view: PreflightView }
+  | { type: "failed"; error: AppError }
+  | { type: "idle" }
+  | { type: "dragOver"; over: boolean }
+  | { type: "target"; target: Target }
+  | { type: "policy"; policy: DuplicatePolicy }
+  | { type: "filter"; filter: RowFilter }
+  | { type: "thumbs"; thumbs: { idx: number; url: string | null }[] }
+  | { type: "cleared" }
+  | { type: "scroll"; top: number; height: number };
+
+export function initialPreflight(): PreflightState {
+  return {
+    view: null,
+    busy: null,
+    error: null,
+    dragOver: false,
+    batches: [],
+    target: { kind: "existing", batchId: "" },
+    policy: "refuse",
+    filter: "all",
+    thumbs: new Map(),
+    scroll: { top: 0, height: 480 },
+  };
+}
+
+export function preflightReducer(s: PreflightState, a: PreflightAction): PreflightState {
+  switch (a.type) {
+    case "batches":
+      // a project without batches can only receive a new one
+      return { ...s, batches: a.batches, target: a.batches.length === 0 ? { kind: "new", name: "" } : s.target };
+    case "busy":
+      return { ...s, busy: a.busy };
+    case "view":
+      return { ...s, view: a.view, error: null };
+    case "failed":
+      return { ...s, error: a.error };
+    case "idle":
+      return { ...s, busy: null };
+    case "dragOver":
+      return s.dragOver === a.over ? s : { ...s, dragOver: a.over };
+    case "target":
+      return { ...s, target: a.target };
+    case "policy":
+      return { ...s, policy: a.policy };
+    case "filter":
+      return { ...s, filter: a.filter };
+    case "thumbs": {
+      const thumbs = new Map(s.thumbs);
+      for (const th of a.thumbs) thumbs.set(th.idx, th.url);
+      return { ...s, thumbs };
+    }
+    case "cleared":
+      return { ...s, view: null, thumbs: new Map() };
+    case "scroll":
+      return s.scroll.top === a.top && s.scroll.height === a.height ? s : { ...s, scroll: { top: a.top, height: a.height } };
+  }
+}
+
+/** Whether changing the target to `next` (from `prev`) needs the table checked again. */
+export function targetNeedsCheck(prev: Target, next: Target): boolean {
+  return (next.kind === "existing" && next.batchId !== "") || (next.kind === "new" && prev.kind !== "new");
 }

@@ -4,7 +4,6 @@
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
 import { IMAGE_EXTENSIONS } from "../bindings/imageExtensions";
 import type { AppError } from "../bindings/AppError";
-import type { Batch } from "../bindings/Batch";
 import type { RowView } from "../bindings/RowView";
 import { ErrorBanner } from "../components/ui";
 import { errorText, formatBytes, formatDuration, useT, type MessageKey } from "../i18n";
@@ -26,12 +25,15 @@ import {
   createBlocker,
   filterRows,
   initialJobView,
+  initialPreflight,
   jobReducer,
+  preflightReducer,
   progressFigures,
   rowState,
   leftOutAtStart,
   splitPath,
   startLabel,
+  targetNeedsCheck,
   type LeftOut,
   thumbsToFetch,
   worthNotifying,
@@ -95,30 +97,21 @@ function PreflightPanel({
 }: CreateProps & { onStart: (r: StartRequest, leftOut: LeftOut) => void }) {
   const t = useT();
   const session = useMemo(() => newJobId(), []);
-  const [view, setView] = useState<PreflightView | null>(null);
-  const [busy, setBusy] = useState<"scan" | "check" | null>(null);
-  const [error, setError] = useState<AppError | null>(null);
-  const [dragOver, setDragOver] = useState(false);
-  const [batches, setBatches] = useState<Batch[]>([]);
-  const [target, setTarget] = useState<Target>({ kind: "existing", batchId: "" });
-  const [policy, setPolicy] = useState<DuplicatePolicy>("refuse");
-  const [filter, setFilter] = useState<RowFilter>("all");
-  const [thumbs, setThumbs] = useState<Map<number, string | null>>(new Map());
+  const [state, dispatch] = useReducer(preflightReducer, undefined, initialPreflight);
+  const { view, busy, error, dragOver, batches, target, policy, filter, thumbs, scroll } = state;
   const inFlight = useRef(new Set<number>());
-  const [scroll, setScroll] = useState({ top: 0, height: 480 });
   const gridRef = useRef<HTMLDivElement>(null);
+  // the latest table, read by the async steps (a scan then a check) between renders
   const viewRef = useRef<PreflightView | null>(null);
   useEffect(() => {
     viewRef.current = view;
   }, [view]);
+  const failed = (e: unknown) => dispatch({ type: "failed", error: toAppError(e) });
 
   useEffect(() => {
     api.listBatches(projectId).then(
-      (b) => {
-        setBatches(b);
-        if (b.length === 0) setTarget({ kind: "new", name: "" });
-      },
-      (e: unknown) => setError(toAppError(e)),
+      (b) => dispatch({ type: "batches", batches: b }),
+      (e: unknown) => dispatch({ type: "failed", error: toAppError(e) }),
     );
   }, [projectId]);
 
@@ -137,14 +130,13 @@ function PreflightPanel({
     async (tg: Target) => {
       if (!viewRef.current || viewRef.current.rows.length === 0) return;
       if (tg.kind === "existing" && !tg.batchId) return;
-      setBusy("check");
+      dispatch({ type: "busy", busy: "check" });
       try {
-        setView(await createApi.check(session, projectId, batchIdOf(tg)));
-        setError(null);
+        dispatch({ type: "view", view: await createApi.check(session, projectId, batchIdOf(tg)) });
       } catch (e) {
-        setError(toAppError(e));
+        dispatch({ type: "failed", error: toAppError(e) });
       } finally {
-        setBusy(null);
+        dispatch({ type: "idle" });
       }
     },
     [session, projectId],
@@ -157,18 +149,17 @@ function PreflightPanel({
 
   const add = useCallback(
     async (load: (append: boolean) => Promise<PreflightView>) => {
-      setBusy("scan");
+      dispatch({ type: "busy", busy: "scan" });
       try {
         const append = (viewRef.current?.rows.length ?? 0) > 0;
         const v = await load(append);
-        setView(v);
+        dispatch({ type: "view", view: v });
         viewRef.current = v;
-        setError(null);
-        setBusy(null);
+        dispatch({ type: "idle" });
         await check(targetRef.current);
       } catch (e) {
-        setError(toAppError(e));
-        setBusy(null);
+        dispatch({ type: "failed", error: toAppError(e) });
+        dispatch({ type: "idle" });
       }
     },
     [check],
@@ -188,15 +179,15 @@ function PreflightPanel({
     let stop: (() => void) | null = null;
     let live = true;
     onFileDrop((e) => {
-      if (e.type === "enter" || e.type === "over") setDragOver(true);
-      else if (e.type === "leave") setDragOver(false);
+      if (e.type === "enter" || e.type === "over") dispatch({ type: "dragOver", over: true });
+      else if (e.type === "leave") dispatch({ type: "dragOver", over: false });
       else {
-        setDragOver(false);
+        dispatch({ type: "dragOver", over: false });
         addPaths(e.paths);
       }
     }).then(
       (s) => (live ? (stop = s) : s()),
-      (e: unknown) => setError(toAppError(e)),
+      (e: unknown) => dispatch({ type: "failed", error: toAppError(e) }),
     );
     return () => {
       live = false;
@@ -222,23 +213,20 @@ function PreflightPanel({
   };
   const clear = () => {
     void createApi.close(session);
-    setView(null);
-    setThumbs(new Map());
+    dispatch({ type: "cleared" });
     inFlight.current.clear();
   };
 
   const changeTarget = (tg: Target) => {
-    setTarget(tg);
-    if (tg.kind === "existing" && tg.batchId) void check(tg);
-    if (tg.kind === "new" && target.kind !== "new") void check(tg);
+    dispatch({ type: "target", target: tg });
+    if (targetNeedsCheck(target, tg)) void check(tg);
   };
 
   const edit = async (fn: () => Promise<PreflightView>) => {
     try {
-      setView(await fn());
-      setError(null);
+      dispatch({ type: "view", view: await fn() });
     } catch (e) {
-      setError(toAppError(e));
+      failed(e);
     }
   };
 
@@ -254,11 +242,7 @@ function PreflightPanel({
     const timer = window.setTimeout(() => {
       createApi.thumbnails(session, idxs).then(
         (list) => {
-          setThumbs((prev) => {
-            const next = new Map(prev);
-            for (const th of list) next.set(th.idx, th.url);
-            return next;
-          });
+          dispatch({ type: "thumbs", thumbs: list });
           idxs.forEach((i) => flying.delete(i));
         },
         () => idxs.forEach((i) => flying.delete(i)),
@@ -272,7 +256,7 @@ function PreflightPanel({
 
   useEffect(() => {
     const el = gridRef.current;
-    if (el) setScroll({ top: el.scrollTop, height: el.clientHeight });
+    if (el) dispatch({ type: "scroll", top: el.scrollTop, height: el.clientHeight });
   }, [view]);
 
   const blocker = createBlocker(view, policy, target);
@@ -373,7 +357,7 @@ function PreflightPanel({
                 data-testid="create-batch-name"
                 value={target.kind === "new" ? target.name : ""}
                 disabled={target.kind !== "new"}
-                onChange={(e) => setTarget({ kind: "new", name: e.target.value })}
+                onChange={(e) => dispatch({ type: "target", target: { kind: "new", name: e.target.value } })}
               />
             </fieldset>
             <label className="create-policy">
@@ -381,7 +365,7 @@ function PreflightPanel({
               <select
                 data-testid="create-policy"
                 value={policy}
-                onChange={(e) => setPolicy(e.target.value as DuplicatePolicy)}
+                onChange={(e) => dispatch({ type: "policy", policy: e.target.value as DuplicatePolicy })}
               >
                 <option value="refuse">{t("create.policy.refuse")}</option>
                 <option value="skipExisting">{t("create.policy.skipExisting")}</option>
@@ -406,7 +390,7 @@ function PreflightPanel({
             <span className="spacer" />
             <label>
               {t("create.filter")}{" "}
-              <select value={filter} onChange={(e) => setFilter(e.target.value as RowFilter)} data-testid="create-filter">
+              <select value={filter} onChange={(e) => dispatch({ type: "filter", filter: e.target.value as RowFilter })} data-testid="create-filter">
                 <option value="all">{t("create.filter.all")}</option>
                 <option value="problems">{t("create.filter.problems")}</option>
                 <option value="new">{t("create.filter.new")}</option>
@@ -430,7 +414,7 @@ function PreflightPanel({
             aria-label={t("create.title", { project: projectName })}
             aria-rowcount={shown.length + 1}
             data-testid="create-grid"
-            onScroll={(e) => setScroll({ top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
+            onScroll={(e) => dispatch({ type: "scroll", top: e.currentTarget.scrollTop, height: e.currentTarget.clientHeight })}
           >
             <div className="grid-head" role="row" aria-rowindex={1}>
               {GRID_COLUMNS.map(([cls, key]) => (
