@@ -332,22 +332,38 @@ impl App {
 
     /// Waits for an element matching `css` (visible or not).
     pub async fn el(&self, css: &str) -> Result<Element> {
-        self.client
-            .wait()
-            .at_most(STEP)
-            .for_element(Locator::Css(css))
-            .await
-            .with_context(|| format!("no element matches {css}"))
+        self.el_within(css, STEP).await
     }
 
-    /// Like [`App::el`] with a shorter wait.
+    /// Like [`App::el`] with another wait.
+    ///
+    /// WebKitWebDriver once answered a find, in the middle of a full suite, with an error that
+    /// had no message (visual.rs, "no element matches [data-testid=browse-all]: webdriver
+    /// returned error: "), where the element was on the page. Such an answer says nothing about
+    /// the page: it is printed with its code (to find its cause in the loop's logs) and the
+    /// search goes on until `wait`; any error with a message fails at once, as before.
     pub async fn el_within(&self, css: &str, wait: Duration) -> Result<Element> {
-        self.client
-            .wait()
-            .at_most(wait)
-            .for_element(Locator::Css(css))
-            .await
-            .with_context(|| format!("no element matches {css}"))
+        let deadline = Instant::now() + wait;
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => return Ok(e),
+                Err(e) => match find_answer(&e) {
+                    FindAnswer::NotYet => {}
+                    FindAnswer::Unexplained(code) => {
+                        eprintln!(
+                            "e2e: WebDriver answered a find of {css} with {code} and no message; searching again"
+                        );
+                    }
+                    FindAnswer::Failed => {
+                        return Err(e).with_context(|| format!("no element matches {css}"));
+                    }
+                },
+            }
+            if Instant::now() >= deadline {
+                bail!("no element matches {css} (after {wait:?})");
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     /// Waits for a button (or link-like button) whose text contains `text`, then clicks it.
@@ -820,6 +836,28 @@ pub fn parse_loaded(text: &str) -> Option<(u64, u64)> {
 }
 
 /// A WebDriver error saying the element was replaced in the page since it was found.
+/// What a failed find says about the page.
+#[derive(Debug, PartialEq)]
+enum FindAnswer {
+    /// No such element (yet).
+    NotYet,
+    /// An error code with no message: nothing known about the page.
+    Unexplained(String),
+    /// A real failure (the session is gone, the selector is wrong…).
+    Failed,
+}
+
+fn find_answer(e: &fantoccini::error::CmdError) -> FindAnswer {
+    use fantoccini::error::{CmdError, ErrorStatus};
+    match e {
+        CmdError::Standard(w) if w.error == ErrorStatus::NoSuchElement => FindAnswer::NotYet,
+        CmdError::Standard(w) if w.message.trim().is_empty() => {
+            FindAnswer::Unexplained(format!("{:?}", w.error))
+        }
+        _ => FindAnswer::Failed,
+    }
+}
+
 fn is_stale(e: &anyhow::Error) -> bool {
     let text = format!("{e:#}");
     text.contains("was not found") || text.to_ascii_lowercase().contains("stale element")
@@ -828,6 +866,27 @@ fn is_stale(e: &anyhow::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_find_without_message_is_told_from_a_missing_element_and_a_failure() {
+        use fantoccini::error::{CmdError, ErrorStatus, WebDriver};
+        let answer = |status, message: &'static str| {
+            find_answer(&CmdError::Standard(WebDriver::new(status, message)))
+        };
+        assert_eq!(
+            answer(ErrorStatus::NoSuchElement, "none"),
+            FindAnswer::NotYet
+        );
+        assert_eq!(
+            answer(ErrorStatus::UnknownError, ""),
+            FindAnswer::Unexplained("UnknownError".into())
+        );
+        assert_eq!(
+            answer(ErrorStatus::InvalidSelector, "bad css"),
+            FindAnswer::Failed
+        );
+        assert_eq!(find_answer(&CmdError::WaitTimeout), FindAnswer::Failed);
+    }
 
     #[test]
     fn replaced_nodes_are_told_from_other_failures() {
