@@ -106,7 +106,6 @@ function PreflightPanel({
   useEffect(() => {
     viewRef.current = view;
   }, [view]);
-  const failed = (e: unknown) => dispatch({ type: "failed", error: toAppError(e) });
 
   useEffect(() => {
     api.listBatches(projectId).then(
@@ -226,7 +225,7 @@ function PreflightPanel({
     try {
       dispatch({ type: "view", view: await fn() });
     } catch (e) {
-      failed(e);
+      dispatch({ type: "failed", error: toAppError(e) });
     }
   };
 
